@@ -1,0 +1,175 @@
+# chaff — top-level build.
+#
+# Every src/*.c except src/cli.c is part of libchaff; src/cli.c is the
+# command.  Every tests/unit/test_<name>.c is one cmocka executable that is
+# linked against the library objects built with -DUNIT_TESTING (so STATIC
+# functions are reachable).  New modules and tests need no edit here.
+#
+# User CFLAGS/LDFLAGS are left alone; project flags live in CHAFF_CFLAGS.
+# B selects the build directory, so sanitizer builds sit beside release ones.
+
+PREFIX     ?= /usr/local
+bindir     ?= $(PREFIX)/bin
+libdir     ?= $(PREFIX)/lib
+includedir ?= $(PREFIX)/include
+datadir    ?= $(PREFIX)/share
+mandir     ?= $(datadir)/man
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+B       ?= build
+WERROR  ?=
+
+PKGS      := icu-uc icu-i18n libhs zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
+        -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
+        -Wno-sign-conversion
+CHAFF_CFLAGS := $(WARN) $(WERROR) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+        -fPIC -MMD -MP -Isrc \
+        -DCHAFF_RULES_DIR='"$(datadir)/chaff/rules"' $(PKG_CFLAGS)
+
+VERSION := $(shell sed -n 's/^#define CHAFF_VERSION_STRING "\(.*\)"/\1/p' src/chaff.h)
+
+LIB_SRC  := $(filter-out src/cli.c,$(sort $(wildcard src/*.c)))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+UT_OBJ   := $(LIB_SRC:src/%.c=$(B)/utobj/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/test/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz-replay/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all check unit fixtures rules-test fuzz-replay sanitize valgrind fuzz \
+        bench eval install uninstall format lint clean help bless
+
+all: $(B)/chaff $(B)/libchaff.a $(B)/libchaff.so chaff chaff.pc
+
+# ./chaff at the top of the checkout is the command README.md shows.
+chaff: $(B)/chaff
+	$(Q)ln -sf $(B)/chaff chaff
+
+$(B)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CHAFF_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/utobj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CHAFF_CFLAGS) -DUNIT_TESTING $(CFLAGS) -c $< -o $@
+
+$(B)/libchaff.a: $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/libchaff.so: $(LIB_OBJ)
+	$(Q)$(CC) -shared -Wl,-soname,libchaff.so.0 $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/chaff: $(B)/obj/cli.o $(B)/libchaff.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/test/%: tests/unit/%.c $(UT_OBJ) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CHAFF_CFLAGS) -DUNIT_TESTING $(CMOCKA_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(UT_OBJ) $(CMOCKA_LIBS) $(PKG_LIBS)
+
+# Fuzz targets double as corpus-replay tests (tests/fuzz/replay.c supplies main).
+$(B)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(UT_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CHAFF_CFLAGS) -DUNIT_TESTING $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(UT_OBJ) $(PKG_LIBS)
+
+chaff.pc: chaff.pc.in src/chaff.h
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@libdir@|$(libdir)|' \
+	    -e 's|@includedir@|$(includedir)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+unit: $(UNIT_BIN)
+	$(Q)set -e; for t in $(UNIT_BIN); do echo "== $$t"; CHAFF_TOP=$(CURDIR) $$t; done
+
+fixtures: $(B)/chaff
+	$(Q)CHAFF=$(B)/chaff sh tests/run-fixtures.sh
+
+rules-test: $(B)/chaff
+	$(Q)$(B)/chaff --check-rules && $(B)/chaff --test-rules
+
+fuzz-replay: $(FUZZ_REPLAY)
+	$(Q)set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
+	    $$t tests/fuzz/corpus/$${n#fuzz_}; done
+
+check:
+	$(Q)$(MAKE) --no-print-directory WERROR=-Werror all
+	$(Q)$(MAKE) --no-print-directory WERROR=-Werror unit rules-test fixtures fuzz-replay
+	@echo "check: all suites passed"
+
+SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+sanitize:
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(MAKE) --no-print-directory B=build/san CFLAGS="$(SAN)" LDFLAGS="$(SAN)" check
+
+valgrind:
+	$(Q)$(MAKE) --no-print-directory B=build/vg CFLAGS="-O1 -g" all $(UNIT_BIN:$(B)/%=build/vg/%)
+	$(Q)VALGRIND=1 CHAFF="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite build/vg/chaff" \
+	    sh tests/run-fixtures.sh
+	$(Q)set -e; for t in $(UNIT_BIN:$(B)/%=build/vg/%); do \
+	    CHAFF_TOP=$(CURDIR) valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
+
+FUZZ_CC ?= clang
+fuzz:
+	$(Q)$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) \
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" all
+	$(Q)sh tests/fuzz/run.sh $(FUZZ_CC) build/fuzz
+
+bench: $(B)/chaff
+	$(Q)sh bench/run.sh $(B)/chaff
+
+eval: $(B)/chaff
+	$(Q)sh eval/run.sh $(B)/chaff
+
+bless: $(B)/chaff
+	$(Q)BLESS=1 CHAFF=$(B)/chaff sh tests/run-fixtures.sh
+
+install: all
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig $(DESTDIR)$(includedir) \
+	    $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(datadir)/chaff
+	install -m 755 $(B)/chaff $(DESTDIR)$(bindir)/chaff
+	install -m 644 $(B)/libchaff.a $(DESTDIR)$(libdir)/libchaff.a
+	install -m 755 $(B)/libchaff.so $(DESTDIR)$(libdir)/libchaff.so.$(VERSION)
+	ln -sf libchaff.so.$(VERSION) $(DESTDIR)$(libdir)/libchaff.so.0
+	ln -sf libchaff.so.0 $(DESTDIR)$(libdir)/libchaff.so
+	install -m 644 src/chaff.h $(DESTDIR)$(includedir)/chaff.h
+	install -m 644 chaff.pc $(DESTDIR)$(libdir)/pkgconfig/chaff.pc
+	install -m 644 chaff.1 $(DESTDIR)$(mandir)/man1/chaff.1
+	rm -rf $(DESTDIR)$(datadir)/chaff/rules
+	cp -R rules $(DESTDIR)$(datadir)/chaff/rules
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/chaff $(DESTDIR)$(libdir)/libchaff.a \
+	    $(DESTDIR)$(libdir)/libchaff.so* $(DESTDIR)$(includedir)/chaff.h \
+	    $(DESTDIR)$(libdir)/pkgconfig/chaff.pc $(DESTDIR)$(mandir)/man1/chaff.1
+	rm -rf $(DESTDIR)$(datadir)/chaff
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
+
+lint:
+	clang-format --dry-run -Werror src/*.c src/*.h
+	clang-tidy --quiet src/*.c -- $(CHAFF_CFLAGS)
+
+clean:
+	rm -rf build chaff chaff.pc
+
+help:
+	@echo "targets: all check sanitize valgrind fuzz bench eval install uninstall"
+	@echo "         format lint bless clean help   (V=1 for full commands, B=dir)"
+
+-include $(LIB_OBJ:.o=.d) $(UT_OBJ:.o=.d) $(B)/obj/cli.d

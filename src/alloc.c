@@ -1,0 +1,95 @@
+/*
+ * alloc.c — allocation through an embedder-supplied hook.
+ *
+ * The hook is a process-wide setting made once before use (like
+ * sqlite3_config): reading it needs no lock.  Failure injection for unit
+ * tests counts allocations down and fails one, so each error path that
+ * handles CHAFF_E_NOMEM can be exercised.
+ */
+#include "alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chaff.h"
+
+static chaff_allocator g_alloc;
+static int g_have_alloc;
+
+#ifdef UNIT_TESTING
+static long g_fail_after = -1;
+void alloc_fail_after(long n) { g_fail_after = n; }
+static int inject(void)
+{
+    if (g_fail_after < 0)
+        return 0;
+    if (g_fail_after == 0) {
+        g_fail_after = -1;
+        return 1;
+    }
+    g_fail_after--;
+    return 0;
+}
+#else
+#define inject() 0
+#endif
+
+void chaff_set_allocator(const chaff_allocator *a)
+{
+    if (a && a->alloc && a->resize && a->release) {
+        g_alloc = *a;
+        g_have_alloc = 1;
+    } else {
+        g_have_alloc = 0;
+    }
+}
+
+void *chaff_xmalloc(size_t n)
+{
+    if (inject())
+        return NULL;
+    if (n == 0)
+        n = 1;
+    return g_have_alloc ? g_alloc.alloc(g_alloc.ud, n) : malloc(n);
+}
+
+void *chaff_xcalloc(size_t n, size_t size)
+{
+    if (size && n > (size_t)-1 / size)
+        return NULL;
+    void *p = chaff_xmalloc(n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+void *chaff_xrealloc(void *p, size_t n)
+{
+    if (inject())
+        return NULL;
+    if (n == 0)
+        n = 1;
+    return g_have_alloc ? g_alloc.resize(g_alloc.ud, p, n) : realloc(p, n);
+}
+
+void chaff_xfree(void *p)
+{
+    if (!p)
+        return;
+    if (g_have_alloc)
+        g_alloc.release(g_alloc.ud, p);
+    else
+        free(p);
+}
+
+char *chaff_xstrndup(const char *s, size_t n)
+{
+    char *d = chaff_xmalloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+char *chaff_xstrdup(const char *s) { return chaff_xstrndup(s, strlen(s)); }

@@ -1,0 +1,204 @@
+/*
+ * chaff.h — the public interface of libchaff, the only header it installs.
+ *
+ * libchaff removes page chrome (login widgets, share rows, donation appeals,
+ * cookie notices, navigation, credits, related-article lists) from scraped
+ * page text and returns the article body as NFC UTF-8.
+ *
+ * Model.  A chaff_rules handle is loaded once from rule files and is then
+ * immutable: any number of threads may share it.  A chaff_filter holds the
+ * state of one stream (one input); bytes go in through chaff_filter_feed()
+ * and chaff_filter_finish(), cleaned bytes come out through the caller's
+ * chaff_write_fn, in the same framing as the input (text, lines, NUL or
+ * JSON Lines).  In record framings one record in is always one record out,
+ * in order, whatever happens to it: a record that cannot be cleaned is
+ * written unchanged and counted in the statistics.
+ *
+ * Ownership.  Every *_new/*_load has a matching *_free that accepts NULL.
+ * Strings passed in (paths, option strings) are copied or only read during
+ * the call unless a function says otherwise.  Pointers returned by the
+ * library stay owned by the handle they came from and live as long as it.
+ * The library never writes to stderr, never calls exit() or abort();
+ * warnings reach the caller through chaff_options.warn.
+ *
+ * Errors.  Functions return chaff_status; the numbers are stable and are
+ * never renumbered.  chaff_strerror() names them.
+ */
+#ifndef CHAFF_H
+#define CHAFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CHAFF_VERSION_MAJOR 0
+#define CHAFF_VERSION_MINOR 1
+#define CHAFF_VERSION_PATCH 0
+#define CHAFF_VERSION_STRING "0.1.0"
+
+/* The library's version string, e.g. "0.1.0".  Static storage. */
+const char *chaff_version(void);
+
+typedef enum chaff_status {
+    CHAFF_OK = 0,
+    CHAFF_E_NOMEM = 1,    /* an allocation failed */
+    CHAFF_E_TOOBIG = 2,   /* a buffer reached its cap (document, line) */
+    CHAFF_E_RULES = 3,    /* a rule file has an error: see chaff_error */
+    CHAFF_E_IO = 4,       /* reading a rule file failed */
+    CHAFF_E_CHARSET = 5,  /* unknown charset name or conversion failure */
+    CHAFF_E_INVAL = 6,    /* invalid argument */
+    CHAFF_E_DATA = 7,     /* malformed record (e.g. a line that is not JSON) */
+    CHAFF_E_MATCHER = 8,  /* the pattern matcher failed */
+    CHAFF_E_WRITE = 9,    /* the output callback reported failure */
+    CHAFF_E_TEST = 10     /* inline rule examples failed */
+} chaff_status;
+
+/* A short lowercase description of s.  Static storage. */
+const char *chaff_strerror(chaff_status s);
+
+/* Where a rule file went wrong: file:line:col: msg.  line/col are 1-based;
+ * 0 means "the whole file" (e.g. it cannot be opened). */
+typedef struct chaff_error {
+    char file[512];
+    unsigned line;
+    unsigned col;
+    char msg[256];
+} chaff_error;
+
+/* Optional allocator.  Set it once, before any other call; NULL restores
+ * malloc/realloc/free.  ICU and Vectorscan keep their own allocators. */
+typedef struct chaff_allocator {
+    void *(*alloc)(void *ud, size_t size);
+    void *(*resize)(void *ud, void *p, size_t size);
+    void (*release)(void *ud, void *p);
+    void *ud;
+} chaff_allocator;
+void chaff_set_allocator(const chaff_allocator *a);
+
+/* ---- rules ------------------------------------------------------------ */
+
+typedef struct chaff_rules chaff_rules;
+
+/*
+ * Load and compile rules.  Each path is a rule file (*.rules) or a directory
+ * searched recursively for *.rules files, in sorted order.  On error returns
+ * CHAFF_E_RULES (or CHAFF_E_IO / CHAFF_E_NOMEM / CHAFF_E_MATCHER), fills *err
+ * when err is not NULL, and sets *out to NULL.  The caller frees *out with
+ * chaff_rules_free().
+ */
+chaff_status chaff_rules_load(chaff_rules **out, const char *const *paths,
+                              size_t n_paths, chaff_error *err);
+void chaff_rules_free(chaff_rules *r);
+
+/* Number of rules (not counting comments, directives or examples). */
+size_t chaff_rules_count(const chaff_rules *r);
+/* Number of rule files loaded. */
+size_t chaff_rules_files(const chaff_rules *r);
+
+/*
+ * Run every inline example (`! test-drop:` / `! test-keep:`) of every loaded
+ * file against the whole rule set.  Each failure is reported through fail()
+ * as an error whose position is the example's.  Returns CHAFF_OK when all
+ * pass, CHAFF_E_TEST when any fails.  *n_pass / *n_fail may be NULL.
+ */
+typedef void (*chaff_test_fail_fn)(void *ud, const chaff_error *e);
+chaff_status chaff_rules_test(const chaff_rules *r, chaff_test_fail_fn fail,
+                              void *ud, size_t *n_pass, size_t *n_fail);
+
+/* ---- filtering -------------------------------------------------------- */
+
+typedef enum chaff_framing {
+    CHAFF_FRAME_TEXT = 0,  /* the whole input is one document */
+    CHAFF_FRAME_LINES = 1, /* one document per line */
+    CHAFF_FRAME_NUL = 2,   /* documents separated by NUL bytes */
+    CHAFF_FRAME_JSONL = 3  /* one JSON object per line, text in a field */
+} chaff_framing;
+
+/* Flags for chaff_options.flags. */
+#define CHAFF_EXPLAIN 0x1u       /* write the explain listing, not the text */
+#define CHAFF_NO_HEURISTICS 0x2u /* rules only: no context heuristics */
+#define CHAFF_NO_RULES 0x4u      /* heuristics only: ignore rule hits */
+
+/* Output callback: write len bytes.  Return 0 on success, nonzero to stop
+ * the filter (it then returns CHAFF_E_WRITE). */
+typedef int (*chaff_write_fn)(void *ud, const char *buf, size_t len);
+
+/* Warning callback: one message per problem met in the data, lowercase,
+ * without a trailing newline, e.g. "record 7: malformed json: ...". */
+typedef void (*chaff_warn_fn)(void *ud, const char *msg);
+
+typedef struct chaff_options {
+    chaff_framing framing;
+    const char *field;     /* JSONL: field holding the text ("text") */
+    const char *url_field; /* JSONL: field holding the page URL ("url") */
+    const char *url;       /* URL of the document(s) when not per record */
+    const char *from;      /* input charset; NULL = detect */
+    const char *lang;      /* comma-separated language codes; NULL = detect */
+    size_t max_doc;        /* document cap in bytes (0 = 256 MiB) */
+    unsigned jobs;         /* worker threads for record framings (0/1 = none) */
+    unsigned flags;        /* CHAFF_EXPLAIN, ... */
+    double budget;         /* max share of long sentence-like lines that
+                              generic heuristics may drop (0 = default 0.5) */
+    chaff_warn_fn warn;    /* may be NULL */
+    void *warn_ud;
+} chaff_options;
+
+/* Fill *o with the defaults documented above. */
+void chaff_options_init(chaff_options *o);
+
+/* Totals over a stream.  Per-category and per-rule counts are in the JSON
+ * summary (chaff_filter_stats_json). */
+typedef struct chaff_stats {
+    uint64_t records;         /* documents read */
+    uint64_t records_error;   /* passed through unchanged because of an error */
+    uint64_t lines_in, lines_out;
+    uint64_t bytes_in, bytes_out;
+    uint64_t replacements;    /* invalid byte sequences turned into U+FFFD */
+    uint64_t controls;        /* NUL and control characters removed */
+    uint64_t dropped_rule;    /* lines dropped by a rule */
+    uint64_t dropped_heuristic; /* lines dropped by a heuristic */
+    uint64_t budget_backoffs; /* documents where the removal budget acted */
+    uint64_t windows;         /* extra windows for documents over the cap */
+} chaff_stats;
+
+typedef struct chaff_filter chaff_filter;
+
+/*
+ * Create a filter over rules (which must outlive it; NULL means no rules)
+ * with options opt (copied; NULL = defaults) writing through write/ud.
+ */
+chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
+                              const chaff_options *opt, chaff_write_fn write,
+                              void *ud);
+
+/* Feed len bytes of input.  Complete records are cleaned and written. */
+chaff_status chaff_filter_feed(chaff_filter *f, const void *buf, size_t len);
+
+/* End of input: clean and write what is buffered.  Call once. */
+chaff_status chaff_filter_finish(chaff_filter *f);
+
+void chaff_filter_free(chaff_filter *f);
+
+/* Totals so far.  The pointer lives as long as f. */
+const chaff_stats *chaff_filter_stats(const chaff_filter *f);
+
+/* Write the JSON summary (totals, removals per category and per rule,
+ * errors) through write/ud, ending in a newline. */
+chaff_status chaff_filter_stats_json(const chaff_filter *f,
+                                     chaff_write_fn write, void *ud);
+
+/*
+ * One-shot convenience: clean one document of len bytes (any charset)
+ * and write the result through write/ud.  url may be NULL.  opt may be NULL.
+ */
+chaff_status chaff_clean(const chaff_rules *rules, const chaff_options *opt,
+                         const char *doc, size_t len, const char *url,
+                         chaff_write_fn write, void *ud);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CHAFF_H */

@@ -1,0 +1,129 @@
+/*
+ * lang.c — language table and script-based language guessing (lang.h).
+ *
+ * The table lists the languages rule packs exist for.  A language is
+ * guessed present when its script holds at least 10% of a document's
+ * letters (or 30 letters), so a Chinese page with an English share row
+ * still gets the English rules.  Japanese is Han plus kana; Chinese
+ * is Han; Korean is Hangul.
+ */
+#include "lang.h"
+
+#include <string.h>
+
+/* keep in sync with rules/README.md (language codes) */
+static const struct {
+    const char *code;
+    enum lang_script script, script2;
+} lang_table[] = {
+    {"en", SCRIPT_LATIN, SCRIPT_OTHER},    {"zh", SCRIPT_HAN, SCRIPT_OTHER},
+    {"ja", SCRIPT_KANA, SCRIPT_HAN},       {"ko", SCRIPT_HANGUL, SCRIPT_OTHER},
+    {"ru", SCRIPT_CYRILLIC, SCRIPT_OTHER}, {"uk", SCRIPT_CYRILLIC, SCRIPT_OTHER},
+    {"de", SCRIPT_LATIN, SCRIPT_OTHER},    {"fr", SCRIPT_LATIN, SCRIPT_OTHER},
+    {"es", SCRIPT_LATIN, SCRIPT_OTHER},    {"pt", SCRIPT_LATIN, SCRIPT_OTHER},
+    {"it", SCRIPT_LATIN, SCRIPT_OTHER},    {"ar", SCRIPT_ARABIC, SCRIPT_OTHER},
+    {"pl", SCRIPT_LATIN, SCRIPT_OTHER},    {"el", SCRIPT_GREEK, SCRIPT_OTHER},
+    {"nl", SCRIPT_LATIN, SCRIPT_OTHER},    {"tr", SCRIPT_LATIN, SCRIPT_OTHER},
+    {"cs", SCRIPT_LATIN, SCRIPT_OTHER},    {"sv", SCRIPT_LATIN, SCRIPT_OTHER},
+    {"id", SCRIPT_LATIN, SCRIPT_OTHER},    {"vi", SCRIPT_LATIN, SCRIPT_OTHER},
+    {"fa", SCRIPT_ARABIC, SCRIPT_OTHER},   {"he", SCRIPT_HEBREW, SCRIPT_OTHER},
+    {"hi", SCRIPT_DEVANAGARI, SCRIPT_OTHER}, {"th", SCRIPT_THAI, SCRIPT_OTHER},
+};
+#define N_LANG (sizeof lang_table / sizeof lang_table[0])
+
+uint32_t lang_from_code(const char *code, size_t len)
+{
+    if (len == 3 && memcmp(code, "any", 3) == 0)
+        return LANG_ALL;
+    size_t base = 0;
+    while (base < len && code[base] != '-' && code[base] != '_')
+        base++;
+    for (size_t i = 0; i < N_LANG; i++) {
+        size_t n = strlen(lang_table[i].code);
+        if (n != base)
+            continue;
+        size_t k = 0;
+        while (k < n && (code[k] | 0x20) == lang_table[i].code[k])
+            k++;
+        if (k == n)
+            return 1u << i;
+    }
+    return 0;
+}
+
+uint32_t lang_from_list(const char *list)
+{
+    uint32_t m = 0;
+    while (*list) {
+        const char *end = strchr(list, ',');
+        size_t n = end ? (size_t)(end - list) : strlen(list);
+        uint32_t one = lang_from_code(list, n);
+        if (!one)
+            return 0;
+        m |= one;
+        list += n + (end ? 1 : 0);
+    }
+    return m;
+}
+
+const char *lang_code(uint32_t mask)
+{
+    if (mask == LANG_ALL || mask == 0)
+        return "any";
+    for (size_t i = 0; i < N_LANG; i++)
+        if (mask & (1u << i))
+            return lang_table[i].code;
+    return "any";
+}
+
+uint32_t lang_detect_mask(const uint32_t hist[SCRIPT_COUNT])
+{
+    uint64_t total = 0;
+    for (int s = 1; s < SCRIPT_COUNT; s++)
+        total += hist[s];
+    uint32_t m = 0;
+    for (size_t i = 0; i < N_LANG; i++) {
+        uint32_t n = hist[lang_table[i].script];
+        if (lang_table[i].script2 == SCRIPT_HAN && lang_table[i].script == SCRIPT_KANA &&
+            n == 0)
+            continue; /* Japanese needs kana, Han alone is Chinese */
+        if (n >= 30 || (n > 0 && (uint64_t)n * 10 >= total))
+            m |= 1u << i;
+    }
+    return m;
+}
+
+enum lang_script lang_script_of(uint32_t c)
+{
+    if (c < 0x80)
+        return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? SCRIPT_LATIN : SCRIPT_OTHER;
+    if (c < 0x250)
+        return (c >= 0xc0 && c != 0xd7 && c != 0xf7) ? SCRIPT_LATIN : SCRIPT_OTHER;
+    if (c >= 0x370 && c < 0x400)
+        return SCRIPT_GREEK;
+    if (c >= 0x400 && c < 0x530)
+        return SCRIPT_CYRILLIC;
+    if (c >= 0x590 && c < 0x600)
+        return SCRIPT_HEBREW;
+    if ((c >= 0x600 && c < 0x700) || (c >= 0x750 && c < 0x780) || (c >= 0xfb50 && c < 0xfe00) ||
+        (c >= 0xfe70 && c < 0xff00))
+        return SCRIPT_ARABIC;
+    if (c >= 0x900 && c < 0x980)
+        return SCRIPT_DEVANAGARI;
+    if (c >= 0xe00 && c < 0xe80)
+        return SCRIPT_THAI;
+    if (c >= 0x1e00 && c < 0x1f00)
+        return SCRIPT_LATIN;
+    if (c >= 0x1f00 && c < 0x2000)
+        return SCRIPT_GREEK;
+    if ((c >= 0x3040 && c < 0x3100) || (c >= 0x31f0 && c < 0x3200) || (c >= 0xff66 && c < 0xffa0))
+        return SCRIPT_KANA;
+    if ((c >= 0x1100 && c < 0x1200) || (c >= 0x3130 && c < 0x3190) || (c >= 0xac00 && c < 0xd7b0))
+        return SCRIPT_HANGUL;
+    if ((c >= 0x3400 && c < 0x4dc0) || (c >= 0x4e00 && c < 0xa000) || (c >= 0xf900 && c < 0xfb00) ||
+        (c >= 0x20000 && c < 0x32000))
+        return SCRIPT_HAN;
+    if (c >= 0xff21 && c < 0xff5b)
+        return SCRIPT_LATIN;
+    return SCRIPT_OTHER;
+}

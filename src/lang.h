@@ -1,0 +1,50 @@
+/*
+ * lang.h — language codes known to rule scoping, and the scripts they use.
+ *
+ * Rules carry a language mask (@lang).  A document's languages come from
+ * chaff_options.lang when given, otherwise from the scripts its letters are
+ * written in (lang_detect_mask): a rule for English applies to any document
+ * with a real share of Latin letters, a rule for Chinese to any document
+ * with Han characters.  Script is a coarse but safe signal: chrome on a page
+ * is often in the page's script, and a wrong guess only withholds rules,
+ * it never drops text on its own.
+ */
+#ifndef CHAFF_LANG_H
+#define CHAFF_LANG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum lang_script {
+    SCRIPT_OTHER = 0,
+    SCRIPT_LATIN,
+    SCRIPT_HAN,
+    SCRIPT_KANA,
+    SCRIPT_HANGUL,
+    SCRIPT_CYRILLIC,
+    SCRIPT_ARABIC,
+    SCRIPT_GREEK,
+    SCRIPT_HEBREW,
+    SCRIPT_THAI,
+    SCRIPT_DEVANAGARI,
+    SCRIPT_COUNT
+};
+
+/* Bit i of a language mask is language id i (table order in lang.c).
+ * LANG_ALL means "any language". */
+#define LANG_ALL 0xffffffffu
+
+/* Mask bit of a code such as "en", "zh", "zh-hant" (region/script suffixes
+ * are ignored: "zh-tw" is zh), or 0 when unknown.  "any" gives LANG_ALL. */
+uint32_t lang_from_code(const char *code, size_t len);
+/* Mask from a comma-separated list ("en,de"); 0 if any code is unknown. */
+uint32_t lang_from_list(const char *list);
+/* Code of the lowest set bit of mask, or "any". */
+const char *lang_code(uint32_t mask);
+/* Languages whose script has at least the given share of the letters
+ * counted in hist[SCRIPT_COUNT] (letters per script). */
+uint32_t lang_detect_mask(const uint32_t hist[SCRIPT_COUNT]);
+/* Script of code point c. */
+enum lang_script lang_script_of(uint32_t c);
+
+#endif
