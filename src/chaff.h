@@ -14,7 +14,7 @@
  * in order, whatever happens to it: a record that cannot be cleaned is
  * written unchanged and counted in the statistics.
  *
- * Ownership.  Every *_new/*_load has a matching *_free that accepts NULL.
+ * Ownership.  Every _new and _load function has a matching _free that accepts NULL.
  * Strings passed in (paths, option strings) are copied or only read during
  * the call unless a function says otherwise.  Pointers returned by the
  * library stay owned by the handle they came from and live as long as it.
@@ -176,6 +176,12 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
 
 /* Feed len bytes of input.  Complete records are cleaned and written. */
 chaff_status chaff_filter_feed(chaff_filter *f, const void *buf, size_t len);
+
+/* End of one input (one file): in `text` framing the buffered document is
+ * cleaned and written and the next bytes start a new document; in record
+ * framings a last record without its delimiter is completed.  Statistics
+ * carry on across inputs. */
+chaff_status chaff_filter_end_input(chaff_filter *f);
 
 /* End of input: clean and write what is buffered.  Call once. */
 chaff_status chaff_filter_finish(chaff_filter *f);

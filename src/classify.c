@@ -1,0 +1,665 @@
+/*
+ * classify.c — decide keep or drop for every line of a document.
+ *
+ * Three layers, each leaving a reason on the line:
+ *
+ * 1. Rules.  Every line's key is scanned once; hits are filtered by the
+ *    rule's guards (language, site, position, length).  A site-scoped drop
+ *    beats everything; a keep rule protects a line from generic rules and
+ *    heuristics; strong drops act (on the line, or on a next/para/rest/
+ *    before/block range); weak hits are only evidence.
+ * 2. Features.  Lines not decided by rules get an initial class from their
+ *    own features: GOOD (long and sentence-like), NEAR (short but a
+ *    sentence), SHORT, or BAD (navigation with separators, placeholders,
+ *    menus of list items, digits-and-symbols, a repeated title).
+ * 3. Context, in the spirit of jusText's smoothing: a SHORT line takes the
+ *    class of its nearest decided neighbours; a NEAR line is dropped only
+ *    between two BAD ones; a short heading right before article text stays;
+ *    clusters of short lines at the head and tail that touch chrome go.
+ *    The document's edges are neutral rather than bad: plain text has no
+ *    markup around it, and a last line such as "(Yonhap)" belongs to the
+ *    article unless chrome is near it.
+ *
+ * A removal budget guards the article: when generic decisions would drop
+ * more than a set share of the document's long sentence-like text, those
+ * drops are undone (site-scoped rules still apply) and the document is
+ * counted as a back-off.
+ *
+ * Thresholds are in "effective length" (segment.c), so they hold for
+ * unspaced scripts.  Limits: a line is judged once, in one pass over the
+ * document, O(lines) apart from the head-window duplicate-title check.
+ */
+#include "classify.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "match_apply.h"
+#include "normalize.h"
+
+/* Thresholds (effective length, see segment.c). */
+#define GOOD_LEN 100      /* long enough to be article text when sentence-like */
+#define GOOD_LEN_BARE 250 /* long enough even without sentence punctuation */
+#define NEAR_MIN_WORDS 3  /* a short sentence needs this many words … */
+#define NEAR_MIN_CJK 6    /* … or this many Han/kana characters */
+#define NAV_ITEM_LEN 24   /* separator-split items no longer than this: a menu */
+#define HEADING_MAX 160   /* a heading is at most this long */
+#define HEADING_GAP 120   /* short text allowed between a heading and its paragraph */
+#define HEADING_SHORTS 1  /* … in at most this many short lines (byline, date) */
+#define HEADING_BRIDGE 3  /* dropped lines a heading may reach across */
+#define TITLE_WINDOW 40   /* the head, where a title's first copy is the title */
+
+const char *cls_reason_name(unsigned why)
+{
+    static const char *const names[] = {
+        [R_NONE] = "none",
+        [R_BLANK] = "blank",
+        [R_RULE] = "rule",
+        [R_RULE_RANGE] = "rule-range",
+        [R_KEEP_RULE] = "keep-rule",
+        [R_WEAK] = "weak-rule+context",
+        [R_GOOD] = "good",
+        [R_NEAR] = "near-good",
+        [R_CONTEXT] = "context",
+        [R_HEADING] = "heading",
+        [R_HEAD] = "short-cluster@head",
+        [R_TAIL] = "short-cluster@tail",
+        [R_HEAD_CLEAN] = "head-clean",
+        [R_TAIL_CLEAN] = "tail-clean",
+        [R_NAV] = "separator-nav",
+        [R_LIST] = "list-run",
+        [R_NONWORD] = "non-word",
+        [R_PLACEHOLDER] = "placeholder",
+        [R_BUDGET] = "budget-backoff",
+        [R_LONGLINE] = "long-line",
+        [R_OFFMAIN] = "off-main",
+        [R_REPEAT] = "repeated",
+    };
+    return why < sizeof names / sizeof names[0] && names[why] ? names[why] : "?";
+}
+
+char *cls_host(const char *url, char *out, size_t n)
+{
+    if (!n)
+        return out;
+    out[0] = '\0';
+    if (!url)
+        return out;
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    const char *end = p + strcspn(p, "/?#");
+    const char *at = memchr(p, '@', (size_t)(end - p));
+    if (at)
+        p = at + 1;
+    const char *colon = memchr(p, ':', (size_t)(end - p));
+    if (colon && *p != '[')
+        end = colon;
+    size_t k = 0;
+    for (; p < end && k + 1 < n; p++)
+        out[k++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+    while (k > 0 && out[k - 1] == '.')
+        k--;
+    out[k] = '\0';
+    return out;
+}
+
+/* ---- layer 1: rules --------------------------------------------------- */
+
+struct hit_sink {
+    uint32_t *v;
+    uint32_t n, cap;
+    chaff_status err;
+};
+
+static void collect_hit(void *ud, uint32_t id)
+{
+    struct hit_sink *h = ud;
+    if (h->n == h->cap) {
+        uint32_t cap = h->cap ? h->cap * 2 : 64;
+        uint32_t *v = chaff_xrealloc(h->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            h->err = CHAFF_E_NOMEM;
+            return;
+        }
+        h->v = v;
+        h->cap = cap;
+    }
+    h->v[h->n++] = id;
+}
+
+static int has_hit(const struct doc *d, const struct line *L, uint32_t id)
+{
+    for (uint32_t k = 0; k < L->n_hits; k++)
+        if (d->hits[L->hit0 + k] == id)
+            return 1;
+    return 0;
+}
+
+/* Mark line i dropped by rule id (range or own match), unless a keep rule
+ * protects it from a generic rule. */
+static void rule_drop(struct doc *d, uint32_t i, const struct rule *ru, int own)
+{
+    struct line *L = &d->lines[i];
+    if (L->protect == 1 && ru->site == 0)
+        return;
+    if (L->init == LC_BAD && L->rule >= 0 && L->why == R_RULE)
+        return; /* first rule to claim a line explains it */
+    L->init = L->cls = LC_BAD;
+    L->why = own ? R_RULE : R_RULE_RANGE;
+    L->rule = (int32_t)ru->id;
+}
+
+static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
+                                struct match_scratch *ms)
+{
+    struct hit_sink hs = {0};
+    uint32_t *weak = NULL;
+    chaff_status st = CHAFF_OK;
+    struct apply_ctx ax = {
+        .langs = d->langs, .host = d->host, .n_nonblank = d->n_nonblank,
+        .at_head = d->at_head, .at_tail = d->at_tail};
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (!L->key || !L->key_len)
+            continue;
+        uint32_t before = hs.n;
+        st = match_key(r, ms, L->key, L->key_len, collect_hit, &hs);
+        if (st)
+            goto out;
+        if (hs.err) {
+            st = hs.err;
+            goto out;
+        }
+        /* keep only hits whose guards hold for this line */
+        uint32_t w = before;
+        for (uint32_t k = before; k < hs.n; k++)
+            if (apply_guard(r, &r->v[hs.v[k]], &L->f, L->nb, &ax))
+                hs.v[w++] = hs.v[k];
+        hs.n = w;
+        L->hit0 = before;
+        L->n_hits = hs.n - before;
+    }
+    d->hits = hs.n ? arena_alloc(d->arena, (size_t)hs.n * sizeof *d->hits) : NULL;
+    if (hs.n && !d->hits) {
+        st = CHAFF_E_NOMEM;
+        goto out;
+    }
+    if (hs.n)
+        memcpy(d->hits, hs.v, (size_t)hs.n * sizeof *d->hits);
+    d->n_hits = hs.n;
+
+    /* Verdict of each line's own hits; keep protection first so ranges
+     * below can respect it. */
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        struct hit_verdict v;
+        apply_verdict(r, d->hits + L->hit0, L->n_hits, &v);
+        if (v.site_drop >= 0) {
+            L->protect = 2;
+            rule_drop(d, i, &r->v[v.site_drop], 1);
+        } else if (v.keep >= 0) {
+            L->protect = 1;
+            L->init = L->cls = LC_GOOD;
+            L->why = R_KEEP_RULE;
+            L->rule = v.keep;
+        }
+    }
+    /* Actions of strong hits, in document order. */
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        for (uint32_t k = 0; k < L->n_hits; k++) {
+            const struct rule *ru = &r->v[d->hits[L->hit0 + k]];
+            if (ru->action == RA_KEEP || ru->action == RA_BLOCK_END)
+                continue;
+            if (!ru->strong) {
+                if (L->rule < 0)
+                    L->rule = (int32_t)ru->id; /* weak evidence, see layer 3 */
+                continue;
+            }
+            if (L->protect == 1 && ru->site == 0)
+                continue; /* a keep rule shields the line, and so its range */
+            uint32_t from = i, to = i;
+            switch (ru->action) {
+            case RA_DROP:
+                break;
+            case RA_NEXT: {
+                uint32_t left = ru->n;
+                for (to = i + 1; to < d->n_lines && left; to++)
+                    if (d->lines[to].len)
+                        left--;
+                to = to > i ? to - 1 : i;
+                break;
+            }
+            case RA_PARA:
+                for (to = i; to + 1 < d->n_lines && d->lines[to + 1].len; to++)
+                    ;
+                break;
+            case RA_REST:
+                to = d->n_lines - 1;
+                break;
+            case RA_BEFORE:
+                from = 0;
+                break;
+            case RA_BLOCK:
+                for (uint32_t j = i + 1; j < d->n_lines && j <= i + (ru->n ? ru->n : RULE_DEFAULT_SPAN); j++)
+                    if (has_hit(d, &d->lines[j], ru->pair)) {
+                        to = j;
+                        break;
+                    }
+                break;
+            default:
+                break;
+            }
+            for (uint32_t j = from; j <= to; j++)
+                if (d->lines[j].len)
+                    rule_drop(d, j, ru, j == i);
+        }
+    }
+out:
+    chaff_xfree(hs.v);
+    chaff_xfree(weak);
+    return st;
+}
+
+/* ---- layer 2: features ------------------------------------------------ */
+
+static void repeats(struct doc *d, int after_context);
+
+static int long_sentence_like(const struct seg_feat *f)
+{
+    if (f->n_letters * 2 < f->n_chars)
+        return 0;
+    if (f->elen >= GOOD_LEN && (f->terminal || f->n_stops))
+        return 1;
+    return f->elen >= GOOD_LEN_BARE && f->n_seps < 3;
+}
+
+static void init_class(struct doc *d)
+{
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        const struct seg_feat *f = &L->f;
+        if (!L->len) {
+            L->init = L->cls = LC_BLANK;
+            L->why = R_BLANK;
+            continue;
+        }
+        if (L->init == LC_BAD || L->protect == 1)
+            continue; /* decided by a rule */
+        if (L->len > DOC_KEY_MAX && long_sentence_like(f)) {
+            L->init = LC_GOOD;
+            L->why = R_LONGLINE;
+        } else if (long_sentence_like(f)) {
+            L->init = LC_GOOD;
+            L->why = R_GOOD;
+        } else if (f->bracketed) {
+            L->init = LC_BAD;
+            L->why = R_PLACEHOLDER;
+        } else if ((f->n_seps >= 2 && !f->terminal && f->elen / (f->n_seps + 1u) <= NAV_ITEM_LEN) ||
+                   (f->sep_lead && f->elen < 60 && !f->terminal)) {
+            L->init = LC_BAD;
+            L->why = R_NAV;
+        } else if (f->n_letters * 2 < f->n_chars && f->elen < 40) {
+            L->init = LC_BAD;
+            L->why = R_NONWORD;
+        } else if (f->terminal && (f->n_words >= NEAR_MIN_WORDS || f->n_cjk >= NEAR_MIN_CJK) &&
+                   !f->bullet) {
+            L->init = LC_NEAR;
+            L->why = R_NEAR;
+        } else {
+            L->init = LC_SHORT;
+            L->why = R_CONTEXT;
+        }
+        L->cls = L->init;
+    }
+    /* Runs of two or more short list items are menus. */
+    for (uint32_t i = 0; i < d->n_lines;) {
+        if (!d->lines[i].f.bullet || d->lines[i].init == LC_GOOD || !d->lines[i].len) {
+            i++;
+            continue;
+        }
+        uint32_t j = i, items = 0;
+        while (j < d->n_lines && (!d->lines[j].len || (d->lines[j].f.bullet && d->lines[j].init != LC_GOOD))) {
+            if (d->lines[j].len)
+                items++;
+            j++;
+        }
+        if (items >= 2)
+            for (uint32_t k = i; k < j; k++) {
+                struct line *L = &d->lines[k];
+                if (L->len && L->init != LC_BAD && L->protect != 1) {
+                    L->init = L->cls = LC_BAD;
+                    L->why = R_LIST;
+                    L->fig = items;
+                }
+            }
+        i = j;
+    }
+    repeats(d, 0);
+}
+
+/* Lines repeated verbatim: later copies are echoes (captions printed twice,
+ * teaser carousels, repeated menus); when the copies stand close together
+ * the first one is part of the same widget and goes too.  Hash table of
+ * keys in the arena; O(lines). */
+#define REPEAT_NEAR 3
+static void repeats(struct doc *d, int after_context)
+{
+    uint32_t cap = 64;
+    while (cap < d->n_nonblank * 2u)
+        cap *= 2;
+    int32_t *slot = arena_alloc(d->arena, (size_t)cap * sizeof *slot);
+    if (!slot)
+        return;
+    memset(slot, 0xff, (size_t)cap * sizeof *slot);
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (!L->key || L->key_len < 8 || L->protect)
+            continue;
+        /* Before context, only sentence-like lines are judged: a short
+         * line such as a title is repeated by the page head (title, h1,
+         * breadcrumb) and its kept copy is known only after context. */
+        if (after_context ? L->cls == LC_BAD : (L->init != LC_GOOD && L->init != LC_NEAR))
+            continue;
+        uint32_t h = 2166136261u;
+        for (uint32_t k = 0; k < L->key_len; k++)
+            h = (h ^ (unsigned char)L->key[k]) * 16777619u;
+        for (uint32_t s = h & (cap - 1);; s = (s + 1) & (cap - 1)) {
+            if (slot[s] < 0) {
+                slot[s] = (int32_t)i;
+                break;
+            }
+            struct line *F = &d->lines[slot[s]];
+            if (F->key_len != L->key_len || memcmp(F->key, L->key, L->key_len) != 0)
+                continue;
+            /* a repeat of line slot[s] */
+            if (after_context) {
+                L->cls = LC_BAD;
+            } else {
+                L->init = L->cls = LC_BAD;
+            }
+            L->why = R_REPEAT;
+            L->fig = F->nb;
+            if (!after_context && L->nb - F->nb <= REPEAT_NEAR && F->init != LC_BAD && !F->protect &&
+                F->nb >= TITLE_WINDOW / 4) {
+                F->init = F->cls = LC_BAD;
+                F->why = R_REPEAT;
+                F->fig = L->nb;
+            }
+            slot[s] = (int32_t)i;
+            break;
+        }
+    }
+}
+
+/* ---- layer 3: context ------------------------------------------------- */
+
+enum { NB_EDGE = 0 };
+
+/* Class of the nearest line before (dir -1) or after (dir +1) i whose
+ * initial class is GOOD or BAD (and NEAR unless skip_near), or NB_EDGE. */
+static uint8_t neighbour(const struct doc *d, uint32_t i, int dir, int skip_near)
+{
+    for (int64_t j = (int64_t)i + dir; j >= 0 && j < (int64_t)d->n_lines; j += dir) {
+        uint8_t c = d->lines[j].init;
+        if (c == LC_GOOD || c == LC_BAD || (c == LC_NEAR && !skip_near))
+            return c;
+    }
+    return NB_EDGE;
+}
+
+static int is_weak(const struct line *L)
+{
+    return L->rule >= 0 && L->init != LC_BAD && !L->protect;
+}
+
+static void smooth(struct doc *d)
+{
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (L->init != LC_SHORT && L->init != LC_NEAR && !(L->init == LC_GOOD && is_weak(L)))
+            continue;
+        if (L->protect)
+            continue;
+        uint8_t p = neighbour(d, i, -1, 1), n = neighbour(d, i, +1, 1);
+        L->nb_prev = p;
+        L->nb_next = n;
+        if (p == NB_EDGE)
+            p = n;
+        if (n == NB_EDGE)
+            n = p;
+        uint8_t to;
+        if (L->init == LC_NEAR || L->init == LC_GOOD) {
+            to = (p == LC_BAD && n == LC_BAD) ? LC_BAD : LC_GOOD;
+        } else if (p == LC_GOOD && n == LC_GOOD) {
+            to = LC_GOOD;
+        } else if (p == LC_BAD && n == LC_BAD) {
+            to = LC_BAD;
+        } else if (p == NB_EDGE && n == NB_EDGE) {
+            to = LC_GOOD; /* nothing decided anywhere: keep */
+        } else {
+            /* mixed: good only when a near-good sentence stands between
+             * the line and the bad side (jusText) */
+            uint8_t pn = neighbour(d, i, -1, 0), nn = neighbour(d, i, +1, 0);
+            to = ((L->nb_prev == LC_BAD && pn == LC_NEAR) || (L->nb_next == LC_BAD && nn == LC_NEAR))
+                     ? LC_GOOD
+                     : LC_BAD;
+        }
+        /* a weak rule hit needs good text on both sides to survive */
+        if (is_weak(L) && !(p == LC_GOOD && n == LC_GOOD))
+            to = LC_BAD;
+        L->cls = to;
+        if (is_weak(L) && to == LC_BAD)
+            L->why = R_WEAK;
+        else if (L->init == LC_SHORT || to == LC_BAD)
+            L->why = R_CONTEXT;
+    }
+}
+
+/* A short line that may head the article: no bullet, not a sentence list. */
+static int heading_like(const struct line *L)
+{
+    return (L->init == LC_SHORT || L->init == LC_NEAR) && !L->f.bullet && !L->protect &&
+           L->f.elen <= HEADING_MAX && L->f.n_letters >= 2 && !is_weak(L);
+}
+
+static void headings(struct doc *d)
+{
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (L->cls != LC_BAD || !heading_like(L))
+            continue;
+        uint32_t gap = 0, shorts = 0, bad = 0;
+        for (uint32_t j = i + 1; j < d->n_lines; j++) {
+            const struct line *M = &d->lines[j];
+            if (!M->len)
+                continue;
+            if (M->init == LC_BAD) {
+                if (++bad > HEADING_BRIDGE)
+                    break;
+                continue;
+            }
+            if (M->init == LC_GOOD && !is_weak(M)) {
+                L->cls = LC_GOOD;
+                L->why = R_HEADING;
+                break;
+            }
+            gap += M->f.elen;
+            if (!heading_like(M) || gap > HEADING_GAP || ++shorts > HEADING_SHORTS)
+                break;
+        }
+    }
+}
+
+/* Does line i carry chrome evidence (a rule hit or a heuristic drop)? */
+static int chrome(const struct line *L)
+{
+    return (L->init == LC_BAD && L->why != R_BLANK) || L->rule >= 0;
+}
+
+static void clusters(struct doc *d)
+{
+    int64_t first = -1, last = -1;
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        const struct line *L = &d->lines[i];
+        if (L->cls == LC_GOOD && (L->why == R_GOOD || L->why == R_NEAR || L->why == R_LONGLINE ||
+                                  L->why == R_KEEP_RULE)) {
+            if (first < 0)
+                first = i;
+            last = i;
+        }
+    }
+    if (first < 0)
+        return;
+    /* head: lines before the first article line that context kept */
+    int touch = 0;
+    for (int64_t i = 0; i < first; i++)
+        touch |= chrome(&d->lines[i]);
+    for (int64_t i = 0; i < first && touch; i++) {
+        struct line *L = &d->lines[i];
+        if (L->cls == LC_GOOD && L->why == R_CONTEXT) {
+            L->cls = LC_BAD;
+            L->why = R_HEAD;
+            L->fig = (uint32_t)first;
+        }
+    }
+    /* tail: short lines after the last article line */
+    touch = 0;
+    uint32_t n = 0;
+    for (int64_t i = last + 1; i < (int64_t)d->n_lines; i++) {
+        touch |= chrome(&d->lines[i]);
+        n += d->lines[i].len ? 1u : 0u;
+    }
+    for (int64_t i = last + 1; i < (int64_t)d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (!L->len)
+            continue;
+        if (touch && L->cls == LC_GOOD && (L->why == R_CONTEXT || L->why == R_HEADING)) {
+            L->cls = LC_BAD;
+            L->why = R_TAIL;
+            L->fig = n;
+        } else if (!touch && L->cls == LC_GOOD && L->why == R_CONTEXT) {
+            L->why = R_TAIL_CLEAN;
+        }
+    }
+}
+
+/* Sections: kept text split wherever at least G non-blank dropped lines
+ * separate it.  The section with the most article text is the article;
+ * sections with less than FRAC of its mass are comment threads, teasers
+ * and footers that happen to hold sentences. */
+#include <stdlib.h>
+static void sections(struct doc *d)
+{
+    const char *e1 = getenv("CHAFF_G"), *e2 = getenv("CHAFF_FRAC");
+    uint32_t G = e1 ? (uint32_t)atoi(e1) : 6;
+    double frac = e2 ? atof(e2) : 0.25;
+    if (!G)
+        return;
+    uint32_t n_sec = 0, gap = 0;
+    uint32_t *sec = arena_alloc(d->arena, (size_t)(d->n_lines + 1) * sizeof *sec);
+    uint64_t *mass = arena_alloc(d->arena, (size_t)(d->n_lines + 1) * sizeof *mass);
+    if (!sec || !mass)
+        return;
+    int started = 0;
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (!L->len)
+            continue;
+        if (L->cls == LC_BAD) {
+            gap++;
+            continue;
+        }
+        if (!started || gap >= G) {
+            mass[n_sec++] = 0;
+            started = 1;
+        }
+        gap = 0;
+        sec[i] = n_sec - 1;
+        if (L->why == R_GOOD || L->why == R_LONGLINE || L->why == R_KEEP_RULE)
+            mass[n_sec - 1] += L->f.elen;
+        else if (L->why == R_NEAR)
+            mass[n_sec - 1] += L->f.elen / 2;
+    }
+    if (n_sec < 2)
+        return;
+    uint64_t best = 0;
+    for (uint32_t k = 0; k < n_sec; k++)
+        if (mass[k] > best)
+            best = mass[k];
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (!L->len || L->cls == LC_BAD || L->protect)
+            continue;
+        if ((double)mass[sec[i]] < frac * (double)best) {
+            L->cls = LC_BAD;
+            L->why = R_OFFMAIN;
+            L->fig = (uint32_t)(mass[sec[i]] * 100 / (best ? best : 1));
+        }
+    }
+}
+
+/* Undo generic drops of long sentence-like text when they exceed the
+ * budget; site-scoped rule drops stand. */
+static void budget(struct doc *d, const struct chaff_rules *r, double share)
+{
+    uint64_t total = 0, lost = 0;
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        const struct line *L = &d->lines[i];
+        if (!L->len || !long_sentence_like(&L->f))
+            continue;
+        total += L->f.elen;
+        if (L->cls == LC_BAD && L->protect != 2)
+            lost += L->f.elen;
+    }
+    if (!total || (double)lost <= share * (double)total)
+        return;
+    d->budget_backoff = true;
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (!L->len || L->cls != LC_BAD || L->protect == 2 || !long_sentence_like(&L->f))
+            continue;
+        if (L->rule >= 0 && r && r->v[L->rule].site)
+            continue;
+        L->cls = LC_GOOD;
+        L->why = R_BUDGET;
+    }
+}
+
+chaff_status cls_doc(struct doc *d, const struct chaff_rules *r, struct match_scratch *ms,
+                     const struct cls_params *p)
+{
+    if (r && r->n && !(p->flags & CHAFF_NO_RULES)) {
+        chaff_status st = apply_rules(d, r, ms);
+        if (st)
+            return st;
+    }
+    init_class(d);
+    if (p->flags & CHAFF_NO_HEURISTICS) {
+        for (uint32_t i = 0; i < d->n_lines; i++) {
+            struct line *L = &d->lines[i];
+            if (L->len && !(L->init == LC_BAD && (L->why == R_RULE || L->why == R_RULE_RANGE))) {
+                L->cls = LC_GOOD;
+            }
+        }
+    } else {
+        smooth(d);
+        headings(d);
+        clusters(d);
+        repeats(d, 1);
+        sections(d);
+        budget(d, r, p->budget > 0 ? p->budget : 0.5);
+    }
+    d->n_dropped_rule = d->n_dropped_heur = 0;
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        L->keep = L->len && L->cls != LC_BAD;
+        if (L->len && !L->keep) {
+            if (L->why == R_RULE || L->why == R_RULE_RANGE)
+                d->n_dropped_rule++;
+            else
+                d->n_dropped_heur++;
+        }
+    }
+    return CHAFF_OK;
+}

@@ -1,0 +1,468 @@
+/*
+ * cli.c — the chaff command: options, rule loading, input and output.
+ *
+ * The only file that touches argv, FILE *, stderr and exit().  Inputs are
+ * read through zlib's gzread, which passes plain files through unchanged,
+ * so `.gz` works for any input (concatenated members included).  Output is
+ * written with fwrite and flushed after each record so chaff can sit in a
+ * pipeline.  SIGPIPE is ignored: when the reader goes away, chaff stops
+ * quietly with status 0.  Every message is "chaff: ..." via errorf().
+ *
+ * Exit status: 0 ok, 1 data errors under --strict, 2 usage, 3 rules,
+ * 4 I/O (enum exit_code; keep in sync with chaff.1 and README.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "chaff.h"
+
+enum exit_code { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_RULES = 3, EXIT_IO = 4 };
+
+#ifndef CHAFF_RULES_DIR
+#define CHAFF_RULES_DIR "/usr/local/share/chaff/rules"
+#endif
+
+static int quiet;
+
+static void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void errorf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("chaff: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void usage(FILE *to)
+{
+    fputs("usage: chaff [OPTION]... [FILE]...\n"
+          "Remove page chrome (menus, login and share widgets, appeals, notices, credits,\n"
+          "related lists) from scraped page text; write the article text as NFC UTF-8.\n"
+          "With no FILE, or when FILE is -, read standard input.  FILEs may be gzip-compressed.\n"
+          "\n"
+          "  -f, --format FMT      text (whole input is one document; default), lines, nul, jsonl\n"
+          "      --field NAME      JSONL field holding the text (default text)\n"
+          "      --url-field NAME  JSONL field holding the page URL (default url)\n"
+          "      --url URL         the document's URL, for site-scoped rules\n"
+          "      --from CHARSET    input charset (default: BOM, UTF-8, else detected)\n"
+          "      --lang LIST       document languages, e.g. en,zh (default: from the scripts)\n"
+          "  -R, --rules PATH      add a rule file or folder (repeatable)\n"
+          "      --no-default-rules  do not load the default rules folder\n"
+          "  -o, --output FILE     write to FILE instead of standard output\n"
+          "  -j, --jobs N          worker threads for lines, nul and jsonl (default 1)\n"
+          "      --max-doc SIZE    document cap, e.g. 64M (default 256M)\n"
+          "      --explain         print every line with its decision and reason\n"
+          "      --stats[=FILE]    write a JSON summary to FILE (default standard error)\n"
+          "      --rules-only      no context heuristics\n"
+          "      --no-rules        heuristics only\n"
+          "      --strict          exit 1 if any record had a data error\n"
+          "      --check-rules     load and compile the rules, report errors, exit\n"
+          "      --test-rules      run the rules' inline examples, exit\n"
+          "      --list-rules      print the loaded rule files, exit\n"
+          "  -q, --quiet           no warnings\n"
+          "      --progress        progress on standard error\n"
+          "  -h, --help            this help\n"
+          "  -V, --version         version\n"
+          "\n"
+          "Exit status: 0 ok, 1 data errors (--strict), 2 usage, 3 rules, 4 I/O.\n"
+          "Rules: rules/README.md; default folder $CHAFF_RULES, else the checkout's rules/,\n"
+          "else " CHAFF_RULES_DIR ".\n",
+          to);
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+struct out {
+    FILE *fp;
+    const char *name;
+    int broken; /* EPIPE: the reader went away */
+};
+
+static int out_write(void *ud, const char *buf, size_t len)
+{
+    struct out *o = ud;
+    if (o->broken)
+        return 1;
+    if (fwrite(buf, 1, len, o->fp) != len || fflush(o->fp) != 0) {
+        o->broken = errno == EPIPE ? 1 : 2;
+        return 1;
+    }
+    return 0;
+}
+
+static int err_write(void *ud, const char *buf, size_t len)
+{
+    return fwrite(buf, 1, len, ud) != len;
+}
+
+static void on_warn(void *ud, const char *msg)
+{
+    (void)ud;
+    if (!quiet)
+        errorf("%s", msg);
+}
+
+/* ---- rules ------------------------------------------------------------- */
+
+static int is_dir(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* The default rules folder: $CHAFF_RULES, the checkout's rules/ beside the
+ * executable (build/chaff or ./chaff), else the installed folder. */
+static const char *default_rules(char *buf, size_t n)
+{
+    const char *env = getenv("CHAFF_RULES");
+    if (env && *env)
+        return env;
+    char exe[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k > 0) {
+        exe[k] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            static const char *const rel[] = {"/rules", "/../rules"};
+            for (size_t i = 0; i < 2; i++) {
+                char probe[PATH_MAX + 32];
+                snprintf(probe, sizeof probe, "%s%s/README.md", exe, rel[i]);
+                if (access(probe, R_OK) == 0) {
+                    snprintf(buf, n, "%s%s", exe, rel[i]);
+                    char *real = realpath(buf, NULL);
+                    if (real) {
+                        snprintf(buf, n, "%s", real);
+                        free(real);
+                    }
+                    return buf;
+                }
+            }
+        }
+    }
+    return CHAFF_RULES_DIR;
+}
+
+static size_t parse_size(const char *s, int *ok)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    *ok = errno == 0 && end != s;
+    unsigned long long mul = 1;
+    switch (*end) {
+    case 'k': case 'K': mul = 1ull << 10; end++; break;
+    case 'm': case 'M': mul = 1ull << 20; end++; break;
+    case 'g': case 'G': mul = 1ull << 30; end++; break;
+    default: break;
+    }
+    if (*end || v == 0 || v > (unsigned long long)SIZE_MAX / mul)
+        *ok = 0;
+    return (size_t)(v * mul);
+}
+
+static void test_fail(void *ud, const chaff_error *e)
+{
+    (void)ud;
+    errorf("%s:%u:%u: %s", e->file, e->line, e->col, e->msg);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+enum {
+    OPT_FIELD = 256, OPT_URL_FIELD, OPT_URL, OPT_FROM, OPT_LANG, OPT_NO_DEFAULT, OPT_MAX_DOC,
+    OPT_EXPLAIN, OPT_STATS, OPT_RULES_ONLY, OPT_NO_RULES, OPT_STRICT, OPT_CHECK, OPT_TEST,
+    OPT_LIST, OPT_PROGRESS
+};
+
+static const struct option long_opts[] = {
+    {"format", required_argument, NULL, 'f'},
+    {"field", required_argument, NULL, OPT_FIELD},
+    {"url-field", required_argument, NULL, OPT_URL_FIELD},
+    {"url", required_argument, NULL, OPT_URL},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"lang", required_argument, NULL, OPT_LANG},
+    {"rules", required_argument, NULL, 'R'},
+    {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT},
+    {"output", required_argument, NULL, 'o'},
+    {"jobs", required_argument, NULL, 'j'},
+    {"max-doc", required_argument, NULL, OPT_MAX_DOC},
+    {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"stats", optional_argument, NULL, OPT_STATS},
+    {"rules-only", no_argument, NULL, OPT_RULES_ONLY},
+    {"no-rules", no_argument, NULL, OPT_NO_RULES},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"check-rules", no_argument, NULL, OPT_CHECK},
+    {"test-rules", no_argument, NULL, OPT_TEST},
+    {"list-rules", no_argument, NULL, OPT_LIST},
+    {"quiet", no_argument, NULL, 'q'},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+struct progress {
+    int on;
+    time_t start, last;
+    unsigned long long bytes;
+};
+
+static void progress_tick(struct progress *p, chaff_filter *f, int final)
+{
+    if (!p->on)
+        return;
+    time_t now = time(NULL);
+    if (!final && now == p->last)
+        return;
+    p->last = now;
+    const chaff_stats *s = chaff_filter_stats(f);
+    double secs = difftime(now, p->start);
+    fprintf(stderr, "\rchaff: %llu records, %.1f MB read, %.1f MB/s%s",
+            (unsigned long long)s->records, (double)p->bytes / 1e6,
+            secs > 0 ? (double)p->bytes / 1e6 / secs : 0.0, final ? "\n" : "");
+}
+
+int main(int argc, char **argv)
+{
+    chaff_options opt;
+    chaff_options_init(&opt);
+    const char *rule_paths[256];
+    size_t n_rules = 0;
+    int no_default = 0, explain = 0, strict = 0, check = 0, test = 0, list = 0;
+    const char *stats_path = NULL, *out_path = NULL;
+    int want_stats = 0;
+    struct progress prog = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "f:R:o:j:qhV", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (!strcmp(optarg, "text")) opt.framing = CHAFF_FRAME_TEXT;
+            else if (!strcmp(optarg, "lines")) opt.framing = CHAFF_FRAME_LINES;
+            else if (!strcmp(optarg, "nul")) opt.framing = CHAFF_FRAME_NUL;
+            else if (!strcmp(optarg, "jsonl")) opt.framing = CHAFF_FRAME_JSONL;
+            else {
+                errorf("unknown format '%s' (text, lines, nul, jsonl)", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_FIELD: opt.field = optarg; break;
+        case OPT_URL_FIELD: opt.url_field = optarg; break;
+        case OPT_URL: opt.url = optarg; break;
+        case OPT_FROM: opt.from = optarg; break;
+        case OPT_LANG: opt.lang = optarg; break;
+        case 'R':
+            if (n_rules == sizeof rule_paths / sizeof rule_paths[0]) {
+                errorf("too many --rules options");
+                return EXIT_USAGE;
+            }
+            rule_paths[n_rules++] = optarg;
+            break;
+        case OPT_NO_DEFAULT: no_default = 1; break;
+        case 'o': out_path = optarg; break;
+        case 'j': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 64) {
+                errorf("invalid --jobs '%s' (1 to 64)", optarg);
+                return EXIT_USAGE;
+            }
+            opt.jobs = (unsigned)v;
+            break;
+        }
+        case OPT_MAX_DOC: {
+            int ok;
+            opt.max_doc = parse_size(optarg, &ok);
+            if (!ok) {
+                errorf("invalid --max-doc '%s' (e.g. 64M)", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        }
+        case OPT_EXPLAIN: explain = 1; break;
+        case OPT_STATS: want_stats = 1; stats_path = optarg; break;
+        case OPT_RULES_ONLY: opt.flags |= CHAFF_NO_HEURISTICS; break;
+        case OPT_NO_RULES: opt.flags |= CHAFF_NO_RULES; break;
+        case OPT_STRICT: strict = 1; break;
+        case OPT_CHECK: check = 1; break;
+        case OPT_TEST: test = 1; break;
+        case OPT_LIST: list = 1; break;
+        case 'q': quiet = 1; break;
+        case OPT_PROGRESS: prog.on = 1; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        case 'V': printf("chaff %s\n", chaff_version()); return EXIT_OK;
+        default:
+            fputs("Try 'chaff --help' for more information.\n", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (explain)
+        opt.flags |= CHAFF_EXPLAIN;
+    if ((opt.flags & CHAFF_NO_HEURISTICS) && (opt.flags & CHAFF_NO_RULES)) {
+        errorf("--rules-only and --no-rules exclude each other");
+        return EXIT_USAGE;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    /* rules */
+    char defbuf[PATH_MAX + 32];
+    const char *paths[257];
+    size_t n_paths = 0;
+    if (!no_default) {
+        const char *d = default_rules(defbuf, sizeof defbuf);
+        if (!is_dir(d)) {
+            if (check || test || list || !(opt.flags & CHAFF_NO_RULES))
+                errorf("rules folder '%s' not found (set CHAFF_RULES or use -R)", d);
+            if (check || test || list)
+                return EXIT_RULES;
+        } else {
+            paths[n_paths++] = d;
+        }
+    }
+    for (size_t i = 0; i < n_rules; i++)
+        paths[n_paths++] = rule_paths[i];
+    chaff_rules *rules = NULL;
+    chaff_error rerr;
+    memset(&rerr, 0, sizeof rerr);
+    chaff_status st = chaff_rules_load(&rules, paths, n_paths, &rerr);
+    if (st) {
+        if (rerr.line)
+            errorf("%s:%u:%u: %s", rerr.file, rerr.line, rerr.col, rerr.msg);
+        else if (rerr.file[0])
+            errorf("%s: %s", rerr.file, rerr.msg[0] ? rerr.msg : chaff_strerror(st));
+        else
+            errorf("rules: %s", rerr.msg[0] ? rerr.msg : chaff_strerror(st));
+        return EXIT_RULES;
+    }
+    if (check || test || list) {
+        int code = EXIT_OK;
+        if (check && !quiet)
+            fprintf(stderr, "chaff: %zu rules in %zu files: ok\n", chaff_rules_count(rules),
+                    chaff_rules_files(rules));
+        if (list) {
+            printf("%zu rules in %zu files\n", chaff_rules_count(rules), chaff_rules_files(rules));
+        }
+        if (test) {
+            size_t pass = 0, fail = 0;
+            st = chaff_rules_test(rules, test_fail, NULL, &pass, &fail);
+            printf("rule examples: %zu passed, %zu failed\n", pass, fail);
+            if (st == CHAFF_E_TEST)
+                code = EXIT_RULES;
+            else if (st) {
+                errorf("test-rules: %s", chaff_strerror(st));
+                code = EXIT_RULES;
+            }
+        }
+        chaff_rules_free(rules);
+        return code;
+    }
+
+    /* output */
+    struct out out = {stdout, "standard output", 0};
+    if (out_path && strcmp(out_path, "-") != 0) {
+        out.fp = fopen(out_path, "wb");
+        out.name = out_path;
+        if (!out.fp) {
+            errorf("cannot open '%s': %s", out_path, strerror(errno));
+            chaff_rules_free(rules);
+            return EXIT_IO;
+        }
+    }
+    opt.warn = on_warn;
+    chaff_filter *f = NULL;
+    st = chaff_filter_new(&f, rules, &opt, out_write, &out);
+    if (st) {
+        if (st == CHAFF_E_INVAL && opt.lang)
+            errorf("unknown language in --lang '%s'", opt.lang);
+        else
+            errorf("cannot start: %s", chaff_strerror(st));
+        chaff_rules_free(rules);
+        return st == CHAFF_E_INVAL ? EXIT_USAGE : EXIT_IO;
+    }
+
+    int code = EXIT_OK;
+    int n_files = argc - optind;
+    static char block[1 << 20];
+    prog.start = time(NULL);
+    for (int i = 0; i < (n_files ? n_files : 1) && code == EXIT_OK; i++) {
+        const char *name = n_files ? argv[optind + i] : "-";
+        int is_stdin = strcmp(name, "-") == 0;
+        gzFile gz = is_stdin ? gzdopen(dup(0), "rb") : gzopen(name, "rb");
+        if (!gz) {
+            errorf("cannot open '%s': %s", name, errno ? strerror(errno) : "out of memory");
+            code = EXIT_IO;
+            break;
+        }
+        gzbuffer(gz, 1 << 17);
+        for (;;) {
+            int n = gzread(gz, block, sizeof block);
+            if (n < 0) {
+                int zerr;
+                const char *msg = gzerror(gz, &zerr);
+                errorf("read error in '%s': %s", is_stdin ? "standard input" : name,
+                       zerr == Z_ERRNO ? strerror(errno) : msg);
+                code = EXIT_IO;
+                break;
+            }
+            if (n == 0)
+                break;
+            prog.bytes += (unsigned long long)n;
+            st = chaff_filter_feed(f, block, (size_t)n);
+            if (st)
+                break;
+            progress_tick(&prog, f, 0);
+        }
+        gzclose(gz);
+        if (!st && code == EXIT_OK)
+            st = chaff_filter_end_input(f);
+        if (st)
+            break;
+    }
+    if (!st && code == EXIT_OK)
+        st = chaff_filter_finish(f);
+    progress_tick(&prog, f, 1);
+    if (st == CHAFF_E_WRITE || out.broken) {
+        if (out.broken != 1) {
+            errorf("write error on %s: %s", out.name, strerror(errno));
+            code = EXIT_IO;
+        }
+    } else if (st) {
+        errorf("%s", chaff_strerror(st));
+        code = st == CHAFF_E_CHARSET ? EXIT_USAGE : EXIT_IO;
+        if (st == CHAFF_E_CHARSET && opt.from)
+            errorf("unknown charset '%s'", opt.from);
+    }
+    const chaff_stats *s = chaff_filter_stats(f);
+    if (want_stats) {
+        FILE *sf = stderr;
+        if (stats_path && strcmp(stats_path, "-") != 0 && !(sf = fopen(stats_path, "w"))) {
+            errorf("cannot open '%s': %s", stats_path, strerror(errno));
+            code = code ? code : EXIT_IO;
+        } else {
+            chaff_filter_stats_json(f, err_write, sf);
+            if (sf != stderr && fclose(sf) != 0 && !code)
+                code = EXIT_IO;
+        }
+    }
+    if (code == EXIT_OK && strict && s->records_error)
+        code = EXIT_DATA;
+    chaff_filter_free(f);
+    chaff_rules_free(rules);
+    if (out.fp != stdout && fclose(out.fp) != 0 && code == EXIT_OK) {
+        errorf("write error on %s: %s", out.name, strerror(errno));
+        code = EXIT_IO;
+    }
+    return code;
+}

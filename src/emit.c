@@ -1,0 +1,108 @@
+/*
+ * emit.c — kept text and the explain listing.
+ *
+ * Collapsing blank runs needs one bit of state (a blank is owed); keeping
+ * it in struct emit_state lets a document cleaned in several windows come
+ * out exactly as if it had been cleaned whole.
+ */
+#include "emit.h"
+
+#include <string.h>
+
+#include "classify.h"
+
+chaff_status emit_text(const struct doc *d, struct emit_state *es, struct buf *out)
+{
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        const struct line *L = &d->lines[i];
+        if (!L->len) {
+            if (es->any)
+                es->pending_blank = true;
+            continue;
+        }
+        if (!L->keep)
+            continue;
+        if (es->any)
+            buf_add(out, es->pending_blank ? "\n\n" : "\n", es->pending_blank ? 2 : 1);
+        buf_add(out, L->text, L->len);
+        es->any = true;
+        es->pending_blank = false;
+    }
+    return out->err;
+}
+
+const char *emit_rule_path(const char *path)
+{
+    const char *best = NULL;
+    for (const char *p = strstr(path, "rules/"); p; p = strstr(p + 1, "rules/"))
+        if (p == path || p[-1] == '/')
+            best = p;
+    return best ? best : path;
+}
+
+static const char *nb_name(uint8_t c)
+{
+    return c == LC_GOOD ? "keep" : c == LC_BAD ? "drop" : c == LC_NEAR ? "near" : "edge";
+}
+
+chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, struct buf *out)
+{
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        const struct line *L = &d->lines[i];
+        if (!L->len) {
+            buf_adds(out, "    \tblank\t\n");
+            continue;
+        }
+        buf_adds(out, L->keep ? "keep\t" : "drop\t");
+        if ((L->why == R_RULE || L->why == R_RULE_RANGE || L->why == R_KEEP_RULE ||
+             L->why == R_WEAK) && r && L->rule >= 0) {
+            const struct rule *ru = &r->v[L->rule];
+            buf_addf(out, "%s %s:%u [%s%s]",
+                     L->why == R_RULE_RANGE ? "rule-range" : L->why == R_WEAK ? "weak-rule" :
+                     L->why == R_KEEP_RULE ? "keep-rule" : "rule",
+                     emit_rule_path(r->files[ru->file].path), ru->line,
+                     r->categories[ru->category], ru->site ? " site" : "");
+            if (L->why == R_WEAK)
+                buf_addf(out, " neighbours=%s,%s", nb_name(L->nb_prev), nb_name(L->nb_next));
+        } else {
+            buf_adds(out, cls_reason_name(L->why));
+            switch (L->why) {
+            case R_GOOD:
+            case R_NEAR:
+            case R_LONGLINE:
+                buf_addf(out, " len=%u words=%u%s", L->f.elen, L->f.n_words,
+                         L->f.terminal ? " terminal" : "");
+                break;
+            case R_CONTEXT:
+                buf_addf(out, " len=%u neighbours=%s,%s", L->f.elen, nb_name(L->nb_prev),
+                         nb_name(L->nb_next));
+                break;
+            case R_HEAD:
+            case R_TAIL:
+                buf_addf(out, " len=%u lines=%u", L->f.elen, L->fig);
+                break;
+            case R_NAV:
+                buf_addf(out, " seps=%u len=%u", L->f.n_seps, L->f.elen);
+                break;
+            case R_REPEAT:
+                buf_addf(out, " of-line=%u", L->fig + 1);
+                break;
+            case R_OFFMAIN:
+                buf_addf(out, " mass=%u%%", L->fig);
+                break;
+            case R_LIST:
+                buf_addf(out, " items=%u", L->fig);
+                break;
+            default:
+                if (L->rule >= 0 && r)
+                    buf_addf(out, " weak=%s:%u", emit_rule_path(r->files[r->v[L->rule].file].path),
+                             r->v[L->rule].line);
+                break;
+            }
+        }
+        buf_addc(out, '\t');
+        buf_add(out, L->text, L->len);
+        buf_addc(out, '\n');
+    }
+    return out->err;
+}

@@ -1,0 +1,30 @@
+/*
+ * emit.h — write a classified document: kept text or the explain listing.
+ */
+#ifndef CHAFF_EMIT_H
+#define CHAFF_EMIT_H
+
+#include <stdbool.h>
+
+#include "doc.h"
+#include "rules.h"
+
+/* Carries blank-line state across the windows of one document. */
+struct emit_state {
+    bool any;           /* something was written */
+    bool pending_blank; /* a blank line is owed before the next kept line */
+};
+
+/* Append the kept lines of d to out: in order, output form, blank-line
+ * runs collapsed to one, no leading or trailing blank line.  Lines are
+ * joined with '\n'; no newline after the last one (the framing adds it). */
+chaff_status emit_text(const struct doc *d, struct emit_state *es, struct buf *out);
+
+/* Append the explain listing of d: one line per input line,
+ * "keep|drop <TAB> reason and figures <TAB> text". */
+chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, struct buf *out);
+
+/* Path of a rule file as shown to people: from its "rules/" folder on. */
+const char *emit_rule_path(const char *path);
+
+#endif

@@ -1,0 +1,771 @@
+/*
+ * filter.c — the library entry: framing, the per-document pipeline
+ * (decode → segment → match/classify → emit), worker threads and stats.
+ *
+ * Framing.  `text`: the whole input is one document; it is buffered up to
+ * the document cap, and a larger document is cleaned in windows of at most
+ * the cap, cut at a line end (the charset found in the first window is
+ * used for the rest; head rules see only the first window and tail rules
+ * only the last; blank-line collapsing carries across windows).  `lines`,
+ * `nul`, `jsonl`: one record per delimiter; a record over the cap is
+ * written through unchanged, counted as an error, and never buffered
+ * whole, so memory stays bounded by the cap whatever the stream holds.
+ *
+ * One record in is one record out, in order: a record that cannot be
+ * cleaned (malformed JSON, a decode failure, a record over the cap) is
+ * written unchanged and counted in records_error with a warning.
+ *
+ * Threads.  With jobs > 1, complete records are gathered into a batch
+ * (bounded in count and bytes), cleaned by jobs threads each with its own
+ * worker state (arena, scratch, matcher scratch), and written in input
+ * order once the batch is done.  The rules are shared read-only.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "chaff.h"
+#include "classify.h"
+#include "decode.h"
+#include "emit.h"
+#include "jsonl.h"
+#include "lang.h"
+#include "rules.h"
+#include "segment.h"
+
+#define DEFAULT_MAX_DOC ((size_t)256 << 20)
+#define BATCH_RECORDS 512
+#define BATCH_BYTES ((size_t)32 << 20)
+
+const char *chaff_version(void) { return CHAFF_VERSION_STRING; }
+
+const char *chaff_strerror(chaff_status s)
+{
+    switch (s) {
+    case CHAFF_OK: return "success";
+    case CHAFF_E_NOMEM: return "out of memory";
+    case CHAFF_E_TOOBIG: return "too large";
+    case CHAFF_E_RULES: return "error in rules";
+    case CHAFF_E_IO: return "input/output error";
+    case CHAFF_E_CHARSET: return "unknown or unusable charset";
+    case CHAFF_E_INVAL: return "invalid argument";
+    case CHAFF_E_DATA: return "malformed record";
+    case CHAFF_E_MATCHER: return "pattern matcher failed";
+    case CHAFF_E_WRITE: return "output failed";
+    case CHAFF_E_TEST: return "rule examples failed";
+    }
+    return "unknown error";
+}
+
+void chaff_options_init(chaff_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->framing = CHAFF_FRAME_TEXT;
+    o->field = "text";
+    o->url_field = "url";
+    o->max_doc = DEFAULT_MAX_DOC;
+    o->jobs = 1;
+    o->budget = 0.5;
+}
+
+/* Per-thread state; counters are merged into the stats when read. */
+struct worker {
+    struct arena arena;
+    struct seg_scratch seg;
+    struct match_scratch *ms;
+    struct buf dec, text, url;
+    struct dec_info last_dec;
+    uint64_t *rule_drops;            /* per rule id */
+    uint64_t heur_drops[R_REPEAT + 1];
+    chaff_stats st;
+};
+
+/* One record of a batch: its bytes (owned by the batch) and its output. */
+struct slot {
+    char *in;
+    size_t len;
+    uint64_t no;     /* 1-based record number */
+    struct buf out;  /* the record as written, delimiter included */
+    char warn[256];
+};
+
+struct chaff_filter {
+    const chaff_rules *rules;
+    chaff_options opt;
+    char *s_field, *s_url_field, *s_url, *s_from, *s_lang;
+    uint32_t langs_forced;
+    char host[256];
+    chaff_write_fn write;
+    void *ud;
+    struct buf pend;       /* bytes of the record not yet complete */
+    bool passthrough;      /* inside a record over the cap */
+    uint64_t rec_no;
+    struct worker *w;      /* jobs workers */
+    unsigned jobs;
+    struct slot *batch;
+    size_t n_batch, batch_bytes;
+    /* text framing across windows */
+    struct emit_state es;
+    char win_charset[40];
+    bool win_started;
+    chaff_stats total;     /* merged on request */
+    chaff_status err;      /* sticky */
+    bool finished;
+    bool fed;              /* bytes arrived since the last end of input */
+    uint64_t inputs;       /* inputs ended so far */
+};
+
+static void warnf(const chaff_filter *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warnf(const chaff_filter *f, const char *fmt, ...)
+{
+    if (!f->opt.warn)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    f->opt.warn(f->opt.warn_ud, msg);
+}
+
+static chaff_status worker_init(struct worker *w, const chaff_rules *r)
+{
+    memset(w, 0, sizeof *w);
+    arena_init(&w->arena, 0);
+    seg_scratch_init(&w->seg);
+    buf_init(&w->dec, 0);
+    buf_init(&w->text, 0);
+    buf_init(&w->url, 0);
+    if (r && r->n) {
+        w->rule_drops = chaff_xcalloc(r->n, sizeof *w->rule_drops);
+        if (!w->rule_drops)
+            return CHAFF_E_NOMEM;
+        return match_scratch_new(r, &w->ms);
+    }
+    return CHAFF_OK;
+}
+
+static void worker_free(struct worker *w)
+{
+    arena_free(&w->arena);
+    seg_scratch_free(&w->seg);
+    buf_free(&w->dec);
+    buf_free(&w->text);
+    buf_free(&w->url);
+    match_scratch_free(w->ms);
+    chaff_xfree(w->rule_drops);
+}
+
+static char *dup_opt(const char *s, chaff_status *st)
+{
+    if (!s)
+        return NULL;
+    char *d = chaff_xstrdup(s);
+    if (!d)
+        *st = CHAFF_E_NOMEM;
+    return d;
+}
+
+chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
+                              const chaff_options *opt, chaff_write_fn write, void *ud)
+{
+    *out = NULL;
+    if (!write)
+        return CHAFF_E_INVAL;
+    chaff_filter *f = chaff_xcalloc(1, sizeof *f);
+    if (!f)
+        return CHAFF_E_NOMEM;
+    if (opt)
+        f->opt = *opt;
+    else
+        chaff_options_init(&f->opt);
+    chaff_status st = CHAFF_OK;
+    f->s_field = dup_opt(f->opt.field ? f->opt.field : "text", &st);
+    f->s_url_field = dup_opt(f->opt.url_field ? f->opt.url_field : "url", &st);
+    f->s_url = dup_opt(f->opt.url, &st);
+    f->s_from = dup_opt(f->opt.from, &st);
+    f->s_lang = dup_opt(f->opt.lang, &st);
+    f->opt.field = f->s_field;
+    f->opt.url_field = f->s_url_field;
+    f->opt.url = f->s_url;
+    f->opt.from = f->s_from;
+    f->opt.lang = f->s_lang;
+    if (!f->opt.max_doc)
+        f->opt.max_doc = DEFAULT_MAX_DOC;
+    if (f->opt.framing > CHAFF_FRAME_JSONL)
+        st = st ? st : CHAFF_E_INVAL;
+    if (!st && f->opt.lang) {
+        f->langs_forced = lang_from_list(f->opt.lang);
+        if (!f->langs_forced)
+            st = CHAFF_E_INVAL;
+    }
+    cls_host(f->opt.url, f->host, sizeof f->host);
+    f->rules = rules;
+    f->write = write;
+    f->ud = ud;
+    buf_init(&f->pend, 0);
+    f->jobs = f->opt.jobs > 1 && f->opt.framing != CHAFF_FRAME_TEXT ? f->opt.jobs : 1;
+    if (f->jobs > 64)
+        f->jobs = 64;
+    if (!st) {
+        f->w = chaff_xcalloc(f->jobs, sizeof *f->w);
+        f->batch = chaff_xcalloc(BATCH_RECORDS, sizeof *f->batch);
+        if (!f->w || !f->batch)
+            st = CHAFF_E_NOMEM;
+    }
+    for (unsigned i = 0; !st && i < f->jobs; i++)
+        st = worker_init(&f->w[i], rules);
+    if (st) {
+        chaff_filter_free(f);
+        return st;
+    }
+    for (size_t i = 0; i < BATCH_RECORDS; i++)
+        buf_init(&f->batch[i].out, 0);
+    *out = f;
+    return CHAFF_OK;
+}
+
+void chaff_filter_free(chaff_filter *f)
+{
+    if (!f)
+        return;
+    if (f->w)
+        for (unsigned i = 0; i < f->jobs; i++)
+            worker_free(&f->w[i]);
+    if (f->batch)
+        for (size_t i = 0; i < BATCH_RECORDS; i++) {
+            chaff_xfree(f->batch[i].in);
+            buf_free(&f->batch[i].out);
+        }
+    chaff_xfree(f->w);
+    chaff_xfree(f->batch);
+    buf_free(&f->pend);
+    chaff_xfree(f->s_field);
+    chaff_xfree(f->s_url_field);
+    chaff_xfree(f->s_url);
+    chaff_xfree(f->s_from);
+    chaff_xfree(f->s_lang);
+    chaff_xfree(f);
+}
+
+/* ---- one document ------------------------------------------------------ */
+
+/*
+ * Clean utf8-or-not bytes doc[0..len) as one document (or one window of
+ * one), appending the kept text (or explain listing) to out.  charset may
+ * be NULL (detect) and receives the charset used when charset_out != NULL.
+ */
+static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const char *doc, size_t len,
+                              const char *from, const char *host, bool at_head, bool at_tail,
+                              struct emit_state *es, struct buf *out, char *charset_out)
+{
+    buf_reset(&w->dec);
+    struct dec_info di;
+    memset(&di, 0, sizeof di);
+    chaff_status st = dec_to_utf8(doc, len, from, &w->dec, &di);
+    if (st)
+        return st;
+    if (charset_out)
+        snprintf(charset_out, 40, "%s", di.charset);
+    w->st.replacements += di.n_invalid;
+    w->st.controls += di.n_controls;
+    w->last_dec = di;
+    arena_reset(&w->arena);
+    struct doc d;
+    memset(&d, 0, sizeof d);
+    d.arena = &w->arena;
+    d.at_head = at_head;
+    d.at_tail = at_tail;
+    d.host = host && *host ? host : NULL;
+    if ((st = seg_doc(&d, &w->seg, w->dec.p ? w->dec.p : "", w->dec.len)) != CHAFF_OK)
+        return st;
+    d.langs = f->langs_forced ? f->langs_forced : lang_detect_mask(d.script_hist);
+    struct cls_params p = {.budget = f->opt.budget, .flags = f->opt.flags};
+    if ((st = cls_doc(&d, f->rules, w->ms, &p)) != CHAFF_OK)
+        return st;
+    if (f->opt.flags & CHAFF_EXPLAIN)
+        st = emit_explain(&d, f->rules, out);
+    else
+        st = emit_text(&d, es, out);
+    if (st)
+        return st;
+    /* counters */
+    w->st.lines_in += d.n_nonblank;
+    for (uint32_t i = 0; i < d.n_lines; i++) {
+        const struct line *L = &d.lines[i];
+        if (!L->len)
+            continue;
+        if (L->keep) {
+            w->st.lines_out++;
+        } else if ((L->why == R_RULE || L->why == R_RULE_RANGE) && L->rule >= 0) {
+            w->st.dropped_rule++;
+            if (w->rule_drops)
+                w->rule_drops[L->rule]++;
+        } else {
+            w->st.dropped_heuristic++;
+            w->heur_drops[L->why <= R_REPEAT ? L->why : R_NONE]++;
+        }
+    }
+    if (d.budget_backoff)
+        w->st.budget_backoffs++;
+    return CHAFF_OK;
+}
+
+/* Clean one record of a record framing into s->out (delimiter included).
+ * Never fails the stream: a record that cannot be cleaned is copied. */
+static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
+{
+    const char delim = f->opt.framing == CHAFF_FRAME_NUL ? '\0' : '\n';
+    const char *rec = s->in;
+    size_t len = s->len;
+    buf_reset(&s->out);
+    s->warn[0] = '\0';
+    w->st.records++;
+    w->st.bytes_in += len;
+    if (f->opt.framing != CHAFF_FRAME_NUL && len && rec[len - 1] == '\r')
+        len--;
+    struct emit_state es = {0};
+    chaff_status st;
+    size_t out0 = 0;
+    if (f->opt.framing == CHAFF_FRAME_JSONL) {
+        struct jsonl_rec jr;
+        char msg[128] = "";
+        buf_reset(&w->text);
+        buf_reset(&w->url);
+        size_t k = 0;
+        while (k < len && (rec[k] == ' ' || rec[k] == '\t'))
+            k++;
+        if (k == len) { /* an empty line stays an empty line */
+            buf_addc(&s->out, delim);
+            w->st.records--;
+            return;
+        }
+        st = jsonl_parse(rec, len, f->opt.field, f->opt.url_field, &jr, &w->text, &w->url, msg);
+        if (st) {
+            snprintf(s->warn, sizeof s->warn, "record %llu: %s%s%s", (unsigned long long)s->no,
+                     st == CHAFF_E_DATA ? "malformed json: " : chaff_strerror(st),
+                     st == CHAFF_E_DATA ? msg : "", "; passed through unchanged");
+            goto passthrough;
+        }
+        if (!jr.has_text)
+            goto passthrough_quiet;
+        char host[256];
+        cls_host(w->url.len ? w->url.p : f->opt.url, host, sizeof host);
+        struct buf clean;
+        buf_init(&clean, f->opt.max_doc * 4 + 64);
+        st = clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, f->opt.from, host, true, true,
+                       &es, &clean, NULL);
+        if (!st) {
+            if (f->opt.flags & CHAFF_EXPLAIN) {
+                buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
+                buf_add(&s->out, clean.p, clean.len);
+                st = s->out.err;
+            } else {
+                st = jsonl_splice(rec, len, &jr, clean.p ? clean.p : "", clean.len, &s->out);
+                if (!st)
+                    st = buf_addc(&s->out, delim);
+            }
+        }
+        buf_free(&clean);
+        if (st) {
+            snprintf(s->warn, sizeof s->warn, "record %llu: %s; passed through unchanged",
+                     (unsigned long long)s->no, chaff_strerror(st));
+            goto passthrough;
+        }
+        w->st.bytes_out += s->out.len;
+        return;
+    }
+    if (f->opt.flags & CHAFF_EXPLAIN) {
+        buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
+        out0 = s->out.len;
+    }
+    st = clean_doc(f, w, rec, len, f->opt.from, f->host, true, true, &es, &s->out, NULL);
+    if (!st && f->opt.framing == CHAFF_FRAME_LINES && !(f->opt.flags & CHAFF_EXPLAIN)) {
+        /* one line in, one line out: the cleaned text must not add lines */
+        for (size_t i = out0; i < s->out.len; i++)
+            if (s->out.p[i] == '\n')
+                s->out.p[i] = ' ';
+    }
+    if (!st && !(f->opt.flags & CHAFF_EXPLAIN))
+        st = buf_addc(&s->out, delim);
+    if (st) {
+        snprintf(s->warn, sizeof s->warn, "record %llu: %s; passed through unchanged",
+                 (unsigned long long)s->no, chaff_strerror(st));
+        goto passthrough;
+    }
+    w->st.bytes_out += s->out.len;
+    return;
+passthrough:
+    w->st.records_error++;
+passthrough_quiet:
+    buf_reset(&s->out);
+    buf_add(&s->out, s->in, s->len);
+    buf_addc(&s->out, delim);
+    w->st.bytes_out += s->out.len;
+}
+
+/* ---- batches ----------------------------------------------------------- */
+
+struct batch_job {
+    chaff_filter *f;
+    unsigned wi;
+    size_t next; /* records are dealt round-robin: record k to worker k % jobs */
+};
+
+static void *batch_thread(void *arg)
+{
+    struct batch_job *j = arg;
+    chaff_filter *f = j->f;
+    for (size_t k = j->wi; k < f->n_batch; k += f->jobs)
+        clean_record(f, &f->w[j->wi], &f->batch[k]);
+    return NULL;
+}
+
+static chaff_status flush_batch(chaff_filter *f)
+{
+    if (!f->n_batch)
+        return CHAFF_OK;
+    if (f->jobs > 1 && f->n_batch > 1) {
+        pthread_t th[64];
+        struct batch_job jobs[64];
+        unsigned started = 0;
+        for (unsigned i = 1; i < f->jobs; i++) {
+            jobs[i] = (struct batch_job){.f = f, .wi = i};
+            if (pthread_create(&th[i], NULL, batch_thread, &jobs[i]) != 0)
+                break;
+            started = i;
+        }
+        jobs[0] = (struct batch_job){.f = f, .wi = 0};
+        batch_thread(&jobs[0]);
+        for (unsigned i = 1; i <= started; i++)
+            pthread_join(th[i], NULL);
+        /* records of workers that could not start: clean them here */
+        for (unsigned i = started + 1; i < f->jobs; i++)
+            for (size_t k = i; k < f->n_batch; k += f->jobs)
+                clean_record(f, &f->w[0], &f->batch[k]);
+    } else {
+        for (size_t k = 0; k < f->n_batch; k++)
+            clean_record(f, &f->w[0], &f->batch[k]);
+    }
+    chaff_status st = CHAFF_OK;
+    for (size_t k = 0; k < f->n_batch; k++) {
+        struct slot *s = &f->batch[k];
+        if (s->warn[0])
+            warnf(f, "%s", s->warn);
+        if (!st && s->out.len && f->write(f->ud, s->out.p, s->out.len))
+            st = CHAFF_E_WRITE;
+        chaff_xfree(s->in);
+        s->in = NULL;
+        /* keep small output buffers for reuse, drop big ones */
+        if (s->out.cap > ((size_t)1 << 20))
+            buf_free(&s->out);
+    }
+    f->n_batch = 0;
+    f->batch_bytes = 0;
+    return st;
+}
+
+/* Queue a complete record (copied). */
+static chaff_status add_record(chaff_filter *f, const char *rec, size_t len)
+{
+    struct slot *s = &f->batch[f->n_batch];
+    s->in = chaff_xstrndup(rec, len);
+    if (!s->in)
+        return CHAFF_E_NOMEM;
+    s->len = len;
+    s->no = ++f->rec_no;
+    f->n_batch++;
+    f->batch_bytes += len;
+    if (f->n_batch == BATCH_RECORDS || f->batch_bytes >= BATCH_BYTES ||
+        (f->jobs == 1))
+        return flush_batch(f);
+    return CHAFF_OK;
+}
+
+/* ---- text framing windows --------------------------------------------- */
+
+static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool last)
+{
+    struct worker *w = &f->w[0];
+    struct buf out;
+    buf_init(&out, 0);
+    bool first = !f->win_started;
+    if (first)
+        w->st.records++;
+    else
+        w->st.windows++;
+    w->st.bytes_in += len;
+    const char *from = f->opt.from ? f->opt.from : (first ? NULL : f->win_charset);
+    chaff_status st = clean_doc(f, w, p, len, from, f->host, first, last, &f->es, &out,
+                                first ? f->win_charset : NULL);
+    f->win_started = true;
+    if (st == CHAFF_E_CHARSET || st == CHAFF_E_TOOBIG) {
+        warnf(f, "document: %s; passed through unchanged", chaff_strerror(st));
+        w->st.records_error++;
+        buf_reset(&out);
+        buf_add(&out, p, len);
+        st = out.err;
+    }
+    if (!st && last && !(f->opt.flags & CHAFF_EXPLAIN) && (f->es.any || out.len))
+        buf_addc(&out, '\n');
+    if (!st)
+        st = out.err;
+    if (!st && out.len && f->write(f->ud, out.p, out.len))
+        st = CHAFF_E_WRITE;
+    w->st.bytes_out += out.len;
+    buf_free(&out);
+    return st;
+}
+
+/* ---- feed / finish ----------------------------------------------------- */
+
+static chaff_status feed_text(chaff_filter *f, const char *p, size_t len)
+{
+    if (buf_add(&f->pend, p, len))
+        return f->pend.err;
+    while (f->pend.len > f->opt.max_doc) {
+        /* window: up to the cap, cut after the last line end in it */
+        size_t cut = f->opt.max_doc;
+        const char *q = f->pend.p;
+        size_t k = cut;
+        while (k > 0 && q[k - 1] != '\n')
+            k--;
+        if (k > 0)
+            cut = k;
+        else /* a line longer than the cap: cut on a UTF-8 boundary */
+            while (cut > 1 && ((unsigned char)q[cut] & 0xc0) == 0x80)
+                cut--;
+        chaff_status st = text_window(f, q, cut, false);
+        if (st)
+            return st;
+        memmove(f->pend.p, q + cut, f->pend.len - cut);
+        f->pend.len -= cut;
+    }
+    return CHAFF_OK;
+}
+
+static chaff_status feed_records(chaff_filter *f, const char *p, size_t len)
+{
+    const char delim = f->opt.framing == CHAFF_FRAME_NUL ? '\0' : '\n';
+    while (len) {
+        const char *e = memchr(p, delim, len);
+        size_t n = e ? (size_t)(e - p) : len;
+        if (f->passthrough) {
+            /* inside an oversized record: write it through as it comes */
+            if ((n && f->write(f->ud, p, n)) || (e && f->write(f->ud, &delim, 1)))
+                return CHAFF_E_WRITE;
+            if (e)
+                f->passthrough = false;
+        } else if (f->pend.len + n > f->opt.max_doc) {
+            chaff_status st = flush_batch(f);
+            if (st)
+                return st;
+            f->rec_no++;
+            f->w[0].st.records++;
+            f->w[0].st.records_error++;
+            warnf(f, "record %llu: larger than the document cap (%zu bytes); passed through unchanged",
+                  (unsigned long long)f->rec_no, f->opt.max_doc);
+            if ((f->pend.len && f->write(f->ud, f->pend.p, f->pend.len)) ||
+                (n && f->write(f->ud, p, n)) || (e && f->write(f->ud, &delim, 1)))
+                return CHAFF_E_WRITE;
+            buf_reset(&f->pend);
+            f->passthrough = !e;
+        } else if (e) {
+            chaff_status st;
+            if (f->pend.len) {
+                if (buf_add(&f->pend, p, n))
+                    return f->pend.err;
+                st = add_record(f, f->pend.p, f->pend.len);
+                buf_reset(&f->pend);
+            } else {
+                st = add_record(f, p, n);
+            }
+            if (st)
+                return st;
+        } else if (buf_add(&f->pend, p, n)) {
+            return f->pend.err;
+        }
+        if (!e)
+            break;
+        len -= n + 1;
+        p = e + 1;
+    }
+    return CHAFF_OK;
+}
+
+chaff_status chaff_filter_feed(chaff_filter *f, const void *buf, size_t len)
+{
+    if (!f || f->finished)
+        return CHAFF_E_INVAL;
+    if (f->err)
+        return f->err;
+    if (!len)
+        return CHAFF_OK;
+    f->fed = true;
+    chaff_status st = f->opt.framing == CHAFF_FRAME_TEXT ? feed_text(f, buf, len)
+                                                         : feed_records(f, buf, len);
+    return f->err = st;
+}
+
+chaff_status chaff_filter_end_input(chaff_filter *f)
+{
+    if (!f || f->finished)
+        return CHAFF_E_INVAL;
+    if (f->err)
+        return f->err;
+    if (!f->fed && f->inputs) /* finish after the last input ended: nothing new */
+        return CHAFF_OK;
+    f->fed = false;
+    f->inputs++;
+    chaff_status st;
+    if (f->opt.framing == CHAFF_FRAME_TEXT) {
+        /* feed_text always leaves at least one byte pending once a window
+         * was cut, so the last window is cleaned here */
+        st = (f->pend.len || !f->win_started)
+                 ? text_window(f, f->pend.p ? f->pend.p : "", f->pend.len, true)
+                 : CHAFF_OK;
+    } else {
+        st = CHAFF_OK;
+        if (f->passthrough) {
+            const char delim = f->opt.framing == CHAFF_FRAME_NUL ? '\0' : '\n';
+            if (f->write(f->ud, &delim, 1))
+                st = CHAFF_E_WRITE;
+        } else if (f->pend.len) {
+            st = add_record(f, f->pend.p, f->pend.len);
+        }
+        f->passthrough = false;
+    }
+    buf_reset(&f->pend);
+    f->win_started = false;
+    f->es = (struct emit_state){0};
+    return f->err = st;
+}
+
+chaff_status chaff_filter_finish(chaff_filter *f)
+{
+    if (!f || f->finished)
+        return CHAFF_E_INVAL;
+    chaff_status st = chaff_filter_end_input(f);
+    if (!st && f->opt.framing != CHAFF_FRAME_TEXT)
+        st = flush_batch(f);
+    f->finished = true;
+    buf_free(&f->pend);
+    return f->err = st;
+}
+
+const chaff_stats *chaff_filter_stats(const chaff_filter *f)
+{
+    chaff_filter *m = (chaff_filter *)f; /* the merge is a cache of the workers' counters */
+    memset(&m->total, 0, sizeof m->total);
+    for (unsigned i = 0; i < f->jobs; i++) {
+        const chaff_stats *s = &f->w[i].st;
+        m->total.records += s->records;
+        m->total.records_error += s->records_error;
+        m->total.lines_in += s->lines_in;
+        m->total.lines_out += s->lines_out;
+        m->total.bytes_in += s->bytes_in;
+        m->total.bytes_out += s->bytes_out;
+        m->total.replacements += s->replacements;
+        m->total.controls += s->controls;
+        m->total.dropped_rule += s->dropped_rule;
+        m->total.dropped_heuristic += s->dropped_heuristic;
+        m->total.budget_backoffs += s->budget_backoffs;
+        m->total.windows += s->windows;
+    }
+    return &m->total;
+}
+
+chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write, void *ud)
+{
+    const chaff_stats *t = chaff_filter_stats(f);
+    struct buf b;
+    buf_init(&b, 0);
+    buf_addf(&b,
+             "{\"records\":%llu,\"records_error\":%llu,\"lines_in\":%llu,\"lines_out\":%llu,"
+             "\"bytes_in\":%llu,\"bytes_out\":%llu,\"replacements\":%llu,\"controls\":%llu,"
+             "\"dropped_rule\":%llu,\"dropped_heuristic\":%llu,\"budget_backoffs\":%llu,"
+             "\"windows\":%llu",
+             (unsigned long long)t->records, (unsigned long long)t->records_error,
+             (unsigned long long)t->lines_in, (unsigned long long)t->lines_out,
+             (unsigned long long)t->bytes_in, (unsigned long long)t->bytes_out,
+             (unsigned long long)t->replacements, (unsigned long long)t->controls,
+             (unsigned long long)t->dropped_rule, (unsigned long long)t->dropped_heuristic,
+             (unsigned long long)t->budget_backoffs, (unsigned long long)t->windows);
+    const chaff_rules *r = f->rules;
+    /* per category and per rule */
+    buf_adds(&b, ",\"by_category\":{");
+    if (r) {
+        int first = 1;
+        for (uint32_t c = 0; c < r->n_categories; c++) {
+            uint64_t n = 0;
+            for (uint32_t i = 0; i < r->n; i++)
+                if (r->v[i].category == c)
+                    for (unsigned k = 0; k < f->jobs; k++)
+                        n += f->w[k].rule_drops ? f->w[k].rule_drops[i] : 0;
+            if (!n)
+                continue;
+            buf_adds(&b, first ? "\"" : ",\"");
+            buf_add_json(&b, r->categories[c], strlen(r->categories[c]));
+            buf_addf(&b, "\":%llu", (unsigned long long)n);
+            first = 0;
+        }
+    }
+    buf_adds(&b, "},\"by_heuristic\":{");
+    int first = 1;
+    for (unsigned why = 0; why <= R_REPEAT; why++) {
+        uint64_t n = 0;
+        for (unsigned k = 0; k < f->jobs; k++)
+            n += f->w[k].heur_drops[why];
+        if (!n)
+            continue;
+        buf_addf(&b, "%s\"%s\":%llu", first ? "" : ",", cls_reason_name(why), (unsigned long long)n);
+        first = 0;
+    }
+    buf_adds(&b, "},\"by_rule\":{");
+    first = 1;
+    if (r)
+        for (uint32_t i = 0; i < r->n; i++) {
+            uint64_t n = 0;
+            for (unsigned k = 0; k < f->jobs; k++)
+                n += f->w[k].rule_drops ? f->w[k].rule_drops[i] : 0;
+            if (!n)
+                continue;
+            const char *path = emit_rule_path(r->files[r->v[i].file].path);
+            buf_adds(&b, first ? "\"" : ",\"");
+            buf_add_json(&b, path, strlen(path));
+            buf_addf(&b, ":%u\":%llu", r->v[i].line, (unsigned long long)n);
+            first = 0;
+        }
+    buf_adds(&b, "}}\n");
+    chaff_status st = b.err;
+    if (!st && write(ud, b.p, b.len))
+        st = CHAFF_E_WRITE;
+    buf_free(&b);
+    return st;
+}
+
+/* ---- one-shot ---------------------------------------------------------- */
+
+chaff_status chaff_clean(const chaff_rules *rules, const chaff_options *opt, const char *doc,
+                         size_t len, const char *url, chaff_write_fn write, void *ud)
+{
+    chaff_options o;
+    if (opt)
+        o = *opt;
+    else
+        chaff_options_init(&o);
+    o.framing = CHAFF_FRAME_TEXT;
+    if (url)
+        o.url = url;
+    chaff_filter *f;
+    chaff_status st = chaff_filter_new(&f, rules, &o, write, ud);
+    if (st)
+        return st;
+    st = chaff_filter_feed(f, doc, len);
+    if (!st)
+        st = chaff_filter_finish(f);
+    chaff_filter_free(f);
+    return st;
+}

@@ -1,0 +1,257 @@
+/*
+ * normalize.c — output form (trim + NFC) and match key (NFKC_Casefold,
+ * white space collapsed); see normalize.h.
+ *
+ * Cost is what matters here: every line of every document passes through
+ * both functions.  ASCII lines (most of the web by bytes) are handled with
+ * byte loops.  For other lines, NFC is skipped when every code point is
+ * NFC_Quick_Check=Yes with canonical combining classes in order — true for
+ * nearly all real text — so ICU's UTF-16 normalizer runs only on the rare
+ * line that needs it.  The key always goes through ICU for non-ASCII lines
+ * because case folding and compatibility mapping apply to most scripts.
+ * Short lines use stack buffers; long ones allocate once per call.
+ */
+#include "normalize.h"
+
+#include <string.h>
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+
+#include "alloc.h"
+
+#define STACK_UNITS 1024
+
+uint32_t norm_next(const char *s, size_t len, size_t *i)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t k = *i;
+    uint32_t c = u[k];
+    if (c < 0x80) {
+        *i = k + 1;
+        return c;
+    }
+    int n = c >= 0xf8 ? -1 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : -1;
+    if (n < 0 || k + (size_t)n >= len) {
+        *i = k + 1;
+        return 0xfffd;
+    }
+    c &= n == 1 ? 0x1f : n == 2 ? 0x0f : 0x07;
+    for (int j = 1; j <= n; j++) {
+        unsigned char b = u[k + (size_t)j];
+        if ((b & 0xc0) != 0x80) {
+            *i = k + 1;
+            return 0xfffd;
+        }
+        c = (c << 6) | (b & 0x3f);
+    }
+    *i = k + (size_t)n + 1;
+    return c;
+}
+
+int norm_is_space(uint32_t c)
+{
+    if (c < 0x80)
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    return c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200b) || c == 0x2028 ||
+           c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000 || c == 0xfeff ||
+           c == 0x85;
+}
+
+/* Bounds of s after trimming white space at both ends. */
+static void trim(const char *s, size_t len, size_t *b, size_t *e)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t k = i;
+        if (!norm_is_space(norm_next(s, len, &k)))
+            break;
+        i = k;
+    }
+    size_t j = len;
+    while (j > i) {
+        size_t k = j - 1;
+        while (k > i && ((unsigned char)s[k] & 0xc0) == 0x80)
+            k--;
+        size_t t = k;
+        if (!norm_is_space(norm_next(s, len, &t)))
+            break;
+        j = k;
+    }
+    *b = i;
+    *e = j;
+}
+
+/* True when s is certainly NFC: quick-check Yes for every code point and
+ * combining classes non-decreasing within each run of marks. */
+static int nfc_quick_yes(const char *s, size_t len)
+{
+    uint8_t last_ccc = 0;
+    for (size_t i = 0; i < len;) {
+        if ((unsigned char)s[i] < 0x80) {
+            i++;
+            last_ccc = 0;
+            continue;
+        }
+        uint32_t c = norm_next(s, len, &i);
+        /* Below U+0300 and in the big CJK/Hangul blocks every code point is
+         * NFC_QC=Yes with ccc 0; skip the property look-ups there. */
+        if (c < 0x300 || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7a3)) {
+            last_ccc = 0;
+            continue;
+        }
+        if (u_getIntPropertyValue((UChar32)c, UCHAR_NFC_QUICK_CHECK) != UNORM_YES)
+            return 0;
+        uint8_t ccc = u_getCombiningClass((UChar32)c);
+        if (ccc && last_ccc > ccc)
+            return 0;
+        last_ccc = ccc;
+    }
+    return 1;
+}
+
+/* Normalize s[0..len) with n2 and append the UTF-8 result to out. */
+static chaff_status icu_normalize(const UNormalizer2 *n2, const char *s, size_t len,
+                                  struct buf *out)
+{
+    UChar stack_in[STACK_UNITS], stack_out[STACK_UNITS];
+    UChar *in = stack_in, *res = stack_out;
+    chaff_status st = CHAFF_OK;
+    if (len >= INT32_MAX / 4)
+        return out->err = CHAFF_E_TOOBIG;
+    int32_t cap_in = STACK_UNITS, n_in = 0;
+    UErrorCode e = U_ZERO_ERROR;
+    u_strFromUTF8WithSub(in, cap_in, &n_in, s, (int32_t)len, 0xfffd, NULL, &e);
+    if (e == U_BUFFER_OVERFLOW_ERROR) {
+        cap_in = n_in + 1;
+        in = chaff_xmalloc((size_t)cap_in * sizeof *in);
+        if (!in)
+            return out->err = CHAFF_E_NOMEM;
+        e = U_ZERO_ERROR;
+        u_strFromUTF8WithSub(in, cap_in, &n_in, s, (int32_t)len, 0xfffd, NULL, &e);
+    }
+    if (U_FAILURE(e)) {
+        st = CHAFF_E_INVAL;
+        goto done;
+    }
+    int32_t cap_out = STACK_UNITS;
+    e = U_ZERO_ERROR;
+    int32_t n_out = unorm2_normalize(n2, in, n_in, res, cap_out, &e);
+    if (e == U_BUFFER_OVERFLOW_ERROR) {
+        cap_out = n_out + 1;
+        res = chaff_xmalloc((size_t)cap_out * sizeof *res);
+        if (!res) {
+            st = CHAFF_E_NOMEM;
+            goto done;
+        }
+        e = U_ZERO_ERROR;
+        n_out = unorm2_normalize(n2, in, n_in, res, cap_out, &e);
+    }
+    if (U_FAILURE(e)) {
+        st = CHAFF_E_INVAL;
+        goto done;
+    }
+    /* UTF-16 to UTF-8 straight into out: at most 3 bytes per unit. */
+    if ((st = buf_reserve(out, (size_t)n_out * 3)) != CHAFF_OK)
+        goto done;
+    int32_t n8 = 0;
+    e = U_ZERO_ERROR;
+    u_strToUTF8WithSub(out->p + out->len, (int32_t)(out->cap - out->len), &n8, res, n_out,
+                       0xfffd, NULL, &e);
+    if (U_FAILURE(e)) {
+        st = CHAFF_E_INVAL;
+        goto done;
+    }
+    out->len += (size_t)n8;
+    out->p[out->len] = '\0';
+done:
+    if (in != stack_in)
+        chaff_xfree(in);
+    if (res != stack_out)
+        chaff_xfree(res);
+    if (st && !out->err)
+        out->err = st;
+    return st;
+}
+
+static int all_ascii(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            return 0;
+    }
+    for (; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
+chaff_status norm_output(const char *s, size_t len, struct buf *out)
+{
+    size_t b, e;
+    trim(s, len, &b, &e);
+    s += b;
+    len = e - b;
+    if (all_ascii(s, len) || nfc_quick_yes(s, len))
+        return buf_add(out, s, len);
+    UErrorCode err = U_ZERO_ERROR;
+    const UNormalizer2 *nfc = unorm2_getNFCInstance(&err);
+    if (U_FAILURE(err))
+        return out->err = CHAFF_E_INVAL;
+    return icu_normalize(nfc, s, len, out);
+}
+
+/* Collapse white-space runs of out[from..] to one ASCII space, in place,
+ * and trim both ends of that part. */
+static void collapse_space(struct buf *out, size_t from)
+{
+    char *p = out->p;
+    size_t w = from;
+    int pending = 0;
+    for (size_t r = from; r < out->len;) {
+        size_t k = r;
+        uint32_t c = (unsigned char)p[r] < 0x80 ? (uint32_t)(unsigned char)p[k++]
+                                                 : norm_next(p, out->len, &k);
+        if (norm_is_space(c)) {
+            pending = w > from;
+        } else {
+            if (pending)
+                p[w++] = ' ';
+            pending = 0;
+            memmove(p + w, p + r, k - r);
+            w += k - r;
+        }
+        r = k;
+    }
+    out->len = w;
+    p[w] = '\0';
+}
+
+chaff_status norm_key(const char *s, size_t len, struct buf *out)
+{
+    size_t from = out->len;
+    if (all_ascii(s, len)) {
+        if (buf_reserve(out, len))
+            return out->err;
+        char *p = out->p + out->len;
+        for (size_t i = 0; i < len; i++) {
+            char c = s[i];
+            p[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+        }
+        out->len += len;
+        out->p[out->len] = '\0';
+    } else {
+        UErrorCode err = U_ZERO_ERROR;
+        const UNormalizer2 *cf = unorm2_getNFKCCasefoldInstance(&err);
+        if (U_FAILURE(err))
+            return out->err = CHAFF_E_INVAL;
+        if (icu_normalize(cf, s, len, out))
+            return out->err;
+    }
+    if (out->p)
+        collapse_space(out, from);
+    return out->err;
+}

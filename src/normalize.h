@@ -1,0 +1,37 @@
+/*
+ * normalize.h — the two forms of a line: output form and match key.
+ *
+ * Output form: the line as chaff writes it — Unicode white space trimmed at
+ * both ends (U+00A0, U+3000, U+2000..U+200A, tabs, and the invisible
+ * U+200B/U+FEFF), then NFC.  White space inside the line is left as it is.
+ * Match key: NFKC_Casefold of the line, every white-space run collapsed to
+ * one ASCII space, trimmed.  Rule patterns are turned into keys the same
+ * way, so matching is insensitive to case, width and compatibility forms.
+ *
+ * Both append to a caller-owned struct buf.  ASCII-only input takes a fast
+ * path that never converts to UTF-16; other input is checked with the NFC
+ * quick-check property and only lines that need it are normalized through
+ * ICU.  Input must be valid UTF-8 (decode.c guarantees it).
+ */
+#ifndef CHAFF_NORMALIZE_H
+#define CHAFF_NORMALIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Append the output form of s[0..len) to out.  CHAFF_E_NOMEM/TOOBIG. */
+chaff_status norm_output(const char *s, size_t len, struct buf *out);
+
+/* Append the match key of s[0..len) to out.  CHAFF_E_NOMEM/TOOBIG. */
+chaff_status norm_key(const char *s, size_t len, struct buf *out);
+
+/* Is code point c white space for trimming and collapsing? */
+int norm_is_space(uint32_t c);
+
+/* Decode one code point from s[*i..len), advancing *i; s must be valid
+ * UTF-8 (invalid bytes decode as U+FFFD and advance by one). */
+uint32_t norm_next(const char *s, size_t len, size_t *i);
+
+#endif

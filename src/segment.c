@@ -1,0 +1,319 @@
+/*
+ * segment.c — lines, their two forms and their features.
+ *
+ * Features are what the classifier reasons with: length in characters and
+ * an "effective length" in which each Han or kana character weighs three
+ * (one Chinese character carries about as much as three Latin letters, so
+ * unspaced text is not mistaken for a short menu item), words for spaced
+ * scripts, terminal punctuation of every script, separator tokens, list
+ * bullets and left-over placeholders.  ASCII bytes are classified through
+ * a table; other code points through ICU's general category.  One pass
+ * per line, no allocation.
+ */
+#include "segment.h"
+
+#include <string.h>
+#include <unicode/uchar.h>
+
+#include "normalize.h"
+
+/* ASCII byte classes.  L letter, D digit, S space, P punctuation/symbol,
+ * T terminal punctuation (also P), X separator candidate (also P). */
+enum { CL = 1, CD = 2, CS = 4, CP = 8, CT = 16, CX = 32 };
+static unsigned char ascii_class[128];
+
+static void init_ascii(void)
+{
+    /* Written once; racing threads write identical bytes. */
+    for (int c = 0; c < 128; c++) {
+        unsigned char k = 0;
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+            k = CL;
+        else if (c >= '0' && c <= '9')
+            k = CD;
+        else if (c == ' ' || c == '\t')
+            k = CS;
+        else if (c > 32 && c < 127)
+            k = CP;
+        if (c == '.' || c == '!' || c == '?')
+            k |= CT;
+        if (c == '|' || c == '/' || c == '>' || c == '-' || c == '~' || c == '<' || c == '*' ||
+            c == '\\')
+            k |= CX;
+        ascii_class[c] = k;
+    }
+}
+
+/* Terminal punctuation outside ASCII: keep in sync with the README's
+ * description of sentence-like lines. */
+static int is_terminal(uint32_t c)
+{
+    switch (c) {
+    case 0x2026: /* … */
+    case 0x3002: /* 。 */
+    case 0xff01: /* ！ */
+    case 0xff1f: /* ？ */
+    case 0xff0e: /* ． */
+    case 0xff61: /* ｡ */
+    case 0x061f: /* ؟ arabic question mark */
+    case 0x06d4: /* ۔ urdu full stop */
+    case 0x0964: /* । danda */
+    case 0x0965: /* ॥ */
+    case 0x1362: /* ። ethiopic */
+    case 0x203c: case 0x2047: case 0x2048: case 0x2049: case 0x203d:
+    case 0x037e: /* greek question mark (NFC maps it to ';') */
+    case 0xff1b: /* ； */
+        return 1;
+    }
+    return 0;
+}
+
+/* Closing quotes and brackets that may follow a sentence's final stop. */
+static int is_closer(uint32_t c)
+{
+    return c == '"' || c == '\'' || c == ')' || c == ']' || c == 0x201d || c == 0x2019 ||
+           c == 0xbb || c == 0x203a || c == 0xff09 || c == 0x300d || c == 0x300f ||
+           c == 0x3011 || c == 0x3009 || c == 0x300b || c == 0xff02 || c == 0x201c ||
+           c == 0x2018;
+}
+
+/* Separator characters between navigation items. */
+static int is_sep(uint32_t c)
+{
+    return c == 0xbb || c == 0xab || c == 0x203a || c == 0x2039 || c == 0xb7 || c == 0x2022 ||
+           c == 0x2013 || c == 0x2014 || c == 0xff5c || c == 0x2192 || c == 0x25b8 ||
+           c == 0x25ba || c == 0x30fb || c == 0xff0f || c == 0xff1e;
+}
+
+static int is_bullet(uint32_t c)
+{
+    return c == 0x2022 || c == 0x25e6 || c == 0x25aa || c == 0x25ab || c == 0x25a0 ||
+           c == 0x25a1 || c == 0x25cf || c == 0x25cb || c == 0x25ba || c == 0x25b6 || c == 0xb7 ||
+           c == '*' || c == '+' || c == '-' || c == 0x2013 || c == 0x2023 || c == 0x2043 ||
+           c == 0x25c6 || c == 0x25c7 || c == 0x2605 || c == 0x2606 || c == 0x203a || c == 0xbb;
+}
+
+static int is_cjk(uint32_t c)
+{
+    return (c >= 0x3040 && c < 0x3100) || (c >= 0x3400 && c < 0x4dc0) ||
+           (c >= 0x4e00 && c < 0xa000) || (c >= 0xf900 && c < 0xfb00) ||
+           (c >= 0x20000 && c < 0x32000) || (c >= 0x31f0 && c < 0x3200);
+}
+
+static int has_sub(const char *s, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = s, *end = s + len; (size_t)(end - p) >= n; p++) {
+        p = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+        if (!p)
+            return 0;
+        if (memcmp(p, needle, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[SCRIPT_COUNT])
+{
+    if (!ascii_class['a'])
+        init_ascii();
+    memset(f, 0, sizeof *f);
+    uint32_t script_n[SCRIPT_COUNT] = {0};
+    int in_word = 0, word_has_alnum = 0;
+    uint32_t last = 0, last_nonspace = 0, prev_nonspace = 0;
+    int prev_space = 1;
+    uint32_t first = 0, second = 0;
+    int first_set = 0;
+    uint32_t sep_pending = 0; /* a separator seen after a space, awaiting its right side */
+    for (size_t i = 0; i < len;) {
+        unsigned char b = (unsigned char)s[i];
+        uint32_t c;
+        int letter = 0, digit = 0, space = 0, punct = 0;
+        if (b < 0x80) {
+            c = b;
+            i++;
+            unsigned char k = ascii_class[b];
+            letter = k & CL;
+            digit = k & CD;
+            space = k & CS;
+            punct = k & CP;
+            if (letter)
+                script_n[SCRIPT_LATIN]++;
+        } else {
+            c = norm_next(s, len, &i);
+            int8_t t = u_charType((UChar32)c);
+            if (t == U_NON_SPACING_MARK || t == U_ENCLOSING_MARK || t == U_COMBINING_SPACING_MARK ||
+                t == U_FORMAT_CHAR)
+                continue;
+            if (norm_is_space(c))
+                space = 1;
+            else if (t >= U_UPPERCASE_LETTER && t <= U_OTHER_LETTER)
+                letter = 1;
+            else if (t == U_DECIMAL_DIGIT_NUMBER || t == U_LETTER_NUMBER || t == U_OTHER_NUMBER)
+                digit = 1;
+            else
+                punct = 1;
+            if (letter) {
+                script_n[lang_script_of(c)]++;
+                if (is_cjk(c))
+                    f->n_cjk++;
+            }
+        }
+        if (!first_set && !space) {
+            first = c;
+            first_set = 1;
+        } else if (first_set == 1) {
+            second = c;
+            first_set = 2;
+        }
+        f->n_chars++;
+        f->n_letters += letter ? 1u : 0u;
+        f->n_digits += digit ? 1u : 0u;
+        f->n_punct += punct ? 1u : 0u;
+        /* words: a token counts when it holds a letter or digit that is not Han/kana */
+        if (space) {
+            if (in_word && word_has_alnum)
+                f->n_words++;
+            in_word = word_has_alnum = 0;
+        } else {
+            in_word = 1;
+            if ((letter || digit) && !is_cjk(c))
+                word_has_alnum = 1;
+        }
+        /* separators: a separator character with white space or a CJK
+         * character on at least one side, between two items */
+        int sep = (c < 0x80 ? (ascii_class[c] & CX) != 0 : is_sep(c));
+        if (sep_pending && !space) {
+            if (!(c < 0x80 ? (ascii_class[c] & CX) : is_sep(c)))
+                f->n_seps++;
+            sep_pending = 0;
+        }
+        if (sep && (prev_space || is_cjk(prev_nonspace)) && prev_nonspace)
+            sep_pending = c;
+        else if (sep && !prev_space && (i < len && (s[i] == ' ' || is_cjk(last))))
+            sep_pending = c;
+        /* sentence breaks inside the line */
+        if (!space && last && (c < 0x80 ? ascii_class[c] & CL : letter) &&
+            (last == ' ') && (prev_nonspace < 0x80 ? (ascii_class[prev_nonspace] & CT) != 0
+                                                   : is_terminal(prev_nonspace)))
+            f->n_stops++;
+        if (letter && is_cjk(c) && (prev_nonspace == 0x3002 || prev_nonspace == 0xff01 ||
+                                     prev_nonspace == 0xff1f))
+            f->n_stops++;
+        if (!space) {
+            prev_nonspace = c;
+            last_nonspace = c;
+        }
+        prev_space = space;
+        last = space ? ' ' : c;
+    }
+    if (in_word && word_has_alnum)
+        f->n_words++;
+    (void)last_nonspace;
+
+    /* terminal punctuation: the last character that is not a closer */
+    size_t j = len;
+    while (j > 0) {
+        size_t k = j - 1;
+        while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+            k--;
+        size_t t = k;
+        uint32_t c = norm_next(s, len, &t);
+        j = k;
+        if (norm_is_space(c) || is_closer(c))
+            continue;
+        f->terminal = (c < 0x80 ? (ascii_class[c] & CT) != 0 || c == ';' : is_terminal(c)) ? 1 : 0;
+        break;
+    }
+    f->elen = f->n_chars + 2 * f->n_cjk;
+    if (first_set && is_bullet(first) && (second == ' ' || second == 0xa0 || first_set == 1))
+        f->bullet = 1;
+    else if (first == 'o' && second == ' ' && len > 2)
+        f->bullet = 1; /* text browsers draw nested list items with 'o' */
+    else if (first >= '0' && first <= '9') {
+        size_t k = 0;
+        while (k < len && s[k] >= '0' && s[k] <= '9')
+            k++;
+        if (k < 4 && k + 1 < len && (s[k] == '.' || s[k] == ')') && s[k + 1] == ' ')
+            f->bullet = 2;
+    }
+    f->sep_lead = first_set && (first < 0x80 ? (first == '/' || first == '|' || first == '>')
+                                             : is_sep(first)) && second == ' ';
+    if (len >= 2 && s[0] == '[' && s[len - 1] == ']')
+        f->bracketed = 1;
+    if ((len >= 7 && (memcmp(s, "IFRAME:", 7) == 0 || memcmp(s, "IMAGE:", 6) == 0)))
+        f->bracketed = 1;
+    f->url = (has_sub(s, len, "http://") || has_sub(s, len, "https://") ||
+              has_sub(s, len, "www."))
+                 ? 1
+                 : 0;
+    uint32_t best = 0;
+    for (int k = 1; k < SCRIPT_COUNT; k++) {
+        if (script_n[k] > best) {
+            best = script_n[k];
+            f->script = (uint8_t)k;
+        }
+        if (hist)
+            hist[k] += script_n[k];
+    }
+}
+
+void seg_scratch_init(struct seg_scratch *s)
+{
+    buf_init(&s->out, 0);
+    buf_init(&s->key, 0);
+}
+
+void seg_scratch_free(struct seg_scratch *s)
+{
+    buf_free(&s->out);
+    buf_free(&s->key);
+}
+
+chaff_status seg_doc(struct doc *d, struct seg_scratch *s, const char *text, size_t len)
+{
+    uint32_t n = 0;
+    for (const char *p = text, *end = text + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        n++;
+        p = nl ? nl + 1 : end;
+    }
+    d->lines = arena_alloc(d->arena, (size_t)(n ? n : 1) * sizeof *d->lines);
+    if (!d->lines)
+        return CHAFF_E_NOMEM;
+    memset(d->script_hist, 0, sizeof d->script_hist);
+    uint32_t i = 0, nb = 0;
+    for (const char *p = text, *end = text + len; p < end; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t ll = (size_t)((nl ? nl : end) - p);
+        struct line *L = &d->lines[i];
+        memset(L, 0, sizeof *L);
+        L->rule = -1;
+        buf_reset(&s->out);
+        if (norm_output(p, ll, &s->out))
+            return s->out.err;
+        if (s->out.len > UINT32_MAX / 2)
+            return CHAFF_E_TOOBIG;
+        L->len = (uint32_t)s->out.len;
+        L->text = s->out.len ? arena_strndup(d->arena, s->out.p, s->out.len) : "";
+        if (!L->text)
+            return CHAFF_E_NOMEM;
+        if (L->len) {
+            L->nb = nb++;
+            seg_features(L->text, L->len, &L->f, d->script_hist);
+            if (L->len <= DOC_KEY_MAX) {
+                buf_reset(&s->key);
+                if (norm_key(L->text, L->len, &s->key))
+                    return s->key.err;
+                L->key = arena_strndup(d->arena, s->key.p ? s->key.p : "", s->key.len);
+                if (!L->key)
+                    return CHAFF_E_NOMEM;
+                L->key_len = (uint32_t)s->key.len;
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    d->n_lines = i;
+    d->n_nonblank = nb;
+    return CHAFF_OK;
+}
