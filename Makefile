@@ -126,7 +126,7 @@ valgrind:
 FUZZ_CC ?= clang
 fuzz:
 	$(Q)$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) \
-	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" all
+	    CFLAGS="-O1 -g -DUNIT_TESTING -fsanitize=fuzzer-no-link,address,undefined" all
 	$(Q)sh tests/fuzz/run.sh $(FUZZ_CC) build/fuzz
 
 bench: $(B)/chaff
