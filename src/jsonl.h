@@ -1,0 +1,99 @@
+/*
+ * jsonl.h — JSON Lines records: find the text field of one line, decode it,
+ * and splice cleaned text back into the line.
+ *
+ * In the `jsonl` framing each input line is one JSON object (RFC 8259).
+ * The text to clean is the value of one top-level string member (`text`
+ * by default, --field), the page URL that of another (`url`).  Everything
+ * else in the line is passed through byte for byte: the output line is the
+ * input line with only the text field's value replaced, so field order,
+ * spacing, escapes in other members, numbers as written and a leading BOM
+ * all survive.
+ *
+ * Conventions the callers keep:
+ *  - The line given to jsonl_parse() has no newline; a CR before the newline
+ *    has been stripped by the caller.
+ *  - The cleaned text inside the JSON value has NO final newline: where the
+ *    text framing ends its output with "\n", the jsonl framing drops it, so
+ *    a value "para one\n\npara two\n" comes back as "para one\n\npara two".
+ *    jsonl_splice() encodes exactly the bytes it is given; removing the
+ *    final newline is the emitter's job.
+ *  - A line whose field is absent, null or not a string is written out
+ *    unchanged; a line that is not valid JSON is written out unchanged and
+ *    reported as a warning by the caller.
+ */
+#ifndef CHAFF_JSONL_H
+#define CHAFF_JSONL_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "chaff.h"
+
+/* Containers may nest this deep (the top-level object counts as one);
+ * deeper lines are rejected as malformed rather than risking the stack of
+ * a consumer further down the pipeline. */
+#define JSONL_MAX_DEPTH 256
+
+struct jsonl_rec {
+    size_t val_start, val_end; /* byte span of the text field's value in the
+                                  line, quotes included; both 0 when the
+                                  field is absent */
+    int has_text;              /* field present and a JSON string */
+    int text_is_null;          /* field present but null / not a string
+                                  (passed through) */
+    int has_url;               /* url field present and a JSON string */
+};
+
+/*
+ * Parse line[0..len) (no trailing newline) as one JSON object: strict
+ * RFC 8259 (no trailing commas, no comments, no NaN/Infinity, no leading
+ * zeros, raw control characters in strings rejected, containers nested at
+ * most JSONL_MAX_DEPTH deep).  White space around tokens is allowed, and a
+ * UTF-8 byte order mark at the start of the line is skipped.
+ *
+ * For the top-level member named `field` (the first occurrence when the key
+ * is duplicated; keys are compared after decoding, so "te\u0078t" names
+ * "text"), rec gets its value span and, when the value is a string, its
+ * decoded UTF-8 is appended to *text.  Decoding handles every escape,
+ * \uXXXX with surrogate pairs; a lone surrogate escape and each maximal
+ * ill-formed UTF-8 subsequence of the raw line become U+FFFD, so *text is
+ * always valid UTF-8 (it may contain U+0000 from "\u0000").  Members of
+ * nested objects are never taken.  When url_field is not NULL, the decoded
+ * value of that top-level string member is appended to *url (url may be
+ * NULL when url_field is).  text must not be NULL.
+ *
+ * Returns CHAFF_OK; CHAFF_E_DATA for malformed JSON, with a short lowercase
+ * message in msg such as "expected ',' or '}' at byte 17" (bytes count from
+ * 1, like columns, and include a BOM); CHAFF_E_NOMEM or CHAFF_E_TOOBIG
+ * from the output buffers (msg says which).  On any error *text and *url are
+ * truncated back to their length on entry and rec is zeroed.  *rec is
+ * always written; msg is written only on error.  No allocation happens
+ * apart from growth of *text and *url, and a small scratch buffer for keys
+ * that carry escapes or non-ASCII bytes.
+ */
+chaff_status jsonl_parse(const char *line, size_t len, const char *field, const char *url_field,
+                         struct jsonl_rec *rec, struct buf *text, struct buf *url, char msg[128]);
+
+/*
+ * Append to out: line[0..len) with the span [rec->val_start, rec->val_end)
+ * replaced by clean[0..clean_len) encoded as a JSON string, quotes
+ * included.  The encoding escapes '"', '\\' and control characters (as
+ * \n, \t, \r, \b, \f or \u00XX), escapes U+2028 and U+2029 as \u2028 and
+ * \u2029 (so the line is also valid JavaScript), keeps other non-ASCII
+ * UTF-8 as it is and turns ill-formed UTF-8 into U+FFFD, so the line stays
+ * valid JSON.  When rec->has_text is 0 (field absent, null or not a
+ * string) out gets the line unchanged.  Returns out's sticky error:
+ * CHAFF_OK, CHAFF_E_NOMEM or CHAFF_E_TOOBIG.
+ */
+chaff_status jsonl_splice(const char *line, size_t len, const struct jsonl_rec *rec,
+                          const char *clean, size_t clean_len, struct buf *out);
+
+/*
+ * Append clean[0..clean_len) to out as the inside of a JSON string (no
+ * quotes), with the escaping described at jsonl_splice().  Returns out's
+ * sticky error.
+ */
+chaff_status jsonl_encode(struct buf *out, const char *clean, size_t clean_len);
+
+#endif
