@@ -1,0 +1,65 @@
+/*
+ * decode.h — bytes in any charset to clean UTF-8 (pipeline stage 2).
+ *
+ * One call turns one document into valid UTF-8 with no NUL, no C0/C1
+ * control other than tab and newline, and \n line ends.  The charset comes
+ * from a byte-order mark, else from the caller (a WARC/HTTP header, a JSON
+ * field, --from), else from the bytes: valid UTF-8 stays UTF-8, anything
+ * else goes to ICU's charset detector.  Conversion is by iconv.  Nothing is
+ * ever dropped silently: every invalid or unconvertible sequence becomes
+ * U+FFFD and is counted.  See decode.c for the exact rules.
+ */
+#ifndef CHAFF_DECODE_H
+#define CHAFF_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct dec_info {
+    char charset[40]; /* charset the text was read as: "UTF-8", or a name
+                         such as "GB18030", "Big5", "Shift_JIS", "EUC-KR",
+                         "windows-1251", "KOI8-R", "ISO-8859-2"; for a
+                         declared name outside the alias table, the name as
+                         given */
+    char decoder[40]; /* converter actually used: "UTF-8" (built in) or an
+                         iconv name, sometimes a superset of charset as the
+                         web uses it (CP932 for Shift_JIS, CP949 for EUC-KR,
+                         BIG5-HKSCS for Big5, GB18030 for GBK) */
+    int detected;     /* 1 when chosen by ICU detection (including the
+                         windows-1252 fallback), 0 when declared or UTF-8 */
+    int confidence;   /* ICU's confidence 0..100 when detected, else 0 */
+    int had_bom;
+    uint64_t n_invalid;  /* invalid sequences replaced by U+FFFD */
+    uint64_t n_controls; /* NUL and C0/C1 control characters removed */
+};
+
+/*
+ * Convert in[0..len) to UTF-8, appending to out (caller owns out and its
+ * storage; info is filled when not NULL).
+ * - A BOM (UTF-8, UTF-16LE, UTF-16BE) is honoured and removed; it wins over
+ *   a declared charset, as in the WHATWG Encoding Standard.
+ * - from != NULL: that charset (any name iconv accepts; web aliases such as
+ *   "gbk", "sjis", "cp1251", "latin1" work).  An unknown name returns
+ *   CHAFF_E_CHARSET and appends nothing.
+ * - from == NULL: UTF-8 when the input is valid or mostly valid UTF-8 (see
+ *   decode.c), else ICU's detector on the first 64 KiB picks the charset,
+ *   and windows-1252 when detection is inconclusive.
+ * - Every invalid or unconvertible sequence becomes U+FFFD (counted in
+ *   n_invalid) and conversion goes on after it.
+ * - NUL, C0 controls other than \t and \n, DEL and C1 controls are removed
+ *   (counted in n_controls); CRLF and lone CR become \n.
+ * The output is always valid UTF-8.  Returns CHAFF_OK, CHAFF_E_CHARSET,
+ * CHAFF_E_NOMEM, or CHAFF_E_TOOBIG when out reaches its cap.  On any error
+ * out->len is restored (nothing appended); buffer errors stay in out->err.
+ * Thread-safe: each call uses its own detector and converter.
+ */
+chaff_status dec_to_utf8(const char *in, size_t len, const char *from, struct buf *out,
+                         struct dec_info *info);
+
+/* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF),
+ * else 0.  NUL and controls are valid here. */
+int dec_valid_utf8(const char *s, size_t len);
+
+#endif
