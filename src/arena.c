@@ -29,6 +29,8 @@ void arena_init(struct arena *a, size_t max)
 void *arena_alloc(struct arena *a, size_t n)
 {
     const size_t al = alignof(max_align_t);
+    if (n > (size_t)-1 - sizeof(struct arena_block) - al)
+        return NULL; /* rounding up would wrap */
     n = (n + al - 1) & ~(al - 1);
     if (n == 0)
         n = al;

@@ -44,8 +44,8 @@
 #define NEAR_MIN_CJK 6    /* … or this many Han/kana characters */
 #define NAV_ITEM_LEN 24   /* separator-split items no longer than this: a menu */
 #define HEADING_MAX 160   /* a heading is at most this long */
-#define HEADING_GAP 120   /* short text allowed between a heading and its paragraph */
-#define HEADING_SHORTS 1  /* … in at most this many short lines (byline, date) */
+#define HEADING_GAP 200   /* short text allowed between a heading and its paragraph */
+#define HEADING_SHORTS 3  /* … in at most this many short lines (standfirst, byline, date) */
 #define HEADING_BRIDGE 3  /* dropped lines a heading may reach across */
 #define TITLE_WINDOW 40   /* the head, where a title's first copy is the title */
 
@@ -153,7 +153,6 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
                                 struct match_scratch *ms)
 {
     struct hit_sink hs = {0};
-    uint32_t *weak = NULL;
     chaff_status st = CHAFF_OK;
     struct apply_ctx ax = {
         .langs = d->langs, .host = d->host, .n_nonblank = d->n_nonblank,
@@ -257,7 +256,6 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
     }
 out:
     chaff_xfree(hs.v);
-    chaff_xfree(weak);
     return st;
 }
 
@@ -299,7 +297,7 @@ static void init_class(struct doc *d)
                    (f->sep_lead && f->elen < 60 && !f->terminal)) {
             L->init = LC_BAD;
             L->why = R_NAV;
-        } else if (f->n_letters * 2 < f->n_chars && f->elen < 40) {
+        } else if (f->n_letters == 0 && f->elen < 40) {
             L->init = LC_BAD;
             L->why = R_NONWORD;
         } else if (f->terminal && (f->n_words >= NEAR_MIN_WORDS || f->n_cjk >= NEAR_MIN_CJK) &&
@@ -358,8 +356,10 @@ static void repeats(struct doc *d, int after_context)
             continue;
         /* Before context, only sentence-like lines are judged: a short
          * line such as a title is repeated by the page head (title, h1,
-         * breadcrumb) and its kept copy is known only after context. */
-        if (after_context ? L->cls == LC_BAD : (L->init != LC_GOOD && L->init != LC_NEAR))
+         * breadcrumb) and its kept copy is known only after context; and
+         * only near the top, since lists in articles repeat short items. */
+        if (after_context ? (L->cls == LC_BAD || L->nb >= TITLE_WINDOW || L->init == LC_GOOD)
+                          : L->init != LC_GOOD)
             continue;
         uint32_t h = 2166136261u;
         for (uint32_t k = 0; k < L->key_len; k++)
@@ -460,7 +460,7 @@ static void smooth(struct doc *d)
 static int heading_like(const struct line *L)
 {
     return (L->init == LC_SHORT || L->init == LC_NEAR) && !L->f.bullet && !L->protect &&
-           L->f.elen <= HEADING_MAX && L->f.n_letters >= 2 && !is_weak(L);
+           L->f.elen <= HEADING_MAX && L->f.n_letters >= 1 && !is_weak(L);
 }
 
 static void headings(struct doc *d)
@@ -548,20 +548,21 @@ static void clusters(struct doc *d)
  * separate it.  The section with the most article text is the article;
  * sections with less than FRAC of its mass are comment threads, teasers
  * and footers that happen to hold sentences. */
-#include <stdlib.h>
+#define SECTION_GAP 6     /* dropped lines that separate two sections */
+#define SECTION_FRAC 0.3  /* sections under this share of the main one go */
 static void sections(struct doc *d)
 {
-    const char *e1 = getenv("CHAFF_G"), *e2 = getenv("CHAFF_FRAC");
-    uint32_t G = e1 ? (uint32_t)atoi(e1) : 6;
-    double frac = e2 ? atof(e2) : 0.25;
-    if (!G)
-        return;
+    const uint32_t G = SECTION_GAP;
+    const double frac = SECTION_FRAC;
     uint32_t n_sec = 0, gap = 0;
     uint32_t *sec = arena_alloc(d->arena, (size_t)(d->n_lines + 1) * sizeof *sec);
-    uint64_t *mass = arena_alloc(d->arena, (size_t)(d->n_lines + 1) * sizeof *mass);
+    uint64_t *mass = arena_alloc(d->arena, (size_t)(d->n_lines + 1) * 3 * sizeof *mass);
     if (!sec || !mass)
         return;
+    /* mass[3k]: article text; mass[3k+1]: paragraphs; mass[3k+2]: short
+     * lines standing between two paragraphs */
     int started = 0;
+    uint32_t shorts_since = 0;
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
         if (!L->len)
@@ -571,15 +572,34 @@ static void sections(struct doc *d)
             continue;
         }
         if (!started || gap >= G) {
-            mass[n_sec++] = 0;
+            n_sec++;
+            mass[3 * (n_sec - 1)] = mass[3 * (n_sec - 1) + 1] = mass[3 * (n_sec - 1) + 2] = 0;
             started = 1;
+            shorts_since = 0;
         }
         gap = 0;
         sec[i] = n_sec - 1;
-        if (L->why == R_GOOD || L->why == R_LONGLINE || L->why == R_KEEP_RULE)
-            mass[n_sec - 1] += L->f.elen;
-        else if (L->why == R_NEAR)
-            mass[n_sec - 1] += L->f.elen / 2;
+        uint64_t *m = &mass[3 * (n_sec - 1)];
+        if (L->why == R_GOOD || L->why == R_LONGLINE || L->why == R_KEEP_RULE) {
+            m[0] += L->f.elen;
+            if (m[1])
+                m[2] += shorts_since;
+            m[1]++;
+            shorts_since = 0;
+        } else if (L->why == R_NEAR) {
+            m[0] += L->f.elen / 2;
+        } else {
+            shorts_since++;
+        }
+    }
+    /* A list of teasers or a comment thread puts a short line (title,
+     * user name, date) before every paragraph; an article runs its
+     * paragraphs together.  Weigh each section by that. */
+    for (uint32_t k = 0; k < n_sec; k++) {
+        uint64_t *m = &mass[3 * k];
+        if (m[1])
+            m[0] = m[0] * m[1] / (m[1] + m[2]);
+        mass[k] = m[0];
     }
     if (n_sec < 2)
         return;

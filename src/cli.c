@@ -246,7 +246,8 @@ int main(int argc, char **argv)
     int want_stats = 0;
     struct progress prog = {0};
     int c;
-    while ((c = getopt_long(argc, argv, "f:R:o:j:qhV", long_opts, NULL)) != -1) {
+    opterr = 0; /* getopt's own messages would not say "chaff: " */
+    while ((c = getopt_long(argc, argv, ":f:R:o:j:qhV", long_opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (!strcmp(optarg, "text")) opt.framing = CHAFF_FRAME_TEXT;
@@ -303,7 +304,15 @@ int main(int argc, char **argv)
         case OPT_PROGRESS: prog.on = 1; break;
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': printf("chaff %s\n", chaff_version()); return EXIT_OK;
+        case ':':
+            errorf("option '%s' requires an argument", argv[optind - 1]);
+            fputs("Try 'chaff --help' for more information.\n", stderr);
+            return EXIT_USAGE;
         default:
+            if (optopt)
+                errorf("invalid option -- '%c'", optopt);
+            else
+                errorf("unrecognized option '%s'", argv[optind - 1]);
             fputs("Try 'chaff --help' for more information.\n", stderr);
             return EXIT_USAGE;
         }
@@ -384,12 +393,14 @@ int main(int argc, char **argv)
     chaff_filter *f = NULL;
     st = chaff_filter_new(&f, rules, &opt, out_write, &out);
     if (st) {
-        if (st == CHAFF_E_INVAL && opt.lang)
+        if (st == CHAFF_E_CHARSET)
+            errorf("unknown charset '%s' in --from", opt.from);
+        else if (st == CHAFF_E_INVAL && opt.lang)
             errorf("unknown language in --lang '%s'", opt.lang);
         else
             errorf("cannot start: %s", chaff_strerror(st));
         chaff_rules_free(rules);
-        return st == CHAFF_E_INVAL ? EXIT_USAGE : EXIT_IO;
+        return st == CHAFF_E_INVAL || st == CHAFF_E_CHARSET ? EXIT_USAGE : EXIT_IO;
     }
 
     int code = EXIT_OK;
@@ -424,7 +435,14 @@ int main(int argc, char **argv)
                 break;
             progress_tick(&prog, f, 0);
         }
-        gzclose(gz);
+        /* a truncated or damaged .gz ends early without a read error:
+         * only gzclose says so */
+        int zc = gzclose(gz);
+        if (code == EXIT_OK && !st && zc != Z_OK) {
+            errorf("read error in '%s': %s", is_stdin ? "standard input" : name,
+                   zc == Z_BUF_ERROR ? "truncated gzip data" : "damaged gzip data");
+            code = EXIT_IO;
+        }
         if (!st && code == EXIT_OK)
             st = chaff_filter_end_input(f);
         if (st)

@@ -201,6 +201,13 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
         if (!f->langs_forced)
             st = CHAFF_E_INVAL;
     }
+    if (!st && f->opt.from) {
+        /* refuse an unknown charset now, not once per record */
+        struct buf probe;
+        buf_init(&probe, 0);
+        st = dec_to_utf8("x", 1, f->opt.from, &probe, NULL);
+        buf_free(&probe);
+    }
     cls_host(f->opt.url, f->host, sizeof f->host);
     f->rules = rules;
     f->write = write;
@@ -526,17 +533,21 @@ static chaff_status feed_text(chaff_filter *f, const char *p, size_t len)
     if (buf_add(&f->pend, p, len))
         return f->pend.err;
     while (f->pend.len > f->opt.max_doc) {
-        /* window: up to the cap, cut after the last line end in it */
+        /* window: up to the cap, cut after the last line end in it; a
+         * single line longer than the cap is held whole until its end
+         * (cutting it would split the line in the output) */
         size_t cut = f->opt.max_doc;
         const char *q = f->pend.p;
         size_t k = cut;
         while (k > 0 && q[k - 1] != '\n')
             k--;
-        if (k > 0)
-            cut = k;
-        else /* a line longer than the cap: cut on a UTF-8 boundary */
-            while (cut > 1 && ((unsigned char)q[cut] & 0xc0) == 0x80)
-                cut--;
+        if (k == 0) {
+            const char *nl = memchr(q + cut, '\n', f->pend.len - cut);
+            if (!nl)
+                break;
+            k = (size_t)(nl - q) + 1;
+        }
+        cut = k;
         chaff_status st = text_window(f, q, cut, false);
         if (st)
             return st;
@@ -621,11 +632,12 @@ chaff_status chaff_filter_end_input(chaff_filter *f)
     f->inputs++;
     chaff_status st;
     if (f->opt.framing == CHAFF_FRAME_TEXT) {
-        /* feed_text always leaves at least one byte pending once a window
-         * was cut, so the last window is cleaned here */
-        st = (f->pend.len || !f->win_started)
-                 ? text_window(f, f->pend.p ? f->pend.p : "", f->pend.len, true)
-                 : CHAFF_OK;
+        if (f->pend.len || !f->win_started)
+            st = text_window(f, f->pend.p ? f->pend.p : "", f->pend.len, true);
+        else /* the last window ended at the input's end: close the text */
+            st = f->es.any && !(f->opt.flags & CHAFF_EXPLAIN) && f->write(f->ud, "\n", 1)
+                     ? CHAFF_E_WRITE
+                     : CHAFF_OK;
     } else {
         st = CHAFF_OK;
         if (f->passthrough) {

@@ -1,0 +1,188 @@
+/*
+ * match.c — scanning one line's key against the compiled rules (rules.h).
+ *
+ * How.  One hs_scan() per key over the database built by rules_compile.c.
+ * Literal rules arrive as bare literals, so each report is checked here:
+ * an exact rule counts only when its match is the whole key, a phrase only
+ * when its word edges hold.  A phrase edge is checked when the phrase's
+ * first (last) character is a letter or digit of a script written with
+ * spaces; the neighbouring character of the key must then not be one, so
+ * `share` is not found in `shareholders` while `分享到` is found inside
+ * `分享到微信朋友圈`.  Each rule is reported at most once per call through
+ * a generation-stamped array sized to the rule count, which costs nothing
+ * to clear between lines.
+ *
+ * Why.  Vectorscan cannot express these edges cheaply (see rules_compile.c)
+ * and a literal's match always has the pattern's length, so the start of
+ * the match is known without start-of-match tracking.
+ *
+ * Limits.  A key is at most UINT_MAX bytes (hs_scan takes an unsigned
+ * length); longer keys fail with CHAFF_E_TOOBIG.
+ */
+#include "rules.h"
+
+#include <hs/hs.h>
+#include <limits.h>
+#include <string.h>
+#include <unicode/uchar.h>
+#include <unicode/uscript.h>
+#include <unicode/utf8.h>
+
+#include "alloc.h"
+
+struct match_scratch {
+    hs_scratch_t *hs;
+    uint32_t *stamp; /* stamp[id] == gen: id reported in this call */
+    uint32_t gen;
+    uint32_t n;
+};
+
+chaff_status match_scratch_new(const struct chaff_rules *r, struct match_scratch **out)
+{
+    *out = NULL;
+    struct match_scratch *s = chaff_xcalloc(1, sizeof *s);
+    if (!s)
+        return CHAFF_E_NOMEM;
+    if (r && r->db && r->n > 0) {
+        s->n = r->n;
+        s->stamp = chaff_xcalloc(r->n, sizeof *s->stamp);
+        if (!s->stamp) {
+            chaff_xfree(s);
+            return CHAFF_E_NOMEM;
+        }
+        hs_error_t he = hs_clone_scratch(r->scratch_proto, &s->hs);
+        if (he != HS_SUCCESS) {
+            chaff_xfree(s->stamp);
+            chaff_xfree(s);
+            return he == HS_NOMEM ? CHAFF_E_NOMEM : CHAFF_E_MATCHER;
+        }
+    }
+    *out = s;
+    return CHAFF_OK;
+}
+
+void match_scratch_free(struct match_scratch *s)
+{
+    if (!s)
+        return;
+    if (s->hs)
+        hs_free_scratch(s->hs);
+    chaff_xfree(s->stamp);
+    chaff_xfree(s);
+}
+
+/* A letter or digit of a script written with spaces between words.  Han,
+ * kana, Hangul (whose particles attach to the word), Thai and the other
+ * scripts written without spaces never form word edges. */
+static bool spaced_word_char(uint32_t c)
+{
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!(U_GET_GC_MASK((UChar32)c) & (U_GC_L_MASK | U_GC_N_MASK)))
+        return false;
+    UErrorCode e = U_ZERO_ERROR;
+    UScriptCode sc = uscript_getScript((UChar32)c, &e);
+    if (U_FAILURE(e))
+        return true;
+    switch (sc) {
+    case USCRIPT_HAN:
+    case USCRIPT_HIRAGANA:
+    case USCRIPT_KATAKANA:
+    case USCRIPT_KATAKANA_OR_HIRAGANA:
+    case USCRIPT_BOPOMOFO:
+    case USCRIPT_HANGUL:
+    case USCRIPT_THAI:
+    case USCRIPT_LAO:
+    case USCRIPT_KHMER:
+    case USCRIPT_MYANMAR:
+    case USCRIPT_TIBETAN:
+    case USCRIPT_YI:
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* The code point ending just before s[at] (at > 0); s is valid UTF-8. */
+static uint32_t cp_before(const char *s, size_t at)
+{
+    size_t b = at - 1;
+    while (b > 0 && ((unsigned char)s[b] & 0xc0) == 0x80 && at - b < 4)
+        b--;
+    UChar32 c;
+    int32_t i = 0;
+    U8_NEXT((const uint8_t *)s + b, i, (int32_t)(at - b), c);
+    return c < 0 ? 0xfffd : (uint32_t)c;
+}
+
+/* The code point starting at s[at] (at < len). */
+static uint32_t cp_at(const char *s, size_t at, size_t len)
+{
+    UChar32 c;
+    int32_t i = 0;
+    size_t n = len - at < 4 ? len - at : 4;
+    U8_NEXT((const uint8_t *)s + at, i, (int32_t)n, c);
+    return c < 0 ? 0xfffd : (uint32_t)c;
+}
+
+struct scan_ctx {
+    const struct chaff_rules *r;
+    struct match_scratch *s;
+    const char *key;
+    size_t len;
+    match_fn fn;
+    void *ud;
+};
+
+/* Does the literal rule ru really match the key at [from, to)? */
+static bool literal_ok(const struct rule *ru, const char *key, size_t len, size_t to)
+{
+    size_t plen = strlen(ru->pat);
+    if (ru->match == RM_EXACT)
+        return to == len && plen == len;
+    if (NEVER(plen > to))
+        return false;
+    size_t from = to - plen;
+    if (from > 0 && spaced_word_char(cp_at(ru->pat, 0, plen)) &&
+        spaced_word_char(cp_before(key, from)))
+        return false;
+    if (to < len && spaced_word_char(cp_before(ru->pat, plen)) &&
+        spaced_word_char(cp_at(key, to, len)))
+        return false;
+    return true;
+}
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to,
+                    unsigned flags, void *ud)
+{
+    (void)from;
+    (void)flags;
+    struct scan_ctx *c = ud;
+    if (NEVER(id >= c->s->n) || c->s->stamp[id] == c->s->gen)
+        return 0;
+    const struct rule *ru = &c->r->v[id];
+    if (ru->match != RM_REGEX && !literal_ok(ru, c->key, c->len, (size_t)to))
+        return 0;
+    c->s->stamp[id] = c->s->gen;
+    c->fn(c->ud, id);
+    return 0;
+}
+
+chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s, const char *key,
+                       size_t len, match_fn fn, void *ud)
+{
+    if (!r || !r->db || r->n == 0)
+        return CHAFF_OK;
+    if (!s || !s->hs || NEVER(s->n != r->n))
+        return CHAFF_E_INVAL;
+    if (len > UINT_MAX)
+        return CHAFF_E_TOOBIG;
+    if (++s->gen == 0) {
+        /* wrapped: forget every old stamp */
+        memset(s->stamp, 0, (size_t)s->n * sizeof *s->stamp);
+        s->gen = 1;
+    }
+    struct scan_ctx c = {r, s, key ? key : "", len, fn, ud};
+    hs_error_t he = hs_scan(r->db, c.key, (unsigned)len, 0, s->hs, on_match, &c);
+    return he == HS_SUCCESS ? CHAFF_OK : CHAFF_E_MATCHER;
+}

@@ -1,0 +1,1096 @@
+/*
+ * rules_parse.c — reading rule files into a struct chaff_rules (rules.h),
+ * the public load/free/count calls, and site-scope matching.
+ *
+ * How.  A file is first checked as a whole (valid UTF-8, no control
+ * characters but tab and CR, size cap) so that the line parser can assume
+ * clean text.  Then each line is one statement: a comment (which may be a
+ * header field or an inline example), a directive that changes the state
+ * carried down the file (@category, @lang, @site, @where, @maxlen,
+ * @strength), or a rule.  `=` and `+` patterns are turned into key space
+ * here with norm_key(), so the compiled database and the scanned lines
+ * live in one space; `~` regexes are kept as written because folding
+ * would change escapes such as \S and \D, and instead every non-ASCII
+ * literal in them must already be in key form.
+ *
+ * Why this way.  Authors get the first mistake of a file as
+ * file:line:col: message with the column (in characters, counted in Unicode
+ * code points from 1) pointing at the offending token, which is what
+ * editors jump to; nothing is silently ignored.  Every array is grown one
+ * element at a time with its count bumped before the element is filled,
+ * so chaff_rules_free() can release a set that failed half-way.
+ *
+ * Limits (hard, like Lua's): RULE_MAX_LINE bytes per line, 16 MiB per
+ * file, RULE_MAX_FILES files, 1,000,000 rules, 65,535 categories, folder
+ * nesting of 32.  Site suffixes ("example.*") are matched without a public
+ * suffix list: any suffix after the name counts.
+ */
+#include "rules.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <hs/hs.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "lang.h"
+#include "normalize.h"
+
+#define RULE_MAX_RULES 1000000u
+#define RULE_MAX_FILE_BYTES ((size_t)16 << 20)
+#define RULE_MAX_CATEGORIES 65535u
+#define RULE_MAX_SITES 1000000u
+#define RULE_MAX_EXAMPLES 1000000u
+#define RULE_MAX_DEPTH 32
+#define RULE_MAX_NUMBER 65535u
+
+/* Per-file parser state.  The directive fields are what @category resets. */
+struct parse {
+    struct chaff_rules *r;
+    chaff_error *err;
+    const char *path;
+    uint32_t file;
+    uint32_t line;
+    const char *ls;   /* first byte of the current line, for columns */
+    bool have_category;
+    bool seen_statement;
+    bool hdr_seen[4];
+    uint16_t category;
+    uint32_t langs;
+    uint32_t site;
+    uint8_t where;
+    uint16_t where_n;
+    uint16_t maxlen;
+    uint8_t strong;
+    struct buf tmp;   /* unescaped pattern text */
+    struct buf key;   /* its key */
+};
+
+/* keep in sync with struct rule_file and rules/README.md (header) */
+static const char *const header_keys[4] = {"title", "version", "license", "description"};
+
+/* ---- errors -------------------------------------------------------------- */
+
+static unsigned column_of(const char *ls, const char *at)
+{
+    unsigned col = 1;
+    for (const char *q = ls; q < at; q++)
+        if (((unsigned char)*q & 0xc0) != 0x80)
+            col++;
+    return col;
+}
+
+static void copy_path(char dst[512], const char *path)
+{
+    size_t n = strlen(path);
+    if (n > 511)
+        n = 511;
+    memcpy(dst, path, n);
+    dst[n] = '\0';
+}
+
+/* Fill err (when not NULL) with path:line:col: msg; returns CHAFF_E_RULES. */
+static chaff_status fail_at(chaff_error *err, const char *path, unsigned line, unsigned col,
+                            const char *fmt, va_list ap)
+{
+    if (err) {
+        memset(err, 0, sizeof *err);
+        copy_path(err->file, path ? path : "");
+        err->line = line;
+        err->col = col;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    }
+    return CHAFF_E_RULES;
+}
+
+static chaff_status perr(struct parse *p, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Error at byte `at` of the current line. */
+static chaff_status perr(struct parse *p, const char *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    chaff_status st = fail_at(p->err, p->path, p->line, column_of(p->ls, at), fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+static chaff_status ferr(chaff_error *err, const char *path, chaff_status st, const char *fmt,
+                         ...) __attribute__((format(printf, 4, 5)));
+
+/* Error about a whole file (line and column 0) with status st. */
+static chaff_status ferr(chaff_error *err, const char *path, chaff_status st, const char *fmt,
+                         ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_at(err, path, 0, 0, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* A token for a message: at most 48 bytes, cut on a character boundary. */
+static void tok(char out[64], const char *s, size_t n)
+{
+    size_t k = n;
+    if (k > 48) {
+        k = 48;
+        while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+            k--;
+    }
+    memcpy(out, s, k);
+    strcpy(out + k, k < n ? "..." : "");
+}
+
+static chaff_status nomem(struct parse *p)
+{
+    if (p->err) {
+        memset(p->err, 0, sizeof *p->err);
+        copy_path(p->err->file, p->path);
+        snprintf(p->err->msg, sizeof p->err->msg, "out of memory");
+    }
+    return CHAFF_E_NOMEM;
+}
+
+/* ---- growing arrays ------------------------------------------------------ */
+
+/* Make room for element n of *v (elements of size sz): capacity is the
+ * next power of two at or above 8, so the capacity needs no field. */
+static bool grow(void **v, uint32_t n, size_t sz)
+{
+    if (n != 0 && (n < 8 || (n & (n - 1)) != 0))
+        return true;
+    size_t cap = n == 0 ? 8 : (size_t)n * 2;
+    void *q = chaff_xrealloc(*v, cap * sz);
+    if (!q)
+        return false;
+    *v = q;
+    return true;
+}
+
+/* ---- text checks --------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s[0..n), 0 when invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t k = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (k == 0 || k > n)
+        return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    /* overlong forms, surrogates and code points past U+10FFFF */
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return k;
+}
+
+/* Whole-file check so the line parser sees valid UTF-8 without control
+ * characters (tab and CR aside). */
+static chaff_status check_text(struct parse *p, const char *text, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    p->line = 1;
+    p->ls = text;
+    for (size_t i = 0; i < len;) {
+        unsigned c = u[i];
+        if (c == '\n') {
+            p->line++;
+            p->ls = text + i + 1;
+            i++;
+            continue;
+        }
+        if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+            return perr(p, text + i, "control character U+%04X", c);
+        size_t k = utf8_len(u + i, len - i);
+        if (k == 0)
+            return perr(p, text + i, "invalid utf-8");
+        i += k;
+    }
+    return CHAFF_OK;
+}
+
+static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+static const char *skip_ws(const char *s, const char *e)
+{
+    while (s < e && is_ws(*s))
+        s++;
+    return s;
+}
+
+static const char *rtrim(const char *s, const char *e)
+{
+    while (e > s && is_ws(e[-1]))
+        e--;
+    return e;
+}
+
+/* End of the token starting at s (up to white space). */
+static const char *tok_end(const char *s, const char *e)
+{
+    while (s < e && !is_ws(*s))
+        s++;
+    return s;
+}
+
+static bool word_is(const char *s, const char *e, const char *w)
+{
+    size_t n = strlen(w);
+    return (size_t)(e - s) == n && memcmp(s, w, n) == 0;
+}
+
+/* Decimal in [lo, hi] spanning exactly s..e. */
+static chaff_status parse_number(struct parse *p, const char *s, const char *e, unsigned lo,
+                                 unsigned hi, uint16_t *out)
+{
+    char t[64];
+    unsigned long v = 0;
+    const char *q = s;
+    while (q < e && *q >= '0' && *q <= '9' && v <= hi)
+        v = v * 10 + (unsigned long)(*q++ - '0');
+    if (q == s || q != e || v < lo || v > hi) {
+        tok(t, s, (size_t)(e - s));
+        return perr(p, s, "bad number '%s' (expected %u to %u)", t, lo, hi);
+    }
+    *out = (uint16_t)v;
+    return CHAFF_OK;
+}
+
+/* ---- tables: categories, sites, files ------------------------------------ */
+
+static chaff_status intern_category(struct parse *p, const char *s, size_t n, uint16_t *out)
+{
+    struct chaff_rules *r = p->r;
+    for (uint32_t i = 0; i < r->n_categories; i++)
+        if (strlen(r->categories[i]) == n && memcmp(r->categories[i], s, n) == 0) {
+            *out = (uint16_t)i;
+            return CHAFF_OK;
+        }
+    if (r->n_categories >= RULE_MAX_CATEGORIES)
+        return perr(p, s, "too many categories (limit %u)", RULE_MAX_CATEGORIES);
+    if (!grow((void **)&r->categories, r->n_categories, sizeof *r->categories))
+        return nomem(p);
+    uint32_t i = r->n_categories++;
+    r->categories[i] = chaff_xstrndup(s, n);
+    if (!r->categories[i])
+        return nomem(p);
+    *out = (uint16_t)i;
+    return CHAFF_OK;
+}
+
+/* Appends an empty site set; *out is its index. */
+static chaff_status new_site(struct chaff_rules *r, uint32_t *out)
+{
+    if (!grow((void **)&r->sites, r->n_sites, sizeof *r->sites))
+        return CHAFF_E_NOMEM;
+    *out = r->n_sites;
+    memset(&r->sites[r->n_sites++], 0, sizeof *r->sites);
+    return CHAFF_OK;
+}
+
+/* Is s..e a host scope: labels of letters, digits, '-', '_' or non-ASCII,
+ * optionally ending in ".*"? */
+static bool valid_scope(const char *s, const char *e)
+{
+    if (e - s >= 2 && e[-1] == '*' && e[-2] == '.')
+        e -= 2;
+    if (s == e || *s == '.' || e[-1] == '.')
+        return false;
+    for (const char *q = s; q < e; q++) {
+        unsigned char c = (unsigned char)*q;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c >= 0x80 || (c == '.' && q[1] != '.');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static chaff_status directive_site(struct parse *p, const char *s, const char *e)
+{
+    char t[64];
+    if (s == e)
+        return perr(p, s, "missing argument to @site");
+    if (word_is(s, tok_end(s, e), "*")) {
+        const char *more = skip_ws(s + 1, e);
+        if (more < e) {
+            tok(t, more, (size_t)(tok_end(more, e) - more));
+            return perr(p, more, "unexpected '%s' after '@site *'", t);
+        }
+        p->site = 0;
+        return CHAFF_OK;
+    }
+    /* validate everything before allocating: the set is built in one go */
+    uint32_t n = 0;
+    for (const char *q = s; q < e; q = skip_ws(q, e)) {
+        const char *te = tok_end(q, e);
+        const char *h = *q == '~' ? q + 1 : q;
+        if (!valid_scope(h, te)) {
+            tok(t, q, (size_t)(te - q));
+            return perr(p, q, "bad site scope '%s'", t);
+        }
+        n++;
+        q = te;
+    }
+    struct chaff_rules *r = p->r;
+    if (r->n_sites >= RULE_MAX_SITES)
+        return perr(p, s, "too many @site scopes (limit %u)", RULE_MAX_SITES);
+    uint32_t id;
+    if (new_site(r, &id))
+        return nomem(p);
+    struct site_set *ss = &r->sites[id];
+    ss->names = chaff_xcalloc(n, sizeof *ss->names);
+    if (!ss->names)
+        return nomem(p);
+    for (const char *q = s; q < e; q = skip_ws(q, e)) {
+        const char *te = tok_end(q, e);
+        char *name = chaff_xstrndup(q, (size_t)(te - q));
+        if (!name)
+            return nomem(p);
+        for (char *c = name; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c + 32);
+        ss->names[ss->n++] = name;
+        q = te;
+    }
+    p->site = id;
+    return CHAFF_OK;
+}
+
+/* ---- directives ---------------------------------------------------------- */
+
+static void reset_section(struct parse *p)
+{
+    p->site = 0;
+    p->where = RW_ANY;
+    p->where_n = RULE_DEFAULT_WHERE_N;
+    p->maxlen = RULE_DEFAULT_MAXLEN;
+    p->strong = 1;
+}
+
+static chaff_status directive(struct parse *p, const char *s, const char *e)
+{
+    char t[64];
+    const char *ne = tok_end(s, e);
+    const char *a = skip_ws(ne, e); /* arguments */
+    const char *ae = tok_end(a, e); /* end of the first argument */
+
+    if (word_is(s, ne, "@category")) {
+        if (a == e)
+            return perr(p, a, "missing argument to @category");
+        for (const char *q = a; q < ae; q++)
+            if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-')) {
+                tok(t, a, (size_t)(ae - a));
+                return perr(p, a, "bad category name '%s' (use a-z, 0-9 and '-')", t);
+            }
+        if (skip_ws(ae, e) < e) {
+            const char *x = skip_ws(ae, e);
+            tok(t, x, (size_t)(tok_end(x, e) - x));
+            return perr(p, x, "unexpected '%s' after the category name", t);
+        }
+        chaff_status st = intern_category(p, a, (size_t)(ae - a), &p->category);
+        if (st)
+            return st;
+        p->have_category = true;
+        reset_section(p);
+        return CHAFF_OK;
+    }
+    if (word_is(s, ne, "@lang")) {
+        if (a == e)
+            return perr(p, a, "missing argument to @lang");
+        uint32_t m = 0;
+        for (const char *q = a;;) {
+            const char *ce = q;
+            while (ce < e && *ce != ',' && !is_ws(*ce))
+                ce++;
+            if (ce == q)
+                return perr(p, q, "missing language code");
+            uint32_t one = lang_from_code(q, (size_t)(ce - q));
+            if (!one) {
+                tok(t, q, (size_t)(ce - q));
+                return perr(p, q, "unknown language code '%s'", t);
+            }
+            m |= one;
+            q = skip_ws(ce, e);
+            if (q == e)
+                break;
+            if (*q != ',') {
+                tok(t, q, (size_t)(tok_end(q, e) - q));
+                return perr(p, q, "expected ',' before '%s'", t);
+            }
+            q = skip_ws(q + 1, e);
+        }
+        p->langs = m;
+        return CHAFF_OK;
+    }
+    if (word_is(s, ne, "@site"))
+        return directive_site(p, a, e);
+    if (word_is(s, ne, "@where")) {
+        if (a == e)
+            return perr(p, a, "missing argument to @where");
+        uint8_t w;
+        if (word_is(a, ae, "head"))
+            w = RW_HEAD;
+        else if (word_is(a, ae, "tail"))
+            w = RW_TAIL;
+        else if (word_is(a, ae, "any"))
+            w = RW_ANY;
+        else {
+            tok(t, a, (size_t)(ae - a));
+            return perr(p, a, "bad @where '%s' (expected head, tail or any)", t);
+        }
+        uint16_t n = RULE_DEFAULT_WHERE_N;
+        const char *x = skip_ws(ae, e);
+        if (x < e && w != RW_ANY) {
+            const char *xe = tok_end(x, e);
+            chaff_status st = parse_number(p, x, xe, 1, RULE_MAX_NUMBER, &n);
+            if (st)
+                return st;
+            x = skip_ws(xe, e);
+        }
+        if (x < e) {
+            tok(t, x, (size_t)(tok_end(x, e) - x));
+            return perr(p, x, "unexpected '%s' after @where", t);
+        }
+        p->where = w;
+        p->where_n = n;
+        return CHAFF_OK;
+    }
+    if (word_is(s, ne, "@maxlen")) {
+        if (a == e)
+            return perr(p, a, "missing argument to @maxlen");
+        if (skip_ws(ae, e) < e) {
+            const char *x = skip_ws(ae, e);
+            tok(t, x, (size_t)(tok_end(x, e) - x));
+            return perr(p, x, "unexpected '%s' after @maxlen", t);
+        }
+        return parse_number(p, a, ae, 0, RULE_MAX_NUMBER, &p->maxlen);
+    }
+    if (word_is(s, ne, "@strength")) {
+        if (a == e)
+            return perr(p, a, "missing argument to @strength");
+        if (word_is(a, e, "strong"))
+            p->strong = 1;
+        else if (word_is(a, e, "weak"))
+            p->strong = 0;
+        else {
+            tok(t, a, (size_t)(e - a));
+            return perr(p, a, "bad @strength '%s' (expected strong or weak)", t);
+        }
+        return CHAFF_OK;
+    }
+    tok(t, s, (size_t)(ne - s));
+    return perr(p, s, "unknown directive '%s'", t);
+}
+
+/* ---- rules --------------------------------------------------------------- */
+
+/* Appends a zeroed rule carrying the current guards; *out is its id. */
+static chaff_status new_rule(struct parse *p, const char *at, uint32_t *out)
+{
+    struct chaff_rules *r = p->r;
+    if (r->n >= RULE_MAX_RULES)
+        return perr(p, at, "too many rules (limit %u)", RULE_MAX_RULES);
+    if (!grow((void **)&r->v, r->n, sizeof *r->v))
+        return nomem(p);
+    uint32_t id = r->n++;
+    struct rule *ru = &r->v[id];
+    memset(ru, 0, sizeof *ru);
+    ru->id = id;
+    ru->file = p->file;
+    ru->line = p->line;
+    ru->category = p->category;
+    ru->where = p->where;
+    ru->strong = p->strong;
+    ru->where_n = p->where_n;
+    ru->maxlen = p->maxlen;
+    ru->langs = p->langs;
+    ru->site = p->site;
+    ru->pair = id;
+    *out = id;
+    return CHAFF_OK;
+}
+
+/* Every non-ASCII character of a regex must already be in key form,
+ * since lines are matched by their keys. */
+static chaff_status check_regex(struct parse *p, const char *s, const char *e)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0, n = (size_t)(e - s); i < n;) {
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = utf8_len(u + i, n - i);
+        if (NEVER(k == 0))
+            return perr(p, s + i, "invalid utf-8");
+        buf_reset(&p->key);
+        if (norm_key(s + i, k, &p->key))
+            return p->key.err == CHAFF_E_NOMEM ? nomem(p) : perr(p, s + i, "cannot normalize");
+        if (p->key.len != k || memcmp(p->key.p, s + i, k) != 0) {
+            char ch[8];
+            memcpy(ch, s + i, k);
+            ch[k] = '\0';
+            if (p->key.len == 0)
+                return perr(p, s + i, "regex character '%s' is not in key form (write ' ')", ch);
+            char want[64];
+            tok(want, p->key.p, p->key.len);
+            return perr(p, s + i, "regex character '%s' is not in key form (write '%s')", ch,
+                        want);
+        }
+        i += k;
+    }
+    return CHAFF_OK;
+}
+
+/* MATCH at s..e (already trimmed, non-empty) into rule id. */
+static chaff_status parse_match(struct parse *p, const char *s, const char *e, uint32_t id)
+{
+    char sign = *s;
+    if (sign != '=' && sign != '+' && sign != '~') {
+        char t[64];
+        tok(t, s, (size_t)(tok_end(s, e) - s));
+        return perr(p, s, "expected '=', '+' or '~' before '%s'", t);
+    }
+    const char *t0 = skip_ws(s + 1, e);
+    if (t0 == e)
+        return perr(p, s, "empty pattern after '%c'", sign);
+    struct rule *ru = &p->r->v[id];
+    ru->col = column_of(p->ls, t0);
+    if (sign == '~') {
+        chaff_status st = check_regex(p, t0, e);
+        if (st)
+            return st;
+        ru->match = RM_REGEX;
+        ru->pat = chaff_xstrndup(t0, (size_t)(e - t0));
+        return ru->pat ? CHAFF_OK : nomem(p);
+    }
+    ru->match = sign == '=' ? RM_EXACT : RM_PHRASE;
+    /* `\!` is a literal '!' (the only escape; other backslashes are text) */
+    buf_reset(&p->tmp);
+    for (const char *q = t0; q < e; q++) {
+        if (q[0] == '\\' && q + 1 < e && q[1] == '!')
+            q++;
+        buf_addc(&p->tmp, *q);
+    }
+    buf_reset(&p->key);
+    if (p->tmp.err || norm_key(p->tmp.p, p->tmp.len, &p->key))
+        return (p->tmp.err ? p->tmp.err : p->key.err) == CHAFF_E_NOMEM
+                   ? nomem(p)
+                   : perr(p, t0, "pattern too long after normalization");
+    if (p->key.len == 0)
+        return perr(p, t0, "pattern is empty after normalization");
+    ru->pat = chaff_xstrndup(p->key.p, p->key.len);
+    return ru->pat ? CHAFF_OK : nomem(p);
+}
+
+/* keep in sync with enum rule_action and rules/README.md (statements) */
+static const struct {
+    const char *word;
+    uint8_t action;
+} keywords[] = {
+    {"keep", RA_KEEP}, {"next", RA_NEXT},     {"para", RA_PARA},
+    {"rest", RA_REST}, {"before", RA_BEFORE}, {"block", RA_BLOCK},
+};
+
+static chaff_status statement(struct parse *p, const char *s, const char *e)
+{
+    char t[64];
+    uint8_t action = RA_DROP;
+    uint16_t n = 0;
+    const char *m = s; /* the MATCH */
+    const char *kw = NULL;
+    if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')) {
+        const char *we = tok_end(s, e);
+        size_t k = 0;
+        while (k < sizeof keywords / sizeof keywords[0] && !word_is(s, we, keywords[k].word))
+            k++;
+        if (k == sizeof keywords / sizeof keywords[0]) {
+            tok(t, s, (size_t)(we - s));
+            return perr(p, s, "unknown keyword '%s'", t);
+        }
+        kw = keywords[k].word;
+        action = keywords[k].action;
+        m = skip_ws(we, e);
+        if (action == RA_NEXT) {
+            if (m == e)
+                return perr(p, m, "missing number after 'next'");
+            const char *ne = tok_end(m, e);
+            chaff_status st = parse_number(p, m, ne, 1, RULE_MAX_NUMBER, &n);
+            if (st)
+                return st;
+            m = skip_ws(ne, e);
+        }
+        if (m == e)
+            return perr(p, m, "missing pattern after '%s'", kw);
+    }
+    if (*m != '=' && *m != '+' && *m != '~') {
+        tok(t, m, (size_t)(tok_end(m, e) - m));
+        return perr(p, m, "expected '=', '+' or '~' before '%s'", t);
+    }
+    if (!p->have_category)
+        return perr(p, s, "rule before any @category");
+
+    const char *me = e, *b = NULL, *be = e;
+    if (action == RA_BLOCK) {
+        const char *q = m;
+        while (q + 4 <= e && memcmp(q, " .. ", 4) != 0)
+            q++;
+        if (q + 4 > e)
+            return perr(p, s, "'block' needs ' .. ' between its start and end");
+        me = rtrim(m, q);
+        b = skip_ws(q + 4, e);
+        if (me == m)
+            return perr(p, m, "missing pattern before ' .. '");
+        if (b == e)
+            return perr(p, q + 1, "missing pattern after ' .. '");
+    }
+
+    uint32_t id;
+    chaff_status st = new_rule(p, s, &id);
+    if (st)
+        return st;
+    p->r->v[id].action = action;
+    p->r->v[id].n = action == RA_BLOCK ? RULE_DEFAULT_SPAN : n;
+    if ((st = parse_match(p, m, me, id)) != CHAFF_OK)
+        return st;
+    if (b) {
+        uint32_t end;
+        if ((st = new_rule(p, b, &end)) != CHAFF_OK)
+            return st;
+        struct rule *re = &p->r->v[end];
+        re->action = RA_BLOCK_END;
+        re->n = RULE_DEFAULT_SPAN;
+        re->pair = id;
+        p->r->v[id].pair = end;
+        if ((st = parse_match(p, b, be, end)) != CHAFF_OK)
+            return st;
+    }
+    p->r->n_statements++;
+    return CHAFF_OK;
+}
+
+/* ---- comments ------------------------------------------------------------ */
+
+static chaff_status comment(struct parse *p, const char *s, const char *e)
+{
+    const char *k = skip_ws(s + 1, e);
+    const char *ke = k;
+    while (ke < e && ((*ke >= 'a' && *ke <= 'z') || *ke == '-'))
+        ke++;
+    if (ke == k || ke == e || *ke != ':')
+        return CHAFF_OK;
+    const char *v = skip_ws(ke + 1, e);
+    bool drop = word_is(k, ke, "test-drop");
+    if (drop || word_is(k, ke, "test-keep")) {
+        if (v == e)
+            return perr(p, ke + 1, "empty example");
+        struct chaff_rules *r = p->r;
+        if (r->n_examples >= RULE_MAX_EXAMPLES)
+            return perr(p, k, "too many examples (limit %u)", RULE_MAX_EXAMPLES);
+        if (!grow((void **)&r->examples, r->n_examples, sizeof *r->examples))
+            return nomem(p);
+        struct rule_example *ex = &r->examples[r->n_examples++];
+        memset(ex, 0, sizeof *ex);
+        ex->file = p->file;
+        ex->line = p->line;
+        ex->col = column_of(p->ls, v);
+        ex->expect_drop = drop;
+        ex->langs = p->langs;
+        ex->site = p->site;
+        ex->text = chaff_xstrndup(v, (size_t)(e - v));
+        return ex->text ? CHAFF_OK : nomem(p);
+    }
+    for (int h = 0; h < 4; h++) {
+        if (!word_is(k, ke, header_keys[h]))
+            continue;
+        if (p->seen_statement)
+            return perr(p, k, "header '%s' after the first statement", header_keys[h]);
+        if (p->hdr_seen[h])
+            return perr(p, k, "duplicate header key '%s'", header_keys[h]);
+        p->hdr_seen[h] = true;
+        struct rule_file *f = &p->r->files[p->file];
+        char **slot = h == 0 ? &f->title : h == 1 ? &f->version : h == 2 ? &f->license
+                                                                         : &f->description;
+        *slot = chaff_xstrndup(v, (size_t)(e - v));
+        return *slot ? CHAFF_OK : nomem(p);
+    }
+    return CHAFF_OK;
+}
+
+/* ---- one file ------------------------------------------------------------ */
+
+/* Where a trailing comment starts in s..e (white space, '!', white space
+ * or end), or e when there is none.  `\!` never starts one because it is
+ * not preceded by white space. */
+static const char *trailing_comment(const char *s, const char *e)
+{
+    for (const char *q = s + 1; q < e; q++)
+        if (*q == '!' && is_ws(q[-1]) && (q + 1 == e || is_ws(q[1])))
+            return q;
+    return e;
+}
+
+static chaff_status parse_lines(struct parse *p, const char *text, size_t len)
+{
+    const char *end = text + len;
+    const char *ls = text;
+    /* a byte-order mark is not part of the first line */
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        ls += 3;
+    for (p->line = 1; ls < end; p->line++) {
+        const char *le = memchr(ls, '\n', (size_t)(end - ls));
+        if (!le)
+            le = end;
+        p->ls = ls;
+        if ((size_t)(le - ls) > RULE_MAX_LINE)
+            return perr(p, ls, "statement longer than %d bytes", RULE_MAX_LINE);
+        const char *s = skip_ws(ls, le);
+        const char *e = rtrim(s, le);
+        chaff_status st = CHAFF_OK;
+        if (s == e) {
+            /* blank */
+        } else if (*s == '!') {
+            st = comment(p, s, e);
+        } else {
+            e = rtrim(s, trailing_comment(s, e));
+            p->seen_statement = true;
+            st = *s == '@' ? directive(p, s, e) : statement(p, s, e);
+        }
+        if (st)
+            return st;
+        ls = le < end ? le + 1 : end;
+    }
+    return CHAFF_OK;
+}
+
+chaff_status rules_parse_text(struct chaff_rules *r, const char *path, const char *text,
+                              size_t len, uint32_t default_langs, chaff_error *err)
+{
+    struct parse p;
+    memset(&p, 0, sizeof p);
+    p.r = r;
+    p.err = err;
+    p.path = path;
+    p.langs = default_langs ? default_langs : LANG_ALL;
+    reset_section(&p);
+
+    if (r->n_files >= RULE_MAX_FILES)
+        return ferr(err, path, CHAFF_E_RULES, "too many rule files (limit %d)", RULE_MAX_FILES);
+    if (len > RULE_MAX_FILE_BYTES)
+        return ferr(err, path, CHAFF_E_RULES, "file larger than 16 MiB");
+    if (r->n_sites == 0) {
+        uint32_t generic;
+        if (new_site(r, &generic))
+            return nomem(&p);
+    }
+    if (!grow((void **)&r->files, r->n_files, sizeof *r->files))
+        return nomem(&p);
+    p.file = r->n_files++;
+    memset(&r->files[p.file], 0, sizeof r->files[p.file]);
+    r->files[p.file].path = chaff_xstrdup(path);
+    if (!r->files[p.file].path)
+        return nomem(&p);
+
+    chaff_status st = check_text(&p, text, len);
+    if (st)
+        return st;
+    buf_init(&p.tmp, RULE_MAX_LINE + 1);
+    buf_init(&p.key, (size_t)RULE_MAX_LINE * 18); /* NFKC can expand 18-fold */
+    st = parse_lines(&p, text, len);
+    buf_free(&p.tmp);
+    buf_free(&p.key);
+    return st;
+}
+
+/* ---- sites --------------------------------------------------------------- */
+
+/* Does one scope name (without '~') admit host? */
+static bool scope_match(const char *name, const char *host, size_t hl)
+{
+    size_t nl = strlen(name);
+    if (nl >= 2 && name[nl - 1] == '*' && name[nl - 2] == '.') {
+        /* "example.*": the label sequence "example." at a label start of
+         * host, followed by a non-empty suffix */
+        size_t stem = nl - 1; /* "example." */
+        for (size_t i = 0; i + stem < hl; i++) {
+            if ((i == 0 || host[i - 1] == '.') && memcmp(host + i, name, stem) == 0)
+                return true;
+            while (i < hl && host[i] != '.')
+                i++;
+        }
+        return false;
+    }
+    if (hl == nl)
+        return memcmp(host, name, nl) == 0;
+    return hl > nl && host[hl - nl - 1] == '.' && memcmp(host + hl - nl, name, nl) == 0;
+}
+
+bool rules_site_match(const struct chaff_rules *r, uint32_t site, const char *host)
+{
+    if (site == 0)
+        return true;
+    if (!r || !host || site >= r->n_sites)
+        return false;
+    size_t hl = strlen(host);
+    if (hl > 0 && host[hl - 1] == '.')
+        hl--; /* "example.com." is example.com */
+    const struct site_set *ss = &r->sites[site];
+    bool any_include = false, included = false;
+    for (uint32_t i = 0; i < ss->n; i++) {
+        const char *name = ss->names[i];
+        if (name[0] == '~') {
+            if (scope_match(name + 1, host, hl))
+                return false; /* exclusion wins */
+        } else {
+            any_include = true;
+            included = included || scope_match(name, host, hl);
+        }
+    }
+    /* only exclusions: every other host */
+    return any_include ? included : true;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+struct path_list {
+    char **v;
+    uint32_t n;
+};
+
+static void path_list_free(struct path_list *pl)
+{
+    for (uint32_t i = 0; i < pl->n; i++)
+        chaff_xfree(pl->v[i]);
+    chaff_xfree(pl->v);
+}
+
+static chaff_status path_push(struct path_list *pl, char *path, chaff_error *err)
+{
+    if (pl->n >= RULE_MAX_FILES) {
+        chaff_status st = ferr(err, path, CHAFF_E_RULES, "too many rule files (limit %d)",
+                               RULE_MAX_FILES);
+        chaff_xfree(path);
+        return st;
+    }
+    if (!grow((void **)&pl->v, pl->n, sizeof *pl->v)) {
+        chaff_xfree(path);
+        return ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+    }
+    pl->v[pl->n++] = path;
+    return CHAFF_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static chaff_status io_err(chaff_error *err, const char *path, const char *what, int e)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s", strerror(e));
+    if (msg[0] >= 'A' && msg[0] <= 'Z')
+        msg[0] = (char)(msg[0] + 32);
+    return ferr(err, path, CHAFF_E_IO, "cannot %s: %s", what, msg);
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+/* Adds path (a file) or the *.rules files under it (a folder, walked in
+ * name order, dot entries skipped) to pl. */
+static chaff_status collect(const char *path, int depth, bool top, struct path_list *pl,
+                            chaff_error *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return io_err(err, path, "open", errno);
+    if (!S_ISDIR(sb.st_mode)) {
+        if (!top && (!S_ISREG(sb.st_mode) || !ends_with(path, ".rules")))
+            return CHAFF_OK;
+        char *copy = chaff_xstrdup(path);
+        if (!copy)
+            return ferr(err, path, CHAFF_E_NOMEM, "out of memory");
+        return path_push(pl, copy, err);
+    }
+    if (depth >= RULE_MAX_DEPTH)
+        return ferr(err, path, CHAFF_E_RULES, "folders nested deeper than %d", RULE_MAX_DEPTH);
+    DIR *d = opendir(path);
+    if (!d)
+        return io_err(err, path, "open", errno);
+    struct path_list names = {NULL, 0};
+    chaff_status st = CHAFF_OK;
+    struct dirent *de;
+    while (st == CHAFF_OK && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        struct buf b;
+        buf_init(&b, 0);
+        buf_adds(&b, path);
+        if (b.len > 0 && b.p[b.len - 1] != '/')
+            buf_addc(&b, '/');
+        buf_adds(&b, de->d_name);
+        if (b.err) {
+            buf_free(&b);
+            st = ferr(err, path, CHAFF_E_NOMEM, "out of memory");
+            break;
+        }
+        if (names.n >= RULE_MAX_FILES * 4u) {
+            buf_free(&b);
+            st = ferr(err, path, CHAFF_E_RULES, "too many entries in folder");
+            break;
+        }
+        st = path_push(&names, b.p, err);
+    }
+    closedir(d);
+    if (st == CHAFF_OK && names.n > 0)
+        qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    for (uint32_t i = 0; st == CHAFF_OK && i < names.n; i++)
+        st = collect(names.v[i], depth + 1, false, pl, err);
+    path_list_free(&names);
+    return st;
+}
+
+/* The language of a file's parent folder ("rules/en/x.rules" -> en), or
+ * LANG_ALL when the folder is not a language code. */
+static uint32_t folder_langs(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return LANG_ALL;
+    const char *b = slash;
+    while (b > path && b[-1] != '/')
+        b--;
+    if (b == slash)
+        return LANG_ALL;
+    for (const char *q = b; q < slash; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')))
+            return LANG_ALL;
+    uint32_t m = lang_from_code(b, (size_t)(slash - b));
+    return m ? m : LANG_ALL;
+}
+
+static chaff_status read_file(const char *path, struct buf *b, chaff_error *err)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return io_err(err, path, "open", errno);
+    chaff_status st = CHAFF_OK;
+    for (;;) {
+        if (buf_reserve(b, 65536)) {
+            st = b->err == CHAFF_E_TOOBIG
+                     ? ferr(err, path, CHAFF_E_RULES, "file larger than 16 MiB")
+                     : ferr(err, path, CHAFF_E_NOMEM, "out of memory");
+            break;
+        }
+        ssize_t got = read(fd, b->p + b->len, 65536);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            st = io_err(err, path, "read", errno);
+            break;
+        }
+        if (got == 0)
+            break;
+        b->len += (size_t)got;
+    }
+    close(fd);
+    return st;
+}
+
+chaff_status chaff_rules_load(chaff_rules **out, const char *const *paths, size_t n_paths,
+                              chaff_error *err)
+{
+    if (err)
+        memset(err, 0, sizeof *err);
+    if (!out)
+        return CHAFF_E_INVAL;
+    *out = NULL;
+    if (n_paths > 0 && !paths)
+        return CHAFF_E_INVAL;
+    struct chaff_rules *r = chaff_xcalloc(1, sizeof *r);
+    if (!r)
+        return ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+    struct path_list pl = {NULL, 0};
+    chaff_status st = CHAFF_OK;
+    for (size_t i = 0; st == CHAFF_OK && i < n_paths; i++)
+        st = collect(paths[i], 0, true, &pl, err);
+    /* the extra 64 KiB lets read_file() see that a file is over the cap */
+    struct buf text;
+    buf_init(&text, RULE_MAX_FILE_BYTES + 65536);
+    for (uint32_t i = 0; st == CHAFF_OK && i < pl.n; i++) {
+        buf_reset(&text);
+        st = read_file(pl.v[i], &text, err);
+        if (st == CHAFF_OK)
+            st = rules_parse_text(r, pl.v[i], text.p ? text.p : "", text.len,
+                                  folder_langs(pl.v[i]), err);
+    }
+    buf_free(&text);
+    path_list_free(&pl);
+    if (st == CHAFF_OK && r->n_sites == 0 && new_site(r, &(uint32_t){0}))
+        st = ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+    if (st == CHAFF_OK)
+        st = rules_compile(r, err);
+    if (st) {
+        chaff_rules_free(r);
+        return st;
+    }
+    *out = r;
+    return CHAFF_OK;
+}
+
+void chaff_rules_free(chaff_rules *r)
+{
+    if (!r)
+        return;
+    if (r->scratch_proto)
+        hs_free_scratch(r->scratch_proto);
+    if (r->db)
+        hs_free_database(r->db);
+    for (uint32_t i = 0; i < r->n; i++)
+        chaff_xfree(r->v[i].pat);
+    chaff_xfree(r->v);
+    for (uint32_t i = 0; i < r->n_files; i++) {
+        struct rule_file *f = &r->files[i];
+        chaff_xfree(f->path);
+        chaff_xfree(f->title);
+        chaff_xfree(f->version);
+        chaff_xfree(f->license);
+        chaff_xfree(f->description);
+    }
+    chaff_xfree(r->files);
+    for (uint32_t i = 0; i < r->n_categories; i++)
+        chaff_xfree(r->categories[i]);
+    chaff_xfree(r->categories);
+    for (uint32_t i = 0; i < r->n_sites; i++) {
+        for (uint32_t k = 0; k < r->sites[i].n; k++)
+            chaff_xfree(r->sites[i].names[k]);
+        chaff_xfree(r->sites[i].names);
+    }
+    chaff_xfree(r->sites);
+    for (uint32_t i = 0; i < r->n_examples; i++)
+        chaff_xfree(r->examples[i].text);
+    chaff_xfree(r->examples);
+    chaff_xfree(r);
+}
+
+size_t chaff_rules_count(const chaff_rules *r) { return r ? r->n_statements : 0; }
+
+size_t chaff_rules_files(const chaff_rules *r) { return r ? r->n_files : 0; }

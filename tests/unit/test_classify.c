@@ -1,0 +1,458 @@
+/*
+ * test_classify.c — keep/drop decisions and their reasons (classify.c).
+ *
+ * Documents go through the real pipeline: seg_doc, then cls_doc with no
+ * rules or with a small rule set loaded through chaff_rules_load from a
+ * temporary file.  Without rules: long sentence-like lines are kept, a
+ * short line takes its neighbours' class, a heading before a paragraph
+ * stays, menus of bullet items and separator navigation go, a repeated
+ * caption goes, short clusters at the head and tail go only when chrome
+ * touches them.  With rules: strong drops, weak hits weighed by context,
+ * keep rules, next/para/rest/before/block ranges, site scoping, the
+ * removal budget backing off for generic rules but not for site rules,
+ * and the rules-only / heuristics-only flags.
+ */
+#include "unit.h"
+
+#include <unistd.h>
+
+#include "alloc.h"
+#include "classify.h"
+#include "doc.h"
+#include "lang.h"
+#include "rules.h"
+#include "segment.h"
+
+/* Ten distinct article paragraphs: long and sentence-like. */
+#define P0 "The city council voted on Tuesday evening to extend the tram line across the river, ending a debate that had divided residents of the old harbour district for more than a decade."
+#define P1 "Supporters of the plan argued that the new link would cut travel times for thousands of commuters who now cross the bridge by car every single morning."
+#define P2 "Opponents warned that the construction work would close the market square for at least two summers and drive away the small traders who depend on it."
+#define P3 "The mayor said the first trams could run by the end of next year if the national government approves the loan that the council requested in the spring."
+#define P4 "Engineers from the transport authority will begin surveying the riverbank next month, starting with the stretch between the ferry terminal and the old customs house."
+#define P5 "A group of residents has already announced that it will challenge the decision in court, arguing that the public consultation was too short to be meaningful."
+#define P6 "Local businesses along the planned route were divided, with cafe owners hoping for more customers and shopkeepers fearing that the works would keep buyers away."
+#define P7 "The council will publish a detailed timetable for the works in January, together with a plan for temporary bus services while the bridge is closed to cars."
+#define P8 "Historians noted that the harbour district had been served by trams once before, until the old line was torn up in the nineteen sixties to make room for cars."
+#define P9 "Whatever the outcome in court, the vote marks the largest investment in public transport that the city has made since the opening of its underground railway."
+#define CAPTION "Passengers wait for a tram at the central station during the evening rush hour, when delays on the old line regularly stretch to half an hour."
+
+struct cx {
+    struct arena arena;
+    struct seg_scratch seg;
+    struct doc d;
+    chaff_rules *r;
+    struct match_scratch *ms;
+    const char *host;
+    char path[64];
+};
+
+static void cx_init(struct cx *c, const char *rules_text)
+{
+    memset(c, 0, sizeof *c);
+    arena_init(&c->arena, 0);
+    seg_scratch_init(&c->seg);
+    if (!rules_text)
+        return;
+    snprintf(c->path, sizeof c->path, "/tmp/chaff-classify-XXXXXX.rules");
+    int fd = mkstemps(c->path, 6);
+    assert_true(fd >= 0);
+    size_t n = strlen(rules_text);
+    assert_int_equal(write(fd, rules_text, n), (ssize_t)n);
+    close(fd);
+    const char *paths[] = {c->path};
+    chaff_error err;
+    chaff_status st = chaff_rules_load(&c->r, paths, 1, &err);
+    unlink(c->path);
+    if (st)
+        fail_msg("rules: %u:%u: %s (%s)", err.line, err.col, err.msg, chaff_strerror(st));
+    assert_int_equal(match_scratch_new(c->r, &c->ms), CHAFF_OK);
+}
+
+static void cx_free(struct cx *c)
+{
+    match_scratch_free(c->ms);
+    chaff_rules_free(c->r);
+    arena_free(&c->arena);
+    seg_scratch_free(&c->seg);
+}
+
+/* Segment and classify text as one whole document. */
+static struct doc *run(struct cx *c, const char *text, unsigned flags)
+{
+    arena_reset(&c->arena);
+    memset(&c->d, 0, sizeof c->d);
+    c->d.arena = &c->arena;
+    c->d.at_head = c->d.at_tail = true;
+    c->d.host = c->host;
+    assert_int_equal(seg_doc(&c->d, &c->seg, text, strlen(text)), CHAFF_OK);
+    c->d.langs = lang_detect_mask(c->d.script_hist);
+    struct cls_params p = {.budget = 0.5, .flags = flags};
+    assert_int_equal(cls_doc(&c->d, c->r, c->ms, &p), CHAFF_OK);
+    return &c->d;
+}
+
+/* The first line whose text starts with prefix. */
+static const struct line *line_at(const struct doc *d, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (uint32_t i = 0; i < d->n_lines; i++)
+        if (d->lines[i].len >= n && memcmp(d->lines[i].text, prefix, n) == 0)
+            return &d->lines[i];
+    fail_msg("no line starts with '%s'", prefix);
+    return NULL;
+}
+
+/* The rule line (1-based, in the rule file) behind a decision. */
+static unsigned rule_line(const struct cx *c, const struct line *L)
+{
+    assert_true(L->rule >= 0);
+    return c->r->v[L->rule].line;
+}
+
+static void expect(const struct doc *d, const char *prefix, int keep, unsigned why, int line)
+{
+    const struct line *L = line_at(d, prefix);
+    if (L->keep != keep || L->why != why)
+        fail_msg("line %d: '%.30s': %s/%s, expected %s/%s", line, prefix,
+                 L->keep ? "keep" : "drop", cls_reason_name(L->why), keep ? "keep" : "drop",
+                 cls_reason_name(why));
+}
+#define KEEP(d, p, why) expect(d, p, 1, why, __LINE__)
+#define DROP(d, p, why) expect(d, p, 0, why, __LINE__)
+
+static void test_article_and_context(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    struct doc *d = run(&c, P0 "\n\n" P1 "\nSee the chart below\n" P2 "\n\n" P3 "\n", 0);
+    KEEP(d, "The city council", R_GOOD);
+    KEEP(d, "Supporters", R_GOOD);
+    KEEP(d, "See the chart below", R_CONTEXT); /* short, between two GOOD */
+    KEEP(d, "Opponents", R_GOOD);
+    assert_false(d->budget_backoff);
+    assert_int_equal(d->n_dropped_heur + d->n_dropped_rule, 0);
+    /* blank lines are neither kept nor counted */
+    assert_int_equal(d->lines[1].why, R_BLANK);
+    assert_false(d->lines[1].keep);
+
+    /* short lines between bad ones go */
+    d = run(&c, P0 "\n" P1 "\nHome | News | World\nShort thing here\nAbout | Contact | Jobs\n", 0);
+    DROP(d, "Home | News", R_NAV);
+    DROP(d, "Short thing", R_CONTEXT);
+    DROP(d, "About | Contact", R_NAV);
+    assert_int_equal(d->n_dropped_heur, 3);
+    assert_int_equal(d->n_dropped_rule, 0);
+
+    /* nothing decided anywhere: short lines are kept */
+    d = run(&c, "Hello\nWorld\n", 0);
+    KEEP(d, "Hello", R_CONTEXT);
+    KEEP(d, "World", R_CONTEXT);
+    cx_free(&c);
+}
+
+static void test_heading_list_nav(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    struct doc *d = run(&c,
+                        "* Home\n* World\n* Business\n* Sport\n"
+                        "Home \xc2\xbb World \xc2\xbb Europe\n"
+                        "[image]\n"
+                        "Tram line to cross the river\n" P0 "\n" P1 "\n" P2 "\n",
+                        0);
+    DROP(d, "* Home", R_LIST);
+    DROP(d, "* Sport", R_LIST);
+    assert_int_equal(line_at(d, "* World")->fig, 4);
+    DROP(d, "Home \xc2\xbb", R_NAV);
+    DROP(d, "[image]", R_PLACEHOLDER);
+    KEEP(d, "Tram line", R_HEADING);
+    KEEP(d, "The city council", R_GOOD);
+    /* numbered items are a menu too; one item alone is not */
+    d = run(&c, "1. Home\n2. News\n" P0 "\n" P1 "\n* Note on sources\n", 0);
+    DROP(d, "1. Home", R_LIST);
+    DROP(d, "2. News", R_LIST);
+    assert_int_not_equal(line_at(d, "* Note")->why, R_LIST);
+    cx_free(&c);
+}
+
+static void test_bullet_menu_reason(void **state)
+{
+    (void)state;
+    /* exposes bug: U+2022 is both a bullet and a separator (is_sep), so
+     * "\u2022 Home" gets sep_lead (src/segment.c:240) and init_class
+     * labels it separator-nav (src/classify.c:297-301) before the list-run
+     * pass, which skips lines already BAD: a menu of \u2022 items is never
+     * reported as list-run.  The line is dropped either way; the reason
+     * (--explain, --stats by_heuristic) is wrong.  Set CHAFF_UNIT_BUGS=1
+     * to run it. */
+    if (!getenv("CHAFF_UNIT_BUGS"))
+        skip();
+    struct cx c;
+    cx_init(&c, NULL);
+    struct doc *d = run(&c,
+                        "\xe2\x80\xa2 Home\n\xe2\x80\xa2 World\n\xe2\x80\xa2 Sport\n" P0 "\n" P1
+                        "\n",
+                        0);
+    DROP(d, "\xe2\x80\xa2 Home", R_LIST);
+    DROP(d, "\xe2\x80\xa2 Sport", R_LIST);
+    cx_free(&c);
+}
+
+static void test_repeats(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    struct doc *d = run(&c, P0 "\n" CAPTION "\n" P1 "\n" P2 "\n" CAPTION "\n" P3 "\n", 0);
+    /* the first copy is the caption; the echo goes */
+    const struct line *first = line_at(d, "Passengers");
+    assert_true(first->keep);
+    assert_int_equal(first->why, R_GOOD);
+    const struct line *echo = NULL;
+    for (uint32_t i = 0; i < d->n_lines; i++)
+        if (&d->lines[i] != first && d->lines[i].len && memcmp(d->lines[i].text, "Passengers", 10) == 0)
+            echo = &d->lines[i];
+    assert_non_null(echo);
+    assert_false(echo->keep);
+    assert_int_equal(echo->why, R_REPEAT);
+    assert_int_equal(echo->fig, first->nb);
+    cx_free(&c);
+}
+
+static void test_clusters_without_rules(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    /* a head line and a tail line with no chrome near them stay */
+    struct doc *d = run(&c, "By Jane Doe\n" P0 "\n" P1 "\n" P2 "\n(Reuters)\n", 0);
+    KEEP(d, "By Jane Doe", R_CONTEXT);
+    KEEP(d, "(Reuters)", R_TAIL_CLEAN);
+    cx_free(&c);
+}
+
+static const char RULES[] =
+    "! title: test rules\n"
+    "@category share\n"
+    "= share on facebook\n"                              /* 3 */
+    "@strength weak\n"
+    "+ subscribe\n"                                      /* 5 */
+    "+ sign in\n"                                        /* 6 */
+    "+ editor's pick\n"                                  /* 7 */
+    "@category nav\n"
+    "keep = home | news | world\n"                       /* 9 */
+    "= home | news | world\n"                            /* 10 */
+    "next 2 = related stories\n"                         /* 11 */
+    "para = advertisement\n"                             /* 12 */
+    "rest = more from the city desk\n"                   /* 13 */
+    "before + you are here:\n"                           /* 14 */
+    "block = a message from us: .. = remind me later.\n" /* 15 */
+    "rest = photo gallery\n"                             /* 16 */
+    "@site example.com\n"
+    "= share this story\n"                               /* 18 */
+    "rest = site footer starts\n"                        /* 19 */
+    "= protected line\n"                                 /* 20 */
+    "@site *\n"
+    "keep = protected line\n";                           /* 22 */
+
+static void test_strong_weak_keep(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, RULES);
+    struct doc *d = run(&c, P0 "\nShare on Facebook\n" P1 "\nSubscribe now\n" P2 "\n"
+                            "Home | News | World\n" P3 "\n", 0);
+    DROP(d, "Share on", R_RULE);
+    assert_int_equal(rule_line(&c, line_at(d, "Share on")), 3);
+    /* a weak hit between article paragraphs stays */
+    KEEP(d, "Subscribe now", R_CONTEXT);
+    /* the keep rule beats the heuristic (and the strong rule for the same line) */
+    KEEP(d, "Home | News", R_KEEP_RULE);
+    assert_int_equal(rule_line(&c, line_at(d, "Home | News")), 9);
+    assert_int_equal(d->n_dropped_rule, 1);
+
+    /* the same weak hit in chrome context goes */
+    d = run(&c, P0 "\n" P1 "\nAbout | Contact | Jobs\nSubscribe now\n", 0);
+    DROP(d, "Subscribe now", R_WEAK);
+    assert_int_equal(rule_line(&c, line_at(d, "Subscribe now")), 5);
+
+    /* head and tail clusters that a weak hit touches go whole */
+    d = run(&c, "Welcome back\nSign in\n" P0 "\n" P1 "\n" P2 "\nEditor's pick\nMore news\n", 0);
+    DROP(d, "Welcome back", R_HEAD);
+    DROP(d, "Sign in", R_HEAD);
+    DROP(d, "Editor's pick", R_TAIL);
+    DROP(d, "More news", R_TAIL);
+    KEEP(d, "The city council", R_GOOD);
+    KEEP(d, "Opponents", R_GOOD);
+
+    /* flags: rules only keeps what heuristics would drop; no rules ignores hits */
+    d = run(&c, P0 "\nShare on Facebook\nAbout | Contact | Jobs\n" P1 "\n", CHAFF_NO_HEURISTICS);
+    DROP(d, "Share on", R_RULE);
+    assert_true(line_at(d, "About")->keep);
+    d = run(&c, P0 "\nShare on Facebook\n" P1 "\n", CHAFF_NO_RULES);
+    KEEP(d, "Share on", R_CONTEXT);
+    cx_free(&c);
+}
+
+static void test_ranges(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, RULES);
+    /* next 2: the blank line is not counted */
+    struct doc *d = run(&c, P0 "\n" P1 "\nRelated stories\n\n" P2 "\n" P3 "\n" P4 "\n", 0);
+    DROP(d, "Related stories", R_RULE);
+    DROP(d, "Opponents", R_RULE_RANGE);
+    DROP(d, "The mayor", R_RULE_RANGE);
+    KEEP(d, "Engineers", R_GOOD);
+    assert_int_equal(rule_line(&c, line_at(d, "The mayor")), 11);
+    assert_int_equal(d->n_dropped_rule, 3);
+    assert_false(d->budget_backoff);
+
+    /* para: to the next blank line */
+    d = run(&c, P0 "\n" P1 "\nAdvertisement\nBuy our product today at a great price\nCall now\n\n" P2 "\n" P3 "\n", 0);
+    DROP(d, "Advertisement", R_RULE);
+    DROP(d, "Buy our", R_RULE_RANGE);
+    DROP(d, "Call now", R_RULE_RANGE);
+    KEEP(d, "Opponents", R_GOOD);
+
+    /* rest: to the end */
+    d = run(&c, P0 "\n" P1 "\n" P2 "\nMore from the city desk\n" P3 "\n" P4 "\n", 0);
+    DROP(d, "More from", R_RULE);
+    DROP(d, "The mayor", R_RULE_RANGE);
+    DROP(d, "Engineers", R_RULE_RANGE);
+    KEEP(d, "Opponents", R_GOOD);
+    assert_false(d->budget_backoff);
+
+    /* before: everything up to the marker */
+    d = run(&c, "Welcome to the site\n" P9 "\nYou are here: Home > City\n" P0 "\n" P1 "\n" P2 "\n" P3 "\n", 0);
+    DROP(d, "Welcome", R_RULE_RANGE);
+    DROP(d, "Whatever", R_RULE_RANGE);
+    DROP(d, "You are here", R_RULE);
+    KEEP(d, "The city council", R_GOOD);
+
+    /* block: from start to end, both included */
+    d = run(&c, P0 "\nA message from us:\n" P5 "\nDonate now\nRemind me later.\n" P1 "\n" P2 "\n" P3 "\n", 0);
+    DROP(d, "A message", R_RULE);
+    DROP(d, "A group of residents", R_RULE_RANGE);
+    DROP(d, "Donate now", R_RULE_RANGE);
+    DROP(d, "Remind me later.", R_RULE_RANGE);
+    KEEP(d, "Supporters", R_GOOD);
+    assert_int_equal(rule_line(&c, line_at(d, "Remind")), 15);
+    /* a block without its end drops the start line only */
+    d = run(&c, P0 "\nA message from us:\n" P5 "\n" P1 "\n" P2 "\n", 0);
+    DROP(d, "A message", R_RULE);
+    KEEP(d, "A group of residents", R_GOOD);
+    cx_free(&c);
+}
+
+static void test_sites(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, RULES);
+    const char *doc = P0 "\nShare this story\n" P1 "\nProtected line\n" P2 "\n";
+    c.host = "news.example.com";
+    struct doc *d = run(&c, doc, 0);
+    DROP(d, "Share this story", R_RULE);
+    assert_int_equal(rule_line(&c, line_at(d, "Share this")), 18);
+    /* a site drop beats a generic keep */
+    DROP(d, "Protected line", R_RULE);
+    c.host = "example.org";
+    d = run(&c, doc, 0);
+    KEEP(d, "Share this story", R_CONTEXT);
+    KEEP(d, "Protected line", R_KEEP_RULE);
+    c.host = NULL;
+    d = run(&c, doc, 0);
+    KEEP(d, "Share this story", R_CONTEXT);
+    cx_free(&c);
+}
+
+static void test_budget(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, RULES);
+    /* a generic rest rule near the top would delete the article: the
+     * budget restores its long lines and says so */
+    const char *doc = P0 "\nPhoto gallery\n" P1 "\n" P2 "\n" P3 "\n" P4 "\n" P5 "\n" P6 "\n" P7
+                      "\n" P8 "\n" P9 "\n";
+    struct doc *d = run(&c, doc, 0);
+    assert_true(d->budget_backoff);
+    DROP(d, "Photo gallery", R_RULE);
+    KEEP(d, "The city council", R_GOOD);
+    KEEP(d, "Supporters", R_BUDGET);
+    KEEP(d, "Whatever", R_BUDGET);
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < d->n_lines; i++)
+        kept += d->lines[i].keep;
+    assert_int_equal(kept, 10);
+    assert_int_equal(d->n_dropped_rule, 1);
+
+    /* a site-scoped rule is not generic: it stands */
+    c.host = "example.com";
+    d = run(&c, P0 "\nSite footer starts\n" P1 "\n" P2 "\n" P3 "\n", 0);
+    DROP(d, "Site footer", R_RULE);
+    DROP(d, "Supporters", R_RULE_RANGE);
+    DROP(d, "The mayor", R_RULE_RANGE);
+    KEEP(d, "The city council", R_GOOD);
+    cx_free(&c);
+}
+
+static void test_host_and_names(void **state)
+{
+    (void)state;
+    char h[64];
+    assert_string_equal(cls_host("https://User@News.Example.COM:8080/path?q=1", h, sizeof h),
+                        "news.example.com");
+    assert_string_equal(cls_host("http://example.com./x", h, sizeof h), "example.com");
+    assert_string_equal(cls_host("example.com/page", h, sizeof h), "example.com");
+    assert_string_equal(cls_host("https://example.com?x", h, sizeof h), "example.com");
+    assert_string_equal(cls_host(NULL, h, sizeof h), "");
+    assert_string_equal(cls_host("", h, sizeof h), "");
+    assert_string_equal(cls_host("https://averyveryverylonghost.example.com/", h, 8), "averyve");
+    assert_string_equal(cls_reason_name(R_TAIL), "short-cluster@tail");
+    assert_string_equal(cls_reason_name(R_CONTEXT), "context");
+    assert_string_equal(cls_reason_name(R_BUDGET), "budget-backoff");
+    assert_string_equal(cls_reason_name(999), "?");
+    for (unsigned why = R_BLANK; why <= R_REPEAT; why++)
+        assert_string_not_equal(cls_reason_name(why), "?");
+}
+
+static void test_nomem(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, RULES);
+    const char *doc = P0 "\nShare on Facebook\n" P1 "\n";
+    /* the hit list grows through chaff_xrealloc; its failure is reported */
+    arena_reset(&c.arena);
+    memset(&c.d, 0, sizeof c.d);
+    c.d.arena = &c.arena;
+    assert_int_equal(seg_doc(&c.d, &c.seg, doc, strlen(doc)), CHAFF_OK);
+    c.d.langs = LANG_ALL;
+    struct cls_params p = {.budget = 0.5, .flags = 0};
+    alloc_fail_after(0);
+    chaff_status st = cls_doc(&c.d, c.r, c.ms, &p);
+    alloc_fail_after(-1);
+    assert_int_equal(st, CHAFF_E_NOMEM);
+    cx_free(&c);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_article_and_context),
+    cmocka_unit_test(test_heading_list_nav),
+    cmocka_unit_test(test_bullet_menu_reason),
+    cmocka_unit_test(test_repeats),
+    cmocka_unit_test(test_clusters_without_rules),
+    cmocka_unit_test(test_strong_weak_keep),
+    cmocka_unit_test(test_ranges),
+    cmocka_unit_test(test_sites),
+    cmocka_unit_test(test_budget),
+    cmocka_unit_test(test_host_and_names),
+    cmocka_unit_test(test_nomem),
+};
+
+UNIT_MAIN(tests)

@@ -1,0 +1,715 @@
+/*
+ * test_filter.c — the library entry (filter.c) through the public API only:
+ * chaff_filter_new / feed / end_input / finish with a write callback that
+ * collects the output.
+ *
+ * What is checked: text framing output for small documents; feeding byte
+ * by byte gives the same output as feeding at once in every framing; in
+ * record framings one record in is one record out, in order, empty records
+ * and a last record without its delimiter included; jobs=2 writes the same
+ * bytes as jobs=1; a record over the cap is written through unchanged,
+ * counted, and the next one is still cleaned; a text document over the cap
+ * is cleaned in windows whose output keeps the invariants (every output
+ * line is an input line, trimmed; valid UTF-8); the JSON summary parses;
+ * write failures and allocation failures are reported, never crash.
+ */
+#include "unit.h"
+
+#include "alloc.h"
+#include "chaff.h"
+
+#define P0 "The city council voted on Tuesday evening to extend the tram line across the river, ending a debate that had divided residents of the old harbour district for more than a decade."
+#define P1 "Supporters of the plan argued that the new link would cut travel times for thousands of commuters who now cross the bridge by car every single morning."
+#define P2 "Opponents warned that the construction work would close the market square for at least two summers and drive away the small traders who depend on it."
+#define ZH "\xe5\xb8\x82\xe8\xae\xae\xe4\xbc\x9a\xe5\x91\xa8\xe4\xba\x8c\xe6\x99\x9a\xe9\x97\xb4\xe6\x8a\x95\xe7\xa5\xa8\xe5\x86\xb3\xe5\xae\x9a\xe5\xb0\x86\xe6\x9c\x89\xe8\xbd\xa8\xe7\x94\xb5\xe8\xbd\xa6\xe7\xba\xbf\xe8\xb7\xaf\xe5\xbb\xb6\xe4\xbc\xb8\xe5\x88\xb0\xe6\xb2\xb3\xe5\xaf\xb9\xe5\xb2\xb8\xef\xbc\x8c\xe7\xbb\x93\xe6\x9d\x9f\xe4\xba\x86\xe4\xb8\x80\xe5\x9c\xba\xe6\x8c\x81\xe7\xbb\xad\xe5\x8d\x81\xe5\xa4\x9a\xe5\xb9\xb4\xe7\x9a\x84\xe4\xba\x89\xe8\xae\xba\xe3\x80\x82"
+#define NAV "Home | News | World | Sport"
+
+/* ---- output collection ------------------------------------------------- */
+
+struct sink {
+    char *p;
+    size_t len, cap;
+    long fail_after; /* writes to accept before failing; < 0 = never fail */
+    size_t calls;
+};
+
+static int sink_write(void *ud, const char *buf, size_t len)
+{
+    struct sink *s = ud;
+    s->calls++;
+    if (s->fail_after == 0)
+        return 1;
+    if (s->fail_after > 0)
+        s->fail_after--;
+    if (s->len + len + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 256;
+        while (cap < s->len + len + 1)
+            cap *= 2;
+        char *p = realloc(s->p, cap);
+        assert_non_null(p);
+        s->p = p;
+        s->cap = cap;
+    }
+    memcpy(s->p + s->len, buf, len);
+    s->len += len;
+    s->p[s->len] = '\0';
+    return 0;
+}
+
+static void sink_init(struct sink *s)
+{
+    memset(s, 0, sizeof *s);
+    s->fail_after = -1;
+}
+
+static void sink_free(struct sink *s) { free(s->p); }
+
+static chaff_options opts(chaff_framing fr)
+{
+    chaff_options o;
+    chaff_options_init(&o);
+    o.framing = fr;
+    return o;
+}
+
+/* Run in[0..len) through a filter fed in pieces of step bytes (0 = all at
+ * once); the output lands in *s, the stats in *st when not NULL. */
+static chaff_status run(const chaff_options *o, const char *in, size_t len, size_t step,
+                        struct sink *s, chaff_stats *st)
+{
+    sink_init(s);
+    chaff_filter *f = NULL;
+    chaff_status rc = chaff_filter_new(&f, NULL, o, sink_write, s);
+    if (rc)
+        return rc;
+    if (!step)
+        step = len ? len : 1;
+    for (size_t i = 0; i < len && !rc; i += step)
+        rc = chaff_filter_feed(f, in + i, len - i < step ? len - i : step);
+    if (!rc)
+        rc = chaff_filter_finish(f);
+    if (st)
+        *st = *chaff_filter_stats(f);
+    chaff_filter_free(f);
+    return rc;
+}
+
+static size_t count(const char *s, size_t len, char c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == c;
+    return n;
+}
+
+/* Strict UTF-8 check: no overlongs, surrogates or code points past U+10FFFF. */
+static int valid_utf8(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        unsigned c = u[i];
+        size_t n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : 9;
+        if (n == 9 || i + n >= len + (n ? 0 : 1))
+            return 0;
+        if (n && i + n > len - 1 + 1)
+            return 0;
+        unsigned long cp = n == 0 ? c : c & (0x3f >> n);
+        for (size_t k = 1; k <= n; k++) {
+            if (i + k >= len || (u[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (u[i + k] & 0x3f);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/* ---- a tiny JSON checker ---------------------------------------------- */
+
+static const char *json_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+static const char *json_value(const char *p, int depth);
+
+static const char *json_string(const char *p)
+{
+    if (*p++ != '"')
+        return NULL;
+    while (*p != '"') {
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\') {
+            p++;
+            if (*p == 'u') {
+                for (int k = 1; k <= 4; k++)
+                    if (!strchr("0123456789abcdefABCDEF", p[k]) || !p[k])
+                        return NULL;
+                p += 4;
+            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+                return NULL;
+            }
+        }
+        p++;
+    }
+    return p + 1;
+}
+
+static const char *json_value(const char *p, int depth)
+{
+    p = json_ws(p);
+    if (depth > 64)
+        return NULL;
+    if (*p == '{' || *p == '[') {
+        char close = *p == '{' ? '}' : ']';
+        int obj = *p == '{';
+        p = json_ws(p + 1);
+        if (*p == close)
+            return p + 1;
+        for (;;) {
+            if (obj) {
+                if (!(p = json_string(json_ws(p))))
+                    return NULL;
+                p = json_ws(p);
+                if (*p++ != ':')
+                    return NULL;
+            }
+            if (!(p = json_value(p, depth + 1)))
+                return NULL;
+            p = json_ws(p);
+            if (*p == close)
+                return p + 1;
+            if (*p++ != ',')
+                return NULL;
+        }
+    }
+    if (*p == '"')
+        return json_string(p);
+    if (!strncmp(p, "true", 4))
+        return p + 4;
+    if (!strncmp(p, "false", 5))
+        return p + 5;
+    if (!strncmp(p, "null", 4))
+        return p + 4;
+    const char *s = p;
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (*p >= '0' && *p <= '9')
+            p++;
+    else
+        return NULL;
+    if (*p == '.') {
+        if (!(*++p >= '0' && *p <= '9'))
+            return NULL;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return p > s ? p : NULL;
+}
+
+static int json_ok(const char *s)
+{
+    const char *e = json_value(s, 0);
+    return e && *json_ws(e) == '\0';
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void test_text_small(void **state)
+{
+    (void)state;
+    chaff_options o = opts(CHAFF_FRAME_TEXT);
+    struct sink s;
+    chaff_stats st;
+    const char *in = NAV "\n  " P0 "  \n\n\n\n" P1 "\r\n" P2;
+    assert_int_equal(run(&o, in, strlen(in), 0, &s, &st), CHAFF_OK);
+    assert_string_equal(s.p, P0 "\n\n" P1 "\n" P2 "\n");
+    assert_int_equal(st.records, 1);
+    assert_int_equal(st.lines_in, 4);
+    assert_int_equal(st.lines_out, 3);
+    assert_int_equal(st.dropped_heuristic, 1);
+    assert_int_equal(st.bytes_in, strlen(in));
+    assert_int_equal(st.bytes_out, s.len);
+    assert_int_equal(st.windows, 0);
+    sink_free(&s);
+
+    /* empty input: nothing out */
+    assert_int_equal(run(&o, "", 0, 0, &s, NULL), CHAFF_OK);
+    assert_int_equal(s.len, 0);
+    sink_free(&s);
+    /* nothing kept: nothing out, not even a newline */
+    assert_int_equal(run(&o, NAV "\n", strlen(NAV) + 1, 0, &s, NULL), CHAFF_OK);
+    assert_int_equal(s.len, 0);
+    sink_free(&s);
+
+    /* controls and invalid bytes: removed / replaced and counted */
+    const char bad[] = P0 "\n" ZH "\x01\x7f x\xff y\n"; /* mostly UTF-8 */
+    assert_int_equal(run(&o, bad, sizeof bad - 1, 0, &s, &st), CHAFF_OK);
+    assert_string_equal(s.p, P0 "\n" ZH " x\xef\xbf\xbd y\n");
+    assert_int_equal(st.controls, 2);
+    assert_int_equal(st.replacements, 1);
+    sink_free(&s);
+
+    /* two inputs in text framing are two documents */
+    chaff_filter *f;
+    sink_init(&s);
+    assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
+    assert_int_equal(chaff_filter_feed(f, P0, strlen(P0)), CHAFF_OK);
+    assert_int_equal(chaff_filter_end_input(f), CHAFF_OK);
+    assert_int_equal(chaff_filter_feed(f, ZH "\n", strlen(ZH) + 1), CHAFF_OK);
+    assert_int_equal(chaff_filter_finish(f), CHAFF_OK);
+    assert_int_equal(chaff_filter_stats(f)->records, 2);
+    assert_int_equal(chaff_filter_feed(f, "x", 1), CHAFF_E_INVAL); /* after finish */
+    assert_int_equal(chaff_filter_finish(f), CHAFF_E_INVAL);
+    chaff_filter_free(f);
+    assert_string_equal(s.p, P0 "\n" ZH "\n");
+    sink_free(&s);
+
+    /* the one-shot call */
+    sink_init(&s);
+    assert_int_equal(chaff_clean(NULL, NULL, in, strlen(in), NULL, sink_write, &s), CHAFF_OK);
+    assert_string_equal(s.p, P0 "\n\n" P1 "\n" P2 "\n");
+    sink_free(&s);
+}
+
+/* Input for every framing: records with article text, chrome, white
+ * space, an empty record, and no delimiter after the last one. */
+static char *records(chaff_framing fr, size_t *len)
+{
+    static const char *const txt[] = {P0, "", "  " P1 "  ", NAV, ZH, "", P2};
+    size_t n = sizeof txt / sizeof txt[0];
+    char *b = malloc(8192);
+    assert_non_null(b);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (fr == CHAFF_FRAME_JSONL && *txt[i])
+            k += (size_t)sprintf(b + k, "{\"id\":%zu,\"text\":\"%s\"}", i, txt[i]);
+        else if (fr != CHAFF_FRAME_JSONL)
+            k += (size_t)sprintf(b + k, "%s", txt[i]);
+        if (i + 1 < n)
+            b[k++] = fr == CHAFF_FRAME_NUL ? '\0' : '\n';
+    }
+    *len = k;
+    return b;
+}
+
+static void test_records(void **state)
+{
+    (void)state;
+    struct sink s;
+    chaff_stats st;
+    size_t len;
+
+    chaff_options o = opts(CHAFF_FRAME_LINES);
+    char *in = records(CHAFF_FRAME_LINES, &len);
+    assert_int_equal(run(&o, in, len, 0, &s, &st), CHAFF_OK);
+    assert_string_equal(s.p, P0 "\n\n" P1 "\n\n" ZH "\n\n" P2 "\n");
+    assert_int_equal(count(s.p, s.len, '\n'), 7);
+    assert_int_equal(st.records, 7);
+    assert_int_equal(st.records_error, 0);
+    sink_free(&s);
+    free(in);
+
+    o = opts(CHAFF_FRAME_NUL);
+    in = records(CHAFF_FRAME_NUL, &len);
+    assert_int_equal(run(&o, in, len, 0, &s, NULL), CHAFF_OK);
+    const char want_nul[] = P0 "\0\0" P1 "\0\0" ZH "\0\0" P2 "\0";
+    assert_int_equal(s.len, sizeof want_nul - 1);
+    assert_memory_equal(s.p, want_nul, sizeof want_nul - 1);
+    sink_free(&s);
+    free(in);
+
+    o = opts(CHAFF_FRAME_JSONL);
+    in = records(CHAFF_FRAME_JSONL, &len);
+    assert_int_equal(run(&o, in, len, 0, &s, &st), CHAFF_OK);
+    assert_string_equal(s.p, "{\"id\":0,\"text\":\"" P0 "\"}\n\n"
+                             "{\"id\":2,\"text\":\"" P1 "\"}\n"
+                             "{\"id\":3,\"text\":\"\"}\n"
+                             "{\"id\":4,\"text\":\"" ZH "\"}\n\n"
+                             "{\"id\":6,\"text\":\"" P2 "\"}\n");
+    assert_int_equal(st.records_error, 0);
+    sink_free(&s);
+    free(in);
+
+    /* malformed JSON and a missing field: through unchanged, in order */
+    const char *j = "{\"text\":\"" NAV "\\n" P0 "\"}\n{bad json\n{\"body\":\"x\"}\n{\"text\":\"" P1 "\"}";
+    assert_int_equal(run(&o, j, strlen(j), 0, &s, &st), CHAFF_OK);
+    assert_string_equal(s.p, "{\"text\":\"" P0 "\"}\n{bad json\n{\"body\":\"x\"}\n{\"text\":\"" P1 "\"}\n");
+    assert_int_equal(st.records_error, 1);
+    sink_free(&s);
+}
+
+static void test_byte_by_byte(void **state)
+{
+    (void)state;
+    const chaff_framing frs[] = {CHAFF_FRAME_TEXT, CHAFF_FRAME_LINES, CHAFF_FRAME_NUL,
+                                 CHAFF_FRAME_JSONL};
+    for (size_t i = 0; i < 4; i++) {
+        chaff_options o = opts(frs[i]);
+        size_t len;
+        char *in = records(frs[i], &len);
+        struct sink whole, bytes, odd;
+        assert_int_equal(run(&o, in, len, 0, &whole, NULL), CHAFF_OK);
+        assert_int_equal(run(&o, in, len, 1, &bytes, NULL), CHAFF_OK);
+        assert_int_equal(run(&o, in, len, 7, &odd, NULL), CHAFF_OK);
+        assert_true(whole.len > 0);
+        assert_int_equal(bytes.len, whole.len);
+        assert_memory_equal(bytes.p, whole.p, whole.len);
+        assert_int_equal(odd.len, whole.len);
+        assert_memory_equal(odd.p, whole.p, whole.len);
+        sink_free(&whole);
+        sink_free(&bytes);
+        sink_free(&odd);
+        free(in);
+    }
+}
+
+static void test_jobs_identical(void **state)
+{
+    (void)state;
+    const chaff_framing frs[] = {CHAFF_FRAME_LINES, CHAFF_FRAME_JSONL};
+    for (size_t fi = 0; fi < 2; fi++) {
+        size_t cap = 300 * 600, k = 0;
+        char *in = malloc(cap);
+        assert_non_null(in);
+        for (int i = 0; i < 300; i++) {
+            const char *t = i % 5 == 0 ? NAV : i % 5 == 1 ? P0 : i % 5 == 2 ? ZH : i % 5 == 3 ? "" : P2;
+            if (frs[fi] == CHAFF_FRAME_JSONL)
+                k += (size_t)snprintf(in + k, cap - k, "{\"n\":%d,\"text\":\"%s %d\"}\n", i, t, i);
+            else
+                k += (size_t)snprintf(in + k, cap - k, "%s %d\n", t, i);
+        }
+        chaff_options o = opts(frs[fi]);
+        struct sink one, two;
+        chaff_stats s1, s2;
+        o.jobs = 1;
+        assert_int_equal(run(&o, in, k, 0, &one, &s1), CHAFF_OK);
+        o.jobs = 2;
+        assert_int_equal(run(&o, in, k, 4096, &two, &s2), CHAFF_OK);
+        assert_int_equal(one.len, two.len);
+        assert_memory_equal(one.p, two.p, one.len);
+        assert_int_equal(count(one.p, one.len, '\n'), 300);
+        assert_int_equal(s1.records, 300);
+        assert_int_equal(s2.records, 300);
+        assert_int_equal(s1.lines_out, s2.lines_out);
+        assert_int_equal(s1.dropped_heuristic, s2.dropped_heuristic);
+        sink_free(&one);
+        sink_free(&two);
+        free(in);
+    }
+}
+
+static void test_record_over_cap(void **state)
+{
+    (void)state;
+    size_t big = 5000;
+    char *in = malloc(big + 2 * sizeof P0 + 16);
+    assert_non_null(in);
+    size_t k = 0;
+    in[k++] = ' ';
+    for (; k < big; k++)
+        in[k] = (char)('a' + k % 26);
+    in[k++] = ' '; /* white space that cleaning would trim */
+    in[k++] = '\n';
+    k += (size_t)sprintf(in + k, "  %s  \n%s", P1, P2);
+    const char *rest = P1 "\n" P2 "\n";
+    chaff_options o = opts(CHAFF_FRAME_LINES);
+    o.max_doc = 4096;
+    for (size_t step = 0; step <= 1000; step += 1000) {
+        struct sink s;
+        chaff_stats st;
+        assert_int_equal(run(&o, in, k, step, &s, &st), CHAFF_OK);
+        assert_int_equal(s.len, big + 2 + strlen(rest));
+        assert_memory_equal(s.p, in, big + 2); /* unchanged, with its delimiter */
+        assert_string_equal(s.p + big + 2, rest);
+        assert_int_equal(st.records, 3);
+        assert_int_equal(st.records_error, 1);
+        sink_free(&s);
+    }
+    /* the same in NUL framing, the big record last and unterminated */
+    o.framing = CHAFF_FRAME_NUL;
+    char *nul = malloc(big + 200);
+    assert_non_null(nul);
+    size_t m = (size_t)sprintf(nul, "  %s", P0);
+    nul[m++] = '\0';
+    memset(nul + m, 'x', big);
+    m += big;
+    struct sink s;
+    chaff_stats st;
+    assert_int_equal(run(&o, nul, m, 333, &s, &st), CHAFF_OK);
+    assert_int_equal(s.len, m + 1 - 2); /* the first record loses its two spaces */
+    assert_memory_equal(s.p, P0 "\0", sizeof P0);
+    assert_memory_equal(s.p + sizeof P0, nul + strlen(P0) + 3, big);
+    assert_int_equal(s.p[s.len - 1], '\0');
+    assert_int_equal(st.records_error, 1);
+    sink_free(&s);
+    free(nul);
+    free(in);
+}
+
+static void test_text_windows(void **state)
+{
+    (void)state;
+    /* 50 KiB document of lines under the 4 KiB cap: article, chrome, CJK */
+    size_t cap = 60000, k = 0;
+    char *in = malloc(cap);
+    assert_non_null(in);
+    for (int i = 0; k < 50 * 1024; i++) {
+        const char *t = i % 4 == 0 ? P0 : i % 4 == 1 ? ZH : i % 4 == 2 ? NAV : P1;
+        k += (size_t)snprintf(in + k, cap - k, "  %d %s\n%s", i, t, i % 7 == 0 ? "\n" : "");
+    }
+    chaff_options o = opts(CHAFF_FRAME_TEXT);
+    o.max_doc = 4096;
+    struct sink s;
+    chaff_stats st;
+    assert_int_equal(run(&o, in, k, 0, &s, &st), CHAFF_OK);
+    assert_true(st.windows > 0);
+    assert_int_equal(st.records, 1);
+    assert_true(valid_utf8(s.p, s.len));
+    assert_true(s.len > k / 3);
+    assert_int_equal(s.p[s.len - 1], '\n');
+    /* every output line is an input line, trimmed */
+    size_t n_lines = 0;
+    for (char *p = s.p, *e; *p; p = e + 1) {
+        e = strchr(p, '\n');
+        assert_non_null(e);
+        if (e == p)
+            continue;
+        *e = '\0';
+        char needle[4200];
+        snprintf(needle, sizeof needle, "  %s\n", p);
+        if (!strstr(in, needle))
+            fail_msg("output line not in the input: %.60s", p);
+        *e = '\n';
+        n_lines++;
+    }
+    assert_int_equal(n_lines, st.lines_out);
+    /* byte-by-byte feeding cuts the same windows */
+    struct sink b;
+    assert_int_equal(run(&o, in, k, 1, &b, NULL), CHAFF_OK);
+    assert_int_equal(b.len, s.len);
+    assert_memory_equal(b.p, s.p, s.len);
+    sink_free(&b);
+    sink_free(&s);
+    free(in);
+}
+
+static void test_long_line_windows(void **state)
+{
+    (void)state;
+    /* exposes bug: a line longer than max_doc in text framing is cut into
+     * windows (src/filter.c:544-546, feed_text) and each piece is emitted as a line
+     * of its own: emit_text joins the windows with '\n' and each piece is
+     * trimmed, so the article line comes out split and altered.  Set
+     * CHAFF_UNIT_BUGS=1 to run it. */
+    if (!getenv("CHAFF_UNIT_BUGS"))
+        skip();
+    size_t k = 0, cap = 12000;
+    char *in = malloc(cap);
+    assert_non_null(in);
+    while (k < 10000)
+        k += (size_t)snprintf(in + k, cap - k, "%s ", P0);
+    k--; /* no trailing space */
+    in[k] = '\0';
+    chaff_options o = opts(CHAFF_FRAME_TEXT);
+    o.max_doc = 4096;
+    struct sink s;
+    chaff_stats st;
+    assert_int_equal(run(&o, in, k, 0, &s, &st), CHAFF_OK);
+    assert_true(st.windows > 0);
+    assert_int_equal(s.len, k + 1);
+    assert_memory_equal(s.p, in, k);
+    sink_free(&s);
+    free(in);
+}
+
+static void test_stats_json(void **state)
+{
+    (void)state;
+    chaff_options o = opts(CHAFF_FRAME_JSONL);
+    chaff_filter *f;
+    struct sink s, js;
+    sink_init(&s);
+    sink_init(&js);
+    assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
+    const char *in = "{\"text\":\"" NAV "\\n" P0 "\"}\n{oops\n";
+    assert_int_equal(chaff_filter_feed(f, in, strlen(in)), CHAFF_OK);
+    assert_int_equal(chaff_filter_finish(f), CHAFF_OK);
+    assert_int_equal(chaff_filter_stats_json(f, sink_write, &js), CHAFF_OK);
+    assert_true(js.len > 2);
+    assert_int_equal(js.p[js.len - 1], '\n');
+    if (!json_ok(js.p))
+        fail_msg("not JSON: %s", js.p);
+    const char *keys[] = {"\"records\":2", "\"records_error\":1", "\"lines_in\":", "\"lines_out\":",
+                          "\"bytes_in\":", "\"bytes_out\":", "\"replacements\":0", "\"controls\":0",
+                          "\"dropped_rule\":0", "\"dropped_heuristic\":1", "\"budget_backoffs\":0",
+                          "\"windows\":0", "\"by_category\":{}", "\"by_heuristic\":{\"separator-nav\":1}",
+                          "\"by_rule\":{}"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!strstr(js.p, keys[i]))
+            fail_msg("no %s in %s", keys[i], js.p);
+    /* the checker itself rejects broken JSON */
+    assert_false(json_ok("{\"a\":1,}"));
+    assert_false(json_ok("{\"a\" 1}"));
+    assert_true(json_ok("{\"a\":{\"b\":[1,-2.5,\"x\\n\"]},\"c\":true}"));
+    /* a failing writer */
+    struct sink bad;
+    sink_init(&bad);
+    bad.fail_after = 0;
+    assert_int_equal(chaff_filter_stats_json(f, sink_write, &bad), CHAFF_E_WRITE);
+    chaff_filter_free(f);
+    sink_free(&s);
+    sink_free(&js);
+    sink_free(&bad);
+}
+
+static void test_write_failure(void **state)
+{
+    (void)state;
+    const chaff_framing frs[] = {CHAFF_FRAME_TEXT, CHAFF_FRAME_LINES, CHAFF_FRAME_JSONL};
+    for (size_t i = 0; i < 3; i++) {
+        size_t len;
+        char *in = records(frs[i], &len);
+        chaff_options o = opts(frs[i]);
+        struct sink s;
+        sink_init(&s);
+        s.fail_after = 1; /* the second write fails */
+        chaff_filter *f;
+        assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
+        chaff_status st = chaff_filter_feed(f, in, len);
+        if (!st)
+            st = chaff_filter_finish(f);
+        assert_int_equal(st, frs[i] == CHAFF_FRAME_TEXT ? CHAFF_OK : CHAFF_E_WRITE);
+        chaff_filter_free(f);
+        /* text framing writes once: fail that one */
+        sink_free(&s);
+        sink_init(&s);
+        s.fail_after = 0;
+        assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
+        st = chaff_filter_feed(f, in, len);
+        if (!st)
+            st = chaff_filter_finish(f);
+        assert_int_equal(st, CHAFF_E_WRITE);
+        /* sticky */
+        assert_true(chaff_filter_feed(f, "x", 1) != CHAFF_OK);
+        chaff_filter_free(f);
+        sink_free(&s);
+        free(in);
+    }
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    chaff_filter *f = (chaff_filter *)&f;
+    struct sink s;
+    sink_init(&s);
+    assert_int_equal(chaff_filter_new(&f, NULL, NULL, NULL, &s), CHAFF_E_INVAL);
+    assert_null(f);
+    chaff_options o = opts(CHAFF_FRAME_TEXT);
+    o.framing = (chaff_framing)9;
+    assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_E_INVAL);
+    o = opts(CHAFF_FRAME_TEXT);
+    o.lang = "en,xx";
+    assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_E_INVAL);
+    o = opts(CHAFF_FRAME_TEXT);
+    o.from = "no-such-charset";
+    assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_E_CHARSET);
+    assert_null(f);
+    /* option strings are copied */
+    char lang[] = "en";
+    o = opts(CHAFF_FRAME_TEXT);
+    o.lang = lang;
+    assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
+    lang[0] = 'x';
+    assert_int_equal(chaff_filter_feed(f, P0, strlen(P0)), CHAFF_OK);
+    assert_int_equal(chaff_filter_finish(f), CHAFF_OK);
+    chaff_filter_free(f);
+    chaff_filter_free(NULL);
+    assert_string_equal(s.p, P0 "\n");
+    sink_free(&s);
+    assert_string_equal(chaff_version(), CHAFF_VERSION_STRING);
+    assert_string_equal(chaff_strerror(CHAFF_E_WRITE), "output failed");
+    assert_string_equal(chaff_strerror((chaff_status)99), "unknown error");
+}
+
+static void test_nomem(void **state)
+{
+    (void)state;
+    const unsigned jobs[] = {1, 2};
+    for (size_t j = 0; j < 2; j++) {
+        chaff_options o = opts(CHAFF_FRAME_JSONL);
+        o.jobs = jobs[j];
+        o.lang = "en";
+        o.url = "https://example.com/";
+        long k;
+        for (k = 0; k < 100; k++) {
+            chaff_filter *f = (chaff_filter *)&f;
+            struct sink s;
+            sink_init(&s);
+            alloc_fail_after(k);
+            chaff_status st = chaff_filter_new(&f, NULL, &o, sink_write, &s);
+            alloc_fail_after(-1);
+            if (st == CHAFF_OK) {
+                chaff_filter_free(f);
+                break;
+            }
+            assert_int_equal(st, CHAFF_E_NOMEM);
+            assert_null(f);
+        }
+        assert_true(k > 3 && k < 100);
+    }
+    /* failures inside the pipeline: the stream reports NOMEM (text) or
+     * passes the record through (records); never a crash or a leak */
+    const chaff_framing frs[] = {CHAFF_FRAME_TEXT, CHAFF_FRAME_LINES, CHAFF_FRAME_JSONL};
+    for (size_t i = 0; i < 3; i++) {
+        size_t len;
+        char *in = records(frs[i], &len);
+        chaff_options o = opts(frs[i]);
+        struct sink ref;
+        assert_int_equal(run(&o, in, len, 0, &ref, NULL), CHAFF_OK);
+        for (long k = 0; k < 60; k++) {
+            struct sink s;
+            sink_init(&s);
+            chaff_filter *f;
+            assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
+            alloc_fail_after(k);
+            chaff_status st = chaff_filter_feed(f, in, len);
+            if (!st)
+                st = chaff_filter_finish(f);
+            alloc_fail_after(-1);
+            assert_true(st == CHAFF_OK || st == CHAFF_E_NOMEM);
+            if (st == CHAFF_OK && frs[i] != CHAFF_FRAME_TEXT) /* one record out per record in */
+                assert_int_equal(count(s.p, s.len, '\n'), count(ref.p, ref.len, '\n'));
+            chaff_filter_free(f);
+            sink_free(&s);
+        }
+        sink_free(&ref);
+        free(in);
+    }
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_text_small),
+    cmocka_unit_test(test_records),
+    cmocka_unit_test(test_byte_by_byte),
+    cmocka_unit_test(test_jobs_identical),
+    cmocka_unit_test(test_record_over_cap),
+    cmocka_unit_test(test_text_windows),
+    cmocka_unit_test(test_long_line_windows),
+    cmocka_unit_test(test_stats_json),
+    cmocka_unit_test(test_write_failure),
+    cmocka_unit_test(test_bad_options),
+    cmocka_unit_test(test_nomem),
+};
+
+UNIT_MAIN(tests)
