@@ -136,8 +136,11 @@ static const char *default_rules(char *buf, size_t n)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            static const char *const rel[] = {"/rules", "/../rules"};
-            for (size_t i = 0; i < 2; i++) {
+            /* build/chaff, build/san/chaff, ./chaff: the checkout is a
+             * few folders up at most */
+            static const char *const rel[] = {"/rules", "/../rules", "/../../rules",
+                                              "/../../../rules"};
+            for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
                 char probe[PATH_MAX + 32];
                 snprintf(probe, sizeof probe, "%s%s/README.md", exe, rel[i]);
                 if (access(probe, R_OK) == 0) {
