@@ -118,10 +118,10 @@ sanitize:
 
 valgrind:
 	$(Q)$(MAKE) --no-print-directory B=build/vg CFLAGS="-O1 -g" all $(UNIT_BIN:$(B)/%=build/vg/%)
-	$(Q)VALGRIND=1 CHAFF="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite build/vg/chaff" \
+	$(Q)VALGRIND=1 CHAFF="valgrind -q --suppressions=$(CURDIR)/tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $(CURDIR)/build/vg/chaff" \
 	    sh tests/run-fixtures.sh
 	$(Q)set -e; for t in $(UNIT_BIN:$(B)/%=build/vg/%); do \
-	    CHAFF_TOP=$(CURDIR) valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
+	    CHAFF_TOP=$(CURDIR) valgrind -q --suppressions=tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
 
 FUZZ_CC ?= clang
 fuzz:
