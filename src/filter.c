@@ -320,6 +320,13 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
     return CHAFF_OK;
 }
 
+/* The warning for a record written through unchanged because of st. */
+static void record_failed(struct slot *s, chaff_status st)
+{
+    snprintf(s->warn, sizeof s->warn, "record %llu: %s; passed through unchanged",
+             (unsigned long long)s->no, chaff_strerror(st));
+}
+
 /* Clean one record of a record framing into s->out (delimiter included).
  * Never fails the stream: a record that cannot be cleaned is copied. */
 static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
@@ -377,8 +384,7 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         }
         buf_free(&clean);
         if (st) {
-            snprintf(s->warn, sizeof s->warn, "record %llu: %s; passed through unchanged",
-                     (unsigned long long)s->no, chaff_strerror(st));
+            record_failed(s, st);
             goto passthrough;
         }
         w->st.bytes_out += s->out.len;
@@ -398,8 +404,7 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN))
         st = buf_addc(&s->out, delim);
     if (st) {
-        snprintf(s->warn, sizeof s->warn, "record %llu: %s; passed through unchanged",
-                 (unsigned long long)s->no, chaff_strerror(st));
+        record_failed(s, st);
         goto passthrough;
     }
     w->st.bytes_out += s->out.len;
