@@ -292,6 +292,16 @@ chaff_status rules_compile(struct chaff_rules *r, chaff_error *err)
         flags[i] = ru->match == RM_EXACT ? HS_FLAG_SINGLEMATCH : 0;
     }
 
+    /* Target at most AVX2: a database built for AVX-512 cannot be loaded
+     * where AVX-512 is missing (older CPUs, valgrind's virtual CPU), and
+     * one cached file then serves every x86-64 machine that shares it. */
+    hs_platform_info_t plat;
+    hs_platform_info_t *platp = NULL;
+    if (hs_populate_platform(&plat) == HS_SUCCESS) {
+        plat.cpu_features &= HS_CPU_FEATURES_AVX2;
+        plat.tune = HS_TUNE_FAMILY_GENERIC;
+        platp = &plat;
+    }
     hs_database_t *db = NULL;
     char cpath[1100];
     int cached = 0;
@@ -299,6 +309,8 @@ chaff_status rules_compile(struct chaff_rules *r, chaff_error *err)
         uint64_t key = 14695981039346656037ull;
         const char *ver = hs_version();
         key = hash_bytes(key, ver, strlen(ver));
+        if (platp)
+            key = hash_bytes(key, &plat.cpu_features, sizeof plat.cpu_features);
         key = hash_bytes(key, &r->n, sizeof r->n);
         for (uint32_t i = 0; i < r->n; i++) {
             key = hash_bytes(key, expr[i], strlen(expr[i]) + 1);
@@ -310,7 +322,7 @@ chaff_status rules_compile(struct chaff_rules *r, chaff_error *err)
     }
     if (st == CHAFF_OK && !db) {
         hs_compile_error_t *ce = NULL;
-        if (hs_compile_multi(expr, flags, ids, r->n, HS_MODE_BLOCK, NULL, &db, &ce) !=
+        if (hs_compile_multi(expr, flags, ids, r->n, HS_MODE_BLOCK, platp, &db, &ce) !=
             HS_SUCCESS) {
             int at = ce ? ce->expression : -1;
             if (at >= 0 && (uint32_t)at < r->n) {
