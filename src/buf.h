@@ -34,7 +34,5 @@ chaff_status buf_addc(struct buf *b, char c);
 chaff_status buf_adds(struct buf *b, const char *s);
 chaff_status buf_addf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Append s as the inside of a JSON string (no quotes), escaping per RFC 8259. */
-chaff_status buf_add_json(struct buf *b, const char *s, size_t n);
 
 #endif

@@ -56,8 +56,11 @@
  * two-byte character may yield a stray character besides its U+FFFD.
  * Detection sees only the first 64 KiB.  Short texts in Cyrillic may be
  * told apart wrongly (KOI8-R vs windows-1251): declare the charset when it
- * is known.  Each call opens and closes its own detector and converter,
- * which keeps it thread-safe at a cost of a few microseconds per document.
+ * is known.  dec_to_utf8() opens and closes its own detector and
+ * converter; a record stream goes through dec_convert() with one struct
+ * dec_cache per thread instead, since opening ICU's detector (dozens of
+ * recognizers) and an iconv converter costs far more than converting a
+ * record of a few hundred bytes.
  */
 #include "decode.h"
 
@@ -505,30 +508,74 @@ static chaff_status conv_iconv(iconv_t cd, size_t unit, const char *in, size_t l
     return out->err;
 }
 
-static chaff_status conv_named(const char *decoder, const char *in, size_t len,
-                               struct dec_state *st, struct buf *out)
+/* ---- the per-thread cache ---------------------------------------------- */
+
+void dec_cache_init(struct dec_cache *c) { memset(c, 0, sizeof *c); }
+
+void dec_cache_free(struct dec_cache *c)
+{
+    if (c->det)
+        ucsdet_close(c->det);
+    for (size_t i = 0; i < DEC_CACHE_CONV; i++)
+        if (c->conv[i].cd)
+            iconv_close(c->conv[i].cd);
+    dec_cache_init(c);
+}
+
+/*
+ * A converter from decoder to UTF-8, opened once and kept in c: slots are
+ * reused least recently used first.  CHAFF_E_CHARSET when iconv does not
+ * know the name (remembered, so an unknown name costs one iconv_open),
+ * CHAFF_E_NOMEM when it cannot allocate.
+ */
+static chaff_status cache_iconv(struct dec_cache *c, const char *decoder, iconv_t *cd)
+{
+    size_t victim = 0;
+    c->clock++;
+    for (size_t i = 0; i < DEC_CACHE_CONV; i++) {
+        if (c->conv[i].cd != NULL && strcmp(c->conv[i].name, decoder) == 0) {
+            c->conv[i].used = c->clock;
+            *cd = c->conv[i].cd;
+            return CHAFF_OK;
+        }
+        if (c->conv[i].used < c->conv[victim].used)
+            victim = i;
+    }
+    for (unsigned i = 0; i < c->n_unknown && i < DEC_CACHE_NAMES; i++)
+        if (strcmp(c->unknown[i], decoder) == 0)
+            return CHAFF_E_CHARSET;
+    chaff_status s = open_iconv(decoder, cd);
+    if (s == CHAFF_E_CHARSET)
+        copy_name(c->unknown[c->n_unknown++ % DEC_CACHE_NAMES], decoder);
+    if (s)
+        return s;
+    if (c->conv[victim].cd)
+        iconv_close(c->conv[victim].cd);
+    c->conv[victim].cd = *cd;
+    copy_name(c->conv[victim].name, decoder);
+    c->conv[victim].used = c->clock;
+    return CHAFF_OK;
+}
+
+static chaff_status conv_named(struct dec_cache *c, const char *decoder, const char *in,
+                               size_t len, struct dec_state *st, struct buf *out)
 {
     if (is_utf8_decoder(decoder))
         return dec_copy_utf8(st, in, len, out);
     iconv_t cd;
-    chaff_status s = open_iconv(decoder, &cd);
+    chaff_status s = cache_iconv(c, decoder, &cd);
     if (s)
         return s;
-    s = conv_iconv(cd, unit_of(decoder), in, len, st, out);
-    iconv_close(cd);
-    return s;
+    return conv_iconv(cd, unit_of(decoder), in, len, st, out);
 }
 
 /* Can iconv read decoder?  CHAFF_E_NOMEM when it could not tell. */
-static chaff_status iconv_knows(const char *decoder)
+static chaff_status iconv_knows(struct dec_cache *c, const char *decoder)
 {
     if (is_utf8_decoder(decoder))
         return CHAFF_OK;
     iconv_t cd;
-    chaff_status s = open_iconv(decoder, &cd);
-    if (s == CHAFF_OK)
-        iconv_close(cd);
-    return s;
+    return cache_iconv(c, decoder, &cd);
 }
 
 /*
@@ -539,15 +586,20 @@ static chaff_status iconv_knows(const char *decoder)
  * *confidence; windows-1252 with confidence 0 when nothing qualifies.
  * Only an allocation failure is an error.
  */
-static chaff_status detect(const char *in, size_t len, int utf8_ok, char canon[40],
-                           char decoder[40], int *confidence)
+static chaff_status detect(struct dec_cache *c, const char *in, size_t len, int utf8_ok,
+                           char canon[40], char decoder[40], int *confidence)
 {
     UErrorCode ec = U_ZERO_ERROR;
     chaff_status s = CHAFF_OK;
     bool found = false;
-    UCharsetDetector *d = ucsdet_open(&ec);
-    if (U_FAILURE(ec))
-        return ec == U_MEMORY_ALLOCATION_ERROR ? CHAFF_E_NOMEM : CHAFF_OK;
+    if (!c->det) {
+        c->det = ucsdet_open(&ec);
+        if (U_FAILURE(ec)) {
+            c->det = NULL;
+            return ec == U_MEMORY_ALLOCATION_ERROR ? CHAFF_E_NOMEM : CHAFF_OK;
+        }
+    }
+    UCharsetDetector *d = c->det;
     ucsdet_setText(d, in, (int32_t)(len > DEC_SNIFF_MAX ? DEC_SNIFF_MAX : len), &ec);
     int32_t n_match = 0;
     const UCharsetMatch **m = ucsdet_detectAll(d, &n_match, &ec);
@@ -564,7 +616,7 @@ static chaff_status detect(const char *in, size_t len, int utf8_ok, char canon[4
         /* ICU lists UTF-16/32 at 10 for any input: that is no evidence */
         if (unit_of(decoder) > 1 && conf <= DEC_MIN_CONFIDENCE)
             continue;
-        s = iconv_knows(decoder);
+        s = iconv_knows(c, decoder);
         if (s == CHAFF_E_NOMEM)
             break;
         if (s == CHAFF_OK) {
@@ -573,7 +625,6 @@ static chaff_status detect(const char *in, size_t len, int utf8_ok, char canon[4
         }
         s = CHAFF_OK;
     }
-    ucsdet_close(d);
     if (ec == U_MEMORY_ALLOCATION_ERROR)
         return CHAFF_E_NOMEM;
     if (s)
@@ -587,6 +638,16 @@ static chaff_status detect(const char *in, size_t len, int utf8_ok, char canon[4
 
 chaff_status dec_to_utf8(const char *in, size_t len, const char *from, struct buf *out,
                          struct dec_info *info)
+{
+    struct dec_cache c;
+    dec_cache_init(&c);
+    chaff_status s = dec_convert(&c, in, len, from, out, info);
+    dec_cache_free(&c);
+    return s;
+}
+
+chaff_status dec_convert(struct dec_cache *c, const char *in, size_t len, const char *from,
+                         struct buf *out, struct dec_info *info)
 {
     struct dec_info local;
     if (!info)
@@ -602,7 +663,7 @@ chaff_status dec_to_utf8(const char *in, size_t len, const char *from, struct bu
         if (!dec_resolve(from, canon, decoder))
             return CHAFF_E_CHARSET;
         /* know the name is good before anything is appended */
-        chaff_status s = iconv_knows(decoder);
+        chaff_status s = iconv_knows(c, decoder);
         if (s)
             return s;
     }
@@ -635,7 +696,7 @@ chaff_status dec_to_utf8(const char *in, size_t len, const char *from, struct bu
     struct dec_state st = {0};
     chaff_status s;
     if (bom || from) {
-        s = conv_named(decoder, in, len, &st, out);
+        s = conv_named(c, decoder, in, len, &st, out);
     } else {
         st.sniff = true;
         s = dec_copy_utf8(&st, in, len, out);
@@ -649,9 +710,9 @@ chaff_status dec_to_utf8(const char *in, size_t len, const char *from, struct bu
             int utf8_ok = st.n_valid_mb > 0;
             memset(&st, 0, sizeof st);
             info->detected = 1;
-            s = detect(in, len, utf8_ok, canon, decoder, &info->confidence);
+            s = detect(c, in, len, utf8_ok, canon, decoder, &info->confidence);
             if (s == CHAFF_OK)
-                s = conv_named(decoder, in, len, &st, out);
+                s = conv_named(c, decoder, in, len, &st, out);
         }
     }
     if (s) {

@@ -12,6 +12,7 @@
 #ifndef CHAFF_DECODE_H
 #define CHAFF_DECODE_H
 
+#include <iconv.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,38 @@ struct dec_info {
 };
 
 /*
+ * Converters and the charset detector kept open between documents by one
+ * thread: opening them costs far more than converting a short record.
+ * Reusing them changes no result (each conversion starts from the
+ * converter's initial state, and detection looks at the text alone).
+ */
+#define DEC_CACHE_CONV 4  /* open iconv converters kept */
+#define DEC_CACHE_NAMES 8 /* decoder names iconv was found not to know */
+struct dec_cache {
+    void *det; /* UCharsetDetector *, opened on first detection */
+    struct {
+        iconv_t cd; /* NULL when the slot is empty */
+        char name[40];
+        uint64_t used; /* for least-recently-used eviction */
+    } conv[DEC_CACHE_CONV];
+    char unknown[DEC_CACHE_NAMES][40];
+    unsigned n_unknown;
+    uint64_t clock;
+};
+
+/* An empty cache; a zero-filled struct dec_cache is one too. */
+void dec_cache_init(struct dec_cache *c);
+/* Close everything c holds; c may be reused after dec_cache_init. */
+void dec_cache_free(struct dec_cache *c);
+
+/*
+ * dec_to_utf8() with the converters and detector of c (one thread's; not
+ * shared).  Same contract and results as dec_to_utf8().
+ */
+chaff_status dec_convert(struct dec_cache *c, const char *in, size_t len, const char *from,
+                         struct buf *out, struct dec_info *info);
+
+/*
  * Convert in[0..len) to UTF-8, appending to out (caller owns out and its
  * storage; info is filled when not NULL).
  * - A BOM (UTF-8, UTF-16LE, UTF-16BE) is honoured and removed; it wins over
@@ -53,7 +86,8 @@ struct dec_info {
  * The output is always valid UTF-8.  Returns CHAFF_OK, CHAFF_E_CHARSET,
  * CHAFF_E_NOMEM, or CHAFF_E_TOOBIG when out reaches its cap.  On any error
  * out->len is restored (nothing appended); buffer errors stay in out->err.
- * Thread-safe: each call uses its own detector and converter.
+ * Thread-safe: each call opens its own detector and converter (see
+ * dec_convert() for a thread's long-lived ones).
  */
 chaff_status dec_to_utf8(const char *in, size_t len, const char *from, struct buf *out,
                          struct dec_info *info);

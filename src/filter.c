@@ -15,10 +15,17 @@
  * cleaned (malformed JSON, a decode failure, a record over the cap) is
  * written unchanged and counted in records_error with a warning.
  *
- * Threads.  With jobs > 1, complete records are gathered into a batch
- * (bounded in count and bytes), cleaned by jobs threads each with its own
- * worker state (arena, scratch, matcher scratch), and written in input
- * order once the batch is done.  The rules are shared read-only.
+ * Threads.  With jobs > 1, complete records are copied into a batch
+ * (one buffer, bounded in count and bytes), cleaned by jobs threads each
+ * with its own worker state (arena, scratch, matcher scratch, converters),
+ * and written in input order once the batch is done.  The rules are shared
+ * read-only.  With one job a record is cleaned where it lies (in the
+ * caller's buffer, or in the pending buffer when it spans two feeds) and
+ * written at once: no copy, no allocation once the buffers have grown.
+ *
+ * Statistics.  Workers count into their own chaff_stats; the counts are
+ * added to the filter's totals whenever a record, batch or window is done,
+ * on the thread that feeds, so reading the totals never writes.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -36,6 +43,8 @@
 #include "segment.h"
 
 #define DEFAULT_MAX_DOC ((size_t)256 << 20)
+/* keep at most this much output buffer per batch slot between records */
+#define SLOT_KEEP ((size_t)1 << 20)
 #define BATCH_RECORDS 512
 #define BATCH_BYTES ((size_t)32 << 20)
 
@@ -75,16 +84,20 @@ struct worker {
     struct arena arena;
     struct seg_scratch seg;
     struct match_scratch *ms;
+    struct dec_cache dc;
     struct buf dec, text, url;
+    struct buf clean; /* jsonl: the cleaned text before splicing */
     struct dec_info last_dec;
     uint64_t *rule_drops;            /* per rule id */
     uint64_t heur_drops[R_REPEAT + 1];
     chaff_stats st;
 };
 
-/* One record of a batch: its bytes (owned by the batch) and its output. */
+/* One record of a batch: its bytes (in the batch buffer, or the caller's
+ * with one job) and its output. */
 struct slot {
-    char *in;
+    const char *in;
+    size_t off;      /* offset of in within the batch buffer */
     size_t len;
     uint64_t no;     /* 1-based record number */
     struct buf out;  /* the record as written, delimiter included */
@@ -105,12 +118,13 @@ struct chaff_filter {
     struct worker *w;      /* jobs workers */
     unsigned jobs;
     struct slot *batch;
-    size_t n_batch, batch_bytes;
+    size_t n_batch;
+    struct buf batch_data; /* the batch's records, back to back */
     /* text framing across windows */
     struct emit_state es;
     char win_charset[40];
     bool win_started;
-    chaff_stats total;     /* merged on request */
+    chaff_stats total;     /* workers' counts are added after each record */
     chaff_status err;      /* sticky */
     bool finished;
     bool fed;              /* bytes arrived since the last end of input */
@@ -130,14 +144,16 @@ static void warnf(const chaff_filter *f, const char *fmt, ...)
     f->opt.warn(f->opt.warn_ud, msg);
 }
 
-static chaff_status worker_init(struct worker *w, const chaff_rules *r)
+static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t max_doc)
 {
     memset(w, 0, sizeof *w);
     arena_init(&w->arena, 0);
     seg_scratch_init(&w->seg);
+    dec_cache_init(&w->dc);
     buf_init(&w->dec, 0);
     buf_init(&w->text, 0);
     buf_init(&w->url, 0);
+    buf_init(&w->clean, max_doc * 4 + 64);
     if (r && r->n) {
         w->rule_drops = chaff_xcalloc(r->n, sizeof *w->rule_drops);
         if (!w->rule_drops)
@@ -151,9 +167,11 @@ static void worker_free(struct worker *w)
 {
     arena_free(&w->arena);
     seg_scratch_free(&w->seg);
+    dec_cache_free(&w->dc);
     buf_free(&w->dec);
     buf_free(&w->text);
     buf_free(&w->url);
+    buf_free(&w->clean);
     match_scratch_free(w->ms);
     chaff_xfree(w->rule_drops);
 }
@@ -213,6 +231,7 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
     f->write = write;
     f->ud = ud;
     buf_init(&f->pend, 0);
+    buf_init(&f->batch_data, 0);
     f->jobs = f->opt.jobs > 1 && f->opt.framing != CHAFF_FRAME_TEXT ? f->opt.jobs : 1;
     if (f->jobs > 64)
         f->jobs = 64;
@@ -223,7 +242,7 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
             st = CHAFF_E_NOMEM;
     }
     for (unsigned i = 0; !st && i < f->jobs; i++)
-        st = worker_init(&f->w[i], rules);
+        st = worker_init(&f->w[i], rules, f->opt.max_doc);
     if (st) {
         chaff_filter_free(f);
         return st;
@@ -242,12 +261,11 @@ void chaff_filter_free(chaff_filter *f)
         for (unsigned i = 0; i < f->jobs; i++)
             worker_free(&f->w[i]);
     if (f->batch)
-        for (size_t i = 0; i < BATCH_RECORDS; i++) {
-            chaff_xfree(f->batch[i].in);
+        for (size_t i = 0; i < BATCH_RECORDS; i++)
             buf_free(&f->batch[i].out);
-        }
     chaff_xfree(f->w);
     chaff_xfree(f->batch);
+    buf_free(&f->batch_data);
     buf_free(&f->pend);
     chaff_xfree(f->s_field);
     chaff_xfree(f->s_url_field);
@@ -271,7 +289,7 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
     buf_reset(&w->dec);
     struct dec_info di;
     memset(&di, 0, sizeof di);
-    chaff_status st = dec_to_utf8(doc, len, from, &w->dec, &di);
+    chaff_status st = dec_convert(&w->dc, doc, len, from, &w->dec, &di);
     if (st)
         return st;
     if (charset_out)
@@ -367,22 +385,23 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
             goto passthrough_quiet;
         char host[256];
         cls_host(w->url.len ? w->url.p : f->opt.url, host, sizeof host);
-        struct buf clean;
-        buf_init(&clean, f->opt.max_doc * 4 + 64);
+        struct buf *clean = &w->clean;
+        buf_reset(clean);
         st = clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, f->opt.from, host, true, true,
-                       &es, &clean, NULL);
+                       &es, clean, NULL);
         if (!st) {
             if (f->opt.flags & CHAFF_EXPLAIN) {
                 buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
-                buf_add(&s->out, clean.p, clean.len);
+                buf_add(&s->out, clean->p, clean->len);
                 st = s->out.err;
             } else {
-                st = jsonl_splice(rec, len, &jr, clean.p ? clean.p : "", clean.len, &s->out);
+                st = jsonl_splice(rec, len, &jr, clean->p ? clean->p : "", clean->len, &s->out);
                 if (!st)
                     st = buf_addc(&s->out, delim);
             }
         }
-        buf_free(&clean);
+        if (clean->cap > SLOT_KEEP)
+            buf_free(clean);
         if (st) {
             record_failed(s, st);
             goto passthrough;
@@ -435,10 +454,44 @@ static void *batch_thread(void *arg)
     return NULL;
 }
 
+/* Add the counts of st to the totals and clear them. */
+static void stats_take(chaff_stats *total, chaff_stats *st)
+{
+    total->records += st->records;
+    total->records_error += st->records_error;
+    total->lines_in += st->lines_in;
+    total->lines_out += st->lines_out;
+    total->bytes_in += st->bytes_in;
+    total->bytes_out += st->bytes_out;
+    total->replacements += st->replacements;
+    total->controls += st->controls;
+    total->dropped_rule += st->dropped_rule;
+    total->dropped_heuristic += st->dropped_heuristic;
+    total->budget_backoffs += st->budget_backoffs;
+    total->windows += st->windows;
+    memset(st, 0, sizeof *st);
+}
+
+/* Warn about and write one cleaned record; *st keeps the first write
+ * error (later records are still warned about, not written). */
+static void emit_slot(chaff_filter *f, struct slot *s, chaff_status *st)
+{
+    if (s->warn[0])
+        warnf(f, "%s", s->warn);
+    if (!*st && s->out.len && f->write(f->ud, s->out.p, s->out.len))
+        *st = CHAFF_E_WRITE;
+    s->in = NULL;
+    /* keep small output buffers for reuse, drop big ones */
+    if (s->out.cap > SLOT_KEEP)
+        buf_free(&s->out);
+}
+
 static chaff_status flush_batch(chaff_filter *f)
 {
     if (!f->n_batch)
         return CHAFF_OK;
+    for (size_t k = 0; k < f->n_batch; k++)
+        f->batch[k].in = f->batch_data.p + f->batch[k].off;
     if (f->jobs > 1 && f->n_batch > 1) {
         pthread_t th[64];
         struct batch_job jobs[64];
@@ -461,37 +514,41 @@ static chaff_status flush_batch(chaff_filter *f)
         for (size_t k = 0; k < f->n_batch; k++)
             clean_record(f, &f->w[0], &f->batch[k]);
     }
+    for (unsigned i = 0; i < f->jobs; i++)
+        stats_take(&f->total, &f->w[i].st);
     chaff_status st = CHAFF_OK;
-    for (size_t k = 0; k < f->n_batch; k++) {
-        struct slot *s = &f->batch[k];
-        if (s->warn[0])
-            warnf(f, "%s", s->warn);
-        if (!st && s->out.len && f->write(f->ud, s->out.p, s->out.len))
-            st = CHAFF_E_WRITE;
-        chaff_xfree(s->in);
-        s->in = NULL;
-        /* keep small output buffers for reuse, drop big ones */
-        if (s->out.cap > ((size_t)1 << 20))
-            buf_free(&s->out);
-    }
+    for (size_t k = 0; k < f->n_batch; k++)
+        emit_slot(f, &f->batch[k], &st);
     f->n_batch = 0;
-    f->batch_bytes = 0;
+    buf_reset(&f->batch_data);
+    if (f->batch_data.cap > BATCH_BYTES + SLOT_KEEP)
+        buf_free(&f->batch_data); /* after a record near the cap */
     return st;
 }
 
-/* Queue a complete record (copied). */
+/* A complete record: with one job cleaned and written now, from where it
+ * lies; else copied into the batch, which is flushed when full. */
 static chaff_status add_record(chaff_filter *f, const char *rec, size_t len)
 {
+    if (f->jobs == 1) {
+        struct slot *s = &f->batch[0];
+        s->in = rec;
+        s->len = len;
+        s->no = ++f->rec_no;
+        clean_record(f, &f->w[0], s);
+        stats_take(&f->total, &f->w[0].st);
+        chaff_status st = CHAFF_OK;
+        emit_slot(f, s, &st);
+        return st;
+    }
     struct slot *s = &f->batch[f->n_batch];
-    s->in = chaff_xstrndup(rec, len);
-    if (!s->in)
-        return CHAFF_E_NOMEM;
+    s->off = f->batch_data.len;
+    if (buf_add(&f->batch_data, rec, len))
+        return f->batch_data.err;
     s->len = len;
     s->no = ++f->rec_no;
     f->n_batch++;
-    f->batch_bytes += len;
-    if (f->n_batch == BATCH_RECORDS || f->batch_bytes >= BATCH_BYTES ||
-        (f->jobs == 1))
+    if (f->n_batch == BATCH_RECORDS || f->batch_data.len >= BATCH_BYTES)
         return flush_batch(f);
     return CHAFF_OK;
 }
@@ -527,6 +584,7 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
     if (!st && out.len && f->write(f->ud, out.p, out.len))
         st = CHAFF_E_WRITE;
     w->st.bytes_out += out.len;
+    stats_take(&f->total, &w->st);
     buf_free(&out);
     return st;
 }
@@ -570,6 +628,8 @@ static chaff_status feed_records(chaff_filter *f, const char *p, size_t len)
         size_t n = e ? (size_t)(e - p) : len;
         if (f->passthrough) {
             /* inside an oversized record: write it through as it comes */
+            f->total.bytes_in += n;
+            f->total.bytes_out += n + (e ? 1 : 0);
             if ((n && f->write(f->ud, p, n)) || (e && f->write(f->ud, &delim, 1)))
                 return CHAFF_E_WRITE;
             if (e)
@@ -579,8 +639,12 @@ static chaff_status feed_records(chaff_filter *f, const char *p, size_t len)
             if (st)
                 return st;
             f->rec_no++;
-            f->w[0].st.records++;
-            f->w[0].st.records_error++;
+            f->total.records++;
+            f->total.records_error++;
+            /* counted like any record passed through: the delimiter is
+             * not input text but is output */
+            f->total.bytes_in += f->pend.len + n;
+            f->total.bytes_out += f->pend.len + n + (e ? 1 : 0);
             warnf(f, "record %llu: larger than the document cap (%zu bytes); passed through unchanged",
                   (unsigned long long)f->rec_no, f->opt.max_doc);
             if ((f->pend.len && f->write(f->ud, f->pend.p, f->pend.len)) ||
@@ -647,6 +711,7 @@ chaff_status chaff_filter_end_input(chaff_filter *f)
         st = CHAFF_OK;
         if (f->passthrough) {
             const char delim = f->opt.framing == CHAFF_FRAME_NUL ? '\0' : '\n';
+            f->total.bytes_out++;
             if (f->write(f->ud, &delim, 1))
                 st = CHAFF_E_WRITE;
         } else if (f->pend.len) {
@@ -672,27 +737,7 @@ chaff_status chaff_filter_finish(chaff_filter *f)
     return f->err = st;
 }
 
-const chaff_stats *chaff_filter_stats(const chaff_filter *f)
-{
-    chaff_filter *m = (chaff_filter *)f; /* the merge is a cache of the workers' counters */
-    memset(&m->total, 0, sizeof m->total);
-    for (unsigned i = 0; i < f->jobs; i++) {
-        const chaff_stats *s = &f->w[i].st;
-        m->total.records += s->records;
-        m->total.records_error += s->records_error;
-        m->total.lines_in += s->lines_in;
-        m->total.lines_out += s->lines_out;
-        m->total.bytes_in += s->bytes_in;
-        m->total.bytes_out += s->bytes_out;
-        m->total.replacements += s->replacements;
-        m->total.controls += s->controls;
-        m->total.dropped_rule += s->dropped_rule;
-        m->total.dropped_heuristic += s->dropped_heuristic;
-        m->total.budget_backoffs += s->budget_backoffs;
-        m->total.windows += s->windows;
-    }
-    return &m->total;
-}
+const chaff_stats *chaff_filter_stats(const chaff_filter *f) { return &f->total; }
 
 chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write, void *ud)
 {
@@ -724,7 +769,7 @@ chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write
             if (!n)
                 continue;
             buf_adds(&b, first ? "\"" : ",\"");
-            buf_add_json(&b, r->categories[c], strlen(r->categories[c]));
+            jsonl_encode(&b, r->categories[c], strlen(r->categories[c]));
             buf_addf(&b, "\":%llu", (unsigned long long)n);
             first = 0;
         }
@@ -751,7 +796,7 @@ chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write
                 continue;
             const char *path = emit_rule_path(r->files[r->v[i].file].path);
             buf_adds(&b, first ? "\"" : ",\"");
-            buf_add_json(&b, path, strlen(path));
+            jsonl_encode(&b, path, strlen(path));
             buf_addf(&b, ":%u\":%llu", r->v[i].line, (unsigned long long)n);
             first = 0;
         }

@@ -16,6 +16,18 @@
  * and a literal's match always has the pattern's length, so the start of
  * the match is known without start-of-match tracking.
  *
+ * Memo.  Chrome repeats: the same share row, menu or cookie notice comes
+ * back on every page of a site, and a short line with hits is the dearest
+ * kind to scan (about a microsecond: each candidate literal is confirmed
+ * and its edges checked).  Each scratch therefore remembers the reported
+ * rule ids of recent short keys in a small two-way set-associative table
+ * (MEMO_SETS x 2 entries of at most MEMO_KEY bytes and MEMO_IDS ids, about
+ * a megabyte per thread); a key seen again is answered from the table, ids
+ * in the order the scan reported them, without scanning.  The report set
+ * depends on the key alone (rules are immutable), so a memo answer is the
+ * scan's answer.  Long keys (article text, rarely repeated) and keys with
+ * many hits are always scanned.
+ *
  * Limits.  A key is at most UINT_MAX bytes (hs_scan takes an unsigned
  * length); longer keys fail with CHAFF_E_TOOBIG.
  */
@@ -30,11 +42,30 @@
 
 #include "alloc.h"
 
+#define MEMO_SETS 2048 /* power of two */
+#define MEMO_KEY 176   /* longest key remembered, bytes */
+#define MEMO_IDS 7     /* most ids remembered for one key */
+
+struct memo_entry {
+    uint64_t hash;
+    uint32_t ids[MEMO_IDS];
+    uint8_t len;  /* key length; 0 = empty (an empty key is never scanned) */
+    uint8_t n_ids;
+    char key[MEMO_KEY];
+};
+
+struct memo_set {
+    struct memo_entry e[2];
+    uint8_t recent; /* way used last: the other one is replaced */
+};
+
 struct match_scratch {
     hs_scratch_t *hs;
     uint32_t *stamp; /* stamp[id] == gen: id reported in this call */
+    uint32_t *plen;  /* plen[id]: strlen of rule id's pattern */
     uint32_t gen;
     uint32_t n;
+    struct memo_set *memo; /* MEMO_SETS sets */
 };
 
 chaff_status match_scratch_new(const struct chaff_rules *r, struct match_scratch **out)
@@ -46,14 +77,20 @@ chaff_status match_scratch_new(const struct chaff_rules *r, struct match_scratch
     if (r && r->db && r->n > 0) {
         s->n = r->n;
         s->stamp = chaff_xcalloc(r->n, sizeof *s->stamp);
-        if (!s->stamp) {
-            chaff_xfree(s);
+        s->plen = chaff_xmalloc((size_t)r->n * sizeof *s->plen);
+        s->memo = chaff_xcalloc(MEMO_SETS, sizeof *s->memo);
+        if (!s->stamp || !s->plen || !s->memo) {
+            match_scratch_free(s);
             return CHAFF_E_NOMEM;
+        }
+        for (uint32_t i = 0; i < r->n; i++) {
+            size_t n = strlen(r->v[i].pat);
+            s->plen[i] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
         }
         hs_error_t he = hs_clone_scratch(r->scratch_proto, &s->hs);
         if (he != HS_SUCCESS) {
-            chaff_xfree(s->stamp);
-            chaff_xfree(s);
+            s->hs = NULL;
+            match_scratch_free(s);
             return he == HS_NOMEM ? CHAFF_E_NOMEM : CHAFF_E_MATCHER;
         }
     }
@@ -68,6 +105,8 @@ void match_scratch_free(struct match_scratch *s)
     if (s->hs)
         hs_free_scratch(s->hs);
     chaff_xfree(s->stamp);
+    chaff_xfree(s->plen);
+    chaff_xfree(s->memo);
     chaff_xfree(s);
 }
 
@@ -132,12 +171,14 @@ struct scan_ctx {
     size_t len;
     match_fn fn;
     void *ud;
+    uint32_t ids[MEMO_IDS]; /* reported so far, for the memo */
+    uint32_t n_ids;         /* may exceed MEMO_IDS: then not remembered */
 };
 
-/* Does the literal rule ru really match the key at [from, to)? */
-static bool literal_ok(const struct rule *ru, const char *key, size_t len, size_t to)
+/* Does the literal rule ru (pattern length plen) really match the key at
+ * [from, to)? */
+static bool literal_ok(const struct rule *ru, size_t plen, const char *key, size_t len, size_t to)
 {
-    size_t plen = strlen(ru->pat);
     if (ru->match == RM_EXACT)
         return to == len && plen == len;
     if (NEVER(plen > to))
@@ -161,11 +202,33 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     if (NEVER(id >= c->s->n) || c->s->stamp[id] == c->s->gen)
         return 0;
     const struct rule *ru = &c->r->v[id];
-    if (ru->match != RM_REGEX && !literal_ok(ru, c->key, c->len, (size_t)to))
+    if (ru->match != RM_REGEX && !literal_ok(ru, c->s->plen[id], c->key, c->len, (size_t)to))
         return 0;
     c->s->stamp[id] = c->s->gen;
+    if (c->n_ids < MEMO_IDS)
+        c->ids[c->n_ids] = id;
+    c->n_ids++;
     c->fn(c->ud, id);
     return 0;
+}
+
+/* FNV-1a over 8-byte words: keys are short, and a bad spread only costs
+ * memo misses, never a wrong answer (entries compare whole keys). */
+static uint64_t key_hash(const char *key, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, key + i, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    memcpy(&w, key + i, len - i);
+    h = (h ^ w) * 0x100000001b3ull;
+    h ^= h >> 32;
+    return h;
 }
 
 chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s, const char *key,
@@ -182,7 +245,34 @@ chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s, con
         memset(s->stamp, 0, (size_t)s->n * sizeof *s->stamp);
         s->gen = 1;
     }
-    struct scan_ctx c = {r, s, key ? key : "", len, fn, ud};
+    struct scan_ctx c = {.r = r, .s = s, .key = key ? key : "", .len = len, .fn = fn, .ud = ud};
+    struct memo_set *set = NULL;
+    uint64_t h = 0;
+    if (len > 0 && len <= MEMO_KEY) {
+        h = key_hash(c.key, len);
+        set = &s->memo[h & (MEMO_SETS - 1)];
+        for (unsigned way = 0; way < 2; way++) {
+            const struct memo_entry *e = &set->e[way];
+            if (e->hash == h && e->len == len && memcmp(e->key, c.key, len) == 0) {
+                set->recent = (uint8_t)way;
+                for (unsigned k = 0; k < e->n_ids; k++)
+                    fn(ud, e->ids[k]);
+                return CHAFF_OK;
+            }
+        }
+    }
     hs_error_t he = hs_scan(r->db, c.key, (unsigned)len, 0, s->hs, on_match, &c);
-    return he == HS_SUCCESS ? CHAFF_OK : CHAFF_E_MATCHER;
+    if (he != HS_SUCCESS)
+        return CHAFF_E_MATCHER;
+    if (set && c.n_ids <= MEMO_IDS) {
+        unsigned way = set->recent ^ 1u;
+        struct memo_entry *e = &set->e[way];
+        e->hash = h;
+        e->len = (uint8_t)len;
+        e->n_ids = (uint8_t)c.n_ids;
+        memcpy(e->ids, c.ids, c.n_ids * sizeof *c.ids);
+        memcpy(e->key, c.key, len);
+        set->recent = (uint8_t)way;
+    }
+    return CHAFF_OK;
 }

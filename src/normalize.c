@@ -7,12 +7,28 @@
  * byte loops.  For other lines, NFC is skipped when every code point is
  * NFC_Quick_Check=Yes with canonical combining classes in order — true for
  * nearly all real text — so ICU's UTF-16 normalizer runs only on the rare
- * line that needs it.  The key always goes through ICU for non-ASCII lines
- * because case folding and compatibility mapping apply to most scripts.
+ * line that needs it.
+ *
+ * The key of a non-ASCII line is NFKC_Casefold, which changes most
+ * scripts (case, width, compatibility forms), so it cannot be skipped; but
+ * it need not go through UTF-16.  Normalization works segment by segment:
+ * where a code point has a normalization boundary before it (ICU's
+ * unorm2_hasBoundaryBefore), the text before and the text from it on are
+ * normalized independently.  When every code point of a line has one, the
+ * key is the concatenation of each code point's own NFKC_Casefold, which a
+ * table gives: nk_table holds, for every BMP code point, the boundary flag
+ * and the UTF-8 of its mapping, filled from ICU itself one block of 128
+ * code points at a time on first use (so the table is ICU's answer, never
+ * a hand-made copy).  Lines with a code point outside the BMP, without a
+ * boundary (a combining mark), or with a long mapping take the ICU path
+ * as before.  Blocks are claimed with an atomic state so threads share the
+ * table without locks; a thread that finds a block being filled takes the
+ * ICU path for that line.
  * Short lines use stack buffers; long ones allocate once per call.
  */
 #include "normalize.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
@@ -21,6 +37,117 @@
 #include "alloc.h"
 
 #define STACK_UNITS 1024
+
+/* ---- the NFKC_Casefold table ------------------------------------------- */
+
+#define NK_BLOCK 128                   /* code points filled at once */
+#define NK_BLOCKS (0x10000 / NK_BLOCK) /* the BMP */
+#define NK_MAP_MAX 14                  /* longest mapping kept, UTF-8 bytes */
+
+enum { NK_BB = 1, NK_FAST = 2 }; /* boundary before; map holds the mapping */
+enum { NK_EMPTY = 0, NK_FILLING, NK_READY };
+
+struct nk_entry {
+    uint8_t flags;
+    uint8_t len; /* bytes of map */
+    char map[NK_MAP_MAX];
+};
+
+static struct nk_entry nk_table[0x10000];
+static atomic_uchar nk_state[NK_BLOCKS];
+
+/* Fill block b of nk_table from ICU.  A code point ICU cannot answer for
+ * stays without NK_FAST, and lines holding it take the ICU path. */
+static void nk_fill(const UNormalizer2 *cf, uint32_t b)
+{
+    for (uint32_t c = b * NK_BLOCK; c < (b + 1) * NK_BLOCK; c++) {
+        struct nk_entry *e = &nk_table[c];
+        e->flags = 0;
+        e->len = 0;
+        if (c >= 0xd800 && c <= 0xdfff)
+            continue; /* surrogates: never in valid UTF-8 */
+        if (unorm2_hasBoundaryBefore(cf, (UChar32)c))
+            e->flags |= NK_BB;
+        UChar in[1] = {(UChar)c}, res[8];
+        UErrorCode err = U_ZERO_ERROR;
+        int32_t n = unorm2_normalize(cf, in, 1, res, 8, &err);
+        if (U_FAILURE(err))
+            continue;
+        char u8[4 * 8];
+        int32_t n8 = 0;
+        u_strToUTF8(u8, (int32_t)sizeof u8, &n8, res, n, &err);
+        if (U_FAILURE(err) || n8 > NK_MAP_MAX)
+            continue;
+        memcpy(e->map, u8, (size_t)n8);
+        e->len = (uint8_t)n8;
+        e->flags |= NK_FAST;
+    }
+}
+
+/* The entry of BMP code point c, or NULL when its block is being filled by
+ * another thread right now. */
+static const struct nk_entry *nk_lookup(const UNormalizer2 *cf, uint32_t c)
+{
+    uint32_t b = c / NK_BLOCK;
+    unsigned char st = atomic_load_explicit(&nk_state[b], memory_order_acquire);
+    if (st == NK_READY)
+        return &nk_table[c];
+    unsigned char expect = NK_EMPTY;
+    if (st == NK_EMPTY && atomic_compare_exchange_strong_explicit(
+                              &nk_state[b], &expect, NK_FILLING, memory_order_acquire,
+                              memory_order_relaxed)) {
+        nk_fill(cf, b);
+        atomic_store_explicit(&nk_state[b], NK_READY, memory_order_release);
+        return &nk_table[c];
+    }
+    return NULL;
+}
+
+/*
+ * Append NFKC_Casefold(s[0..len)) to out by nk_table when every code point
+ * of s is in the BMP, has a boundary before it and a short mapping; return
+ * 1.  Otherwise return 0 with out as it was (the caller takes the ICU
+ * path), and also on a buffer error (out->err says so).
+ */
+static int key_by_table(const UNormalizer2 *cf, const char *s, size_t len, struct buf *out)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t start = out->len;
+    for (size_t i = 0; i < len;) {
+        uint32_t c = u[i];
+        size_t n;
+        if (c < 0x80) {
+            n = 1;
+        } else if (c >= 0xc2 && c <= 0xdf && i + 1 < len && (u[i + 1] & 0xc0) == 0x80) {
+            c = ((c & 0x1f) << 6) | (u[i + 1] & 0x3fu);
+            n = 2;
+        } else if (c >= 0xe0 && c <= 0xef && i + 2 < len && (u[i + 1] & 0xc0) == 0x80 &&
+                   (u[i + 2] & 0xc0) == 0x80) {
+            c = ((c & 0x0f) << 12) | ((u[i + 1] & 0x3fu) << 6) | (u[i + 2] & 0x3fu);
+            n = 3;
+            if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))
+                goto slow; /* overlong or surrogate: not valid UTF-8 */
+        } else {
+            goto slow; /* outside the BMP, or not valid UTF-8 */
+        }
+        const struct nk_entry *e = nk_lookup(cf, c);
+        if (!e || (e->flags & (NK_BB | NK_FAST)) != (NK_BB | NK_FAST))
+            goto slow;
+        if (out->cap - out->len <= e->len && buf_reserve(out, e->len))
+            goto slow;
+        memcpy(out->p + out->len, e->map, e->len);
+        out->len += e->len;
+        i += n;
+    }
+    if (out->p)
+        out->p[out->len] = '\0';
+    return 1;
+slow:
+    out->len = start;
+    if (out->p)
+        out->p[start] = '\0';
+    return 0;
+}
 
 uint32_t norm_next(const char *s, size_t len, size_t *i)
 {
@@ -204,17 +331,36 @@ chaff_status norm_output(const char *s, size_t len, struct buf *out)
     return icu_normalize(nfc, s, len, out);
 }
 
+/* ASCII white space as norm_is_space() sees it. */
+static int ascii_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
 /* Collapse white-space runs of out[from..] to one ASCII space, in place,
- * and trim both ends of that part. */
+ * and trim both ends of that part.  The write position never passes the
+ * read position: a space is written only for a run of at least one byte. */
 static void collapse_space(struct buf *out, size_t from)
 {
     char *p = out->p;
     size_t w = from;
     int pending = 0;
     for (size_t r = from; r < out->len;) {
+        unsigned char b = (unsigned char)p[r];
+        if (b < 0x80) {
+            r++;
+            if (ascii_space(b)) {
+                pending = w > from;
+                continue;
+            }
+            if (pending)
+                p[w++] = ' ';
+            pending = 0;
+            p[w++] = (char)b;
+            continue;
+        }
         size_t k = r;
-        uint32_t c = (unsigned char)p[r] < 0x80 ? (uint32_t)(unsigned char)p[k++]
-                                                 : norm_next(p, out->len, &k);
+        uint32_t c = norm_next(p, out->len, &k);
         if (norm_is_space(c)) {
             pending = w > from;
         } else {
@@ -234,20 +380,34 @@ chaff_status norm_key(const char *s, size_t len, struct buf *out)
 {
     size_t from = out->len;
     if (all_ascii(s, len)) {
+        /* lower case and collapse in one pass, as collapse_space would */
         if (buf_reserve(out, len))
             return out->err;
-        char *p = out->p + out->len;
+        char *p = out->p;
+        size_t w = from;
+        int pending = 0;
         for (size_t i = 0; i < len; i++) {
-            char c = s[i];
-            p[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+            unsigned char c = (unsigned char)s[i];
+            if (ascii_space(c)) {
+                pending = w > from;
+                continue;
+            }
+            if (pending)
+                p[w++] = ' ';
+            pending = 0;
+            p[w++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
         }
-        out->len += len;
-        out->p[out->len] = '\0';
-    } else {
-        UErrorCode err = U_ZERO_ERROR;
-        const UNormalizer2 *cf = unorm2_getNFKCCasefoldInstance(&err);
-        if (U_FAILURE(err))
-            return out->err = CHAFF_E_INVAL;
+        out->len = w;
+        p[w] = '\0';
+        return CHAFF_OK;
+    }
+    UErrorCode err = U_ZERO_ERROR;
+    const UNormalizer2 *cf = unorm2_getNFKCCasefoldInstance(&err);
+    if (U_FAILURE(err))
+        return out->err = CHAFF_E_INVAL;
+    if (!key_by_table(cf, s, len, out)) {
+        if (out->err)
+            return out->err;
         if (icu_normalize(cf, s, len, out))
             return out->err;
     }

@@ -7,11 +7,16 @@
  * unspaced text is not mistaken for a short menu item), words for spaced
  * scripts, terminal punctuation of every script, separator tokens, list
  * bullets and left-over placeholders.  ASCII bytes are classified through
- * a table; other code points through ICU's general category.  One pass
- * per line, no allocation.
+ * a constant table (so threads share it without initialisation); other
+ * code points through ICU's general category.  One pass per line, no
+ * allocation; the counts live in locals during the pass (stores through f
+ * could alias s and would be redone for every character).  Counts that
+ * struct seg_feat keeps in 16 bits saturate at UINT16_MAX instead of
+ * wrapping on a very long line.
  */
 #include "segment.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <unicode/uchar.h>
 
@@ -20,29 +25,31 @@
 /* ASCII byte classes.  L letter, D digit, S space, P punctuation/symbol,
  * T terminal punctuation (also P), X separator candidate (also P). */
 enum { CL = 1, CD = 2, CS = 4, CP = 8, CT = 16, CX = 32 };
-static unsigned char ascii_class[128];
 
-static void init_ascii(void)
-{
-    /* Written once; racing threads write identical bytes. */
-    for (int c = 0; c < 128; c++) {
-        unsigned char k = 0;
-        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-            k = CL;
-        else if (c >= '0' && c <= '9')
-            k = CD;
-        else if (c == ' ' || c == '\t')
-            k = CS;
-        else if (c > 32 && c < 127)
-            k = CP;
-        if (c == '.' || c == '!' || c == '?')
-            k |= CT;
-        if (c == '|' || c == '/' || c == '>' || c == '-' || c == '~' || c == '<' || c == '*' ||
-            c == '\\')
-            k |= CX;
-        ascii_class[c] = k;
-    }
-}
+/* Letters A-Z a-z; digits; space and tab; every other printable is P;
+ * . ! ? are also T; | / > - ~ < * \ are also X; other controls and DEL
+ * are nothing.  Rows of 8 from 0x00. */
+static const unsigned char ascii_class[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0,
+    0, CS, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0,
+    CS, CP|CT, CP, CP, CP, CP, CP, CP,              /*  !"#$%&' */
+    CP, CP, CP|CX, CP, CP, CP|CX, CP|CT, CP|CX,     /* ()*+,-./ */
+    CD, CD, CD, CD, CD, CD, CD, CD,
+    CD, CD, CP, CP, CP|CX, CP, CP|CX, CP|CT,        /* 89:;<=>? */
+    CP, CL, CL, CL, CL, CL, CL, CL,                 /* @A-G */
+    CL, CL, CL, CL, CL, CL, CL, CL,
+    CL, CL, CL, CL, CL, CL, CL, CL,
+    CL, CL, CL, CP, CP|CX, CP, CP, CP,              /* XYZ[\]^_ */
+    CP, CL, CL, CL, CL, CL, CL, CL,                 /* `a-g */
+    CL, CL, CL, CL, CL, CL, CL, CL,
+    CL, CL, CL, CL, CL, CL, CL, CL,
+    CL, CL, CL, CP, CP|CX, CP, CP|CX, 0,            /* xyz{|}~ DEL */
+};
+
+/* A count for a 16-bit field of struct seg_feat: saturated, not wrapped. */
+static uint16_t sat16(uint32_t n) { return n > UINT16_MAX ? UINT16_MAX : (uint16_t)n; }
 
 /* Terminal punctuation outside ASCII: keep in sync with the README's
  * description of sentence-like lines. */
@@ -115,10 +122,10 @@ static int has_sub(const char *s, size_t len, const char *needle)
 
 void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[SCRIPT_COUNT])
 {
-    if (!ascii_class['a'])
-        init_ascii();
     memset(f, 0, sizeof *f);
     uint32_t script_n[SCRIPT_COUNT] = {0};
+    uint32_t n_chars = 0, n_letters = 0, n_digits = 0, n_punct = 0, n_cjk = 0, n_words = 0;
+    uint32_t n_seps = 0, n_stops = 0;
     int in_word = 0, word_has_alnum = 0;
     uint32_t last = 0, last_nonspace = 0, prev_nonspace = 0;
     int prev_space = 1;
@@ -129,6 +136,27 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
         unsigned char b = (unsigned char)s[i];
         uint32_t c;
         int letter = 0, digit = 0, space = 0, punct = 0;
+        if (b < 0x80 && (ascii_class[b] & (CL | CD)) && !prev_space && !sep_pending &&
+            first_set == 2) {
+            /* The rest of an ASCII word: for a letter or digit that follows
+             * a non-space, with no separator pending and the first two
+             * characters known, the general step below only counts it and
+             * makes it the previous character.  Take the whole run here. */
+            size_t j = i;
+            do {
+                unsigned char k = ascii_class[b];
+                n_letters += k & CL;
+                script_n[SCRIPT_LATIN] += k & CL;
+                n_digits += (k & CD) >> 1;
+                j++;
+            } while (j < len && (b = (unsigned char)s[j]) < 0x80 && (ascii_class[b] & (CL | CD)));
+            n_chars += (uint32_t)(j - i);
+            c = (unsigned char)s[j - 1];
+            i = j;
+            in_word = word_has_alnum = 1;
+            prev_nonspace = last_nonspace = last = c;
+            continue;
+        }
         if (b < 0x80) {
             c = b;
             i++;
@@ -156,7 +184,7 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
             if (letter) {
                 script_n[lang_script_of(c)]++;
                 if (is_cjk(c))
-                    f->n_cjk++;
+                    n_cjk++;
             }
         }
         if (!first_set && !space) {
@@ -166,14 +194,14 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
             second = c;
             first_set = 2;
         }
-        f->n_chars++;
-        f->n_letters += letter ? 1u : 0u;
-        f->n_digits += digit ? 1u : 0u;
-        f->n_punct += punct ? 1u : 0u;
+        n_chars++;
+        n_letters += letter ? 1u : 0u;
+        n_digits += digit ? 1u : 0u;
+        n_punct += punct ? 1u : 0u;
         /* words: a token counts when it holds a letter or digit that is not Han/kana */
         if (space) {
             if (in_word && word_has_alnum)
-                f->n_words++;
+                n_words++;
             in_word = word_has_alnum = 0;
         } else {
             in_word = 1;
@@ -185,7 +213,7 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
         int sep = (c < 0x80 ? (ascii_class[c] & CX) != 0 : is_sep(c));
         if (sep_pending && !space) {
             if (!(c < 0x80 ? (ascii_class[c] & CX) : is_sep(c)))
-                f->n_seps++;
+                n_seps++;
             sep_pending = 0;
         }
         if (sep && (prev_space || is_cjk(prev_nonspace)) && prev_nonspace)
@@ -196,10 +224,10 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
         if (!space && last && (c < 0x80 ? ascii_class[c] & CL : letter) &&
             (last == ' ') && (prev_nonspace < 0x80 ? (ascii_class[prev_nonspace] & CT) != 0
                                                    : is_terminal(prev_nonspace)))
-            f->n_stops++;
+            n_stops++;
         if (letter && is_cjk(c) && (prev_nonspace == 0x3002 || prev_nonspace == 0xff01 ||
                                      prev_nonspace == 0xff1f))
-            f->n_stops++;
+            n_stops++;
         if (!space) {
             prev_nonspace = c;
             last_nonspace = c;
@@ -208,8 +236,16 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
         last = space ? ' ' : c;
     }
     if (in_word && word_has_alnum)
-        f->n_words++;
+        n_words++;
     (void)last_nonspace;
+    f->n_chars = n_chars;
+    f->n_letters = n_letters;
+    f->n_digits = n_digits;
+    f->n_punct = n_punct;
+    f->n_cjk = n_cjk;
+    f->n_words = n_words;
+    f->n_seps = sat16(n_seps);
+    f->n_stops = sat16(n_stops);
 
     /* terminal punctuation: the last character that is not a closer */
     size_t j = len;

@@ -2,8 +2,8 @@
  * test_buf.c — the growable buffer (buf.c): appends keep the contents
  * NUL-terminated, the cap turns into CHAFF_E_TOOBIG, the first error is
  * sticky until buf_reset, formatted appends take both the short and the
- * long path, buf_add_json escapes what RFC 8259 requires and nothing else,
- * and an allocation failure is CHAFF_E_NOMEM.
+ * long path, and an allocation failure is CHAFF_E_NOMEM.  (JSON string
+ * escaping is jsonl_encode's, tested in test_jsonl.c.)
  */
 #include "unit.h"
 
@@ -55,7 +55,6 @@ static void test_cap_is_sticky(void **state)
     assert_int_equal(buf_adds(&b, "0123456789"), CHAFF_E_TOOBIG);
     assert_int_equal(buf_adds(&b, "c"), CHAFF_E_TOOBIG);
     assert_int_equal(buf_addf(&b, "%d", 1), CHAFF_E_TOOBIG);
-    assert_int_equal(buf_add_json(&b, "d", 1), CHAFF_E_TOOBIG);
     assert_int_equal(buf_reserve(&b, 0), CHAFF_E_TOOBIG);
     assert_int_equal(b.len, 2);
     assert_string_equal(b.p, "ab");
@@ -105,28 +104,6 @@ static void test_addf_short_and_long(void **state)
     buf_free(&b);
 }
 
-static void test_json_escapes(void **state)
-{
-    (void)state;
-    struct buf b;
-    buf_init(&b, 0);
-    const char in[] = "a\"b\\c\nd\re\tf\bg\fh\x01i\x1fj\x7fk/\xc3\xa9";
-    assert_int_equal(buf_add_json(&b, in, sizeof in - 1), CHAFF_OK);
-    /* DEL, '/' and UTF-8 need no escape in JSON */
-    assert_string_equal(b.p, "a\\\"b\\\\c\\nd\\re\\tf\\bg\\fh\\u0001i\\u001fj\x7fk/\xc3\xa9");
-    buf_reset(&b);
-    /* NUL inside the input is escaped, not a terminator */
-    assert_int_equal(buf_add_json(&b, "x\0y", 3), CHAFF_OK);
-    assert_string_equal(b.p, "x\\u0000y");
-    buf_reset(&b);
-    assert_int_equal(buf_add_json(&b, "plain", 5), CHAFF_OK);
-    assert_string_equal(b.p, "plain");
-    buf_reset(&b);
-    assert_int_equal(buf_add_json(&b, "", 0), CHAFF_OK);
-    assert_int_equal(b.len, 0);
-    buf_free(&b);
-}
-
 static void test_nomem(void **state)
 {
     (void)state;
@@ -156,7 +133,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cap_is_sticky),
     cmocka_unit_test(test_reset_keeps_storage),
     cmocka_unit_test(test_addf_short_and_long),
-    cmocka_unit_test(test_json_escapes),
     cmocka_unit_test(test_nomem),
 };
 UNIT_MAIN(tests)

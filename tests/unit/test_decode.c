@@ -825,7 +825,59 @@ static void test_threads(void **state)
     }
 }
 
+/* One cache over a stream of records in different charsets, some
+ * detected, one unknown, gives for every record what a fresh conversion
+ * gives, with more charsets than converter slots so slots are reused. */
+static void test_cache_same_results(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *from;
+    } recs[] = {
+        {"\xc4\xe3\xba\xc3\xa3\xac\xca\xc0\xbd\xe7\xa1\xa3", "gbk"},
+        {"\xa7\x41\xa6\x6e", "big5"},
+        {"\xf0\xd2\xc9\xd7\xc5\xd4", "koi8-r"},
+        {"\xcf\xf0\xe8\xe2\xe5\xf2", "windows-1251"},
+        {"caf\xe9", "latin1"},
+        {"\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd", "sjis"},
+        {"\xbe\xc8\xb3\xe7", "euc-kr"},
+        {"x", "no-such-charset"},
+        {"\xc4\xe3\xba\xc3\xa3\xac\xca\xc0\xbd\xe7\xa1\xa3\xc4\xe3\xba\xc3", NULL},
+        {"plain ascii", NULL},
+        {"\xc4\xe3\xba\xc3\xa3\xac\xca\xc0\xbd\xe7\xa1\xa3", "gbk"},
+    };
+    struct dec_cache c;
+    dec_cache_init(&c);
+    struct buf a, b;
+    buf_init(&a, 0);
+    buf_init(&b, 0);
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
+            struct dec_info ia, ib;
+            buf_reset(&a);
+            buf_reset(&b);
+            size_t n = strlen(recs[i].in);
+            chaff_status sa = dec_convert(&c, recs[i].in, n, recs[i].from, &a, &ia);
+            chaff_status sb = dec_to_utf8(recs[i].in, n, recs[i].from, &b, &ib);
+            assert_int_equal(sa, sb);
+            assert_int_equal(a.len, b.len);
+            if (a.len)
+                assert_memory_equal(a.p, b.p, a.len);
+            if (!sa) {
+                assert_string_equal(ia.charset, ib.charset);
+                assert_string_equal(ia.decoder, ib.decoder);
+                assert_int_equal(ia.confidence, ib.confidence);
+                assert_int_equal(ia.n_invalid, ib.n_invalid);
+            }
+        }
+    dec_cache_free(&c);
+    dec_cache_free(&c); /* a freed cache is an empty one */
+    buf_free(&a);
+    buf_free(&b);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_cache_same_results),
     cmocka_unit_test(test_roundtrip_detected),
     cmocka_unit_test(test_roundtrip_declared),
     cmocka_unit_test(test_utf8_passthrough),

@@ -14,6 +14,9 @@
 #include "buf.h"
 #include "normalize.h"
 
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+
 #define NBSP "\xc2\xa0"             /* U+00A0 */
 #define IDSP "\xe3\x80\x80"         /* U+3000 ideographic space */
 #define EMSP "\xe2\x80\x83"         /* U+2003 em space */
@@ -248,6 +251,110 @@ static void test_space_and_decode(void **state)
     assert_int_equal(i, 1);
 }
 
+/* The key by ICU alone, the way norm_key worked before its table: the
+ * whole line through UTF-16 NFKC_Casefold, then white space collapsed. */
+static void key_by_icu(const char *s, struct buf *out)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    const UNormalizer2 *cf = unorm2_getNFKCCasefoldInstance(&e);
+    static UChar in[4096], res[4 * 4096];
+    static char u8[16 * 4096];
+    int32_t n_in = 0, n8 = 0;
+    u_strFromUTF8WithSub(in, 4096, &n_in, s, -1, 0xfffd, NULL, &e);
+    int32_t n = unorm2_normalize(cf, in, n_in, res, 4 * 4096, &e);
+    u_strToUTF8WithSub(u8, (int32_t)sizeof u8, &n8, res, n, 0xfffd, NULL, &e);
+    assert_true(U_SUCCESS(e));
+    buf_reset(out);
+    int pending = 0;
+    for (size_t i = 0; i < (size_t)n8;) {
+        size_t k = i;
+        uint32_t c = norm_next(u8, (size_t)n8, &k);
+        if (norm_is_space(c)) {
+            pending = out->len > 0;
+        } else {
+            if (pending)
+                buf_addc(out, ' ');
+            pending = 0;
+            buf_add(out, u8 + i, k - i);
+        }
+        i = k;
+    }
+}
+
+static size_t put_utf8(char *p, uint32_t c)
+{
+    if (c < 0x80) {
+        p[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        p[0] = (char)(0xc0 | (c >> 6));
+        p[1] = (char)(0x80 | (c & 0x3f));
+        return 2;
+    }
+    if (c < 0x10000) {
+        p[0] = (char)(0xe0 | (c >> 12));
+        p[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        p[2] = (char)(0x80 | (c & 0x3f));
+        return 3;
+    }
+    p[0] = (char)(0xf0 | (c >> 18));
+    p[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+    p[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+    p[3] = (char)(0x80 | (c & 0x3f));
+    return 4;
+}
+
+/* The table-driven key equals ICU's for every BMP code point between
+ * letters, and for random strings mixing scripts, combining marks,
+ * compatibility forms, Hangul jamo and white space. */
+static void test_key_table_matches_icu(void **state)
+{
+    (void)state;
+    struct buf got, want;
+    buf_init(&got, 0);
+    buf_init(&want, 0);
+    char s[64];
+    for (uint32_t c = 0x80; c < 0x10000; c++) {
+        if (c >= 0xd800 && c <= 0xdfff)
+            continue;
+        size_t k = 0;
+        s[k++] = 'A';
+        k += put_utf8(s + k, c);
+        s[k++] = 'b';
+        k += put_utf8(s + k, c);
+        s[k] = '\0';
+        buf_reset(&got);
+        assert_int_equal(norm_key(s, k, &got), CHAFF_OK);
+        key_by_icu(s, &want);
+        if (got.len != want.len || memcmp(got.p, want.p, got.len) != 0)
+            fail_msg("U+%04X: key differs from ICU's", (unsigned)c);
+    }
+    static const uint32_t pool[] = {
+        'a', 'Z', ' ', 0xa0, 0x3000, 0xc9, 0xdf, 0x301, 0x308, 0x3b1, 0x3a3, 0x3c2, 0x410,
+        0x439, 0x419, 0x306, 0x4e00, 0x3042, 0x304b, 0x3099, 0x309b, 0x30ab, 0xff76, 0xff9e,
+        0x1100, 0x1161, 0x11a8, 0xac00, 0xfb01, 0x2460, 0x3392, 0xfdfa, 0x1e9e, 0x130, 0x0928,
+        0x093c, 0x0915, 0x094d, 0x200d, 0xff01, 0x1f600, 0x20000, 0x2028};
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int t = 0; t < 20000; t++) {
+        size_t k = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int n = 1 + (int)(x % 10);
+        for (int i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            k += put_utf8(s + k, pool[x % (sizeof pool / sizeof pool[0])]);
+        }
+        s[k] = '\0';
+        buf_reset(&got);
+        assert_int_equal(norm_key(s, k, &got), CHAFF_OK);
+        key_by_icu(s, &want);
+        if (got.len != want.len || memcmp(got.p, want.p, got.len) != 0)
+            fail_msg("key of '%s' differs from ICU's: '%s' vs '%s'", s, got.p, want.p);
+    }
+    buf_free(&got);
+    buf_free(&want);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_output_trims_unicode_space),
     cmocka_unit_test(test_output_nfc),
@@ -255,6 +362,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_key_appends),
     cmocka_unit_test(test_long_lines),
     cmocka_unit_test(test_nomem_and_cap),
+    cmocka_unit_test(test_key_table_matches_icu),
     cmocka_unit_test(test_space_and_decode),
 };
 

@@ -11,6 +11,8 @@
  */
 #include "unit.h"
 
+#include <pthread.h>
+
 #include "alloc.h"
 #include "arena.h"
 #include "doc.h"
@@ -334,6 +336,71 @@ static void test_seg_doc_failures(void **state)
     segd_free(&x);
 }
 
+/* n_seps and n_stops are 16-bit fields: a very long line saturates them
+ * at UINT16_MAX instead of wrapping (70000 would wrap to 4464), and counts
+ * below the limit are exact. */
+static void test_counts_saturate(void **state)
+{
+    (void)state;
+    size_t n = 70000;
+    char *s = malloc(n * 4 + 8);
+    assert_non_null(s);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(s + k, "a | ", 4);
+        k += 4;
+    }
+    s[k++] = 'a';
+    struct seg_feat f;
+    seg_features(s, k, &f, NULL);
+    assert_int_equal(f.n_seps, UINT16_MAX);
+    seg_features(s, 4 * 1000 + 1, &f, NULL);
+    assert_int_equal(f.n_seps, 1000);
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(s + k, "Go. ", 4);
+        k += 4;
+    }
+    s[k++] = 'A';
+    seg_features(s, k, &f, NULL);
+    assert_int_equal(f.n_stops, UINT16_MAX);
+    seg_features(s, 4 * 1000 + 1, &f, NULL);
+    assert_int_equal(f.n_stops, 1000);
+    free(s);
+}
+
+/* Features do not depend on which thread asks first: the ASCII class table
+ * is constant, so threads starting at once (under -fsanitize=thread this
+ * would flag a lazily written table) agree with one another. */
+struct feat_job {
+    const char *s;
+    struct seg_feat f;
+};
+
+static void *feat_thread(void *arg)
+{
+    struct feat_job *j = arg;
+    seg_features(j->s, strlen(j->s), &j->f, NULL);
+    return NULL;
+}
+
+static void test_features_threads(void **state)
+{
+    (void)state;
+    struct feat_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i].s = "Home | News | World. Sport / Weather > More";
+        assert_int_equal(pthread_create(&th[i], NULL, feat_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 1; i < 4; i++)
+        assert_memory_equal(&jobs[i].f, &jobs[0].f, sizeof jobs[0].f);
+    assert_int_equal(jobs[0].f.n_seps, 4);
+    assert_int_equal(jobs[0].f.n_stops, 1);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_lengths_and_words),
     cmocka_unit_test(test_terminal),
@@ -345,6 +412,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seg_doc_lines),
     cmocka_unit_test(test_seg_doc_key_limit),
     cmocka_unit_test(test_seg_doc_failures),
+    cmocka_unit_test(test_counts_saturate),
+    cmocka_unit_test(test_features_threads),
 };
 
 UNIT_MAIN(tests)
