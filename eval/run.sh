@@ -8,6 +8,7 @@
 #                   ../shared/eval beside the checkout)
 #   EVAL_JOBS       chaff runs at once (default 2)
 #   EVAL_URL=0      do not pass --url (for stand-ins that take no options)
+#   EVAL_OUT        the output folder (default eval/out)
 #
 # For each data set, chaff runs once per page (<id>.txt, the page text with
 # its chrome) with `--url` from MANIFEST.tsv when the manifest knows the page
@@ -26,7 +27,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 chaff=${1:-${CHAFF:-$top/build/chaff}}
 evaldir=${CHAFF_EVAL_DIR:-$top/../shared/eval}
 jobs=${EVAL_JOBS:-2}
-out=$top/eval/out
+out=${EVAL_OUT:-$top/eval/out}
 tab=$(printf '\t')
 
 die() {

@@ -20,10 +20,14 @@
  *    markup around it, and a last line such as "(Yonhap)" belongs to the
  *    article unless chrome is near it.
  *
+ *    Then lines that echo kept text (the article again as one blob) go,
+ *    and sections far smaller than the main one go.
+ *
  * A removal budget guards the article: when generic decisions would drop
- * more than a set share of the document's long sentence-like text, those
- * drops are undone (site-scoped rules still apply) and the document is
- * counted as a back-off.
+ * more than a set share of the document's long sentence-like text, drops
+ * are undone, least certain first, until the loss is within the share
+ * (site-scoped rules still apply) and the document is counted as a
+ * back-off.
  *
  * Thresholds are in "effective length" (segment.c), so they hold for
  * unspaced scripts.  Limits: a line is judged once, in one pass over the
@@ -48,6 +52,9 @@
 #define HEADING_SHORTS 3  /* … in at most this many short lines (standfirst, byline, date) */
 #define HEADING_BRIDGE 3  /* dropped lines a heading may reach across */
 #define TITLE_WINDOW 40   /* the head, where a title's first copy is the title */
+#define RANGE_MIN_TEXT 300 /* sentence text a rest/before range must leave standing */
+#define ECHO_SHARE 80     /* % of a line's shingles seen in kept text: an echo … */
+#define ECHO_CLOSE 95     /* … and this much for a copy of a single line */
 
 const char *cls_reason_name(unsigned why)
 {
@@ -149,6 +156,22 @@ static void rule_drop(struct doc *d, uint32_t i, const struct rule *ru, int own)
     L->rule = (int32_t)ru->id;
 }
 
+static int long_sentence_like(const struct seg_feat *f);
+
+/* text[i]: sentence-like text (effective length) in lines before i;
+ * n_lines + 1 entries, in the arena. */
+static uint64_t *text_prefix(const struct doc *d)
+{
+    uint64_t *t = arena_alloc(d->arena, (size_t)(d->n_lines + 1) * sizeof *t);
+    if (!t)
+        return NULL;
+    t[0] = 0;
+    for (uint32_t j = 0; j < d->n_lines; j++)
+        t[j + 1] = t[j] + (d->lines[j].len && long_sentence_like(&d->lines[j].f)
+                               ? d->lines[j].f.elen : 0);
+    return t;
+}
+
 static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
                                 struct match_scratch *ms)
 {
@@ -160,6 +183,9 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
         if (!L->key || !L->key_len)
+            continue;
+        /* no rule can fire on a line this long: skip the scan */
+        if (L->f.n_chars > r->scan_chars && L->key_len > r->scan_bytes)
             continue;
         uint32_t before = hs.n;
         st = match_key(r, ms, L->key, L->key_len, collect_hit, &hs);
@@ -204,6 +230,7 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
         }
     }
     /* Actions of strong hits, in document order. */
+    const uint64_t *text = NULL;
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
         for (uint32_t k = 0; k < L->n_hits; k++) {
@@ -234,11 +261,26 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
                     ;
                 break;
             case RA_REST:
-                to = d->n_lines - 1;
+            case RA_BEFORE: {
+                /* A tail marker ("Related stories", "12 responses to …")
+                 * ends the article only once article text has gone by; a
+                 * head marker (a breadcrumb) only with text still to come.
+                 * Otherwise the marker is a link in a sidebar or byline
+                 * and only its own line goes.  A site-scoped rule is the
+                 * user's word on that site's layout: its range holds. */
+                if (!text && !(text = text_prefix(d))) {
+                    st = CHAFF_E_NOMEM;
+                    goto out;
+                }
+                uint64_t pre = text[i], post = text[d->n_lines] - text[i + 1];
+                if (!ru->site && (ru->action == RA_REST ? pre : post) < RANGE_MIN_TEXT)
+                    break;
+                if (ru->action == RA_REST)
+                    to = d->n_lines - 1;
+                else
+                    from = 0;
                 break;
-            case RA_BEFORE:
-                from = 0;
-                break;
+            }
             case RA_BLOCK:
                 for (uint32_t j = i + 1; j < d->n_lines && j <= i + (ru->n ? ru->n : RULE_DEFAULT_SPAN); j++)
                     if (has_hit(d, &d->lines[j], ru->pair)) {
@@ -389,6 +431,120 @@ static void repeats(struct doc *d, int after_context)
             slot[s] = (int32_t)i;
             break;
         }
+    }
+}
+
+/* Echoes: a long line whose text is mostly already in kept lines above
+ * (the article again as one blob of structured data, a print copy, a
+ * summary box repeating the lead).  Text is compared as shingles: every
+ * ECHO_W bytes of the line's letters and digits (ASCII lowercased, other
+ * bytes as they are), hashed, and one in four kept.  A line with
+ * ECHO_SHARE per cent of its shingles in the set is dropped as a repeat of
+ * the line that shares most with it; kept lines add theirs.  O(bytes). */
+#define ECHO_W 24
+#define ECHO_MIN 8 /* shingles a line needs to be judged */
+
+struct echo_set {
+    uint32_t *key;  /* shingle hash | 1, or 0 */
+    uint32_t *line; /* the line that brought it */
+    uint32_t cap, n;
+};
+
+/* Walk L's shingles: with add, put them in the set (owner i); else count
+ * those present into *seen and note the most frequent owner in *owner. */
+static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i, int add,
+                          uint32_t *seen, uint32_t *owner)
+{
+    unsigned char ring[ECHO_W];
+    uint64_t h = 0, pw = 1;
+    for (int k = 0; k < ECHO_W; k++)
+        pw *= 1099511628211ull;
+    uint32_t n = 0, total = 0, hits = 0, last_owner = UINT32_MAX, run = 0, best_run = 0;
+    for (uint32_t b = 0; b < L->len; b++) {
+        unsigned char c = (unsigned char)L->text[b];
+        if (c < 0x80) {
+            if (c >= 'A' && c <= 'Z')
+                c = (unsigned char)(c + 32);
+            else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+                continue;
+        }
+        h = h * 1099511628211ull + c + 1;
+        if (n >= ECHO_W)
+            h -= pw * (uint64_t)(ring[n % ECHO_W] + 1);
+        ring[n % ECHO_W] = c;
+        if (++n < ECHO_W)
+            continue;
+        uint64_t m = h ^ (h >> 29);
+        m *= 0xbf58476d1ce4e5b9ull;
+        m ^= m >> 32;
+        if (m & 3)
+            continue;
+        uint32_t k = (uint32_t)(m >> 2) | 1u;
+        total++;
+        for (uint32_t s = k & (es->cap - 1);; s = (s + 1) & (es->cap - 1)) {
+            if (es->key[s] == 0) {
+                if (add && es->n * 2 < es->cap) {
+                    es->key[s] = k;
+                    es->line[s] = i;
+                    es->n++;
+                }
+                break;
+            }
+            if (es->key[s] != k)
+                continue;
+            if (!add) {
+                hits++;
+                run = es->line[s] == last_owner ? run + 1 : 1;
+                last_owner = es->line[s];
+                if (run > best_run) {
+                    best_run = run;
+                    *owner = last_owner;
+                }
+            }
+            break;
+        }
+    }
+    if (seen)
+        *seen = hits;
+    return total;
+}
+
+static void echoes(struct doc *d)
+{
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < d->n_lines; i++)
+        if (d->lines[i].len >= ECHO_W && d->lines[i].cls != LC_BAD)
+            bytes += d->lines[i].len;
+    struct echo_set es = {0};
+    es.cap = 64;
+    while (es.cap < bytes / 2 && es.cap < (1u << 26))
+        es.cap *= 2;
+    es.key = arena_alloc(d->arena, (size_t)es.cap * sizeof *es.key);
+    es.line = arena_alloc(d->arena, (size_t)es.cap * sizeof *es.line);
+    if (!es.key || !es.line)
+        return;
+    memset(es.key, 0, (size_t)es.cap * sizeof *es.key);
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (L->len < ECHO_W || L->cls == LC_BAD)
+            continue;
+        if (!L->protect && L->f.elen >= GOOD_LEN) {
+            uint32_t seen = 0, owner = 0;
+            uint32_t total = echo_walk(&es, L, i, 0, &seen, &owner);
+            /* an echo is a blob of several lines, or a near copy of one
+             * (a caption printed again without its credit); a looser
+             * variant of one line (a table row, a recipe for another
+             * day) is content */
+            const struct line *O = &d->lines[owner];
+            if (total >= ECHO_MIN && seen * 100 >= total * ECHO_SHARE &&
+                (L->len >= 2 * O->len || seen * 100 >= total * ECHO_CLOSE)) {
+                L->cls = LC_BAD;
+                L->why = R_REPEAT;
+                L->fig = d->lines[owner].nb;
+                continue;
+            }
+        }
+        echo_walk(&es, L, i, 1, NULL, NULL);
     }
 }
 
@@ -619,14 +775,33 @@ static void sections(struct doc *d)
     }
 }
 
-/* Undo generic drops of long sentence-like text when they exceed the
- * budget; site-scoped rule drops stand. */
+/* The removal budget.  Long sentence-like lines dropped by generic
+ * decisions are "lost" text (a repeat is not: its text stands elsewhere);
+ * when more than `share` of the document's long text is lost, drops are
+ * undone, least certain first, until the loss is within the budget:
+ * off-main sections (largest first, a section at a time), then other
+ * heuristics, then rule ranges (a range at a time), then lines a rule
+ * named itself.  Site-scoped drops stand. */
+static int budget_rank(const struct line *L)
+{
+    switch (L->why) {
+    case R_OFFMAIN:
+        return 0;
+    case R_RULE_RANGE:
+        return 2;
+    case R_RULE:
+        return 3;
+    default:
+        return 1;
+    }
+}
+
 static void budget(struct doc *d, const struct chaff_rules *r, double share)
 {
     uint64_t total = 0, lost = 0;
     for (uint32_t i = 0; i < d->n_lines; i++) {
         const struct line *L = &d->lines[i];
-        if (!L->len || !long_sentence_like(&L->f))
+        if (!L->len || !long_sentence_like(&L->f) || L->why == R_REPEAT)
             continue;
         total += L->f.elen;
         if (L->cls == LC_BAD && L->protect != 2)
@@ -635,14 +810,45 @@ static void budget(struct doc *d, const struct chaff_rules *r, double share)
     if (!total || (double)lost <= share * (double)total)
         return;
     d->budget_backoff = true;
-    for (uint32_t i = 0; i < d->n_lines; i++) {
-        struct line *L = &d->lines[i];
-        if (!L->len || L->cls != LC_BAD || L->protect == 2 || !long_sentence_like(&L->f))
-            continue;
-        if (L->rule >= 0 && r && r->v[L->rule].site)
-            continue;
-        L->cls = LC_GOOD;
-        L->why = R_BUDGET;
+    for (int rank = 0; rank < 4 && (double)lost > share * (double)total; rank++) {
+        for (;;) {
+            /* the next candidate of this rank: for off-main, the line of
+             * the largest section (fig is the section's mass in per cent) */
+            int64_t pick = -1;
+            for (uint32_t i = 0; i < d->n_lines; i++) {
+                const struct line *L = &d->lines[i];
+                if (!L->len || L->cls != LC_BAD || L->protect == 2 || L->why == R_REPEAT ||
+                    !long_sentence_like(&L->f) || budget_rank(L) != rank)
+                    continue;
+                if (L->rule >= 0 && r && r->v[L->rule].site)
+                    continue;
+                if (pick < 0 || (rank == 0 && L->fig > d->lines[pick].fig))
+                    pick = i;
+                if (rank != 0)
+                    break;
+            }
+            if (pick < 0)
+                break;
+            /* undo the whole group: a section, a rule's range, or one
+             * line */
+            const uint32_t fig = d->lines[pick].fig;
+            const int32_t rule = d->lines[pick].rule;
+            const uint8_t why = d->lines[pick].why;
+            for (uint32_t i = (uint32_t)pick; i < d->n_lines; i++) {
+                struct line *L = &d->lines[i];
+                int same = L->cls == LC_BAD && L->why == why &&
+                           ((rank == 0 && L->fig == fig) || (rank == 2 && L->rule == rule));
+                if (i != (uint32_t)pick && !same)
+                    continue;
+                if (L->protect == 2 || !long_sentence_like(&L->f))
+                    continue;
+                lost -= L->f.elen;
+                L->cls = LC_GOOD;
+                L->why = R_BUDGET;
+            }
+            if ((double)lost <= share * (double)total)
+                break;
+        }
     }
 }
 
@@ -667,6 +873,7 @@ chaff_status cls_doc(struct doc *d, const struct chaff_rules *r, struct match_sc
         headings(d);
         clusters(d);
         repeats(d, 1);
+        echoes(d);
         sections(d);
         budget(d, r, p->budget > 0 ? p->budget : 0.5);
     }

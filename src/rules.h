@@ -101,6 +101,10 @@ struct chaff_rules {
     struct rule_example *examples;
     uint32_t n_examples;
     uint32_t n_statements;  /* what chaff_rules_count() reports */
+    uint32_t scan_chars;    /* a line of more characters than this … */
+    uint32_t scan_bytes;    /* … and a longer key than this cannot match:
+                               the largest phrase/regex @maxlen (UINT32_MAX
+                               when one has none) and exact key length */
     void *db;               /* hs_database_t *, NULL when there are no rules */
     void *scratch_proto;    /* hs_scratch_t * to clone per thread */
 };

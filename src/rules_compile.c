@@ -254,6 +254,19 @@ static void cache_store(const char *path, const hs_database_t *db)
 chaff_status rules_compile(struct chaff_rules *r, chaff_error *err)
 {
     free_db(r);
+    r->scan_chars = r->scan_bytes = 0;
+    for (uint32_t i = 0; i < r->n; i++) {
+        const struct rule *ru = &r->v[i];
+        if (ru->match == RM_EXACT) {
+            size_t len = ru->pat ? strlen(ru->pat) : 0;
+            if (len > r->scan_bytes)
+                r->scan_bytes = (uint32_t)len;
+        } else if (!ru->maxlen) {
+            r->scan_chars = UINT32_MAX;
+        } else if (ru->maxlen > r->scan_chars) {
+            r->scan_chars = ru->maxlen;
+        }
+    }
     if (r->n == 0)
         return CHAFF_OK;
     const char **expr = chaff_xcalloc(r->n, sizeof *expr);

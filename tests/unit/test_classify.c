@@ -221,6 +221,35 @@ static void test_repeats(void **state)
     cx_free(&c);
 }
 
+static void test_echoes(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    /* the article again as one blob (structured data, a print copy) */
+    struct doc *d = run(&c, P0 "\n" P1 "\n" P2 "\n" P3 "\n\n" P1 " " P2 " " P3 "\n", 0);
+    const struct line *blob = &d->lines[d->n_lines - 1];
+    assert_false(blob->keep);
+    assert_int_equal(blob->why, R_REPEAT);
+    KEEP(d, "Supporters", R_GOOD);
+    KEEP(d, "The mayor", R_GOOD);
+    /* a near copy of one line: the caption printed again without credit */
+    d = run(&c, P0 "\n" P1 "\n" P2 " (Photo: Jane Doe/Agency)\n" P3 "\n" P2 "\n", 0);
+    blob = &d->lines[d->n_lines - 1];
+    assert_false(blob->keep);
+    assert_int_equal(blob->why, R_REPEAT);
+    assert_int_equal(blob->fig, 2);
+    /* a looser variant of one line is content: rows of a plan differ in a
+     * few figures */
+    d = run(&c, P0 "\nDay 1: porridge oats with 1 cup of milk, 2 boiled eggs, a slice of wholegrain toast "
+                "and 100 g of fresh berries.\nDay 2: porridge oats with 2 cups of milk, 3 boiled eggs, "
+                "a slice of wholegrain toast and 150 g of fresh berries.\n" P1
+                "\n",
+            0);
+    KEEP(d, "Day 2", R_GOOD);
+    cx_free(&c);
+}
+
 static void test_clusters_without_rules(void **state)
 {
     (void)state;
@@ -375,21 +404,40 @@ static void test_budget(void **state)
     (void)state;
     struct cx c;
     cx_init(&c, RULES);
-    /* a generic rest rule near the top would delete the article: the
-     * budget restores its long lines and says so */
+    /* a rest marker with too little text above it is a sidebar link:
+     * only its own line goes, the range is not applied */
     const char *doc = P0 "\nPhoto gallery\n" P1 "\n" P2 "\n" P3 "\n" P4 "\n" P5 "\n" P6 "\n" P7
                       "\n" P8 "\n" P9 "\n";
     struct doc *d = run(&c, doc, 0);
+    assert_false(d->budget_backoff);
+    DROP(d, "Photo gallery", R_RULE);
+    KEEP(d, "Supporters", R_GOOD);
+    KEEP(d, "Whatever", R_GOOD);
+
+    /* past that text, a rest rule that would delete most of the article
+     * is undone as a whole range by the budget, which says so */
+    doc = P0 "\n" P1 "\n" P2 "\nPhoto gallery\n" P3 "\n" P4 "\n" P5 "\n" P6 "\n" P7 "\n" P8
+          "\n" P9 "\n";
+    d = run(&c, doc, 0);
     assert_true(d->budget_backoff);
     DROP(d, "Photo gallery", R_RULE);
     KEEP(d, "The city council", R_GOOD);
-    KEEP(d, "Supporters", R_BUDGET);
+    KEEP(d, "The mayor", R_BUDGET);
     KEEP(d, "Whatever", R_BUDGET);
     uint32_t kept = 0;
     for (uint32_t i = 0; i < d->n_lines; i++)
         kept += d->lines[i].keep;
     assert_int_equal(kept, 10);
     assert_int_equal(d->n_dropped_rule, 1);
+
+    /* a rest range over a small share of the text stands */
+    doc = P0 "\n" P1 "\n" P2 "\n" P3 "\n" P4 "\n" P5 "\n" P6 "\n" P7 "\nPhoto gallery\n" P8
+          "\n" P9 "\n";
+    d = run(&c, doc, 0);
+    assert_false(d->budget_backoff);
+    DROP(d, "Historians", R_RULE_RANGE);
+    DROP(d, "Whatever", R_RULE_RANGE);
+    KEEP(d, "The council will", R_GOOD);
 
     /* a site-scoped rule is not generic: it stands */
     c.host = "example.com";
@@ -446,6 +494,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_heading_list_nav),
     cmocka_unit_test(test_bullet_menu_reason),
     cmocka_unit_test(test_repeats),
+    cmocka_unit_test(test_echoes),
     cmocka_unit_test(test_clusters_without_rules),
     cmocka_unit_test(test_strong_weak_keep),
     cmocka_unit_test(test_ranges),
