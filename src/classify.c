@@ -779,9 +779,9 @@ static void sections(struct doc *d)
  * decisions are "lost" text (a repeat is not: its text stands elsewhere);
  * when more than `share` of the document's long text is lost, drops are
  * undone, least certain first, until the loss is within the budget:
- * off-main sections (largest first, a section at a time), then other
- * heuristics, then rule ranges (a range at a time), then lines a rule
- * named itself.  Site-scoped drops stand. */
+ * the section step as a whole (every off-main line, short ones too), then
+ * other heuristics, then rule ranges (a range at a time), then lines a
+ * rule named itself.  Site-scoped drops stand. */
 static int budget_rank(const struct line *L)
 {
     switch (L->why) {
@@ -794,6 +794,16 @@ static int budget_rank(const struct line *L)
     default:
         return 1;
     }
+}
+
+/* May the budget give this line back? */
+static int budget_candidate(const struct doc *d, const struct chaff_rules *r, const struct line *L)
+{
+    (void)d;
+    if (!L->len || L->cls != LC_BAD || L->protect == 2 || L->why == R_REPEAT ||
+        !long_sentence_like(&L->f))
+        return 0;
+    return !(L->rule >= 0 && r && r->v[L->rule].site);
 }
 
 static void budget(struct doc *d, const struct chaff_rules *r, double share)
@@ -810,44 +820,38 @@ static void budget(struct doc *d, const struct chaff_rules *r, double share)
     if (!total || (double)lost <= share * (double)total)
         return;
     d->budget_backoff = true;
-    for (int rank = 0; rank < 4 && (double)lost > share * (double)total; rank++) {
-        for (;;) {
-            /* the next candidate of this rank: for off-main, the line of
-             * the largest section (fig is the section's mass in per cent) */
-            int64_t pick = -1;
-            for (uint32_t i = 0; i < d->n_lines; i++) {
-                const struct line *L = &d->lines[i];
-                if (!L->len || L->cls != LC_BAD || L->protect == 2 || L->why == R_REPEAT ||
-                    !long_sentence_like(&L->f) || budget_rank(L) != rank)
+    const double allowed = share * (double)total;
+    /* 1. the section step, as a whole: when the budget is exceeded its
+     * choice of main section is in doubt, so every off-main line comes
+     * back, short ones too */
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (!L->len || L->cls != LC_BAD || L->why != R_OFFMAIN || L->protect == 2)
+            continue;
+        if (long_sentence_like(&L->f))
+            lost -= L->f.elen;
+        L->cls = LC_GOOD;
+        L->why = R_BUDGET;
+    }
+    /* 2. other heuristics, 3. rule ranges (a whole range at a time),
+     * 4. lines a rule named: long lines, in document order */
+    for (int rank = 1; rank < 4 && (double)lost > allowed; rank++) {
+        for (uint32_t i = 0; i < d->n_lines && (double)lost > allowed; i++) {
+            struct line *L = &d->lines[i];
+            if (!budget_candidate(d, r, L) || budget_rank(L) != rank)
+                continue;
+            const int32_t rule = L->rule;
+            for (uint32_t j = i; j < d->n_lines; j++) {
+                struct line *M = &d->lines[j];
+                if (j != i && (rank != 2 || M->rule != rule || !budget_candidate(d, r, M) ||
+                               budget_rank(M) != rank))
                     continue;
-                if (L->rule >= 0 && r && r->v[L->rule].site)
-                    continue;
-                if (pick < 0 || (rank == 0 && L->fig > d->lines[pick].fig))
-                    pick = i;
-                if (rank != 0)
+                lost -= M->f.elen;
+                M->cls = LC_GOOD;
+                M->why = R_BUDGET;
+                if (j == i && rank != 2)
                     break;
             }
-            if (pick < 0)
-                break;
-            /* undo the whole group: a section, a rule's range, or one
-             * line */
-            const uint32_t fig = d->lines[pick].fig;
-            const int32_t rule = d->lines[pick].rule;
-            const uint8_t why = d->lines[pick].why;
-            for (uint32_t i = (uint32_t)pick; i < d->n_lines; i++) {
-                struct line *L = &d->lines[i];
-                int same = L->cls == LC_BAD && L->why == why &&
-                           ((rank == 0 && L->fig == fig) || (rank == 2 && L->rule == rule));
-                if (i != (uint32_t)pick && !same)
-                    continue;
-                if (L->protect == 2 || !long_sentence_like(&L->f))
-                    continue;
-                lost -= L->f.elen;
-                L->cls = LC_GOOD;
-                L->why = R_BUDGET;
-            }
-            if ((double)lost <= share * (double)total)
-                break;
         }
     }
 }
