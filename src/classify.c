@@ -81,6 +81,7 @@ const char *cls_reason_name(unsigned why)
         [R_LONGLINE] = "long-line",
         [R_OFFMAIN] = "off-main",
         [R_REPEAT] = "repeated",
+        [R_THREAD] = "thread",
     };
     return why < sizeof names / sizeof names[0] && names[why] ? names[why] : "?";
 }
@@ -700,11 +701,169 @@ static void clusters(struct doc *d)
     }
 }
 
+/* Threads: comments and dated teaser lists open every record with a meta
+ * line of one shape -- "+12 #3 Anna 26.11.2011 17:38", "November 19, 2019
+ * at 6:34 am" -- where an article's paragraphs run on.  A line's shape is
+ * its text with runs of digits (with their sign), of words and of spaces
+ * each made one symbol; a short line with a date or a time whose shape opens
+ * THREAD_MIN records or more (each followed by text), once RANGE_MIN_TEXT
+ * of sentence text has gone by, starts a thread that runs to the end of
+ * its last record.  Numbered list items are not meta lines. */
+#define THREAD_MIN 3
+#define THREAD_SPAN 40 /* most lines between two records' meta lines */
+#define THREAD_TRIES 8 /* shapes tried before giving up */
+#define SECTION_GAP 6 /* dropped lines that separate two sections */
+
+static uint32_t shape_of(const struct line *L)
+{
+    uint32_t h = 2166136261u, digit_runs = 0, run = 0;
+    int prev = 0, dated = 0; /* 1 digit, 2 letter, 3 space */
+    for (uint32_t b = 0; b < L->len; b++) {
+        unsigned char c = (unsigned char)L->text[b];
+        /* a date or a time: 12:30, 26.11, 11/26, or a year 19xx/20xx */
+        if (c >= '0' && c <= '9') {
+            run++;
+            if (b + 1 < L->len && run <= 2 && (L->text[b + 1] == ':' || L->text[b + 1] == '.' ||
+                                               L->text[b + 1] == '/') &&
+                b + 2 < L->len && L->text[b + 2] >= '0' && L->text[b + 2] <= '9')
+                dated = 1;
+            if (run == 4 && (L->text[b - 3] == '1' || L->text[b - 3] == '2') &&
+                (b + 1 == L->len || L->text[b + 1] < '0' || L->text[b + 1] > '9'))
+                dated = 1;
+        } else {
+            run = 0;
+        }
+        int k;
+        if ((c >= '0' && c <= '9') || c == '+' || c == '-')
+            k = 1; /* a sign belongs to its number: "+12", "-3" */
+        else if (c == ' ' || c == '\t')
+            k = prev == 2 ? 2 : 3; /* a name of several words is one run */
+        else if (c >= 0x80 || (unsigned)((c | 32) - 'a') < 26u)
+            k = 2; /* letters of any script (and other non-ASCII) */
+        else
+            k = 4 + c;
+        if (k == prev && k <= 3)
+            continue;
+        digit_runs += k == 1;
+        prev = k;
+        h = (h ^ (uint32_t)k) * 16777619u;
+    }
+    return digit_runs >= 2 && dated ? h | 1u : 0;
+}
+
+static void threads(struct doc *d)
+{
+    uint32_t *shape = arena_alloc(d->arena, (size_t)(d->n_lines + 1) * sizeof *shape);
+    const uint64_t *text = text_prefix(d);
+    uint32_t cap = 64;
+    while (cap < d->n_nonblank * 2u)
+        cap *= 2;
+    uint32_t *key = arena_alloc(d->arena, (size_t)cap * sizeof *key);
+    uint32_t *count = arena_alloc(d->arena, (size_t)cap * sizeof *count);
+    if (!shape || !text || !key || !count)
+        return;
+    memset(key, 0, (size_t)cap * sizeof *key);
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        const struct line *L = &d->lines[i];
+        shape[i] = 0;
+        if (!L->len || L->f.bullet || L->f.bracketed || L->init == LC_BAD ||
+            L->f.elen >= GOOD_LEN || long_sentence_like(&L->f) || !L->f.n_letters)
+            continue;
+        shape[i] = shape_of(L);
+    }
+    /* records per shape: meta lines followed by a line of text */
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        if (!shape[i] || text[i] < RANGE_MIN_TEXT)
+            continue;
+        uint32_t j = i + 1;
+        while (j < d->n_lines && (!d->lines[j].len || shape[j] == shape[i]))
+            j++;
+        if (j == d->n_lines || shape[j] == shape[i])
+            continue;
+        for (uint32_t s = shape[i] & (cap - 1);; s = (s + 1) & (cap - 1)) {
+            if (key[s] == 0) {
+                key[s] = shape[i];
+                count[s] = 1;
+                break;
+            }
+            if (key[s] == shape[i]) {
+                count[s]++;
+                break;
+            }
+        }
+    }
+    uint32_t tries = 0;
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        if (!shape[i] || text[i] < RANGE_MIN_TEXT)
+            continue;
+        uint32_t n = 0;
+        for (uint32_t s = shape[i] & (cap - 1); key[s]; s = (s + 1) & (cap - 1))
+            if (key[s] == shape[i]) {
+                n = count[s];
+                break;
+            }
+        if (n < THREAD_MIN)
+            continue;
+        /* the thread: from here to the end of the last record, which is
+         * no longer (in non-blank lines) than the longest one before it */
+        uint32_t last = i, longest = 0;
+        for (uint32_t j = i + 1; j < d->n_lines; j++) {
+            if (shape[j] != shape[i])
+                continue;
+            uint32_t span = d->lines[j].nb - d->lines[last].nb;
+            if (span > THREAD_SPAN)
+                break; /* the thread ended; a later line of the shape is elsewhere */
+            if (span > longest)
+                longest = span;
+            last = j;
+        }
+        uint32_t end = last, gap = 0;
+        for (uint32_t j = last + 1; j < d->n_lines && gap < SECTION_GAP; j++) {
+            const struct line *M = &d->lines[j];
+            if (!M->len)
+                continue;
+            if (M->nb - d->lines[last].nb >= longest)
+                break;
+            if (M->cls == LC_BAD) {
+                gap++;
+            } else {
+                gap = 0;
+                end = j;
+            }
+        }
+        /* a thread (nearly) ends the kept text: one followed by more of
+         * it than half the text above is a dated list inside the article
+         * (a timeline, a schedule) */
+        uint64_t after = 0;
+        for (uint32_t j = end + 1; j < d->n_lines; j++)
+            if (d->lines[j].len && d->lines[j].cls != LC_BAD && long_sentence_like(&d->lines[j].f))
+                after += d->lines[j].f.elen;
+        if (after >= RANGE_MIN_TEXT && after * 2 >= text[i]) {
+            /* not this shape; try a few others */
+            if (++tries == THREAD_TRIES)
+                return;
+            uint32_t drop = shape[i];
+            for (uint32_t j = i; j < d->n_lines; j++)
+                if (shape[j] == drop)
+                    shape[j] = 0;
+            continue;
+        }
+        for (uint32_t j = i; j <= end; j++) {
+            struct line *M = &d->lines[j];
+            if (!M->len || M->cls == LC_BAD || M->protect)
+                continue;
+            M->cls = LC_BAD;
+            M->why = R_THREAD;
+            M->fig = n;
+        }
+        return;
+    }
+}
+
 /* Sections: kept text split wherever at least G non-blank dropped lines
  * separate it.  The section with the most article text is the article;
  * sections with less than FRAC of its mass are comment threads, teasers
  * and footers that happen to hold sentences. */
-#define SECTION_GAP 6     /* dropped lines that separate two sections */
 #define SECTION_FRAC 0.3  /* sections under this share of the main one go */
 static void sections(struct doc *d)
 {
@@ -776,7 +935,8 @@ static void sections(struct doc *d)
 }
 
 /* The removal budget.  Long sentence-like lines dropped by generic
- * decisions are "lost" text (a repeat is not: its text stands elsewhere);
+ * decisions are "lost" text (a repeat is not: its text stands elsewhere;
+ * nor is a thread: it only begins after the article's text);
  * when more than `share` of the document's long text is lost, drops are
  * undone, least certain first, until the loss is within the budget:
  * the section step as a whole (every off-main line, short ones too), then
@@ -801,7 +961,7 @@ static int budget_candidate(const struct doc *d, const struct chaff_rules *r, co
 {
     (void)d;
     if (!L->len || L->cls != LC_BAD || L->protect == 2 || L->why == R_REPEAT ||
-        !long_sentence_like(&L->f))
+        L->why == R_THREAD || !long_sentence_like(&L->f))
         return 0;
     return !(L->rule >= 0 && r && r->v[L->rule].site);
 }
@@ -811,7 +971,7 @@ static void budget(struct doc *d, const struct chaff_rules *r, double share)
     uint64_t total = 0, lost = 0;
     for (uint32_t i = 0; i < d->n_lines; i++) {
         const struct line *L = &d->lines[i];
-        if (!L->len || !long_sentence_like(&L->f) || L->why == R_REPEAT)
+        if (!L->len || !long_sentence_like(&L->f) || L->why == R_REPEAT || L->why == R_THREAD)
             continue;
         total += L->f.elen;
         if (L->cls == LC_BAD && L->protect != 2)
@@ -878,6 +1038,7 @@ chaff_status cls_doc(struct doc *d, const struct chaff_rules *r, struct match_sc
         clusters(d);
         repeats(d, 1);
         echoes(d);
+        threads(d);
         sections(d);
         budget(d, r, p->budget > 0 ? p->budget : 0.5);
     }

@@ -64,7 +64,8 @@ enum reason {
     R_BUDGET,      /* kept: the removal budget made generic rules back off */
     R_LONGLINE,    /* too long to judge: kept */
     R_OFFMAIN,     /* a section of text far smaller than the article */
-    R_REPEAT       /* repeats another line of the document */
+    R_REPEAT,      /* repeats another line of the document */
+    R_THREAD       /* a comment thread or dated list after the article */
 };
 
 struct line {

@@ -250,6 +250,43 @@ static void test_echoes(void **state)
     cx_free(&c);
 }
 
+static void test_threads(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    /* comments after the article: each record opens with a dated meta
+     * line of one shape, whatever the name */
+    const char *doc = P0 "\n" P1 "\n" P2 "\n\n"
+                      "+12 #1 Anna 26.11.2011 16:14\nWhat a decision, the tram is long overdue in our part of town.\n"
+                      "-3 #2 Old Harbour Resident 26.11.2011 17:05\n" P7 "\n"
+                      "+5 #3 Ivan 26.11.2011 17:38\nI will believe it when I see the first tram cross the bridge.\n"
+                      "+1 #4 Mari 26.11.2011 18:41\nWho is going to pay for the loan in the end? We are.\n";
+    struct doc *d = run(&c, doc, 0);
+    KEEP(d, "The city council", R_GOOD);
+    KEEP(d, "Opponents", R_GOOD);
+    DROP(d, "+12 #1 Anna", R_THREAD);
+    DROP(d, "The council will", R_THREAD); /* a long comment too */
+    DROP(d, "Who is going", R_THREAD);
+    assert_false(d->budget_backoff);
+    /* the same dated lines as a schedule inside the article, with more
+     * article text after them than before: content */
+    doc = P0 "\n"
+          "June 23, 2020 at 7:30 pm\nThe first public hearing takes place in the town hall.\n"
+          "July 14, 2020 at 7:30 pm\nThe second hearing moves to the harbour district library.\n"
+          "August 8, 2020 at 6:00 pm\nThe council votes on the final route of the line.\n" P1 "\n" P2
+          "\n" P3 "\n" P4 "\n";
+    d = run(&c, doc, 0);
+    KEEP(d, "July 14", R_CONTEXT);
+    KEEP(d, "The council votes", R_NEAR);
+    /* numbered headings of a list article are not meta lines */
+    doc = P0 "\n1. Plan the route 2020\n" P1 "\n2. Find the money 2021\n" P2
+          "\n3. Build the bridge 2022\n" P3 "\n";
+    d = run(&c, doc, 0);
+    KEEP(d, "The mayor", R_GOOD);
+    cx_free(&c);
+}
+
 static void test_clusters_without_rules(void **state)
 {
     (void)state;
@@ -495,6 +532,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_bullet_menu_reason),
     cmocka_unit_test(test_repeats),
     cmocka_unit_test(test_echoes),
+    cmocka_unit_test(test_threads),
     cmocka_unit_test(test_clusters_without_rules),
     cmocka_unit_test(test_strong_weak_keep),
     cmocka_unit_test(test_ranges),
