@@ -82,6 +82,7 @@ const char *cls_reason_name(unsigned why)
         [R_OFFMAIN] = "off-main",
         [R_REPEAT] = "repeated",
         [R_THREAD] = "thread",
+        [R_TEASERS] = "teasers",
     };
     return why < sizeof names / sizeof names[0] && names[why] ? names[why] : "?";
 }
@@ -860,6 +861,65 @@ static void threads(struct doc *d)
     }
 }
 
+/* Teasers: a list of other articles gives each a title and an excerpt
+ * cut to one length by the site ("Apple recently launched the new …",
+ * 190 characters each); an article's own paragraphs vary.  TEASER_MIN
+ * paragraphs or more whose lengths stay within TEASER_BAND per cent of
+ * the first, each after a short unpunctuated line (its title), once RANGE_MIN_TEXT of
+ * sentence text has gone by, are a teaser list: dropped with their
+ * titles. */
+#define TEASER_MIN 4
+#define TEASER_BAND 4
+
+static void teasers(struct doc *d)
+{
+    const uint64_t *text = text_prefix(d);
+    if (!text)
+        return;
+    uint32_t first = UINT32_MAX, last = 0, n = 0, width = 0, prev_good = UINT32_MAX;
+    for (uint32_t i = 0; i <= d->n_lines; i++) {
+        const struct line *L = i < d->n_lines ? &d->lines[i] : NULL;
+        if (L && (!L->len || L->cls == LC_BAD || L->why != R_GOOD))
+            continue;
+        /* a paragraph (or the end): does it extend the run? */
+        int titled = 0;
+        if (L && prev_good != UINT32_MAX)
+            for (uint32_t j = prev_good + 1; j < i && !titled; j++)
+                titled = d->lines[j].len && d->lines[j].cls != LC_BAD &&
+                         d->lines[j].init == LC_SHORT && !d->lines[j].f.terminal;
+        uint32_t w = L ? L->f.n_chars : 0;
+        if (L && n && titled && w * 100 <= width * (100 + TEASER_BAND) &&
+            w * 100 >= width * (100 - TEASER_BAND)) {
+            n++;
+            last = i;
+        } else {
+            if (n >= TEASER_MIN && text[first] >= RANGE_MIN_TEXT) {
+                /* the titles before the first excerpt go too */
+                uint32_t from = first, shorts = 0;
+                while (from > 0 && shorts < HEADING_SHORTS) {
+                    const struct line *M = &d->lines[from - 1];
+                    if (M->len && (M->cls == LC_BAD || M->why == R_GOOD))
+                        break;
+                    from--;
+                    shorts += M->len ? 1u : 0u;
+                }
+                for (uint32_t j = from; j <= last; j++) {
+                    struct line *M = &d->lines[j];
+                    if (!M->len || M->cls == LC_BAD || M->protect)
+                        continue;
+                    M->cls = LC_BAD;
+                    M->why = R_TEASERS;
+                    M->fig = n;
+                }
+            }
+            n = titled ? 1u : 0u; /* an untitled paragraph starts no list */
+            first = last = i;
+            width = w;
+        }
+        prev_good = i;
+    }
+}
+
 /* Sections: kept text split wherever at least G non-blank dropped lines
  * separate it.  The section with the most article text is the article;
  * sections with less than FRAC of its mass are comment threads, teasers
@@ -961,7 +1021,7 @@ static int budget_candidate(const struct doc *d, const struct chaff_rules *r, co
 {
     (void)d;
     if (!L->len || L->cls != LC_BAD || L->protect == 2 || L->why == R_REPEAT ||
-        L->why == R_THREAD || !long_sentence_like(&L->f))
+        L->why == R_THREAD || L->why == R_TEASERS || !long_sentence_like(&L->f))
         return 0;
     return !(L->rule >= 0 && r && r->v[L->rule].site);
 }
@@ -971,7 +1031,8 @@ static void budget(struct doc *d, const struct chaff_rules *r, double share)
     uint64_t total = 0, lost = 0;
     for (uint32_t i = 0; i < d->n_lines; i++) {
         const struct line *L = &d->lines[i];
-        if (!L->len || !long_sentence_like(&L->f) || L->why == R_REPEAT || L->why == R_THREAD)
+        if (!L->len || !long_sentence_like(&L->f) || L->why == R_REPEAT || L->why == R_THREAD ||
+            L->why == R_TEASERS)
             continue;
         total += L->f.elen;
         if (L->cls == LC_BAD && L->protect != 2)
@@ -1039,6 +1100,7 @@ chaff_status cls_doc(struct doc *d, const struct chaff_rules *r, struct match_sc
         repeats(d, 1);
         echoes(d);
         threads(d);
+        teasers(d);
         sections(d);
         budget(d, r, p->budget > 0 ? p->budget : 0.5);
     }

@@ -65,7 +65,8 @@ enum reason {
     R_LONGLINE,    /* too long to judge: kept */
     R_OFFMAIN,     /* a section of text far smaller than the article */
     R_REPEAT,      /* repeats another line of the document */
-    R_THREAD       /* a comment thread or dated list after the article */
+    R_THREAD,      /* a comment thread or dated list after the article */
+    R_TEASERS      /* a list of cut-off teasers after the article */
 };
 
 struct line {

@@ -287,6 +287,41 @@ static void test_threads(void **state)
     cx_free(&c);
 }
 
+static void test_teasers(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    /* after the article, other stories: a title and an excerpt that the
+     * site cut to one length */
+#define T1 "The new ferry timetable adds two early crossings on weekdays, but passengers on the island say the last boat still leaves far too soon in the evening..."
+#define T2 "Teachers and the regional government agreed on a budget that restores music lessons in primary schools, ending a dispute that lasted the whole winter..."
+#define T3 "A court ruled that the hospital may not charge staff for parking at night, a decision the unions hope will be followed by other public employers soon..."
+#define T4 "Night buses will run every twenty minutes on Fridays and Saturdays from March, after a trial last year drew more riders than the city had expected..."
+    const char *doc = P0 "\n" P1 "\n" P2 "\nHarbour ferry fares\n" T1 "\nSchool budget\n" T2
+                      "\nHospital parking\n" T3 "\nNight buses\n" T4 "\n";
+    struct doc *d = run(&c, doc, 0);
+    KEEP(d, "Opponents", R_GOOD);
+    DROP(d, "Harbour ferry", R_TEASERS);
+    DROP(d, "Teachers and", R_TEASERS);
+    DROP(d, "Night buses will", R_TEASERS);
+    assert_false(d->budget_backoff);
+    /* three are not yet a list */
+    doc = P0 "\n" P1 "\n" P2 "\nHarbour ferry fares\n" T1 "\nSchool budget\n" T2
+          "\nHospital parking\n" T3 "\nNight buses\n" P0 "\n";
+    d = run(&c, doc, 0);
+    KEEP(d, "Teachers and", R_GOOD);
+    /* nor paragraphs of one length without titles between them */
+    doc = P0 "\n" P1 "\n" P2 "\n" T1 "\n" T2 "\n" T3 "\n" T4 "\n";
+    d = run(&c, doc, 0);
+    KEEP(d, "Teachers and", R_GOOD);
+#undef T1
+#undef T2
+#undef T3
+#undef T4
+    cx_free(&c);
+}
+
 static void test_clusters_without_rules(void **state)
 {
     (void)state;
@@ -533,6 +568,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_repeats),
     cmocka_unit_test(test_echoes),
     cmocka_unit_test(test_threads),
+    cmocka_unit_test(test_teasers),
     cmocka_unit_test(test_clusters_without_rules),
     cmocka_unit_test(test_strong_weak_keep),
     cmocka_unit_test(test_ranges),
