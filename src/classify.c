@@ -452,10 +452,12 @@ struct echo_set {
     uint32_t cap, n;
 };
 
-/* Walk L's shingles: with add, put them in the set (owner i); else count
- * those present into *seen and note the most frequent owner in *owner. */
-static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i, int add,
-                          uint32_t *seen, uint32_t *owner)
+/* Walk L's shingles once: count those already brought by another line
+ * into *seen (noting the line that brought the longest run of them in
+ * *owner) and add the new ones as line i's.  Returns the number of
+ * shingles. */
+static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i, uint32_t *seen,
+                          uint32_t *owner)
 {
     unsigned char ring[ECHO_W];
     uint64_t h = 0, pw = 1;
@@ -485,7 +487,7 @@ static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i,
         total++;
         for (uint32_t s = k & (es->cap - 1);; s = (s + 1) & (es->cap - 1)) {
             if (es->key[s] == 0) {
-                if (add && es->n * 2 < es->cap) {
+                if (es->n * 2 < es->cap) {
                     es->key[s] = k;
                     es->line[s] = i;
                     es->n++;
@@ -494,7 +496,7 @@ static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i,
             }
             if (es->key[s] != k)
                 continue;
-            if (!add) {
+            if (es->line[s] != i) {
                 hits++;
                 run = es->line[s] == last_owner ? run + 1 : 1;
                 last_owner = es->line[s];
@@ -506,17 +508,33 @@ static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i,
             break;
         }
     }
-    if (seen)
-        *seen = hits;
+    *seen = hits;
     return total;
+}
+
+static int echo_judged(const struct line *L)
+{
+    return L->len >= ECHO_W && L->cls != LC_BAD && !L->protect && L->f.elen >= GOOD_LEN;
 }
 
 static void echoes(struct doc *d)
 {
+    /* lines after the last one that can be judged need not be walked;
+     * with none after the first kept line, nothing can echo */
     uint64_t bytes = 0;
-    for (uint32_t i = 0; i < d->n_lines; i++)
-        if (d->lines[i].len >= ECHO_W && d->lines[i].cls != LC_BAD)
-            bytes += d->lines[i].len;
+    int64_t last = -1, first = -1;
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        const struct line *L = &d->lines[i];
+        if (L->len < ECHO_W || L->cls == LC_BAD)
+            continue;
+        if (first < 0)
+            first = i;
+        bytes += L->len;
+        if (echo_judged(L) && (int64_t)i > first)
+            last = i;
+    }
+    if (last < 0)
+        return;
     struct echo_set es = {0};
     es.cap = 64;
     while (es.cap < bytes / 2 && es.cap < (1u << 26))
@@ -526,27 +544,25 @@ static void echoes(struct doc *d)
     if (!es.key || !es.line)
         return;
     memset(es.key, 0, (size_t)es.cap * sizeof *es.key);
-    for (uint32_t i = 0; i < d->n_lines; i++) {
+    for (uint32_t i = (uint32_t)first; i <= (uint32_t)last; i++) {
         struct line *L = &d->lines[i];
         if (L->len < ECHO_W || L->cls == LC_BAD)
             continue;
-        if (!L->protect && L->f.elen >= GOOD_LEN) {
-            uint32_t seen = 0, owner = 0;
-            uint32_t total = echo_walk(&es, L, i, 0, &seen, &owner);
-            /* an echo is a blob of several lines, or a near copy of one
-             * (a caption printed again without its credit); a looser
-             * variant of one line (a table row, a recipe for another
-             * day) is content */
-            const struct line *O = &d->lines[owner];
-            if (total >= ECHO_MIN && seen * 100 >= total * ECHO_SHARE &&
-                (L->len >= 2 * O->len || seen * 100 >= total * ECHO_CLOSE)) {
-                L->cls = LC_BAD;
-                L->why = R_REPEAT;
-                L->fig = d->lines[owner].nb;
-                continue;
-            }
+        uint32_t seen = 0, owner = 0;
+        uint32_t total = echo_walk(&es, L, i, &seen, &owner);
+        if (!echo_judged(L))
+            continue;
+        /* an echo is a blob of several lines, or a near copy of one
+         * (a caption printed again without its credit); a looser
+         * variant of one line (a table row, a recipe for another
+         * day) is content */
+        const struct line *O = &d->lines[owner];
+        if (total >= ECHO_MIN && seen * 100 >= total * ECHO_SHARE &&
+            (L->len >= 2 * O->len || seen * 100 >= total * ECHO_CLOSE)) {
+            L->cls = LC_BAD;
+            L->why = R_REPEAT;
+            L->fig = O->nb;
         }
-        echo_walk(&es, L, i, 1, NULL, NULL);
     }
 }
 
