@@ -783,8 +783,11 @@ static void threads(struct doc *d)
     for (uint32_t i = 0; i < d->n_lines; i++) {
         const struct line *L = &d->lines[i];
         shape[i] = 0;
-        if (!L->len || L->f.bullet || L->f.bracketed || L->init == LC_BAD ||
-            L->f.elen >= GOOD_LEN || long_sentence_like(&L->f) || !L->f.n_letters)
+        /* a meta line may have been dropped by a rule (a date line), but
+         * not as a placeholder or menu (image names carry numbers too) */
+        if (!L->len || L->f.bullet || L->f.bracketed ||
+            (L->init == LC_BAD && L->why != R_RULE) || L->f.elen >= GOOD_LEN ||
+            long_sentence_like(&L->f) || !L->f.n_letters)
             continue;
         shape[i] = shape_of(L);
     }
