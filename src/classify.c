@@ -790,6 +790,16 @@ static void threads(struct doc *d)
             long_sentence_like(&L->f) || !L->f.n_letters)
             continue;
         shape[i] = shape_of(L);
+        /* or the same words again: "//Politics", "Quote" over every
+         * record (not a line with rule evidence: rules name "Report" of
+         * an embedded post or "Advertisement" between an article's
+         * paragraphs) */
+        if (!shape[i] && L->init != LC_BAD && L->rule < 0 && L->key && L->key_len) {
+            uint32_t h = 2166136261u;
+            for (uint32_t k = 0; k < L->key_len; k++)
+                h = (h ^ (unsigned char)L->key[k]) * 16777619u;
+            shape[i] = (h | 2u) & ~1u;
+        }
     }
     /* records per shape: meta lines followed by a line of text */
     for (uint32_t i = 0; i < d->n_lines; i++) {

@@ -279,6 +279,17 @@ static void test_threads(void **state)
     d = run(&c, doc, 0);
     KEEP(d, "July 14", R_CONTEXT);
     KEEP(d, "The council votes", R_NEAR);
+    /* or records opened by the same words: a rubric over each teaser */
+    doc = P0 "\n" P1 "\n" P2 "\n"
+          "//Politics\nVoters in the north will choose a new governor on Sunday after a short campaign.\n"
+          "//Economy\nThe central bank kept its rates unchanged for the third month in a row.\n"
+          "//Politics\nThe opposition asked for a recount in two districts of the capital.\n"
+          "//Politics\nParliament will debate the budget for next year in its last session.\n"
+          "//Politics\nThe mayor of the port city resigned after a dispute with the council.\n";
+    d = run(&c, doc, 0);
+    KEEP(d, "Opponents", R_GOOD);
+    DROP(d, "The central bank", R_THREAD);
+    DROP(d, "The mayor of the port", R_THREAD);
     /* numbered headings of a list article are not meta lines */
     doc = P0 "\n1. Plan the route 2020\n" P1 "\n2. Find the money 2021\n" P2
           "\n3. Build the bridge 2022\n" P3 "\n";
