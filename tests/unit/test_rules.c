@@ -7,6 +7,8 @@
  */
 #include "unit.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -408,6 +410,65 @@ static void test_nomem(void **state)
     assert_true(i > 10 && i < 1000);
 }
 
+static unsigned count_db(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    assert_non_null(dp);
+    unsigned n = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL)
+        n += strncmp(e->d_name, "hs-", 3) == 0;
+    closedir(dp);
+    return n;
+}
+
+static void test_cache(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/chaff-cache-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *saved = getenv("CHAFF_CACHE_DIR") ? strdup(getenv("CHAFF_CACHE_DIR")) : NULL;
+    setenv("CHAFF_CACHE_DIR", dir, 1);
+    /* six stale databases of rule sets long gone, the oldest first */
+    char path[600];
+    for (int i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "%s/hs-%016d.db", dir, i);
+        FILE *fp = fopen(path, "wb");
+        assert_non_null(fp);
+        fputs("stale", fp);
+        fclose(fp);
+        struct timespec t[2] = {{1000000 + i, 0}, {1000000 + i, 0}};
+        assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+    }
+    struct chaff_rules r;
+    chaff_error err;
+    assert_int_equal(parse(&r, "@category c\n~ ^cache test \\d+$\n", &err), CHAFF_OK);
+    assert_int_equal(rules_compile(&r, &err), CHAFF_OK);
+    release(&r);
+    /* the new database is stored and the folder pruned to four files,
+     * the oldest gone */
+    assert_int_equal(count_db(dir), 4);
+    snprintf(path, sizeof path, "%s/hs-%016d.db", dir, 0);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(path, sizeof path, "%s/hs-%016d.db", dir, 5);
+    assert_int_equal(access(path, F_OK), 0);
+    /* the same rules again load from the cache and match alike */
+    assert_int_equal(parse(&r, "@category c\n~ ^cache test \\d+$\n", &err), CHAFF_OK);
+    assert_int_equal(rules_compile(&r, &err), CHAFF_OK);
+    assert_non_null(r.db);
+    release(&r);
+    assert_int_equal(count_db(dir), 4);
+    if (saved) {
+        setenv("CHAFF_CACHE_DIR", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("CHAFF_CACHE_DIR");
+    }
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_many_rules_compile_time(void **state)
 {
     (void)state;
@@ -451,6 +512,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_malformed),
     cmocka_unit_test(test_long_statement),
     cmocka_unit_test(test_nomem),
+    cmocka_unit_test(test_cache),
     cmocka_unit_test(test_many_rules_compile_time),
 };
 
