@@ -83,6 +83,7 @@ const char *cls_reason_name(unsigned why)
         [R_REPEAT] = "repeated",
         [R_THREAD] = "thread",
         [R_TEASERS] = "teasers",
+        [R_COLON_LIST] = "colon-list",
     };
     return why < sizeof names / sizeof names[0] && names[why] ? names[why] : "?";
 }
@@ -433,6 +434,69 @@ static void repeats(struct doc *d, int after_context)
             slot[s] = (int32_t)i;
             break;
         }
+    }
+}
+
+/* Lists the article introduces: a line ending in a colon right after
+ * article text ("The tour dates:", "You will need:") opens a list of short
+ * lines that context alone would drop between the article and the chrome
+ * below.  The list runs until a line that is chrome on its own evidence:
+ * a rule's, a placeholder, a bulleted menu item, a line without letters,
+ * a repeat. */
+static int ends_with_colon(const struct line *L)
+{
+    const char *t = L->text;
+    uint32_t n = L->len;
+    if (n >= 1 && t[n - 1] == ':')
+        return 1;
+    return n >= 3 && (unsigned char)t[n - 3] == 0xEF && (unsigned char)t[n - 2] == 0xBC &&
+           (unsigned char)t[n - 1] == 0x9A; /* U+FF1A fullwidth colon */
+}
+
+static int list_stop(const struct line *L)
+{
+    if (L->protect == 1)
+        return 0;
+    if (L->init == LC_BAD && L->why != R_NAV)
+        return 1; /* a rule, placeholder, menu run, non-word line, repeat */
+    return L->f.bullet || L->f.sep_lead || !L->f.n_letters || L->rule >= 0 ||
+           long_sentence_like(&L->f);
+}
+
+static void colon_lists(struct doc *d)
+{
+    int64_t prev = -1; /* the last non-blank line */
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (!L->len)
+            continue;
+        int opens = prev >= 0 && ends_with_colon(L) && L->init != LC_BAD && L->rule < 0 &&
+                    d->lines[prev].cls == LC_GOOD &&
+                    (d->lines[prev].why == R_GOOD || d->lines[prev].why == R_NEAR);
+        prev = i;
+        if (!opens)
+            continue;
+        uint32_t n = 0, j;
+        for (j = i + 1; j < d->n_lines; j++) {
+            const struct line *M = &d->lines[j];
+            if (!M->len)
+                continue;
+            if (list_stop(M))
+                break;
+            n++;
+        }
+        if (n < 2)
+            continue;
+        for (uint32_t k = i; k < j; k++) {
+            struct line *M = &d->lines[k];
+            if (!M->len || M->cls == LC_GOOD)
+                continue;
+            M->cls = LC_GOOD;
+            M->why = R_COLON_LIST;
+            M->fig = n;
+        }
+        i = j - 1;
+        prev = -1;
     }
 }
 
@@ -1126,6 +1190,7 @@ chaff_status cls_doc(struct doc *d, const struct chaff_rules *r, struct match_sc
         smooth(d);
         headings(d);
         clusters(d);
+        colon_lists(d);
         repeats(d, 1);
         echoes(d);
         threads(d);

@@ -66,7 +66,8 @@ enum reason {
     R_OFFMAIN,     /* a section of text far smaller than the article */
     R_REPEAT,      /* repeats another line of the document */
     R_THREAD,      /* a comment thread or dated list after the article */
-    R_TEASERS      /* a list of cut-off teasers after the article */
+    R_TEASERS,     /* a list of cut-off teasers after the article */
+    R_COLON_LIST   /* short lines of a list the article introduces with ':' */
 };
 
 struct line {

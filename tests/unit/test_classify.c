@@ -333,6 +333,30 @@ static void test_teasers(void **state)
     cx_free(&c);
 }
 
+static void test_colon_lists(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    /* the article introduces a list of short lines at its end; the menu
+     * below is still chrome */
+    const char *tail = "June 9 -- Harbour Hall, Westport\nJune 12 -- City Arena, Northam\n"
+                       "June 14 -- Riverside Stage, Eastbury\n\n"
+                       "• Facebook\n• Twitter\n• Email\n• Subscribe\n";
+    char doc[4096];
+    snprintf(doc, sizeof doc, "%s\n%s\n%s\nThe dates of the tour:\n%s", P0, P1, P2, tail);
+    struct doc *d = run(&c, doc, 0);
+    KEEP(d, "The dates of the tour", R_COLON_LIST);
+    KEEP(d, "June 12", R_COLON_LIST);
+    KEEP(d, "June 14", R_COLON_LIST);
+    DROP(d, "• Twitter", R_NAV);
+    /* without the colon line after article text, context decides */
+    snprintf(doc, sizeof doc, "%s\n%s\n%s\nThe dates of the tour\n%s", P0, P1, P2, tail);
+    d = run(&c, doc, 0);
+    assert_false(line_at(d, "June 12")->keep);
+    cx_free(&c);
+}
+
 static void test_clusters_without_rules(void **state)
 {
     (void)state;
@@ -580,6 +604,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_echoes),
     cmocka_unit_test(test_threads),
     cmocka_unit_test(test_teasers),
+    cmocka_unit_test(test_colon_lists),
     cmocka_unit_test(test_clusters_without_rules),
     cmocka_unit_test(test_strong_weak_keep),
     cmocka_unit_test(test_ranges),
