@@ -357,6 +357,25 @@ static void test_colon_lists(void **state)
     cx_free(&c);
 }
 
+static void test_first_section(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    /* two sections of about the same text: the first is the article, so
+     * a short section that is small beside it goes (it would stay beside
+     * the second alone) */
+#define MENU "\n• Home\n• World\n• Business\n• Sport\n• Culture\n• Contact\n"
+    const char *doc = P0 "\n" P1 "\n" P2 MENU P3 "\n" P4 "\n" P6 MENU P7 "\n";
+#undef MENU
+    struct doc *d = run(&c, doc, 0);
+    KEEP(d, "The city council", R_GOOD);
+    KEEP(d, "The mayor", R_GOOD);
+    DROP(d, "The council will", R_OFFMAIN);
+    assert_false(d->budget_backoff);
+    cx_free(&c);
+}
+
 static void test_clusters_without_rules(void **state)
 {
     (void)state;
@@ -605,6 +624,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_threads),
     cmocka_unit_test(test_teasers),
     cmocka_unit_test(test_colon_lists),
+    cmocka_unit_test(test_first_section),
     cmocka_unit_test(test_clusters_without_rules),
     cmocka_unit_test(test_strong_weak_keep),
     cmocka_unit_test(test_ranges),
