@@ -1,10 +1,11 @@
 /*
  * match.c — scanning one line's key against the compiled rules (rules.h).
  *
- * How.  One hs_scan() per key over the database built by rules_compile.c.
- * Literal rules arrive as bare literals, so each report is checked here:
- * an exact rule counts only when its match is the whole key, a phrase only
- * when its word edges hold.  A phrase edge is checked when the phrase's
+ * How.  One hs_scan() per key over the database of phrase and regex rules
+ * built by rules_compile.c, then one lookup of the whole key among the
+ * exact rules (a hash table, rules.h).  Phrases arrive as bare literals,
+ * so each report is checked here: a phrase counts only when its word edges
+ * hold.  A phrase edge is checked when the phrase's
  * first (last) character is a letter or digit of a script written with
  * spaces; the neighbouring character of the key must then not be one, so
  * `share` is not found in `shareholders` while `分享到` is found inside
@@ -74,7 +75,7 @@ chaff_status match_scratch_new(const struct chaff_rules *r, struct match_scratch
     struct match_scratch *s = chaff_xcalloc(1, sizeof *s);
     if (!s)
         return CHAFF_E_NOMEM;
-    if (r && r->db && r->n > 0) {
+    if (r && r->n > 0) {
         s->n = r->n;
         s->stamp = chaff_xcalloc(r->n, sizeof *s->stamp);
         s->plen = chaff_xmalloc((size_t)r->n * sizeof *s->plen);
@@ -87,7 +88,7 @@ chaff_status match_scratch_new(const struct chaff_rules *r, struct match_scratch
             size_t n = strlen(r->v[i].pat);
             s->plen[i] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
         }
-        hs_error_t he = hs_clone_scratch(r->scratch_proto, &s->hs);
+        hs_error_t he = r->scratch_proto ? hs_clone_scratch(r->scratch_proto, &s->hs) : HS_SUCCESS;
         if (he != HS_SUCCESS) {
             s->hs = NULL;
             match_scratch_free(s);
@@ -234,9 +235,9 @@ static uint64_t key_hash(const char *key, size_t len)
 chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s, const char *key,
                        size_t len, match_fn fn, void *ud)
 {
-    if (!r || !r->db || r->n == 0)
+    if (!r || r->n == 0)
         return CHAFF_OK;
-    if (!s || !s->hs || NEVER(s->n != r->n))
+    if (!s || (r->db && !s->hs) || NEVER(s->n != r->n))
         return CHAFF_E_INVAL;
     if (len > UINT_MAX)
         return CHAFF_E_TOOBIG;
@@ -261,9 +262,30 @@ chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s, con
             }
         }
     }
-    hs_error_t he = hs_scan(r->db, c.key, (unsigned)len, 0, s->hs, on_match, &c);
-    if (he != HS_SUCCESS)
-        return CHAFF_E_MATCHER;
+    if (r->db) {
+        hs_error_t he = hs_scan(r->db, c.key, (unsigned)len, 0, s->hs, on_match, &c);
+        if (he != HS_SUCCESS)
+            return CHAFF_E_MATCHER;
+    }
+    /* exact rules: the whole key, looked up (they end where the key ends,
+     * so they come after every phrase and regex hit) */
+    if (r->exact_cap && len <= UINT32_MAX) {
+        uint32_t cap = r->exact_cap;
+        for (uint32_t slot = rules_key_hash(c.key, len) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
+            uint32_t id = r->exact_slot[slot];
+            if (id == UINT32_MAX)
+                break;
+            if (s->plen[id] != len || memcmp(r->v[id].pat, c.key, len) != 0)
+                continue;
+            for (; id != UINT32_MAX; id = r->exact_next[id]) {
+                if (c.n_ids < MEMO_IDS)
+                    c.ids[c.n_ids] = id;
+                c.n_ids++;
+                fn(ud, id);
+            }
+            break;
+        }
+    }
     if (set && c.n_ids <= MEMO_IDS) {
         unsigned way = set->recent ^ 1u;
         struct memo_entry *e = &set->e[way];

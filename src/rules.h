@@ -105,7 +105,13 @@ struct chaff_rules {
     uint32_t scan_bytes;    /* … and a longer key than this cannot match:
                                the largest phrase/regex @maxlen (UINT32_MAX
                                when one has none) and exact key length */
-    void *db;               /* hs_database_t *, NULL when there are no rules */
+    uint32_t *exact_slot;   /* exact rules by key: a hash table of the first
+                               rule id of each pattern (UINT32_MAX empty) … */
+    uint32_t *exact_next;   /* … and, per rule id, the next rule of the same
+                               pattern (UINT32_MAX ends) */
+    uint32_t exact_cap;     /* slots, a power of two; 0 = no exact rules */
+    void *db;               /* hs_database_t * of the phrase and regex rules,
+                               NULL when there are none */
     void *scratch_proto;    /* hs_scratch_t * to clone per thread */
 };
 
@@ -130,6 +136,9 @@ bool rules_site_match(const struct chaff_rules *r, uint32_t site,
  * prototype scratch.  On a pattern error fills err with the rule's
  * file:line:col and Vectorscan's message and returns CHAFF_E_RULES. */
 chaff_status rules_compile(struct chaff_rules *r, chaff_error *err);
+
+/* The hash of a match key that indexes exact rules (chaff_rules.exact_slot). */
+uint32_t rules_key_hash(const char *key, size_t len);
 
 /* ---- match.c -------------------------------------------------------- */
 

@@ -155,6 +155,57 @@ static void tidy_message(char *dst, size_t cap, const char *prefix, const char *
         dst[len - 1] = '\0';
 }
 
+/* FNV-1a of a key; shared with match.c through rules_key_hash(). */
+uint32_t rules_key_hash(const char *key, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
+    return h;
+}
+
+/* Exact rules match only a whole key, so they are looked up by it rather
+ * than compiled: most shipped rules are exact lines, and a database without
+ * them is smaller and scans faster.  Rules of one pattern stay in id order. */
+static chaff_status build_exact(struct chaff_rules *r)
+{
+    uint32_t n_exact = 0;
+    for (uint32_t i = 0; i < r->n; i++)
+        n_exact += r->v[i].match == RM_EXACT;
+    if (!n_exact)
+        return CHAFF_OK;
+    uint32_t cap = 16;
+    while (cap < 2 * n_exact)
+        cap *= 2;
+    r->exact_slot = chaff_xmalloc((size_t)cap * sizeof *r->exact_slot);
+    r->exact_next = chaff_xmalloc((size_t)r->n * sizeof *r->exact_next);
+    if (!r->exact_slot || !r->exact_next)
+        return CHAFF_E_NOMEM;
+    memset(r->exact_slot, 0xff, (size_t)cap * sizeof *r->exact_slot);
+    memset(r->exact_next, 0xff, (size_t)r->n * sizeof *r->exact_next);
+    r->exact_cap = cap;
+    for (uint32_t i = 0; i < r->n; i++) {
+        const struct rule *ru = &r->v[i];
+        if (ru->match != RM_EXACT)
+            continue;
+        size_t len = strlen(ru->pat);
+        for (uint32_t s = rules_key_hash(ru->pat, len) & (cap - 1);; s = (s + 1) & (cap - 1)) {
+            uint32_t head = r->exact_slot[s];
+            if (head == UINT32_MAX) {
+                r->exact_slot[s] = i;
+                break;
+            }
+            if (strcmp(r->v[head].pat, ru->pat) != 0)
+                continue;
+            while (r->exact_next[head] != UINT32_MAX)
+                head = r->exact_next[head];
+            r->exact_next[head] = i;
+            break;
+        }
+    }
+    return CHAFF_OK;
+}
+
 static void free_db(struct chaff_rules *r)
 {
     if (r->scratch_proto)
@@ -163,6 +214,10 @@ static void free_db(struct chaff_rules *r)
         hs_free_database(r->db);
     r->scratch_proto = NULL;
     r->db = NULL;
+    chaff_xfree(r->exact_slot);
+    chaff_xfree(r->exact_next);
+    r->exact_slot = r->exact_next = NULL;
+    r->exact_cap = 0;
 }
 
 /*
@@ -321,6 +376,13 @@ chaff_status rules_compile(struct chaff_rules *r, chaff_error *err)
     }
     if (r->n == 0)
         return CHAFF_OK;
+    if (build_exact(r) != CHAFF_OK) {
+        if (err) {
+            memset(err, 0, sizeof *err);
+            snprintf(err->msg, sizeof err->msg, "out of memory");
+        }
+        return CHAFF_E_NOMEM;
+    }
     const char **expr = chaff_xcalloc(r->n, sizeof *expr);
     char **owned = chaff_xcalloc(r->n, sizeof *owned);
     unsigned *flags = chaff_xcalloc(r->n, sizeof *flags);
@@ -328,33 +390,35 @@ chaff_status rules_compile(struct chaff_rules *r, chaff_error *err)
     chaff_status st = CHAFF_OK;
     if (!expr || !owned || !flags || !ids)
         st = CHAFF_E_NOMEM;
+    uint32_t m = 0; /* phrase and regex rules, compiled */
     for (uint32_t i = 0; st == CHAFF_OK && i < r->n; i++) {
         const struct rule *ru = &r->v[i];
-        ids[i] = i;
         if (NEVER(!ru->pat)) {
             st = CHAFF_E_INVAL;
             break;
         }
+        if (ru->match == RM_EXACT)
+            continue; /* looked up by key (build_exact) */
+        ids[m] = i;
         if (ru->match == RM_REGEX) {
-            owned[i] = relax_repeats(ru->pat);
-            if (!owned[i]) {
+            owned[m] = relax_repeats(ru->pat);
+            if (!owned[m]) {
                 st = CHAFF_E_NOMEM;
                 break;
             }
-            expr[i] = owned[i];
-            flags[i] = HS_FLAG_UTF8 | HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+            expr[m] = owned[m];
+            flags[m++] = HS_FLAG_UTF8 | HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
             continue;
         }
-        owned[i] = escape_literal(ru->pat);
-        if (!owned[i]) {
+        owned[m] = escape_literal(ru->pat);
+        if (!owned[m]) {
             st = CHAFF_E_NOMEM;
             break;
         }
-        expr[i] = owned[i];
-        /* an exact rule can only match as the whole key, so its first
-         * report is its only one; a phrase must report every occurrence
-         * because match.c may reject one for its word edges */
-        flags[i] = ru->match == RM_EXACT ? HS_FLAG_SINGLEMATCH : 0;
+        expr[m] = owned[m];
+        /* a phrase must report every occurrence because match.c may
+         * reject one for its word edges */
+        flags[m++] = 0;
     }
 
     /* Target at most AVX2: a database built for AVX-512 cannot be loaded
@@ -376,22 +440,23 @@ chaff_status rules_compile(struct chaff_rules *r, chaff_error *err)
         key = hash_bytes(key, ver, strlen(ver));
         if (platp)
             key = hash_bytes(key, &plat.cpu_features, sizeof plat.cpu_features);
-        key = hash_bytes(key, &r->n, sizeof r->n);
-        for (uint32_t i = 0; i < r->n; i++) {
+        key = hash_bytes(key, &m, sizeof m);
+        for (uint32_t i = 0; i < m; i++) {
             key = hash_bytes(key, expr[i], strlen(expr[i]) + 1);
             key = hash_bytes(key, &flags[i], sizeof flags[i]);
+            key = hash_bytes(key, &ids[i], sizeof ids[i]);
         }
         cached = cache_path(cpath, sizeof cpath, key);
         if (cached && (db = cache_load(cpath)) != NULL)
             cached = 0; /* loaded: nothing to store */
     }
-    if (st == CHAFF_OK && !db) {
+    if (st == CHAFF_OK && !db && m > 0) {
         hs_compile_error_t *ce = NULL;
-        if (hs_compile_multi(expr, flags, ids, r->n, HS_MODE_BLOCK, platp, &db, &ce) !=
+        if (hs_compile_multi(expr, flags, ids, m, HS_MODE_BLOCK, platp, &db, &ce) !=
             HS_SUCCESS) {
             int at = ce ? ce->expression : -1;
-            if (at >= 0 && (uint32_t)at < r->n) {
-                const struct rule *ru = &r->v[at];
+            if (at >= 0 && (uint32_t)at < m) {
+                const struct rule *ru = &r->v[ids[at]];
                 st = CHAFF_E_RULES;
                 if (err) {
                     memset(err, 0, sizeof *err);
@@ -421,13 +486,15 @@ chaff_status rules_compile(struct chaff_rules *r, chaff_error *err)
         snprintf(err->msg, sizeof err->msg, "out of memory");
     }
     for (uint32_t i = 0; owned && i < r->n; i++)
-        chaff_xfree(owned[i]);
+        chaff_xfree(owned[i]); /* the unused tail is NULL */
     chaff_xfree(owned);
     chaff_xfree(expr);
     chaff_xfree(flags);
     chaff_xfree(ids);
     if (st)
         return st;
+    if (!db)
+        return CHAFF_OK; /* exact rules only */
     if (cached)
         cache_store(cpath, db);
 

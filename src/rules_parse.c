@@ -1064,6 +1064,8 @@ void chaff_rules_free(chaff_rules *r)
         hs_free_scratch(r->scratch_proto);
     if (r->db)
         hs_free_database(r->db);
+    chaff_xfree(r->exact_slot);
+    chaff_xfree(r->exact_next);
     for (uint32_t i = 0; i < r->n; i++)
         chaff_xfree(r->v[i].pat);
     chaff_xfree(r->v);

@@ -94,6 +94,39 @@ static void test_exact_phrase_regex(void **state)
     teardown(&f);
 }
 
+/* Exact rules are looked up by the whole key: several rules of one
+ * pattern all report, in id order, after the phrase and regex hits; a set
+ * of exact rules alone needs no database; the memo replays the same. */
+static void test_exact_lookup(void **state)
+{
+    (void)state;
+    struct fixture f = build("@category a\n= share this\n"   /* 0 */
+                             "@category b\n+ share\n"        /* 1 */
+                             "@category c\n= share this\n"   /* 2 */
+                             "= contact\n");                  /* 3 */
+    for (int round = 0; round < 2; round++) {
+        struct buf key;
+        buf_init(&key, 0);
+        assert_int_equal(norm_key("Share  this", 11, &key), CHAFF_OK);
+        struct hits h = {{0}, 0};
+        assert_int_equal(match_key(f.r, f.s, key.p, key.len, add_hit, &h), CHAFF_OK);
+        assert_int_equal(h.n, 3);
+        assert_int_equal(h.id[0], 1);
+        assert_int_equal(h.id[1], 0);
+        assert_int_equal(h.id[2], 2);
+        buf_free(&key);
+    }
+    assert_int_equal(hit_mask(&f, "Contact"), 0x8);
+    assert_int_equal(hit_mask(&f, "Contact us"), 0);
+    teardown(&f);
+
+    f = build("@category c\n= contact\n= about us\n");
+    assert_null(f.r->db);
+    assert_int_equal(hit_mask(&f, "About Us"), 0x2);
+    assert_int_equal(hit_mask(&f, "about"), 0);
+    teardown(&f);
+}
+
 static void test_word_edges(void **state)
 {
     (void)state;
@@ -253,7 +286,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_exact_phrase_regex), cmocka_unit_test(test_word_edges),
     cmocka_unit_test(test_key_space),          cmocka_unit_test(test_once_and_blocks),
     cmocka_unit_test(test_empty_set),          cmocka_unit_test(test_scratch_nomem),
-    cmocka_unit_test(test_sites),
+    cmocka_unit_test(test_sites), cmocka_unit_test(test_exact_lookup),
 };
 
 UNIT_MAIN(tests)
