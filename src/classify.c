@@ -443,6 +443,8 @@ static void repeats(struct doc *d, int after_context)
  * below.  The list runs until a line that is chrome on its own evidence:
  * a rule's, a placeholder, a bulleted menu item, a line without letters,
  * a repeat. */
+#define LIST_ITEM_LEN 40 /* a bulleted line shorter than this is a menu item */
+
 static int ends_with_colon(const struct line *L)
 {
     const char *t = L->text;
@@ -457,10 +459,12 @@ static int list_stop(const struct line *L)
 {
     if (L->protect == 1)
         return 0;
-    if (L->init == LC_BAD && L->why != R_NAV)
-        return 1; /* a rule, placeholder, menu run, non-word line, repeat */
-    return L->f.bullet || L->f.sep_lead || !L->f.n_letters || L->rule >= 0 ||
-           long_sentence_like(&L->f);
+    if (L->init == LC_BAD && L->why != R_NAV && L->why != R_LIST)
+        return 1; /* a rule, placeholder, non-word line, repeat */
+    /* a bulleted line is a menu item when short; a sentence-long bullet
+     * is an item of the article's own list */
+    return ((L->f.bullet || L->f.sep_lead) && L->f.elen < LIST_ITEM_LEN) || !L->f.n_letters ||
+           L->rule >= 0 || long_sentence_like(&L->f);
 }
 
 static void colon_lists(struct doc *d)
@@ -470,9 +474,9 @@ static void colon_lists(struct doc *d)
         struct line *L = &d->lines[i];
         if (!L->len)
             continue;
-        int opens = prev >= 0 && ends_with_colon(L) && L->init != LC_BAD && L->rule < 0 &&
-                    d->lines[prev].cls == LC_GOOD &&
-                    (d->lines[prev].why == R_GOOD || d->lines[prev].why == R_NEAR);
+        int after_text = prev >= 0 && d->lines[prev].cls == LC_GOOD &&
+                         (d->lines[prev].why == R_GOOD || d->lines[prev].why == R_NEAR);
+        int opens = after_text && ends_with_colon(L) && L->init != LC_BAD && L->rule < 0;
         prev = i;
         if (!opens)
             continue;

@@ -350,6 +350,19 @@ static void test_colon_lists(void **state)
     KEEP(d, "June 12", R_COLON_LIST);
     KEEP(d, "June 14", R_COLON_LIST);
     DROP(d, "• Twitter", R_NAV);
+    /* sentence-long bulleted items are the article's own list; short ones
+     * after them are a menu again */
+    snprintf(doc, sizeof doc,
+             "%s\n%s\nThe plan has three parts:\n"
+             "• a new tram bridge next to the old road bridge in the harbour\n"
+             "• four stops on the island with step-free access to every platform\n"
+             "• a depot for twelve trams on the site of the former bus garage\n"
+             "• Home\n• News\n• Contact\n",
+             P0, P1);
+    d = run(&c, doc, 0);
+    KEEP(d, "The plan has three parts", R_COLON_LIST);
+    KEEP(d, "• four stops", R_COLON_LIST);
+    assert_false(line_at(d, "• News")->keep);
     /* without the colon line after article text, context decides */
     snprintf(doc, sizeof doc, "%s\n%s\n%s\nThe dates of the tour\n%s", P0, P1, P2, tail);
     d = run(&c, doc, 0);
