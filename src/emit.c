@@ -91,7 +91,12 @@ chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, stru
                 buf_addf(out, " mass=%u%%", L->fig);
                 break;
             case R_LIST:
+            case R_TEASERS:
+            case R_COLON_LIST:
                 buf_addf(out, " items=%u", L->fig);
+                break;
+            case R_THREAD:
+                buf_addf(out, " records=%u", L->fig);
                 break;
             default:
                 if (L->rule >= 0 && r)
