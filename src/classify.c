@@ -162,7 +162,7 @@ static void rule_drop(struct doc *d, uint32_t i, const struct rule *ru, int own)
 static int long_sentence_like(const struct seg_feat *f);
 
 /* text[i]: sentence-like text (effective length) in lines before i;
- * n_lines + 1 entries, in the arena. */
+ * n_lines + 1 entries, in the arena; made once per document by cls_doc. */
 static uint64_t *text_prefix(const struct doc *d)
 {
     uint64_t *t = arena_alloc(d->arena, (size_t)(d->n_lines + 1) * sizeof *t);
@@ -176,7 +176,7 @@ static uint64_t *text_prefix(const struct doc *d)
 }
 
 static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
-                                struct match_scratch *ms)
+                                struct match_scratch *ms, const uint64_t *text)
 {
     struct hit_sink hs = {0};
     chaff_status st = CHAFF_OK;
@@ -233,7 +233,6 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
         }
     }
     /* Actions of strong hits, in document order. */
-    const uint64_t *text = NULL;
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
         for (uint32_t k = 0; k < L->n_hits; k++) {
@@ -271,10 +270,6 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
                  * Otherwise the marker is a link in a sidebar or byline
                  * and only its own line goes.  A site-scoped rule is the
                  * user's word on that site's layout: its range holds. */
-                if (!text && !(text = text_prefix(d))) {
-                    st = CHAFF_E_NOMEM;
-                    goto out;
-                }
                 uint64_t pre = text[i], post = text[d->n_lines] - text[i + 1];
                 if (!ru->site && (ru->action == RA_REST ? pre : post) < RANGE_MIN_TEXT)
                     break;
@@ -406,9 +401,7 @@ static void repeats(struct doc *d, int after_context)
         if (after_context ? (L->cls == LC_BAD || L->nb >= TITLE_WINDOW || L->init == LC_GOOD)
                           : L->init != LC_GOOD)
             continue;
-        uint32_t h = 2166136261u;
-        for (uint32_t k = 0; k < L->key_len; k++)
-            h = (h ^ (unsigned char)L->key[k]) * 16777619u;
+        uint32_t h = rules_key_hash(L->key, L->key_len);
         for (uint32_t s = h & (cap - 1);; s = (s + 1) & (cap - 1)) {
             if (slot[s] < 0) {
                 slot[s] = (int32_t)i;
@@ -836,16 +829,15 @@ static uint32_t shape_of(const struct line *L)
     return digit_runs >= 2 && dated ? h | 1u : 0;
 }
 
-static void threads(struct doc *d)
+static void threads(struct doc *d, const uint64_t *text)
 {
     uint32_t *shape = arena_alloc(d->arena, (size_t)(d->n_lines + 1) * sizeof *shape);
-    const uint64_t *text = text_prefix(d);
     uint32_t cap = 64;
     while (cap < d->n_nonblank * 2u)
         cap *= 2;
     uint32_t *key = arena_alloc(d->arena, (size_t)cap * sizeof *key);
     uint32_t *count = arena_alloc(d->arena, (size_t)cap * sizeof *count);
-    if (!shape || !text || !key || !count)
+    if (!shape || !key || !count)
         return;
     memset(key, 0, (size_t)cap * sizeof *key);
     for (uint32_t i = 0; i < d->n_lines; i++) {
@@ -862,12 +854,8 @@ static void threads(struct doc *d)
          * record (not a line with rule evidence: rules name "Report" of
          * an embedded post or "Advertisement" between an article's
          * paragraphs) */
-        if (!shape[i] && L->init != LC_BAD && L->rule < 0 && L->key && L->key_len) {
-            uint32_t h = 2166136261u;
-            for (uint32_t k = 0; k < L->key_len; k++)
-                h = (h ^ (unsigned char)L->key[k]) * 16777619u;
-            shape[i] = (h | 2u) & ~1u;
-        }
+        if (!shape[i] && L->init != LC_BAD && L->rule < 0 && L->key && L->key_len)
+            shape[i] = (rules_key_hash(L->key, L->key_len) | 2u) & ~1u;
     }
     /* records per shape: meta lines followed by a line of text */
     for (uint32_t i = 0; i < d->n_lines; i++) {
@@ -968,11 +956,8 @@ static void threads(struct doc *d)
 #define TEASER_MIN 4
 #define TEASER_BAND 4
 
-static void teasers(struct doc *d)
+static void teasers(struct doc *d, const uint64_t *text)
 {
-    const uint64_t *text = text_prefix(d);
-    if (!text)
-        return;
     uint32_t first = UINT32_MAX, last = 0, n = 0, width = 0, prev_good = UINT32_MAX;
     for (uint32_t i = 0; i <= d->n_lines; i++) {
         const struct line *L = i < d->n_lines ? &d->lines[i] : NULL;
@@ -1185,8 +1170,13 @@ static void budget(struct doc *d, const struct chaff_rules *r, double share)
 chaff_status cls_doc(struct doc *d, const struct chaff_rules *r, struct match_scratch *ms,
                      const struct cls_params *p)
 {
+    /* sentence text before each line, for the range guards, threads and
+     * teasers; features do not change, so it is computed once */
+    const uint64_t *text = text_prefix(d);
+    if (!text)
+        return CHAFF_E_NOMEM;
     if (r && r->n && !(p->flags & CHAFF_NO_RULES)) {
-        chaff_status st = apply_rules(d, r, ms);
+        chaff_status st = apply_rules(d, r, ms, text);
         if (st)
             return st;
     }
@@ -1205,8 +1195,8 @@ chaff_status cls_doc(struct doc *d, const struct chaff_rules *r, struct match_sc
         colon_lists(d);
         repeats(d, 1);
         echoes(d);
-        threads(d);
-        teasers(d);
+        threads(d, text);
+        teasers(d, text);
         sections(d);
         budget(d, r, p->budget > 0 ? p->budget : 0.5);
     }
