@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "utf8.h"
 
 /* ---- byte tests ---------------------------------------------------------- */
 
@@ -142,60 +143,11 @@ static long hex4(const unsigned char *s)
 
 /* ---- UTF-8 ----------------------------------------------------------------- */
 
-/*
- * Length (1..4) of the well-formed UTF-8 sequence starting s[0..n), n >= 1;
- * or 0, with *bad set to the length (>= 1) of the maximal ill-formed
- * subpart there, which becomes a single U+FFFD.  The ranges of the second
- * byte exclude overlongs, surrogates and code points past U+10FFFF
- * (Unicode Table 3-7).
- */
-static size_t utf8_seq(const unsigned char *s, size_t n, size_t *bad)
-{
-    unsigned c = s[0];
-    unsigned lo = 0x80, hi = 0xBF;
-    size_t need;
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2) {
-        *bad = 1;
-        return 0;
-    }
-    if (c < 0xE0) {
-        need = 1;
-    } else if (c < 0xF0) {
-        need = 2;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c < 0xF5) {
-        need = 3;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        *bad = 1;
-        return 0;
-    }
-    if (n < 2 || s[1] < lo || s[1] > hi) {
-        *bad = 1;
-        return 0;
-    }
-    size_t k = 2;
-    while (k <= need) {
-        if (k >= n || (s[k] & 0xC0) != 0x80) {
-            *bad = k;
-            return 0;
-        }
-        k++;
-    }
-    return k;
-}
-
 static const char k_fffd[] = "\xEF\xBF\xBD";
 
-/* utf8_seq() with the common two- and three-byte forms inline: most
+/* Length (1..4) of the well-formed sequence at s[0..n), n >= 1, or 0 with
+ * *bad the length of the maximal ill-formed subpart (one U+FFFD): utf8_seq()
+ * with ASCII and the common two- and three-byte forms inline, so most
  * non-ASCII text (Latin, Cyrillic, CJK) never takes the call. */
 static inline size_t utf8_len(const unsigned char *s, size_t n, size_t *bad)
 {
@@ -207,7 +159,10 @@ static inline size_t utf8_len(const unsigned char *s, size_t n, size_t *bad)
         if (n >= 3 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80)
             return 3;
     }
-    return utf8_seq(s, n, bad);
+    if (c < 0x80)
+        return 1;
+    bool cut;
+    return utf8_seq(s, n, bad, &cut);
 }
 
 static void add_cp(struct buf *b, unsigned long cp)
