@@ -18,14 +18,7 @@
 
 #include "buf.h"
 #include "decode.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            __builtin_trap();                                                                      \
-    } while (0)
+#include "fuzz.h"
 
 /* The output contract: valid UTF-8, no C0 but \t and \n, no DEL, no C1. */
 static void check_clean(const struct buf *out)

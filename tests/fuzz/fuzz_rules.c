@@ -14,16 +14,9 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "fuzz.h"
 #include "lang.h"
 #include "rules.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            __builtin_trap();                                                                      \
-    } while (0)
 
 /* compiling is the slow part: keep each input cheap */
 #define FUZZ_MAX_COMPILE 64
