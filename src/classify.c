@@ -42,19 +42,19 @@
 #include "normalize.h"
 
 /* Thresholds (effective length, see segment.c). */
-#define GOOD_LEN 100      /* long enough to be article text when sentence-like */
-#define GOOD_LEN_BARE 250 /* long enough even without sentence punctuation */
-#define NEAR_MIN_WORDS 3  /* a short sentence needs this many words … */
-#define NEAR_MIN_CJK 6    /* … or this many Han/kana characters */
-#define NAV_ITEM_LEN 24   /* separator-split items no longer than this: a menu */
-#define HEADING_MAX 160   /* a heading is at most this long */
-#define HEADING_GAP 200   /* short text allowed between a heading and its paragraph */
-#define HEADING_SHORTS 3  /* … in at most this many short lines (standfirst, byline, date) */
-#define HEADING_BRIDGE 3  /* dropped lines a heading may reach across */
-#define TITLE_WINDOW 40   /* the head, where a title's first copy is the title */
+#define GOOD_LEN 100       /* long enough to be article text when sentence-like */
+#define GOOD_LEN_BARE 250  /* long enough even without sentence punctuation */
+#define NEAR_MIN_WORDS 3   /* a short sentence needs this many words … */
+#define NEAR_MIN_CJK 6     /* … or this many Han/kana characters */
+#define NAV_ITEM_LEN 24    /* separator-split items no longer than this: a menu */
+#define HEADING_MAX 160    /* a heading is at most this long */
+#define HEADING_GAP 200    /* short text allowed between a heading and its paragraph */
+#define HEADING_SHORTS 3   /* … in at most this many short lines (standfirst, byline, date) */
+#define HEADING_BRIDGE 3   /* dropped lines a heading may reach across */
+#define TITLE_WINDOW 40    /* the head, where a title's first copy is the title */
 #define RANGE_MIN_TEXT 300 /* sentence text a rest/before range must leave standing */
-#define ECHO_SHARE 80     /* % of a line's shingles seen in kept text: an echo … */
-#define ECHO_CLOSE 95     /* … and this much for a copy of a single line */
+#define ECHO_SHARE 80      /* % of a line's shingles seen in kept text: an echo … */
+#define ECHO_CLOSE 95      /* … and this much for a copy of a single line */
 
 const char *cls_reason_name(unsigned why)
 {
@@ -170,8 +170,8 @@ static uint64_t *text_prefix(const struct doc *d)
         return NULL;
     t[0] = 0;
     for (uint32_t j = 0; j < d->n_lines; j++)
-        t[j + 1] = t[j] + (d->lines[j].len && long_sentence_like(&d->lines[j].f)
-                               ? d->lines[j].f.elen : 0);
+        t[j + 1] =
+            t[j] + (d->lines[j].len && long_sentence_like(&d->lines[j].f) ? d->lines[j].f.elen : 0);
     return t;
 }
 
@@ -180,9 +180,11 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
 {
     struct hit_sink hs = {0};
     chaff_status st = CHAFF_OK;
-    struct apply_ctx ax = {
-        .langs = d->langs, .host = d->host, .n_nonblank = d->n_nonblank,
-        .at_head = d->at_head, .at_tail = d->at_tail};
+    struct apply_ctx ax = {.langs = d->langs,
+                           .host = d->host,
+                           .n_nonblank = d->n_nonblank,
+                           .at_head = d->at_head,
+                           .at_tail = d->at_tail};
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
         if (!L->key || !L->key_len)
@@ -248,8 +250,7 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
                 continue; /* a keep rule shields the line, and so its range */
             uint32_t from = i, to = i;
             switch (ru->action) {
-            case RA_DROP:
-                break;
+            case RA_DROP: break;
             case RA_NEXT: {
                 uint32_t left = ru->n;
                 for (to = i + 1; to < d->n_lines && left; to++)
@@ -280,14 +281,14 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
                 break;
             }
             case RA_BLOCK:
-                for (uint32_t j = i + 1; j < d->n_lines && j <= i + (ru->n ? ru->n : RULE_DEFAULT_SPAN); j++)
+                for (uint32_t j = i + 1;
+                     j < d->n_lines && j <= i + (ru->n ? ru->n : RULE_DEFAULT_SPAN); j++)
                     if (has_hit(d, &d->lines[j], ru->pair)) {
                         to = j;
                         break;
                     }
                 break;
-            default:
-                break;
+            default: break;
             }
             for (uint32_t j = from; j <= to; j++)
                 if (d->lines[j].len)
@@ -357,7 +358,8 @@ static void init_class(struct doc *d)
             continue;
         }
         uint32_t j = i, items = 0;
-        while (j < d->n_lines && (!d->lines[j].len || (d->lines[j].f.bullet && d->lines[j].init != LC_GOOD))) {
+        while (j < d->n_lines &&
+               (!d->lines[j].len || (d->lines[j].f.bullet && d->lines[j].init != LC_GOOD))) {
             if (d->lines[j].len)
                 items++;
             j++;
@@ -418,8 +420,8 @@ static void repeats(struct doc *d, int after_context)
             }
             L->why = R_REPEAT;
             L->fig = F->nb;
-            if (!after_context && L->nb - F->nb <= REPEAT_NEAR && F->init != LC_BAD && !F->protect &&
-                F->nb >= TITLE_WINDOW / 4) {
+            if (!after_context && L->nb - F->nb <= REPEAT_NEAR && F->init != LC_BAD &&
+                !F->protect && F->nb >= TITLE_WINDOW / 4) {
                 F->init = F->cls = LC_BAD;
                 F->why = R_REPEAT;
                 F->fig = L->nb;
@@ -676,9 +678,10 @@ static void smooth(struct doc *d)
             /* mixed: good only when a near-good sentence stands between
              * the line and the bad side (jusText) */
             uint8_t pn = neighbour(d, i, -1, 0), nn = neighbour(d, i, +1, 0);
-            to = ((L->nb_prev == LC_BAD && pn == LC_NEAR) || (L->nb_next == LC_BAD && nn == LC_NEAR))
-                     ? LC_GOOD
-                     : LC_BAD;
+            to =
+                ((L->nb_prev == LC_BAD && pn == LC_NEAR) || (L->nb_next == LC_BAD && nn == LC_NEAR))
+                    ? LC_GOOD
+                    : LC_BAD;
         }
         /* a weak rule hit needs good text on both sides to survive */
         if (is_weak(L) && !(p == LC_GOOD && n == LC_GOOD))
@@ -790,7 +793,7 @@ static void clusters(struct doc *d)
 #define THREAD_MIN 3
 #define THREAD_SPAN 40 /* most lines between two records' meta lines */
 #define THREAD_TRIES 8 /* shapes tried before giving up */
-#define SECTION_GAP 6 /* dropped lines that separate two sections */
+#define SECTION_GAP 6  /* dropped lines that separate two sections */
 
 static uint32_t shape_of(const struct line *L)
 {
@@ -801,8 +804,8 @@ static uint32_t shape_of(const struct line *L)
         /* a date or a time: 12:30, 26.11, 11/26, or a year 19xx/20xx */
         if (c >= '0' && c <= '9') {
             run++;
-            if (b + 1 < L->len && run <= 2 && (L->text[b + 1] == ':' || L->text[b + 1] == '.' ||
-                                               L->text[b + 1] == '/') &&
+            if (b + 1 < L->len && run <= 2 &&
+                (L->text[b + 1] == ':' || L->text[b + 1] == '.' || L->text[b + 1] == '/') &&
                 b + 2 < L->len && L->text[b + 2] >= '0' && L->text[b + 2] <= '9')
                 dated = 1;
             if (run == 4 && (L->text[b - 3] == '1' || L->text[b - 3] == '2') &&
@@ -845,9 +848,8 @@ static void threads(struct doc *d, const uint64_t *text)
         shape[i] = 0;
         /* a meta line may have been dropped by a rule (a date line), but
          * not as a placeholder or menu (image names carry numbers too) */
-        if (!L->len || L->f.bullet || L->f.bracketed ||
-            (L->init == LC_BAD && L->why != R_RULE) || L->f.elen >= GOOD_LEN ||
-            long_sentence_like(&L->f) || !L->f.n_letters)
+        if (!L->len || L->f.bullet || L->f.bracketed || (L->init == LC_BAD && L->why != R_RULE) ||
+            L->f.elen >= GOOD_LEN || long_sentence_like(&L->f) || !L->f.n_letters)
             continue;
         shape[i] = shape_of(L);
         /* or the same words again: "//Politics", "Quote" over every
@@ -1006,7 +1008,7 @@ static void teasers(struct doc *d, const uint64_t *text)
  * separate it.  The section with the most article text is the article;
  * sections with less than FRAC of its mass are comment threads, teasers
  * and footers that happen to hold sentences. */
-#define SECTION_FRAC 0.3  /* sections under this share of the main one go */
+#define SECTION_FRAC 0.3 /* sections under this share of the main one go */
 static void sections(struct doc *d)
 {
     const uint32_t G = SECTION_GAP;
@@ -1095,14 +1097,10 @@ static void sections(struct doc *d)
 static int budget_rank(const struct line *L)
 {
     switch (L->why) {
-    case R_OFFMAIN:
-        return 0;
-    case R_RULE_RANGE:
-        return 2;
-    case R_RULE:
-        return 3;
-    default:
-        return 1;
+    case R_OFFMAIN: return 0;
+    case R_RULE_RANGE: return 2;
+    case R_RULE: return 3;
+    default: return 1;
     }
 }
 
