@@ -46,6 +46,8 @@
 #define GOOD_LEN_BARE 250  /* long enough even without sentence punctuation */
 #define NEAR_MIN_WORDS 3   /* a short sentence needs this many words … */
 #define NEAR_MIN_CJK 6     /* … or this many Han/kana characters */
+#define TITLE_RUN_WORDS 8  /* a title-case run: this many cased words … */
+#define TITLE_RUN_SHARE 7  /* … of which this many tenths start upper-case */
 #define NAV_ITEM_LEN 24    /* separator-split items no longer than this: a menu */
 #define HEADING_MAX 160    /* a heading is at most this long */
 #define HEADING_GAP 200    /* short text allowed between a heading and its paragraph */
@@ -304,9 +306,19 @@ out:
 
 static void repeats(struct doc *d, int after_context);
 
+/* A long run of words nearly all capitalised and no sentence end is a
+ * tag cloud or a menu printed as one line ("Israel News Opinion Middle East
+ * Diaspora U.S. Politics WORLD NEWS"); sentences, even German ones, have
+ * lower-case words between their names. */
+static int title_case_run(const struct seg_feat *f)
+{
+    uint32_t cased = (uint32_t)f->n_upper + f->n_lower;
+    return !f->terminal && cased >= TITLE_RUN_WORDS && f->n_upper * 10u >= cased * TITLE_RUN_SHARE;
+}
+
 static int long_sentence_like(const struct seg_feat *f)
 {
-    if (f->n_letters * 2 < f->n_chars)
+    if (f->n_letters * 2 < f->n_chars || title_case_run(f))
         return 0;
     if (f->elen >= GOOD_LEN && (f->terminal || f->n_stops))
         return 1;

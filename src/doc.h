@@ -31,6 +31,8 @@ struct seg_feat {
                            so unspaced text is not judged "short" */
     uint16_t n_seps;    /* separator tokens: | » › · • / > - between items */
     uint16_t n_stops;   /* sentence breaks inside the line */
+    uint16_t n_upper;   /* words whose first character is an upper-case letter */
+    uint16_t n_lower;   /* words whose first character is a lower-case letter */
     uint8_t terminal;   /* ends in terminal punctuation of any script */
     uint8_t bullet;     /* 1 = starts with a list bullet, 2 = numbered item */
     uint8_t bracketed;  /* the whole line is [..] or an IFRAME:/IMAGE: left-over */

@@ -125,7 +125,7 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
     memset(f, 0, sizeof *f);
     uint32_t script_n[SCRIPT_COUNT] = {0};
     uint32_t n_chars = 0, n_letters = 0, n_digits = 0, n_punct = 0, n_cjk = 0, n_words = 0;
-    uint32_t n_seps = 0, n_stops = 0;
+    uint32_t n_seps = 0, n_stops = 0, n_upper = 0, n_lower = 0;
     int in_word = 0, word_has_alnum = 0;
     uint32_t last = 0, last_nonspace = 0, prev_nonspace = 0;
     int prev_space = 1;
@@ -204,6 +204,14 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
                 n_words++;
             in_word = word_has_alnum = 0;
         } else {
+            if (!in_word && letter) {
+                /* the case of a word's first character: title-case runs */
+                int8_t t = c < 0x80 ? (c >= 'A' && c <= 'Z' ? U_UPPERCASE_LETTER
+                                                            : U_LOWERCASE_LETTER)
+                                    : u_charType((UChar32)c);
+                n_upper += t == U_UPPERCASE_LETTER || t == U_TITLECASE_LETTER;
+                n_lower += t == U_LOWERCASE_LETTER;
+            }
             in_word = 1;
             if ((letter || digit) && !is_cjk(c))
                 word_has_alnum = 1;
@@ -246,6 +254,8 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
     f->n_words = n_words;
     f->n_seps = sat16(n_seps);
     f->n_stops = sat16(n_stops);
+    f->n_upper = sat16(n_upper);
+    f->n_lower = sat16(n_lower);
 
     /* terminal punctuation: the last character that is not a closer */
     size_t j = len;

@@ -370,6 +370,36 @@ static void test_colon_lists(void **state)
     cx_free(&c);
 }
 
+static void test_title_case_runs(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    /* a tag cloud or a menu printed as one long line: nearly every word
+     * capitalised, no sentence end; a sentence of the same length stays */
+    const char *cloud = "Afghanistan Barack Obama Economy Elections Erdogan Hamas Health Iran Israel "
+                        "Jerusalem Middle East Opinion Politics Premium Science Sport Syria Technology "
+                        "Turkey United Nations Washington World News Video Podcasts Magazine Newsletters "
+                        "Crosswords Obituaries Weather Travel Food Books Real Estate";
+    char doc[2048];
+    snprintf(doc, sizeof doc, P0 "\n" P1 "\nHome | News | World\n%s\n", cloud);
+    struct doc *d = run(&c, doc, 0);
+    const struct line *L = line_at(d, "Afghanistan");
+    assert_true(L->f.n_upper >= 25);
+    assert_int_equal(L->f.n_lower, 0);
+    assert_int_not_equal(L->init, LC_GOOD);
+    assert_false(L->keep);
+    KEEP(d, "The city council", R_GOOD);
+    /* German capitalises nouns: a long sentence keeps its class */
+    d = run(&c,
+            "Die Stadtverwaltung hat am Dienstag beschlossen, die Strassenbahn über den Fluss zu "
+            "verlängern, und damit einen Streit beendet, der die Bewohner des alten Hafenviertels "
+            "seit mehr als zehn Jahren entzweit hatte.\n" P1 "\n",
+            0);
+    KEEP(d, "Die Stadtverwaltung", R_GOOD);
+    cx_free(&c);
+}
+
 static void test_first_section(void **state)
 {
     (void)state;
@@ -638,6 +668,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_teasers),
     cmocka_unit_test(test_colon_lists),
     cmocka_unit_test(test_first_section),
+    cmocka_unit_test(test_title_case_runs),
     cmocka_unit_test(test_clusters_without_rules),
     cmocka_unit_test(test_strong_weak_keep),
     cmocka_unit_test(test_ranges),
