@@ -48,6 +48,7 @@
 #define NEAR_MIN_CJK 6     /* … or this many Han/kana characters */
 #define TITLE_RUN_WORDS 8  /* a title-case run: this many cased words … */
 #define TITLE_RUN_SHARE 7  /* … of which this many tenths start upper-case */
+#define NONWORD_RULE_LEN 40 /* a line of symbols this long is a drawn rule */
 #define NAV_ITEM_LEN 24    /* separator-split items no longer than this: a menu */
 #define HEADING_MAX 160    /* a heading is at most this long */
 #define HEADING_GAP 200    /* short text allowed between a heading and its paragraph */
@@ -350,7 +351,7 @@ static void init_class(struct doc *d)
                    (f->sep_lead && f->elen < 60 && !f->terminal)) {
             L->init = LC_BAD;
             L->why = R_NAV;
-        } else if (f->n_letters == 0 && f->elen < 40) {
+        } else if (f->n_letters == 0 && (f->elen < NONWORD_RULE_LEN || f->n_digits == 0)) {
             L->init = LC_BAD;
             L->why = R_NONWORD;
         } else if (f->terminal && (f->n_words >= NEAR_MIN_WORDS || f->n_cjk >= NEAR_MIN_CJK) &&
@@ -647,10 +648,25 @@ enum { NB_EDGE = 0 };
 
 /* Class of the nearest line before (dir -1) or after (dir +1) i whose
  * initial class is GOOD or BAD (and NEAR unless skip_near), or NB_EDGE. */
+/* Dropped lines that say nothing of their neighbours: an echo of text
+ * found elsewhere in the page, and a rule drawn across it (a long line of
+ * '_', '━', '*'), which parts sections of articles and chrome alike. */
+static int drawn_rule(const struct line *L)
+{
+    return L->init == LC_BAD && L->why == R_NONWORD && L->f.elen >= NONWORD_RULE_LEN;
+}
+
+static int neutral(const struct line *L)
+{
+    return (L->init == LC_BAD && L->why == R_REPEAT) || drawn_rule(L);
+}
+
 static uint8_t neighbour(const struct doc *d, uint32_t i, int dir, int skip_near)
 {
     for (int64_t j = (int64_t)i + dir; j >= 0 && j < (int64_t)d->n_lines; j += dir) {
         uint8_t c = d->lines[j].init;
+        if (neutral(&d->lines[j]))
+            continue;
         if (c == LC_GOOD || c == LC_BAD || (c == LC_NEAR && !skip_near))
             return c;
     }
@@ -725,7 +741,7 @@ static void headings(struct doc *d)
             if (!M->len)
                 continue;
             if (M->init == LC_BAD) {
-                if (++bad > HEADING_BRIDGE)
+                if (drawn_rule(M) || ++bad > HEADING_BRIDGE)
                     break;
                 continue;
             }
@@ -1039,7 +1055,7 @@ static void sections(struct doc *d)
         if (!L->len)
             continue;
         if (L->cls == LC_BAD) {
-            gap++;
+            gap += drawn_rule(L) ? G : 1; /* a drawn rule parts sections */
             continue;
         }
         if (!started || gap >= G) {

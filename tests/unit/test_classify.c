@@ -400,6 +400,50 @@ static void test_title_case_runs(void **state)
     cx_free(&c);
 }
 
+static void test_neutral_lines(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    /* a plan printed twice with one long line in common: the second copy
+     * goes, and the short lines around it still take the class of the
+     * text they stand in */
+#define ROW "Asparagus and eggs: one cup of asparagus, two poached eggs and half a cup of sweet potato, with a teaspoon of olive oil."
+    const char *doc = P0 "\nPlan A\nBefore the workout\n" ROW "\nEat an hour before\n" P1
+                         "\nPlan B\nBefore the run\n" ROW "\nTake it an hour before\n" P2 "\n";
+#undef ROW
+    struct doc *d = run(&c, doc, 0);
+    const struct line *second = NULL;
+    for (uint32_t i = 0; i < d->n_lines; i++)
+        if (d->lines[i].len && memcmp(d->lines[i].text, "Asparagus", 9) == 0)
+            second = &d->lines[i];
+    assert_non_null(second);
+    assert_false(second->keep);
+    assert_int_equal(second->why, R_REPEAT);
+    KEEP(d, "Plan B", R_CONTEXT);
+    KEEP(d, "Before the run", R_CONTEXT);
+    KEEP(d, "Take it an hour", R_CONTEXT); /* right after the echo */
+    /* a rule drawn across the page is a non-word line; it parts sections
+     * (a company's boilerplate under the release goes) and says nothing
+     * of the short lines beside it */
+    d = run(&c,
+            P0 "\n" P1 "\n" P2 "\n" P3 "\n" P4
+               "\nThat was all\n"
+               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+               "\n" P9 "\n",
+            0);
+    DROP(d, "\xe2\x94\x81", R_NONWORD);
+    KEEP(d, "That was all", R_CONTEXT);
+    KEEP(d, "The mayor", R_GOOD);
+    DROP(d, "Whatever the outcome", R_OFFMAIN);
+    cx_free(&c);
+}
+
 static void test_first_section(void **state)
 {
     (void)state;
@@ -669,6 +713,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_colon_lists),
     cmocka_unit_test(test_first_section),
     cmocka_unit_test(test_title_case_runs),
+    cmocka_unit_test(test_neutral_lines),
     cmocka_unit_test(test_clusters_without_rules),
     cmocka_unit_test(test_strong_weak_keep),
     cmocka_unit_test(test_ranges),
