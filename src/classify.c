@@ -87,6 +87,7 @@ const char *cls_reason_name(unsigned why)
         [R_THREAD] = "thread",
         [R_TEASERS] = "teasers",
         [R_COLON_LIST] = "colon-list",
+        [R_SHAPED_LIST] = "shaped-list",
     };
     return why < sizeof names / sizeof names[0] && names[why] ? names[why] : "?";
 }
@@ -475,6 +476,41 @@ static int list_stop(const struct line *L)
            L->rule >= 0 || long_sentence_like(&L->f);
 }
 
+/* Lines of one look (tour dates "June 9 – Tampa, FL @ Arena", a
+ * timetable) right after the article's text, or after a short title that
+ * follows it, are a list the article gives even without a colon: they
+ * start alike (a letter or a digit) and carry the same first three
+ * punctuation marks.  Menus and teaser titles rarely share punctuation;
+ * bulleted items are left to the menu test. */
+#define SHAPED_LIST_MIN 5 /* lines of one look that make a list */
+
+static uint32_t shaped_run(const struct doc *d, uint32_t i, uint32_t *end)
+{
+    uint32_t shape = d->lines[i].f.shape, n = 0, j;
+    for (j = i; j < d->n_lines; j++) {
+        const struct line *M = &d->lines[j];
+        if (!M->len)
+            continue;
+        if (!shape || M->f.shape != shape || M->f.bullet || M->init == LC_GOOD || list_stop(M))
+            break;
+        n++;
+    }
+    *end = j;
+    return n;
+}
+
+static void keep_list(struct doc *d, uint32_t from, uint32_t to, uint8_t why, uint32_t n)
+{
+    for (uint32_t k = from; k < to; k++) {
+        struct line *M = &d->lines[k];
+        if (!M->len || M->cls == LC_GOOD)
+            continue;
+        M->cls = LC_GOOD;
+        M->why = why;
+        M->fig = n;
+    }
+}
+
 static void colon_lists(struct doc *d)
 {
     int64_t prev = -1; /* the last non-blank line */
@@ -484,28 +520,37 @@ static void colon_lists(struct doc *d)
             continue;
         int after_text = prev >= 0 && d->lines[prev].cls == LC_GOOD &&
                          (d->lines[prev].why == R_GOOD || d->lines[prev].why == R_NEAR);
-        int opens = after_text && ends_with_colon(L) && L->init != LC_BAD && L->rule < 0;
+        int free_line = L->init != LC_BAD && L->rule < 0;
         prev = i;
-        if (!opens)
+        if (!after_text || !free_line)
             continue;
         uint32_t n = 0, j;
-        for (j = i + 1; j < d->n_lines; j++) {
-            const struct line *M = &d->lines[j];
-            if (!M->len)
+        if (ends_with_colon(L)) {
+            for (j = i + 1; j < d->n_lines; j++) {
+                const struct line *M = &d->lines[j];
+                if (!M->len)
+                    continue;
+                if (list_stop(M))
+                    break;
+                n++;
+            }
+            if (n < 2)
                 continue;
-            if (list_stop(M))
-                break;
-            n++;
-        }
-        if (n < 2)
-            continue;
-        for (uint32_t k = i; k < j; k++) {
-            struct line *M = &d->lines[k];
-            if (!M->len || M->cls == LC_GOOD)
+            keep_list(d, i, j, R_COLON_LIST, n);
+        } else {
+            uint32_t first = i;
+            if (L->init == LC_GOOD)
                 continue;
-            M->cls = LC_GOOD;
-            M->why = R_COLON_LIST;
-            M->fig = n;
+            if (!L->f.shape || L->f.bullet) { /* a title over the list */
+                for (first = i + 1; first < d->n_lines && !d->lines[first].len; first++)
+                    ;
+                if (first == d->n_lines || L->f.bullet)
+                    continue;
+            }
+            n = shaped_run(d, first, &j);
+            if (n < SHAPED_LIST_MIN)
+                continue;
+            keep_list(d, i, j, R_SHAPED_LIST, n);
         }
         i = j - 1;
         prev = -1;

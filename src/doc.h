@@ -33,6 +33,9 @@ struct seg_feat {
     uint16_t n_stops;   /* sentence breaks inside the line */
     uint16_t n_upper;   /* words whose first character is an upper-case letter */
     uint16_t n_lower;   /* words whose first character is a lower-case letter */
+    uint32_t shape;     /* the line's look: whether it starts with a letter or a
+                           digit and its first three punctuation marks, hashed;
+                           0 without punctuation ("June 9 – Tampa, FL @ …") */
     uint8_t terminal;   /* ends in terminal punctuation of any script */
     uint8_t bullet;     /* 1 = starts with a list bullet, 2 = numbered item */
     uint8_t bracketed;  /* the whole line is [..] or an IFRAME:/IMAGE: left-over */
@@ -69,7 +72,8 @@ enum reason {
     R_REPEAT,      /* repeats another line of the document */
     R_THREAD,      /* a comment thread or dated list after the article */
     R_TEASERS,     /* a list of cut-off teasers after the article */
-    R_COLON_LIST   /* short lines of a list the article introduces with ':' */
+    R_COLON_LIST,  /* short lines of a list the article introduces with ':' */
+    R_SHAPED_LIST  /* a run of lines of one look right after the article's text */
 };
 
 struct line {

@@ -93,6 +93,7 @@ chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, stru
             case R_LIST:
             case R_TEASERS:
             case R_COLON_LIST:
+            case R_SHAPED_LIST:
                 buf_addf(out, " items=%u", L->fig);
                 break;
             case R_THREAD:

@@ -126,6 +126,7 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
     uint32_t script_n[SCRIPT_COUNT] = {0};
     uint32_t n_chars = 0, n_letters = 0, n_digits = 0, n_punct = 0, n_cjk = 0, n_words = 0;
     uint32_t n_seps = 0, n_stops = 0, n_upper = 0, n_lower = 0;
+    uint32_t shape = 2166136261u, n_shape = 0;
     int in_word = 0, word_has_alnum = 0;
     uint32_t last = 0, last_nonspace = 0, prev_nonspace = 0;
     int prev_space = 1;
@@ -194,6 +195,10 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
             second = c;
             first_set = 2;
         }
+        if (punct && n_shape < 3 && first_set) {
+            shape = (shape ^ c) * 16777619u;
+            n_shape++;
+        }
         n_chars++;
         n_letters += letter ? 1u : 0u;
         n_digits += digit ? 1u : 0u;
@@ -254,6 +259,11 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
     f->n_words = n_words;
     f->n_seps = sat16(n_seps);
     f->n_stops = sat16(n_stops);
+    if (n_shape) {
+        int lead_digit =
+            first < 0x80 ? (ascii_class[first] & CD) != 0 : u_isdigit((UChar32)first) != 0;
+        f->shape = ((shape ^ (lead_digit ? 2u : 1u)) * 16777619u) | 1u;
+    }
     f->n_upper = sat16(n_upper);
     f->n_lower = sat16(n_lower);
 

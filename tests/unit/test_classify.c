@@ -444,6 +444,44 @@ static void test_neutral_lines(void **state)
     cx_free(&c);
 }
 
+static void test_shaped_lists(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    /* tour dates under a title with no colon: five or more lines of one
+     * look (a letter first, then '–', ',' and '@') right after the text */
+    const char *dates = "June 9 \xe2\x80\x93 Westport, ME @ Harbour Hall\n"
+                        "June 12 \xe2\x80\x93 Northam, NH @ City Arena\n"
+                        "June 14 \xe2\x80\x93 Eastbury, VT @ Riverside Stage (Open Air)\n"
+                        "June 17 \xe2\x80\x93 Southgate, MA @ The Forum\n"
+                        "June 20 \xe2\x80\x93 Lakeside, NY @ Pavilion at the Lake\n"
+                        "June 22 \xe2\x80\x93 Hillcrest, PA @ Music Hall\n";
+    char doc[4096];
+    snprintf(doc, sizeof doc, "%s\n%s\n%s\nThe tour dates\n%s\n\xe2\x80\xa2 Facebook\n\xe2\x80\xa2 Twitter\n",
+             P0, P1, P2, dates);
+    struct doc *d = run(&c, doc, 0);
+    KEEP(d, "The tour dates", R_SHAPED_LIST);
+    KEEP(d, "June 9 ", R_SHAPED_LIST);
+    KEEP(d, "June 22", R_SHAPED_LIST);
+    assert_int_equal(line_at(d, "June 14")->fig, 6);
+    assert_false(line_at(d, "\xe2\x80\xa2 Twitter")->keep);
+    /* the same lines far from the article's text are left to context */
+    snprintf(doc, sizeof doc, "%s\n%s\n%s\n\xe2\x80\xa2 Home\n\xe2\x80\xa2 News\n\xe2\x80\xa2 Sport\n%s", P0,
+             P1, P2, dates);
+    d = run(&c, doc, 0);
+    assert_false(line_at(d, "June 12")->keep);
+    /* teaser titles after the text share no look */
+    d = run(&c,
+            P0 "\n" P1 "\nMore stories\nCouncil votes on budget, again\nWhy the bridge "
+               "closed: a timeline\nFive cafes worth the trip\nThe mayor's week (in pictures)\n"
+               "Letters: trams, taxes and trees\nWhat's on this weekend?\n\xe2\x80\xa2 Home\n",
+            0);
+    for (uint32_t i = 0; i < d->n_lines; i++)
+        assert_int_not_equal(d->lines[i].why, R_SHAPED_LIST);
+    cx_free(&c);
+}
+
 static void test_first_section(void **state)
 {
     (void)state;
@@ -711,6 +749,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_threads),
     cmocka_unit_test(test_teasers),
     cmocka_unit_test(test_colon_lists),
+    cmocka_unit_test(test_shaped_lists),
     cmocka_unit_test(test_first_section),
     cmocka_unit_test(test_title_case_runs),
     cmocka_unit_test(test_neutral_lines),
