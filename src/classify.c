@@ -1084,6 +1084,7 @@ static void teasers(struct doc *d, const uint64_t *text)
 #define SECTION_FRAC 0.3 /* sections under this share of the main one go */
 static void sections(struct doc *d)
 {
+    d->main_last = d->n_lines;
     const uint32_t G = SECTION_GAP;
     const double frac = SECTION_FRAC;
     uint32_t n_sec = 0, gap = 0;
@@ -1144,9 +1145,15 @@ static void sections(struct doc *d)
     if (n_sec < 2)
         return;
     uint64_t best = 0;
+    uint32_t main = 0;
     for (uint32_t k = 0; k < n_sec; k++)
-        if (mass[k] > best)
+        if (mass[k] > best) {
             best = mass[k];
+            main = k;
+        }
+    for (uint32_t i = 0; i < d->n_lines; i++)
+        if (d->lines[i].len && d->lines[i].cls != LC_BAD && sec[i] == main)
+            d->main_last = i;
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
         if (!L->len || L->cls == LC_BAD || L->protect)
@@ -1187,6 +1194,13 @@ static int budget_candidate(const struct doc *d, const struct chaff_rules *r, co
     return !(L->rule >= 0 && r && r->v[L->rule].site);
 }
 
+/* An off-main section after the main one: like a thread, it only begins
+ * once the article's text has gone by, so it is not "lost" text. */
+static int trailing_section(const struct doc *d, uint32_t i)
+{
+    return d->lines[i].why == R_OFFMAIN && d->main_last < d->n_lines && i > d->main_last;
+}
+
 static void budget(struct doc *d, const struct chaff_rules *r, double share)
 {
     uint64_t total = 0, lost = 0;
@@ -1196,6 +1210,8 @@ static void budget(struct doc *d, const struct chaff_rules *r, double share)
             L->why == R_TEASERS)
             continue;
         total += L->f.elen;
+        if (trailing_section(d, i))
+            continue;
         if (L->cls == LC_BAD && L->protect != 2)
             lost += L->f.elen;
     }
@@ -1208,7 +1224,8 @@ static void budget(struct doc *d, const struct chaff_rules *r, double share)
      * back, short ones too */
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
-        if (!L->len || L->cls != LC_BAD || L->why != R_OFFMAIN || L->protect == 2)
+        if (!L->len || L->cls != LC_BAD || L->why != R_OFFMAIN || L->protect == 2 ||
+            trailing_section(d, i))
             continue;
         if (long_sentence_like(&L->f))
             lost -= L->f.elen;

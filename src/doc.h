@@ -106,6 +106,7 @@ struct doc {
     uint32_t script_hist[SCRIPT_COUNT];
     bool at_head, at_tail; /* this window holds the document's head/tail */
     bool budget_backoff;
+    uint32_t main_last;    /* last line of the main section (sections step) */
     uint32_t n_dropped_rule, n_dropped_heur;
 };
 

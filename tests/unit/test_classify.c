@@ -700,6 +700,32 @@ static void test_budget(void **state)
     cx_free(&c);
 }
 
+static void test_budget_sections(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+#define MENU "\n• Home\n• World\n• Business\n• Sport\n• Culture\n• Contact\n"
+    /* more teaser text after the article than the article holds: the
+     * sections after the main one are not lost text, the budget stays */
+    const char *doc = P0 "\n" P1 "\n" P2 "\n" P3 MENU P5 MENU P6 MENU P7 MENU P8 MENU P9 "\n";
+    struct doc *d = run(&c, doc, 0);
+    assert_false(d->budget_backoff);
+    KEEP(d, "The city council", R_GOOD);
+    KEEP(d, "The mayor", R_GOOD);
+    DROP(d, "A group of residents", R_OFFMAIN);
+    DROP(d, "Whatever the outcome", R_OFFMAIN);
+    /* the same sections before the article: the choice of the main one is
+     * in doubt, and the budget gives them back */
+    doc = P5 MENU P6 MENU P7 MENU P8 MENU P9 MENU P0 "\n" P1 "\n" P2 "\n" P3 "\n";
+    d = run(&c, doc, 0);
+    assert_true(d->budget_backoff);
+    KEEP(d, "A group of residents", R_BUDGET);
+    KEEP(d, "The city council", R_GOOD);
+#undef MENU
+    cx_free(&c);
+}
+
 static void test_host_and_names(void **state)
 {
     (void)state;
@@ -758,6 +784,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ranges),
     cmocka_unit_test(test_sites),
     cmocka_unit_test(test_budget),
+    cmocka_unit_test(test_budget_sections),
     cmocka_unit_test(test_host_and_names),
     cmocka_unit_test(test_nomem),
 };
