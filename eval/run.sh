@@ -159,6 +159,35 @@ for method in chaff no-cleaning c4; do
     score dev-ml all "$method" "$evaldir/dev-ml" "$pred"
 done
 
+# --- per-language fixtures: a page of article text in each language pack's
+# language framed by realistic chrome (tests/fixtures/lang-*); the gold is
+# the fixture's expected output, the article lines --------------------------
+fx_langs=""
+mkdir -p "$out/fx-pred" "$out/fx-input"
+for fx in "$top"/tests/fixtures/lang-*; do
+    [ -f "$fx/input" ] && [ -f "$fx/expected" ] || continue
+    lang=${fx##*/lang-}
+    fx_langs="$fx_langs $lang"
+    mkdir -p "$out/fx-$lang"
+    ln -sf "$fx/expected" "$out/fx-$lang/$lang.gold.txt"
+    ln -sf "$fx/input" "$out/fx-input/$lang.txt"
+    # shellcheck disable=SC2086
+    $chaff <"$fx/input" >"$out/fx-pred/$lang.txt" 2>/dev/null || {
+        echo "eval: fixture lang-$lang: chaff failed" >&2
+        chaff_failed=1
+    }
+done
+header "per-language fixtures ($top/tests/fixtures/lang-*)"
+for method in chaff no-cleaning; do
+    case $method in
+    chaff) pred=$out/fx-pred ;;
+    no-cleaning) pred=$out/fx-input ;;
+    esac
+    for lang in $fx_langs; do
+        score fixtures "$lang" "$method" "$out/fx-$lang" "$pred"
+    done
+done
+
 # --- the figures as a note would quote them -----------------------------
 echo
 awk -F'\t' '
@@ -177,6 +206,20 @@ awk -F'\t' '
         s = ""
         for (i = 1; i <= nl; i++) s = s sprintf("%s%s %s", i > 1 ? ", " : "", order[i], f("dev-ml", order[i], "no-cleaning"))
         printf "dev-ml no cleaning F1 %s (%s); C4-style filter %s\n", f("dev-ml", "all", "no-cleaning"), s, f("dev-ml", "all", "c4")
+        s = ""; n = 0; lo = 2; sp = 0; sr = 0; base = 0
+        for (k in F) {
+            split(k, a, SUBSEP)
+            if (a[1] != "fixtures") continue
+            if (a[3] == "no-cleaning") { base += F[k]; continue }
+            n++; sp += P[k]; sr += R[k]; if (F[k] < lo) lo = F[k]
+            fx[n] = sprintf("%s %.3f", a[2], F[k])
+        }
+        if (n) {
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (fx[j] < fx[i]) { t = fx[i]; fx[i] = fx[j]; fx[j] = t }
+            for (i = 1; i <= n; i++) s = s (i > 1 ? ", " : "") fx[i]
+            printf "fixtures (%d languages): chaff F1 min %.3f, mean P %.3f R %.3f (no cleaning F1 %.3f): %s\n",
+                n, lo, sp / n, sr / n, base / n, s
+        }
     }' "$summary"
 
 if [ "$chaff_failed" -ne 0 ]; then
