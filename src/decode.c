@@ -599,8 +599,46 @@ chaff_status dec_to_utf8(const char *in, size_t len, const char *from, struct bu
     return s;
 }
 
+chaff_status dec_sniff(struct dec_cache *c, const char *in, size_t len, char hint[40])
+{
+    hint[0] = '\0';
+    if (len > DEC_SNIFF_MAX)
+        len = DEC_SNIFF_MAX;
+    /* a sample cut anywhere may end inside a character: judge whole lines
+     * when there is one */
+    size_t n = len;
+    while (n > 0 && in[n - 1] != '\n' && in[n - 1] != '\0')
+        n--;
+    if (n == 0)
+        n = len;
+    if (!n || dec_valid_utf8(in, n))
+        return CHAFF_OK;
+    char canon[40], decoder[40];
+    int conf = 0;
+    chaff_status s = detect(c, in, n, 1, canon, decoder, &conf);
+    if (s || conf == 0 || is_utf8_decoder(decoder))
+        return s; /* inconclusive or UTF-8: each record is judged alone */
+    copy_name(hint, canon);
+    return CHAFF_OK;
+}
+
+static chaff_status convert(struct dec_cache *c, const char *in, size_t len, const char *from,
+                            const char *hint, struct buf *out, struct dec_info *info);
+
 chaff_status dec_convert(struct dec_cache *c, const char *in, size_t len, const char *from,
                          struct buf *out, struct dec_info *info)
+{
+    return convert(c, in, len, from, NULL, out, info);
+}
+
+chaff_status dec_convert_hinted(struct dec_cache *c, const char *in, size_t len, const char *hint,
+                                struct buf *out, struct dec_info *info)
+{
+    return convert(c, in, len, NULL, hint && *hint ? hint : NULL, out, info);
+}
+
+static chaff_status convert(struct dec_cache *c, const char *in, size_t len, const char *from,
+                            const char *hint, struct buf *out, struct dec_info *info)
 {
     struct dec_info local;
     if (!info)
@@ -663,9 +701,23 @@ chaff_status dec_convert(struct dec_cache *c, const char *in, size_t len, const 
             int utf8_ok = st.n_valid_mb > 0;
             memset(&st, 0, sizeof st);
             info->detected = 1;
-            s = detect(c, in, len, utf8_ok, canon, decoder, &info->confidence);
-            if (s == CHAFF_OK)
+            s = CHAFF_E_CHARSET;
+            if (hint && dec_resolve(hint, canon, decoder) && iconv_knows(c, decoder) == CHAFF_OK) {
+                /* the stream's charset, when it reads the record cleanly */
                 s = conv_named(c, decoder, in, len, &st, out);
+                if (s == CHAFF_OK && st.n_invalid) {
+                    out->len = start;
+                    if (out->p)
+                        out->p[start] = '\0';
+                    memset(&st, 0, sizeof st);
+                    s = CHAFF_E_CHARSET;
+                }
+            }
+            if (s == CHAFF_E_CHARSET) {
+                s = detect(c, in, len, utf8_ok, canon, decoder, &info->confidence);
+                if (s == CHAFF_OK)
+                    s = conv_named(c, decoder, in, len, &st, out);
+            }
         }
     }
     if (s) {

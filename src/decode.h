@@ -69,6 +69,25 @@ chaff_status dec_convert(struct dec_cache *c, const char *in, size_t len, const 
                          struct buf *out, struct dec_info *info);
 
 /*
+ * The charset of a stream of records, judged once on a sample of it (its
+ * first block; at most the first 64 KiB, whole lines when there is a line
+ * end): hint receives a charset name for dec_convert_hinted(), or "" when
+ * the sample is UTF-8 or detection is inconclusive.  Short records are
+ * detected badly and slowly one by one; the stream as a whole is not.
+ */
+chaff_status dec_sniff(struct dec_cache *c, const char *in, size_t len, char hint[40]);
+
+/*
+ * dec_convert() with no declared charset for one record of a stream that
+ * dec_sniff() judged: a BOM or (mostly) valid UTF-8 wins as always; other
+ * bytes are read as hint without detection when that leaves no invalid
+ * sequence, else detection decides as in dec_convert().  hint NULL or "":
+ * dec_convert(c, in, len, NULL, out, info).
+ */
+chaff_status dec_convert_hinted(struct dec_cache *c, const char *in, size_t len, const char *hint,
+                                struct buf *out, struct dec_info *info);
+
+/*
  * Convert in[0..len) to UTF-8, appending to out (caller owns out and its
  * storage; info is filled when not NULL).
  * - A BOM (UTF-8, UTF-16LE, UTF-16BE) is honoured and removed; it wins over

@@ -102,6 +102,7 @@ struct slot {
     uint64_t no;     /* 1-based record number */
     struct buf out;  /* the record as written, delimiter included */
     char warn[256];
+    char hint[40];   /* its input's charset as sniffed (lines, nul), or "" */
 };
 
 struct chaff_filter {
@@ -123,6 +124,8 @@ struct chaff_filter {
     /* text framing across windows */
     struct emit_state es;
     char win_charset[40];
+    char rec_hint[40]; /* lines/nul: this input's charset, sniffed on its first block */
+    bool rec_sniffed;
     bool win_started;
     chaff_stats total;     /* workers' counts are added after each record */
     chaff_status err;      /* sticky */
@@ -283,13 +286,15 @@ void chaff_filter_free(chaff_filter *f)
  * be NULL (detect) and receives the charset used when charset_out != NULL.
  */
 static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const char *doc, size_t len,
-                              const char *from, const char *host, bool at_head, bool at_tail,
-                              struct emit_state *es, struct buf *out, char *charset_out)
+                              const char *from, const char *hint, const char *host, bool at_head,
+                              bool at_tail, struct emit_state *es, struct buf *out,
+                              char *charset_out)
 {
     buf_reset(&w->dec);
     struct dec_info di;
     memset(&di, 0, sizeof di);
-    chaff_status st = dec_convert(&w->dc, doc, len, from, &w->dec, &di);
+    chaff_status st = from ? dec_convert(&w->dc, doc, len, from, &w->dec, &di)
+                           : dec_convert_hinted(&w->dc, doc, len, hint, &w->dec, &di);
     if (st)
         return st;
     if (charset_out)
@@ -387,8 +392,8 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         cls_host(w->url.len ? w->url.p : f->opt.url, host, sizeof host);
         struct buf *clean = &w->clean;
         buf_reset(clean);
-        st = clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, f->opt.from, host, true, true,
-                       &es, clean, NULL);
+        st = clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, f->opt.from, NULL, host, true,
+                       true, &es, clean, NULL);
         if (!st) {
             if (f->opt.flags & CHAFF_EXPLAIN) {
                 buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
@@ -413,7 +418,7 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
         out0 = s->out.len;
     }
-    st = clean_doc(f, w, rec, len, f->opt.from, f->host, true, true, &es, &s->out, NULL);
+    st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &s->out, NULL);
     if (!st && f->opt.framing == CHAFF_FRAME_LINES && !(f->opt.flags & CHAFF_EXPLAIN)) {
         /* one line in, one line out: the cleaned text must not add lines */
         for (size_t i = out0; i < s->out.len; i++)
@@ -535,6 +540,7 @@ static chaff_status add_record(chaff_filter *f, const char *rec, size_t len)
         s->in = rec;
         s->len = len;
         s->no = ++f->rec_no;
+        memcpy(s->hint, f->rec_hint, sizeof s->hint);
         clean_record(f, &f->w[0], s);
         stats_take(&f->total, &f->w[0].st);
         chaff_status st = CHAFF_OK;
@@ -547,6 +553,7 @@ static chaff_status add_record(chaff_filter *f, const char *rec, size_t len)
         return f->batch_data.err;
     s->len = len;
     s->no = ++f->rec_no;
+    memcpy(s->hint, f->rec_hint, sizeof s->hint);
     f->n_batch++;
     if (f->n_batch == BATCH_RECORDS || f->batch_data.len >= BATCH_BYTES)
         return flush_batch(f);
@@ -567,7 +574,7 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
         w->st.windows++;
     w->st.bytes_in += len;
     const char *from = f->opt.from ? f->opt.from : (first ? NULL : f->win_charset);
-    chaff_status st = clean_doc(f, w, p, len, from, f->host, first, last, &f->es, &out,
+    chaff_status st = clean_doc(f, w, p, len, from, NULL, f->host, first, last, &f->es, &out,
                                 first ? f->win_charset : NULL);
     f->win_started = true;
     if (st == CHAFF_E_CHARSET || st == CHAFF_E_TOOBIG) {
@@ -623,6 +630,17 @@ static chaff_status feed_text(chaff_filter *f, const char *p, size_t len)
 static chaff_status feed_records(chaff_filter *f, const char *p, size_t len)
 {
     const char delim = f->opt.framing == CHAFF_FRAME_NUL ? '\0' : '\n';
+    if (!f->rec_sniffed) {
+        /* one charset for the input's records, from its first block: a
+         * record that reads cleanly in it is not detected alone */
+        f->rec_sniffed = true;
+        f->rec_hint[0] = '\0';
+        if (!f->opt.from && f->opt.framing != CHAFF_FRAME_JSONL) {
+            chaff_status st = dec_sniff(&f->w[0].dc, p, len, f->rec_hint);
+            if (st)
+                return st;
+        }
+    }
     while (len) {
         const char *e = memchr(p, delim, len);
         size_t n = e ? (size_t)(e - p) : len;
@@ -721,6 +739,7 @@ chaff_status chaff_filter_end_input(chaff_filter *f)
     }
     buf_reset(&f->pend);
     f->win_started = false;
+    f->rec_sniffed = false;
     f->es = (struct emit_state){0};
     return f->err = st;
 }

@@ -828,6 +828,61 @@ static void test_threads(void **state)
 /* One cache over a stream of records in different charsets, some
  * detected, one unknown, gives for every record what a fresh conversion
  * gives, with more charsets than converter slots so slots are reused. */
+static void test_stream_hint(void **state)
+{
+    (void)state;
+    struct dec_cache c;
+    dec_cache_init(&c);
+    char hint[40];
+    /* a stream's first block: GBK text, cut inside a character */
+    size_t len;
+    char *in = encode(txt_zh_hans, strlen(txt_zh_hans), "GBK", &len);
+    assert_int_equal(dec_sniff(&c, in, len - 1, hint), CHAFF_OK);
+    assert_string_equal(hint, "GB18030");
+    /* UTF-8, and nothing at all, give no hint */
+    assert_int_equal(dec_sniff(&c, txt_zh_hans, strlen(txt_zh_hans), hint), CHAFF_OK);
+    assert_string_equal(hint, "");
+    assert_int_equal(dec_sniff(&c, "", 0, hint), CHAFF_OK);
+    assert_string_equal(hint, "");
+    free(in);
+
+    struct buf out;
+    buf_init(&out, 0);
+    struct dec_info info;
+    /* a short GBK record ("用户名/邮箱"), read in the stream's charset */
+    static const char rec[] = "\xd3\xc3\xbb\xa7\xc3\xfb\x2f\xd3\xca\xcf\xe4";
+    assert_int_equal(dec_convert_hinted(&c, rec, sizeof rec - 1, "GB18030", &out, &info), CHAFF_OK);
+    assert_string_equal(info.charset, "GB18030");
+    assert_int_equal(info.detected, 1);
+    assert_int_equal(info.n_invalid, 0);
+    assert_int_equal(out.len, strlen("用户名/邮箱"));
+    assert_memory_equal(out.p, "用户名/邮箱", out.len);
+    /* UTF-8 records of the same stream stay UTF-8 */
+    buf_reset(&out);
+    assert_int_equal(dec_convert_hinted(&c, "登录密码", strlen("登录密码"), "GB18030", &out, &info),
+                     CHAFF_OK);
+    assert_string_equal(info.charset, "UTF-8");
+    assert_memory_equal(out.p, "登录密码", out.len);
+    /* a record the hint cannot read cleanly is detected alone: 0xFF is
+     * never valid in GB18030 */
+    buf_reset(&out);
+    static const char ru[] = "\xcf\xf0\xe8\xe2\xe5\xf2\x2c\x20\xec\xe8\xf0\xff";
+    assert_int_equal(dec_convert_hinted(&c, ru, sizeof ru - 1, "GB18030", &out, &info), CHAFF_OK);
+    assert_string_not_equal(info.charset, "GB18030");
+    /* no hint: dec_convert() itself */
+    struct buf ref;
+    buf_init(&ref, 0);
+    struct dec_info ri;
+    buf_reset(&out);
+    assert_int_equal(dec_convert_hinted(&c, rec, sizeof rec - 1, "", &out, &info), CHAFF_OK);
+    assert_int_equal(dec_convert(&c, rec, sizeof rec - 1, NULL, &ref, &ri), CHAFF_OK);
+    assert_string_equal(info.charset, ri.charset);
+    assert_int_equal(out.len, ref.len);
+    buf_free(&ref);
+    buf_free(&out);
+    dec_cache_free(&c);
+}
+
 static void test_cache_same_results(void **state)
 {
     (void)state;
@@ -878,6 +933,7 @@ static void test_cache_same_results(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cache_same_results),
+    cmocka_unit_test(test_stream_hint),
     cmocka_unit_test(test_roundtrip_detected),
     cmocka_unit_test(test_roundtrip_declared),
     cmocka_unit_test(test_utf8_passthrough),
