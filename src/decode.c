@@ -705,7 +705,9 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
             if (hint && dec_resolve(hint, canon, decoder) && iconv_knows(c, decoder) == CHAFF_OK) {
                 /* the stream's charset, when it reads the record cleanly */
                 s = conv_named(c, decoder, in, len, &st, out);
+                info->hinted = 1;
                 if (s == CHAFF_OK && st.n_invalid) {
+                    info->hinted = 0;
                     out->len = start;
                     if (out->p)
                         out->p[start] = '\0';

@@ -31,6 +31,7 @@ struct dec_info {
     int detected;     /* 1 when chosen by ICU detection (including the
                          windows-1252 fallback), 0 when declared or UTF-8 */
     int confidence;   /* ICU's confidence 0..100 when detected, else 0 */
+    int hinted;       /* 1 when read in the stream's charset (dec_convert_hinted) */
     int had_bom;
     uint64_t n_invalid;  /* invalid sequences replaced by U+FFFD */
     uint64_t n_controls; /* NUL and C0/C1 control characters removed */

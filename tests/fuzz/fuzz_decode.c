@@ -9,7 +9,9 @@
  * byte-at-a-time reference of the same rules, which keeps the fast paths
  * of the real loop honest.  A second run declares a charset
  * picked by the first byte, so iconv's converters and the recovery after
- * their errors are fuzzed as well.  Any violation traps.  The target also
+ * their errors are fuzzed as well, and a third reads the second half of the
+input with the charset dec_sniff() found in the first half.  Any violation
+traps.  The target also
  * runs as a corpus replay test (tests/fuzz/replay.c supplies main()).
  */
 #include <stddef.h>
@@ -134,6 +136,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(dec_to_utf8(in + 1, size - 1, from, &out, &info) == CHAFF_OK);
         check_clean(&out);
     }
+
+    /* a stream sniffed on its first half, its second half read with the
+     * hint: clean output, UTF-8 still UTF-8, and a record read in the hint
+     * only when that left nothing invalid */
+    struct dec_cache c;
+    dec_cache_init(&c);
+    char hint[40];
+    CHECK(dec_sniff(&c, in, size / 2, hint) == CHAFF_OK);
+    CHECK(memchr(hint, '\0', sizeof hint) != NULL);
+    buf_reset(&out);
+    CHECK(dec_convert_hinted(&c, in + size / 2, size - size / 2, hint, &out, &info) == CHAFF_OK);
+    check_clean(&out);
+    CHECK(!info.hinted || (hint[0] && strcmp(info.charset, hint) == 0 && info.n_invalid == 0));
+    if (!utf16_bom && dec_valid_utf8(in + size / 2, size - size / 2) &&
+        !(size - size / 2 >= 2 && ((data[size / 2] == 0xFF && data[size / 2 + 1] == 0xFE) ||
+                                   (data[size / 2] == 0xFE && data[size / 2 + 1] == 0xFF))))
+        CHECK(strcmp(info.charset, "UTF-8") == 0);
+    dec_cache_free(&c);
     buf_free(&out);
     return 0;
 }

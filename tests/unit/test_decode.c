@@ -854,6 +854,7 @@ static void test_stream_hint(void **state)
     assert_int_equal(dec_convert_hinted(&c, rec, sizeof rec - 1, "GB18030", &out, &info), CHAFF_OK);
     assert_string_equal(info.charset, "GB18030");
     assert_int_equal(info.detected, 1);
+    assert_int_equal(info.hinted, 1);
     assert_int_equal(info.n_invalid, 0);
     assert_int_equal(out.len, strlen("用户名/邮箱"));
     assert_memory_equal(out.p, "用户名/邮箱", out.len);
@@ -869,6 +870,7 @@ static void test_stream_hint(void **state)
     static const char ru[] = "\xcf\xf0\xe8\xe2\xe5\xf2\x2c\x20\xec\xe8\xf0\xff";
     assert_int_equal(dec_convert_hinted(&c, ru, sizeof ru - 1, "GB18030", &out, &info), CHAFF_OK);
     assert_string_not_equal(info.charset, "GB18030");
+    assert_int_equal(info.hinted, 0);
     /* no hint: dec_convert() itself */
     struct buf ref;
     buf_init(&ref, 0);
