@@ -97,7 +97,8 @@ static int is_bullet(uint32_t c)
     return c == 0x2022 || c == 0x25e6 || c == 0x25aa || c == 0x25ab || c == 0x25a0 ||
            c == 0x25a1 || c == 0x25cf || c == 0x25cb || c == 0x25ba || c == 0x25b6 || c == 0xb7 ||
            c == '*' || c == '+' || c == '-' || c == 0x2013 || c == 0x2023 || c == 0x2043 ||
-           c == 0x25c6 || c == 0x25c7 || c == 0x2605 || c == 0x2606 || c == 0x203a || c == 0xbb;
+           c == 0x25c6 || c == 0x25c7 || c == 0x2605 || c == 0x2606 || c == 0x203a || c == 0xbb ||
+           c == 0x30fb || c == 0xff65 || c == 0x2027 || c == 0x2219 || c == 0x25b8 || c == 0x25b7;
 }
 
 static int is_cjk(uint32_t c)

@@ -141,6 +141,12 @@ static void test_bullets(void **state)
     assert_int_equal(feat("- Item").bullet, 1);
     assert_int_equal(feat("o Nested item").bullet, 1);
     assert_int_equal(feat("\xc2\xb7 Dot").bullet, 1);        /* · */
+    /* CJK pages put U+30FB (and its half-width form, and U+2027 in
+     * Traditional Chinese) before list items */
+    assert_int_equal(feat("\xe3\x83\xbb 张馨予称发自拍照因登错微博").bullet, 1);
+    assert_int_equal(feat("\xef\xbd\xa5 \xe6\x96\xb0\xe8\x81\x9e").bullet, 1);
+    assert_int_equal(feat("\xe2\x80\xa7 \xe6\x96\xb0\xe8\x81\x9e").bullet, 1);
+    assert_int_equal(feat("\xe3\x83\xbb\xe3\x83\xbb\xe3\x83\xbb").bullet, 0);
     assert_int_equal(feat("\xe2\x80\xa2").bullet, 1);        /* a lone bullet */
     assert_int_equal(feat("1. First").bullet, 2);
     assert_int_equal(feat("12) Twelfth").bullet, 2);
