@@ -482,6 +482,37 @@ static void test_shaped_lists(void **state)
     cx_free(&c);
 }
 
+static void test_bullet_runs(void **state)
+{
+    (void)state;
+    struct cx c;
+    cx_init(&c, NULL);
+    /* teasers as a bulleted run: a headline run into its excerpt, no
+     * sentence end; the article's own bulleted sentences stay */
+    const char *doc =
+        P0 "\n" P1 "\nThe plan in brief.\n"
+           "* The new bridge will carry two tram tracks and a cycle lane, and it will open to traffic in the spring of the year after next.\n"
+           "* Four stops on the island will have step-free access to every platform, with lifts at both ends of each one.\n"
+           "* A depot for twelve trams will be built on the site of the former bus garage, which closed more than ten years ago.\n"
+           "* The old road bridge will close to cars for two summers while the tracks are laid, and buses will take a detour.\n"
+           "* Residents of the harbour district will be offered free season tickets for the first year of the new service.\n"
+        P2 "\nMORE FROM THE CITY\n"
+           "* Mayor opens winter market early Stalls from twenty countries line the square as the season starts a week ahead of plan\n"
+           "* Is this the busiest bus stop in the country? Commuters queue for an hour at the stop outside the station every morning\n"
+           "* Ferry fares to rise again The operator blames the price of fuel for the third rise in a year as passengers protest\n"
+           "* Harbour cafe wins national award Owners say the secret is the fish that comes straight off the boats each morning\n"
+           "* Library to stay open late Students welcome the move as exams approach and the reading rooms fill up after six\n"
+           "* Old customs house for sale The listed building by the ferry terminal could become flats or a hotel, agents say\n";
+    struct doc *d = run(&c, doc, 0);
+    KEEP(d, "* The new bridge", R_GOOD);
+    KEEP(d, "* Residents of the harbour", R_GOOD);
+    DROP(d, "* Mayor opens", R_LIST);
+    DROP(d, "* Old customs house", R_LIST);
+    assert_int_equal(line_at(d, "* Ferry fares")->fig, 6);
+    KEEP(d, "Opponents", R_GOOD);
+    cx_free(&c);
+}
+
 static void test_first_section(void **state)
 {
     (void)state;
@@ -776,6 +807,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_teasers),
     cmocka_unit_test(test_colon_lists),
     cmocka_unit_test(test_shaped_lists),
+    cmocka_unit_test(test_bullet_runs),
     cmocka_unit_test(test_first_section),
     cmocka_unit_test(test_title_case_runs),
     cmocka_unit_test(test_neutral_lines),
