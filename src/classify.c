@@ -366,37 +366,6 @@ static void init_class(struct doc *d)
         }
         L->cls = L->init;
     }
-    /* Runs of long list items that mostly end without a sentence end are
-     * teasers (a headline run into its excerpt) or listings, not the
-     * article's own list, whose items are sentences. */
-    for (uint32_t i = 0; i < d->n_lines;) {
-        const struct line *L = &d->lines[i];
-        if (!L->len || !L->f.bullet || L->init == LC_BAD || L->f.elen < GOOD_LEN || L->protect) {
-            i++;
-            continue;
-        }
-        uint32_t j = i, items = 0, ended = 0, long_items = 0;
-        for (; j < d->n_lines; j++) {
-            const struct line *M = &d->lines[j];
-            if (!M->len)
-                continue;
-            if (!M->f.bullet || M->init == LC_BAD || M->protect)
-                break;
-            items++;
-            ended += M->f.terminal;
-            long_items += M->f.elen >= GOOD_LEN;
-        }
-        if (items >= BULLET_RUN_MIN && ended * 3 <= items && long_items * 2 >= items)
-            for (uint32_t k = i; k < j; k++) {
-                struct line *M = &d->lines[k];
-                if (!M->len)
-                    continue;
-                M->init = M->cls = LC_BAD;
-                M->why = R_LIST;
-                M->fig = items;
-            }
-        i = j;
-    }
     /* Runs of two or more short list items are menus. */
     for (uint32_t i = 0; i < d->n_lines;) {
         if (!d->lines[i].f.bullet || d->lines[i].init == LC_GOOD || !d->lines[i].len) {
@@ -418,6 +387,37 @@ static void init_class(struct doc *d)
                     L->why = R_LIST;
                     L->fig = items;
                 }
+            }
+        i = j;
+    }
+    /* Runs of long list items that mostly end without a sentence end are
+     * teasers (a headline run into its excerpt) or listings, not the
+     * article's own list, whose items are sentences. */
+    for (uint32_t i = 0; i < d->n_lines;) {
+        const struct line *L = &d->lines[i];
+        if (!L->len || !L->f.bullet || L->init != LC_GOOD || L->protect) {
+            i++;
+            continue;
+        }
+        uint32_t j = i, items = 0, ended = 0, long_items = 0;
+        for (; j < d->n_lines; j++) {
+            const struct line *M = &d->lines[j];
+            if (!M->len)
+                continue;
+            if (!M->f.bullet || M->init == LC_BAD || M->protect)
+                break;
+            items++;
+            ended += M->f.terminal;
+            long_items += M->init == LC_GOOD;
+        }
+        if (items >= BULLET_RUN_MIN && ended * 3 <= items && long_items * 2 >= items)
+            for (uint32_t k = i; k < j; k++) {
+                struct line *M = &d->lines[k];
+                if (!M->len)
+                    continue;
+                M->init = M->cls = LC_BAD;
+                M->why = R_LIST;
+                M->fig = items;
             }
         i = j;
     }

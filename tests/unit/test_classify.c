@@ -497,12 +497,12 @@ static void test_bullet_runs(void **state)
            "* The old road bridge will close to cars for two summers while the tracks are laid, and buses will take a detour.\n"
            "* Residents of the harbour district will be offered free season tickets for the first year of the new service.\n"
         P2 "\nMORE FROM THE CITY\n"
-           "* Mayor opens winter market early Stalls from twenty countries line the square as the season starts a week ahead of plan\n"
+           "* Mayor opens winter market early! Stalls from twenty countries line the square as the season starts a week ahead of plan\n"
            "* Is this the busiest bus stop in the country? Commuters queue for an hour at the stop outside the station every morning\n"
-           "* Ferry fares to rise again The operator blames the price of fuel for the third rise in a year as passengers protest\n"
-           "* Harbour cafe wins national award Owners say the secret is the fish that comes straight off the boats each morning\n"
-           "* Library to stay open late Students welcome the move as exams approach and the reading rooms fill up after six\n"
-           "* Old customs house for sale The listed building by the ferry terminal could become flats or a hotel, agents say\n";
+           "* Ferry fares to rise again: why? The operator blames the price of fuel for the third rise in a year as passengers protest\n"
+           "* Harbour cafe wins national award! Owners say the secret is the fish that comes straight off the boats each morning\n"
+           "* Library to stay open late. Students welcome the move as exams approach and the reading rooms fill up after six\n"
+           "* Old customs house for sale? The listed building by the ferry terminal could become flats or a hotel, agents say\n";
     struct doc *d = run(&c, doc, 0);
     KEEP(d, "* The new bridge", R_GOOD);
     KEEP(d, "* Residents of the harbour", R_GOOD);
