@@ -90,6 +90,7 @@ const char *cls_reason_name(unsigned why)
         [R_COLON_LIST] = "colon-list",
         [R_SHAPED_LIST] = "shaped-list",
     };
+    _Static_assert(sizeof names / sizeof names[0] == R_COUNT, "a reason without a name");
     return why < sizeof names / sizeof names[0] && names[why] ? names[why] : "?";
 }
 

@@ -73,7 +73,8 @@ enum reason {
     R_THREAD,      /* a comment thread or dated list after the article */
     R_TEASERS,     /* a list of cut-off teasers after the article */
     R_COLON_LIST,  /* short lines of a list the article introduces with ':' */
-    R_SHAPED_LIST  /* a run of lines of one look right after the article's text */
+    R_SHAPED_LIST, /* a run of lines of one look right after the article's text */
+    R_COUNT        /* the number of reasons */
 };
 
 struct line {

@@ -89,7 +89,7 @@ struct worker {
     struct buf clean; /* jsonl: the cleaned text before splicing */
     struct dec_info last_dec;
     uint64_t *rule_drops;            /* per rule id */
-    uint64_t heur_drops[R_REPEAT + 1];
+    uint64_t heur_drops[R_COUNT];
     chaff_stats st;
 };
 
@@ -335,7 +335,7 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
                 w->rule_drops[L->rule]++;
         } else {
             w->st.dropped_heuristic++;
-            w->heur_drops[L->why <= R_REPEAT ? L->why : R_NONE]++;
+            w->heur_drops[L->why < R_COUNT ? L->why : R_NONE]++;
         }
     }
     if (d.budget_backoff)
@@ -795,7 +795,7 @@ chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write
     }
     buf_adds(&b, "},\"by_heuristic\":{");
     int first = 1;
-    for (unsigned why = 0; why <= R_REPEAT; why++) {
+    for (unsigned why = 0; why < R_COUNT; why++) {
         uint64_t n = 0;
         for (unsigned k = 0; k < f->jobs; k++)
             n += f->w[k].heur_drops[why];
