@@ -114,7 +114,8 @@ typedef enum chaff_framing {
     CHAFF_FRAME_TEXT = 0,  /* the whole input is one document */
     CHAFF_FRAME_LINES = 1, /* one document per line */
     CHAFF_FRAME_NUL = 2,   /* documents separated by NUL bytes */
-    CHAFF_FRAME_JSONL = 3  /* one JSON object per line, text in a field */
+    CHAFF_FRAME_JSONL = 3, /* one JSON object per line, text in a field */
+    CHAFF_FRAME_WARC = 4   /* WARC records; text ones (WET conversion) cleaned */
 } chaff_framing;
 
 /* Flags for chaff_options.flags. */

@@ -55,7 +55,8 @@ static void usage(FILE *to)
           "related lists) from scraped page text; write the article text as NFC UTF-8.\n"
           "With no FILE, or when FILE is -, read standard input.  FILEs may be gzip-compressed.\n"
           "\n"
-          "  -f, --format FMT      text (whole input is one document; default), lines, nul, jsonl\n"
+          "  -f, --format FMT      text (whole input is one document; default), lines, nul,\n"
+          "                        jsonl, warc (WARC/WET records; text records are cleaned)\n"
           "      --field NAME      JSONL field holding the text (default text)\n"
           "      --url-field NAME  JSONL field holding the page URL (default url)\n"
           "      --url URL         the document's URL, for site-scoped rules\n"
@@ -64,7 +65,7 @@ static void usage(FILE *to)
           "  -R, --rules PATH      add a rule file or folder (repeatable)\n"
           "      --no-default-rules  do not load the default rules folder\n"
           "  -o, --output FILE     write to FILE instead of standard output\n"
-          "  -j, --jobs N          worker threads for lines, nul and jsonl (default 1)\n"
+          "  -j, --jobs N          worker threads for lines, nul, jsonl and warc (default 1)\n"
           "      --max-doc SIZE    document cap, e.g. 64M (default 256M)\n"
           "      --explain         print every line with its decision and reason\n"
           "      --stats[=FILE]    write a JSON summary to FILE (default standard error)\n"
@@ -290,8 +291,9 @@ int main(int argc, char **argv)
             else if (!strcmp(optarg, "lines")) opt.framing = CHAFF_FRAME_LINES;
             else if (!strcmp(optarg, "nul")) opt.framing = CHAFF_FRAME_NUL;
             else if (!strcmp(optarg, "jsonl")) opt.framing = CHAFF_FRAME_JSONL;
+            else if (!strcmp(optarg, "warc")) opt.framing = CHAFF_FRAME_WARC;
             else {
-                errorf("unknown format '%s' (text, lines, nul, jsonl)", optarg);
+                errorf("unknown format '%s' (text, lines, nul, jsonl, warc)", optarg);
                 fputs("Try 'chaff --help' for more information.\n", stderr);
                 return EXIT_USAGE;
             }

@@ -41,6 +41,7 @@
 #include "lang.h"
 #include "rules.h"
 #include "segment.h"
+#include "warc.h"
 
 #define DEFAULT_MAX_DOC ((size_t)256 << 20)
 /* keep at most this much output buffer per batch slot between records */
@@ -125,6 +126,7 @@ struct chaff_filter {
     struct emit_state es;
     char win_charset[40];
     char rec_hint[40]; /* lines/nul: this input's charset, sniffed on its first block */
+    uint64_t warc_pass;    /* warc: bytes of an over-cap block still to write through */
     bool rec_sniffed;
     bool win_started;
     chaff_stats total;     /* workers' counts are added after each record */
@@ -215,7 +217,7 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
     f->opt.lang = f->s_lang;
     if (!f->opt.max_doc)
         f->opt.max_doc = DEFAULT_MAX_DOC;
-    if (f->opt.framing > CHAFF_FRAME_JSONL)
+    if (f->opt.framing > CHAFF_FRAME_WARC)
         st = st ? st : CHAFF_E_INVAL;
     if (!st && f->opt.lang) {
         f->langs_forced = lang_from_list(f->opt.lang);
@@ -352,8 +354,14 @@ static void record_failed(struct slot *s, chaff_status st)
 
 /* Clean one record of a record framing into s->out (delimiter included).
  * Never fails the stream: a record that cannot be cleaned is copied. */
+static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s);
+
 static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
 {
+    if (f->opt.framing == CHAFF_FRAME_WARC) {
+        clean_warc(f, w, s);
+        return;
+    }
     const char delim = f->opt.framing == CHAFF_FRAME_NUL ? '\0' : '\n';
     const char *rec = s->in;
     size_t len = s->len;
@@ -439,6 +447,84 @@ passthrough_quiet:
     buf_reset(&s->out);
     buf_add(&s->out, s->in, s->len);
     buf_addc(&s->out, delim);
+    w->st.bytes_out += s->out.len;
+}
+
+/* One WARC record (header block and block, without the separator after it)
+ * into s->out, separator included.  Text records get their block cleaned
+ * and their header written again (Content-Length; digests dropped when the
+ * block changed); every other record is copied. */
+static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
+{
+    const char *rec = s->in;
+    size_t len = s->len;
+    buf_reset(&s->out);
+    s->warn[0] = '\0';
+    w->st.records++;
+    w->st.bytes_in += len;
+    struct warc_head h;
+    char msg[128] = "";
+    size_t hl = warc_head_end(rec, len < WARC_HEAD_MAX ? len : WARC_HEAD_MAX);
+    chaff_status st = hl ? warc_parse(rec, hl, &h, msg) : CHAFF_E_DATA;
+    if (st) { /* the reader checked the header; stay safe all the same */
+        snprintf(s->warn, sizeof s->warn, "record %llu: malformed WARC: %s; passed through unchanged",
+                 (unsigned long long)s->no, msg[0] ? msg : "no header end");
+        goto passthrough;
+    }
+    if (!warc_is_text(&h)) {
+        if (f->opt.flags & CHAFF_EXPLAIN) {
+            buf_addf(&s->out, "# record %llu: WARC-Type %.*s, not text: passed through\n",
+                     (unsigned long long)s->no, (int)(h.type_len < 40 ? h.type_len : 40),
+                     h.type ? h.type : "(none)");
+            w->st.bytes_out += s->out.len;
+            return;
+        }
+        goto passthrough_quiet;
+    }
+    char host[256], cs[40];
+    buf_reset(&w->url);
+    if (h.uri)
+        buf_add(&w->url, h.uri, h.uri_len);
+    cls_host(w->url.len ? w->url.p : f->opt.url, host, sizeof host);
+    warc_charset(&h, cs);
+    const char *from = f->opt.from ? f->opt.from : cs[0] ? cs : NULL;
+    struct buf *clean = &w->clean;
+    buf_reset(clean);
+    struct emit_state es = {0};
+    st = clean_doc(f, w, rec + hl, len - hl, from, NULL, host, true, true, &es, clean, NULL);
+    if (st == CHAFF_E_CHARSET && from == cs) { /* a declared name nobody knows: detect */
+        buf_reset(clean);
+        es = (struct emit_state){0};
+        st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, clean, NULL);
+    }
+    if (!st && !(f->opt.flags & CHAFF_EXPLAIN) && clean->len)
+        st = buf_addc(clean, '\n');
+    if (!st) {
+        if (f->opt.flags & CHAFF_EXPLAIN) {
+            buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
+            buf_add(&s->out, clean->p, clean->len);
+        } else {
+            int changed = clean->len != len - hl || (clean->len && memcmp(clean->p, rec + hl, clean->len));
+            warc_write_head(rec, &h, clean->len, changed, &s->out);
+            buf_add(&s->out, clean->p, clean->len);
+            buf_add(&s->out, "\r\n\r\n", 4);
+        }
+        st = s->out.err;
+    }
+    if (clean->cap > SLOT_KEEP)
+        buf_free(clean);
+    if (st) {
+        record_failed(s, st);
+        goto passthrough;
+    }
+    w->st.bytes_out += s->out.len;
+    return;
+passthrough:
+    w->st.records_error++;
+passthrough_quiet:
+    buf_reset(&s->out);
+    buf_add(&s->out, rec, len);
+    buf_add(&s->out, "\r\n\r\n", 4);
     w->st.bytes_out += s->out.len;
 }
 
@@ -693,6 +779,162 @@ static chaff_status feed_records(chaff_filter *f, const char *p, size_t len)
     return CHAFF_OK;
 }
 
+/* Bytes that are not a WARC record (before the first record, or after a
+ * malformed header up to the next line that starts a record), written
+ * through as they are, in order, and reported. */
+static chaff_status warc_garbage(chaff_filter *f, const char *p, size_t n, const char *why)
+{
+    chaff_status st = flush_batch(f);
+    if (st)
+        return st;
+    f->rec_no++;
+    f->total.records++;
+    f->total.records_error++;
+    f->total.bytes_in += n;
+    f->total.bytes_out += n;
+    warnf(f, "record %llu: malformed WARC: %s; %zu bytes passed through unchanged",
+          (unsigned long long)f->rec_no, why, n);
+    return n && f->write(f->ud, p, n) ? CHAFF_E_WRITE : CHAFF_OK;
+}
+
+/* The offset of the next line of b[from..n) that starts a record, or n;
+ * *wait is set when the buffer ends too early to tell. */
+static size_t warc_next_start(const char *b, size_t from, size_t n, bool *wait)
+{
+    *wait = false;
+    for (size_t k = from; k < n;) {
+        const char *nl = memchr(b + k, '\n', n - k);
+        if (!nl)
+            break;
+        k = (size_t)(nl - b) + 1;
+        int is = warc_is_start(b + k, n - k);
+        if (is == 1)
+            return k;
+        if (is < 0) {
+            *wait = true;
+            return k;
+        }
+    }
+    return n;
+}
+
+/* Cut the pending bytes into records: complete ones go to add_record(),
+ * over-cap ones are written through (the rest of their block as it comes,
+ * see feed_warc), bytes that are not a record are written through with a
+ * warning.  At the end of an input a record cut short is written through
+ * too. */
+static chaff_status warc_drain(chaff_filter *f, bool at_end)
+{
+    const char *b = f->pend.p;
+    size_t n = f->pend.len, pos = 0;
+    chaff_status st = CHAFF_OK;
+    while (!st && pos < n) {
+        if (b[pos] == '\r' || b[pos] == '\n') { /* the blank lines between records */
+            pos++;
+            continue;
+        }
+        int is = warc_is_start(b + pos, n - pos);
+        if (is < 0 && !at_end)
+            break;
+        if (is != 1) {
+            bool wait;
+            size_t k = warc_next_start(b, pos, n, &wait);
+            if ((wait || k == n) && !at_end) {
+                if (n - pos <= WARC_HEAD_MAX)
+                    break; /* the next record may start in bytes still to come */
+                k = n - 8; /* keep a tail that may hold the start of "\nWARC/1" */
+            }
+            st = warc_garbage(f, b + pos, k - pos, "not a WARC record");
+            pos = k;
+            continue;
+        }
+        size_t hl = warc_head_end(b + pos, n - pos < WARC_HEAD_MAX ? n - pos : WARC_HEAD_MAX);
+        if (!hl) {
+            if (!at_end && n - pos < WARC_HEAD_MAX)
+                break;
+            bool wait;
+            size_t k = warc_next_start(b, pos, n, &wait);
+            st = warc_garbage(f, b + pos, k - pos, "header without an end");
+            pos = k;
+            continue;
+        }
+        struct warc_head h;
+        char msg[128];
+        if (warc_parse(b + pos, hl, &h, msg)) {
+            st = warc_garbage(f, b + pos, hl, msg);
+            pos += hl;
+            continue;
+        }
+        if (hl > f->opt.max_doc || h.content_length > f->opt.max_doc - hl) {
+            if ((st = flush_batch(f)))
+                break;
+            f->rec_no++;
+            f->total.records++;
+            f->total.records_error++;
+            warnf(f, "record %llu: larger than the document cap (%zu bytes); passed through unchanged",
+                  (unsigned long long)f->rec_no, f->opt.max_doc);
+            uint64_t total = hl + h.content_length;
+            size_t avail = n - pos < total ? n - pos : (size_t)total;
+            f->total.bytes_in += avail;
+            f->total.bytes_out += avail;
+            if (f->write(f->ud, b + pos, avail)) {
+                st = CHAFF_E_WRITE;
+                break;
+            }
+            pos += avail;
+            f->warc_pass = total - avail;
+            if (!f->warc_pass) {
+                f->total.bytes_out += 4;
+                if (f->write(f->ud, "\r\n\r\n", 4))
+                    st = CHAFF_E_WRITE;
+            }
+            continue;
+        }
+        size_t total = hl + (size_t)h.content_length;
+        if (n - pos < total) {
+            if (at_end) {
+                char why[96];
+                snprintf(why, sizeof why, "record cut short (Content-Length %llu, %zu bytes left)",
+                         (unsigned long long)h.content_length, n - pos - hl);
+                st = warc_garbage(f, b + pos, n - pos, why);
+                pos = n;
+            }
+            break;
+        }
+        st = add_record(f, b + pos, total);
+        pos += total;
+    }
+    if (pos) {
+        memmove(f->pend.p, b + pos, n - pos);
+        f->pend.len = n - pos;
+    }
+    return st;
+}
+
+static chaff_status feed_warc(chaff_filter *f, const char *p, size_t len)
+{
+    if (f->warc_pass) {
+        size_t k = len < f->warc_pass ? len : (size_t)f->warc_pass;
+        f->total.bytes_in += k;
+        f->total.bytes_out += k;
+        if (f->write(f->ud, p, k))
+            return CHAFF_E_WRITE;
+        f->warc_pass -= k;
+        p += k;
+        len -= k;
+        if (f->warc_pass)
+            return CHAFF_OK;
+        f->total.bytes_out += 4;
+        if (f->write(f->ud, "\r\n\r\n", 4))
+            return CHAFF_E_WRITE;
+    }
+    if (!len)
+        return CHAFF_OK;
+    if (buf_add(&f->pend, p, len))
+        return f->pend.err;
+    return warc_drain(f, false);
+}
+
 chaff_status chaff_filter_feed(chaff_filter *f, const void *buf, size_t len)
 {
     if (!f || f->finished)
@@ -702,8 +944,9 @@ chaff_status chaff_filter_feed(chaff_filter *f, const void *buf, size_t len)
     if (!len)
         return CHAFF_OK;
     f->fed = true;
-    chaff_status st = f->opt.framing == CHAFF_FRAME_TEXT ? feed_text(f, buf, len)
-                                                         : feed_records(f, buf, len);
+    chaff_status st = f->opt.framing == CHAFF_FRAME_TEXT   ? feed_text(f, buf, len)
+                      : f->opt.framing == CHAFF_FRAME_WARC ? feed_warc(f, buf, len)
+                                                           : feed_records(f, buf, len);
     return f->err = st;
 }
 
@@ -725,6 +968,13 @@ chaff_status chaff_filter_end_input(chaff_filter *f)
             st = f->es.any && !(f->opt.flags & CHAFF_EXPLAIN) && f->write(f->ud, "\n", 1)
                      ? CHAFF_E_WRITE
                      : CHAFF_OK;
+    } else if (f->opt.framing == CHAFF_FRAME_WARC) {
+        st = CHAFF_OK;
+        if (f->warc_pass) /* the input ended inside a block written through */
+            warnf(f, "record %llu: cut short (%llu bytes of its block missing)",
+                  (unsigned long long)f->rec_no, (unsigned long long)f->warc_pass);
+        f->warc_pass = 0;
+        st = warc_drain(f, true);
     } else {
         st = CHAFF_OK;
         if (f->passthrough) {
