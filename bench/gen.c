@@ -3,11 +3,13 @@
  *
  * Usage: gen OUTDIR [MB]   (default 100)
  *
- * Writes three files into OUTDIR:
+ * Writes four files into OUTDIR:
  *   corpus.txt     pages as lines, a blank line between paragraphs and pages
  *                  (UTF-8; `chaff -f lines` treats every line as a document)
  *   corpus.zh.txt  the Chinese pages alone, for conversion to GBK by iconv
  *   corpus.jsonl   one record per page: {"id":N,"url":"...","text":"..."}
+ *   corpus.wet     one WARC conversion record per page, as in a crawl's WET
+ *                  files (CRLF header, Content-Length, the page as block)
  *
  * Each page is what a scraper keeps of a news page: navigation, a login
  * widget and a breadcrumb on top, a title, article paragraphs (sometimes
@@ -446,6 +448,7 @@ int main(int argc, char **argv)
     FILE *txt = open_out(argv[1], "corpus.txt");
     FILE *zh = open_out(argv[1], "corpus.zh.txt");
     FILE *jsonl = open_out(argv[1], "corpus.jsonl");
+    FILE *wet = open_out(argv[1], "corpus.wet");
 
     size_t total = 0, group_bytes[3] = {0, 0, 0};
     unsigned long id = 0;
@@ -475,13 +478,22 @@ int main(int argc, char **argv)
                 l->code, id);
         json_string(jsonl, o.p, n);
         fputs("}\n", jsonl);
+        fprintf(wet,
+                "WARC/1.0\r\nWARC-Type: conversion\r\n"
+                "WARC-Target-URI: https://site.example/%s/%lu.html\r\n"
+                "WARC-Date: 2024-03-14T10:00:00Z\r\n"
+                "WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-%012lu>\r\n"
+                "Content-Type: text/plain\r\nContent-Length: %zu\r\n\r\n",
+                l->code, id, id, o.len);
+        fwrite(o.p, 1, o.len, wet);
+        fputs("\r\n\r\n", wet);
         total += o.len;
         group_bytes[g] += o.len;
         id++;
     }
     free(o.p);
-    int bad = ferror(txt) | ferror(zh) | ferror(jsonl);
-    bad |= fclose(txt) | fclose(zh) | fclose(jsonl);
+    int bad = ferror(txt) | ferror(zh) | ferror(jsonl) | ferror(wet);
+    bad |= fclose(txt) | fclose(zh) | fclose(jsonl) | fclose(wet);
     if (bad) {
         fprintf(stderr, "gen: write error\n");
         return 1;
