@@ -56,7 +56,8 @@ static void usage(FILE *to)
           "With no FILE, or when FILE is -, read standard input.  FILEs may be gzip-compressed.\n"
           "\n"
           "  -f, --format FMT      text (whole input is one document; default), lines, nul,\n"
-          "                        jsonl, warc (WARC/WET records; text records are cleaned)\n"
+          "                        jsonl, warc (WARC/WET records; text records are cleaned;\n"
+          "                        the default for input that starts with WARC/1.x)\n"
           "      --field NAME      JSONL field holding the text (default text)\n"
           "      --url-field NAME  JSONL field holding the page URL (default url)\n"
           "      --url URL         the document's URL, for site-scoped rules\n"
@@ -278,7 +279,7 @@ int main(int argc, char **argv)
     chaff_options_init(&opt);
     const char *rule_paths[256];
     size_t n_rules = 0;
-    int no_default = 0, explain = 0, strict = 0, check = 0, test = 0, list = 0;
+    int no_default = 0, explain = 0, strict = 0, check = 0, test = 0, list = 0, format_set = 0;
     const char *stats_path = NULL, *out_path = NULL;
     int want_stats = 0;
     struct progress prog = {0};
@@ -287,6 +288,7 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":f:R:o:j:qhV", long_opts, NULL)) != -1) {
         switch (c) {
         case 'f':
+            format_set = 1;
             if (!strcmp(optarg, "text")) opt.framing = CHAFF_FRAME_TEXT;
             else if (!strcmp(optarg, "lines")) opt.framing = CHAFF_FRAME_LINES;
             else if (!strcmp(optarg, "nul")) opt.framing = CHAFF_FRAME_NUL;
@@ -473,6 +475,20 @@ int main(int argc, char **argv)
             }
             if (n == 0)
                 break;
+            if (!format_set && prog.bytes == 0 && n >= 6 && !memcmp(block, "WARC/", 5) &&
+                block[5] >= '0' && block[5] <= '9') {
+                /* no --format, and the input opens with a WARC record:
+                 * nothing else starts that way, so read it as WARC */
+                chaff_filter *fw = NULL;
+                chaff_options ow = opt;
+                ow.framing = CHAFF_FRAME_WARC;
+                if (chaff_filter_new(&fw, rules, &ow, out_write, &out) == CHAFF_OK) {
+                    chaff_filter_free(f);
+                    f = fw;
+                    opt = ow;
+                }
+            }
+            format_set = 1;
             prog.bytes += (unsigned long long)n;
             st = chaff_filter_feed(f, block, (size_t)n);
             if (!st && out_flush(&out))
