@@ -356,6 +356,19 @@ static void record_failed(struct slot *s, chaff_status st)
  * Never fails the stream: a record that cannot be cleaned is copied. */
 static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s);
 
+/* Write a record through as it came, with its delimiter; error: it could
+ * not be cleaned (else it simply has nothing to clean). */
+static void pass_record(struct worker *w, struct slot *s, const char *delim, size_t delim_len,
+                        bool error)
+{
+    if (error)
+        w->st.records_error++;
+    buf_reset(&s->out);
+    buf_add(&s->out, s->in, s->len);
+    buf_add(&s->out, delim, delim_len);
+    w->st.bytes_out += s->out.len;
+}
+
 static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
 {
     if (f->opt.framing == CHAFF_FRAME_WARC) {
@@ -442,12 +455,10 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     w->st.bytes_out += s->out.len;
     return;
 passthrough:
-    w->st.records_error++;
+    pass_record(w, s, &delim, 1, true);
+    return;
 passthrough_quiet:
-    buf_reset(&s->out);
-    buf_add(&s->out, s->in, s->len);
-    buf_addc(&s->out, delim);
-    w->st.bytes_out += s->out.len;
+    pass_record(w, s, &delim, 1, false);
 }
 
 /* One WARC record (header block and block, without the separator after it)
@@ -467,7 +478,8 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     size_t hl = warc_head_end(rec, len < WARC_HEAD_MAX ? len : WARC_HEAD_MAX);
     chaff_status st = hl ? warc_parse(rec, hl, &h, msg) : CHAFF_E_DATA;
     if (st) { /* the reader checked the header; stay safe all the same */
-        snprintf(s->warn, sizeof s->warn, "record %llu: malformed WARC: %s; passed through unchanged",
+        snprintf(s->warn, sizeof s->warn,
+                 "record %llu: malformed WARC: %s; passed through unchanged",
                  (unsigned long long)s->no, msg[0] ? msg : "no header end");
         goto passthrough;
     }
@@ -504,7 +516,8 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
             buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
             buf_add(&s->out, clean->p, clean->len);
         } else {
-            int changed = clean->len != len - hl || (clean->len && memcmp(clean->p, rec + hl, clean->len));
+            int changed = clean->len != len - hl ||
+                          (clean->len && memcmp(clean->p, rec + hl, clean->len) != 0);
             warc_write_head(rec, &h, clean->len, changed, &s->out);
             buf_add(&s->out, clean->p, clean->len);
             buf_add(&s->out, "\r\n\r\n", 4);
@@ -520,12 +533,10 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     w->st.bytes_out += s->out.len;
     return;
 passthrough:
-    w->st.records_error++;
+    pass_record(w, s, "\r\n\r\n", 4, true);
+    return;
 passthrough_quiet:
-    buf_reset(&s->out);
-    buf_add(&s->out, rec, len);
-    buf_add(&s->out, "\r\n\r\n", 4);
-    w->st.bytes_out += s->out.len;
+    pass_record(w, s, "\r\n\r\n", 4, false);
 }
 
 /* ---- batches ----------------------------------------------------------- */
@@ -871,7 +882,8 @@ static chaff_status warc_drain(chaff_filter *f, bool at_end)
             f->rec_no++;
             f->total.records++;
             f->total.records_error++;
-            warnf(f, "record %llu: larger than the document cap (%zu bytes); passed through unchanged",
+            warnf(f,
+                  "record %llu: larger than the document cap (%zu bytes); passed through unchanged",
                   (unsigned long long)f->rec_no, f->opt.max_doc);
             uint64_t total = hl + h.content_length;
             size_t avail = n - pos < total ? n - pos : (size_t)total;
