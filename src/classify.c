@@ -571,18 +571,16 @@ static void colon_lists(struct doc *d)
                 continue;
             keep_list(d, i, j, R_COLON_LIST, n);
         } else {
-            uint32_t first = i;
-            if (L->init == LC_GOOD)
+            if (L->init == LC_GOOD || L->f.bullet)
                 continue;
-            if (!L->f.shape || L->f.bullet) { /* a title over the list */
-                for (first = i + 1; first < d->n_lines && !d->lines[first].len; first++)
-                    ;
-                if (first == d->n_lines || L->f.bullet)
+            n = shaped_run(d, i, &j);
+            if (n < SHAPED_LIST_MIN) { /* or this line is a title over the list */
+                uint32_t first = i + 1;
+                while (first < d->n_lines && !d->lines[first].len)
+                    first++;
+                if (first == d->n_lines || (n = shaped_run(d, first, &j)) < SHAPED_LIST_MIN)
                     continue;
             }
-            n = shaped_run(d, first, &j);
-            if (n < SHAPED_LIST_MIN)
-                continue;
             keep_list(d, i, j, R_SHAPED_LIST, n);
         }
         i = j - 1;
@@ -724,8 +722,6 @@ static void echoes(struct doc *d)
 
 enum { NB_EDGE = 0 };
 
-/* Class of the nearest line before (dir -1) or after (dir +1) i whose
- * initial class is GOOD or BAD (and NEAR unless skip_near), or NB_EDGE. */
 /* Dropped lines that say nothing of their neighbours: an echo of text
  * found elsewhere in the page, and a rule drawn across it (a long line of
  * '_', '━', '*'), which parts sections of articles and chrome alike. */
@@ -739,6 +735,9 @@ static int neutral(const struct line *L)
     return (L->init == LC_BAD && L->why == R_REPEAT) || drawn_rule(L);
 }
 
+/* Class of the nearest line before (dir -1) or after (dir +1) i whose
+ * initial class is GOOD or BAD (and NEAR unless skip_near), skipping
+ * neutral lines, or NB_EDGE. */
 static uint8_t neighbour(const struct doc *d, uint32_t i, int dir, int skip_near)
 {
     for (int64_t j = (int64_t)i + dir; j >= 0 && j < (int64_t)d->n_lines; j += dir) {

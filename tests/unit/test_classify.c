@@ -466,6 +466,12 @@ static void test_shaped_lists(void **state)
     KEEP(d, "June 22", R_SHAPED_LIST);
     assert_int_equal(line_at(d, "June 14")->fig, 6);
     assert_false(line_at(d, "\xe2\x80\xa2 Twitter")->keep);
+    /* a title with punctuation of its own */
+    snprintf(doc, sizeof doc, "%s\n%s\n%s\nTour dates (2020)\n%s\n\xe2\x80\xa2 Facebook\n", P0, P1,
+             P2, dates);
+    d = run(&c, doc, 0);
+    KEEP(d, "Tour dates (2020)", R_SHAPED_LIST);
+    KEEP(d, "June 20", R_SHAPED_LIST);
     /* the same lines far from the article's text are left to context */
     snprintf(doc, sizeof doc, "%s\n%s\n%s\n\xe2\x80\xa2 Home\n\xe2\x80\xa2 News\n\xe2\x80\xa2 Sport\n%s", P0,
              P1, P2, dates);
