@@ -572,6 +572,24 @@ static void test_stats_json(void **state)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!strstr(js.p, keys[i]))
             fail_msg("no %s in %s", keys[i], js.p);
+    /* reasons late in the list have their own names too (a comment thread
+     * was once counted as "none") */
+    chaff_filter_free(f);
+    sink_free(&js);
+    sink_init(&js);
+    o = opts(CHAFF_FRAME_TEXT);
+    assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
+    const char *thread =
+        P0 "\n" P1 "\n" P2 "\n\n"
+           "+12 #1 Anna 26.11.2011 16:14\nWhat a decision, the tram is long overdue in our part of town.\n"
+           "-3 #2 Old Harbour Resident 26.11.2011 17:05\nThe works will ruin the market for two summers.\n"
+           "+5 #3 Ivan 26.11.2011 17:38\nI will believe it when I see the first tram cross the bridge.\n"
+           "+1 #4 Mari 26.11.2011 18:41\nWho is going to pay for the loan in the end? We are.\n";
+    assert_int_equal(chaff_filter_feed(f, thread, strlen(thread)), CHAFF_OK);
+    assert_int_equal(chaff_filter_finish(f), CHAFF_OK);
+    assert_int_equal(chaff_filter_stats_json(f, sink_write, &js), CHAFF_OK);
+    if (!strstr(js.p, "\"thread\":8") || strstr(js.p, "\"none\""))
+        fail_msg("thread not counted by name: %s", js.p);
     /* the checker itself rejects broken JSON */
     assert_false(json_ok("{\"a\":1,}"));
     assert_false(json_ok("{\"a\" 1}"));
