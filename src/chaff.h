@@ -122,6 +122,8 @@ typedef enum chaff_framing {
 #define CHAFF_EXPLAIN 0x1u       /* write the explain listing, not the text */
 #define CHAFF_NO_HEURISTICS 0x2u /* rules only: no context heuristics */
 #define CHAFF_NO_RULES 0x4u      /* heuristics only: ignore rule hits */
+#define CHAFF_LEARN 0x8u         /* count lines per site instead of cleaning: nothing is
+                                    written; see chaff_filter_learned() */
 
 /* Output callback: write len bytes.  Return 0 on success, nonzero to stop
  * the filter (it then returns CHAFF_E_WRITE). */
@@ -188,6 +190,21 @@ chaff_status chaff_filter_end_input(chaff_filter *f);
 chaff_status chaff_filter_finish(chaff_filter *f);
 
 void chaff_filter_free(chaff_filter *f);
+
+/*
+ * chaff learn.  A filter made with CHAFF_LEARN counts, per site (the host
+ * of the record's URL; records without one are not counted), on how many
+ * pages each line occurs.  chaff_filter_learn_merge() adds counts written
+ * by an earlier run (one line of them, without its newline).  After
+ * chaff_filter_finish(), chaff_filter_learned() writes either the counts
+ * (counts != 0: mergeable, tab-separated) or a rule file: the lines on at
+ * least min_share of a site's pages, and on min_pages pages or more, as
+ * exact rules scoped to that site.
+ */
+chaff_status chaff_filter_learn_merge(chaff_filter *f, const char *line, size_t len,
+                                      char msg[128]);
+chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_pages,
+                                  double min_share, chaff_write_fn write, void *ud);
 
 /* Totals so far.  The pointer lives as long as f. */
 const chaff_stats *chaff_filter_stats(const chaff_filter *f);

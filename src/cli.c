@@ -81,6 +81,15 @@ static void usage(FILE *to)
           "  -h, --help            this help\n"
           "  -V, --version         version\n"
           "\n"
+          "usage: chaff learn [OPTION]... [FILE]...\n"
+          "Count the lines repeated across each site's pages (site: the host of the record's URL)\n"
+          "and write them as a rule file to review: exact rules scoped with @site.\n"
+          "  -f, --format FMT      as above (jsonl and warc carry a URL per record)\n"
+          "      --min-share F     lines on at least this share of a site's pages (default 0.5)\n"
+          "      --min-pages N     and on N pages or more; smaller sites are left out (default 5)\n"
+          "      --counts          write the counts instead, to merge later\n"
+          "      --merge           read counts files (from --counts) instead of pages\n"
+          "\n"
           "Exit status: 0 ok, 1 data errors (--strict), 2 usage, 3 rules, 4 I/O.\n"
           "Rules: rules/README.md; default folder $CHAFF_RULES, else the checkout's rules/,\n"
           "else " CHAFF_RULES_DIR ".\n",
@@ -217,12 +226,61 @@ static void test_fail(void *ud, const chaff_error *e)
     errorf("%s:%u:%u: %s", e->file, e->line, e->col, e->msg);
 }
 
+/* ---- chaff learn --merge ------------------------------------------------ */
+
+/* The lines of a counts file, whole lines at a time, to the learner. */
+struct merge_in {
+    char *p;
+    size_t len, cap;
+    unsigned long long line;
+};
+
+/* Append p[0..n) and hand over every complete line (and, at the end of
+ * the file, the rest).  0, or EXIT_DATA / EXIT_IO after a message. */
+static int merge_feed(chaff_filter *f, struct merge_in *m, const char *name, const char *p,
+                      size_t n, int at_end)
+{
+    if (m->len + n > m->cap) {
+        size_t cap = (m->len + n) * 2 + 4096;
+        char *q = realloc(m->p, cap);
+        if (!q) {
+            errorf("%s", chaff_strerror(CHAFF_E_NOMEM));
+            return EXIT_IO;
+        }
+        m->p = q;
+        m->cap = cap;
+    }
+    if (n)
+        memcpy(m->p + m->len, p, n);
+    m->len += n;
+    size_t at = 0;
+    for (;;) {
+        char *nl = m->len > at ? memchr(m->p + at, '\n', m->len - at) : NULL;
+        if (!nl && !(at_end && at < m->len))
+            break;
+        size_t k = nl ? (size_t)(nl - m->p) - at : m->len - at;
+        char msg[128] = "";
+        m->line++;
+        chaff_status st = chaff_filter_learn_merge(f, m->p + at, k, msg);
+        if (st) {
+            errorf("%s:%llu: %s", name, m->line, st == CHAFF_E_DATA ? msg : chaff_strerror(st));
+            return st == CHAFF_E_DATA ? EXIT_DATA : EXIT_IO;
+        }
+        at += k + (nl ? 1 : 0);
+    }
+    memmove(m->p, m->p + at, m->len - at);
+    m->len -= at;
+    if (at_end)
+        m->line = 0;
+    return 0;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 enum {
     OPT_FIELD = 256, OPT_URL_FIELD, OPT_URL, OPT_FROM, OPT_LANG, OPT_NO_DEFAULT, OPT_MAX_DOC,
     OPT_EXPLAIN, OPT_STATS, OPT_RULES_ONLY, OPT_NO_RULES, OPT_STRICT, OPT_CHECK, OPT_TEST,
-    OPT_LIST, OPT_PROGRESS
+    OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE
 };
 
 static const struct option long_opts[] = {
@@ -247,6 +305,10 @@ static const struct option long_opts[] = {
     {"list-rules", no_argument, NULL, OPT_LIST},
     {"quiet", no_argument, NULL, 'q'},
     {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"counts", no_argument, NULL, OPT_COUNTS},
+    {"merge", no_argument, NULL, OPT_MERGE},
+    {"min-pages", required_argument, NULL, OPT_MIN_PAGES},
+    {"min-share", required_argument, NULL, OPT_MIN_SHARE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -284,6 +346,16 @@ int main(int argc, char **argv)
     int want_stats = 0;
     struct progress prog = {0};
     int c;
+    /* chaff learn: count lines repeated across each site's pages */
+    int learn = argc > 1 && strcmp(argv[1], "learn") == 0, counts = 0, merge = 0;
+    unsigned min_pages = 5;
+    double min_share = 0.5;
+    const char *learn_only = NULL;
+    if (learn) {
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
     opterr = 0; /* getopt's own messages would not say "chaff: " */
     while ((c = getopt_long(argc, argv, ":f:R:o:j:qhV", long_opts, NULL)) != -1) {
         switch (c) {
@@ -343,6 +415,31 @@ int main(int argc, char **argv)
         case OPT_LIST: list = 1; break;
         case 'q': quiet = 1; break;
         case OPT_PROGRESS: prog.on = 1; break;
+        case OPT_COUNTS: counts = 1; learn_only = "--counts"; break;
+        case OPT_MERGE: merge = 1; learn_only = "--merge"; break;
+        case OPT_MIN_PAGES: {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || !*optarg || v < 1 || v > 1000000) {
+                errorf("invalid --min-pages '%s' (a number of pages, 1 or more)", optarg);
+                return EXIT_USAGE;
+            }
+            min_pages = (unsigned)v;
+            learn_only = "--min-pages";
+            break;
+        }
+        case OPT_MIN_SHARE: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (*end || !*optarg || !(v > 0 && v <= 1)) {
+                errorf("invalid --min-share '%s' (a share of pages, above 0 and at most 1)",
+                       optarg);
+                return EXIT_USAGE;
+            }
+            min_share = v;
+            learn_only = "--min-share";
+            break;
+        }
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': printf("chaff %s\n", chaff_version()); return EXIT_OK;
         case ':':
@@ -357,6 +454,19 @@ int main(int argc, char **argv)
             fputs("Try 'chaff --help' for more information.\n", stderr);
             return EXIT_USAGE;
         }
+    }
+    if (learn_only && !learn) {
+        errorf("%s is an option of 'chaff learn'", learn_only);
+        fputs("Try 'chaff --help' for more information.\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (learn) {
+        if (explain || n_rules || check || test || list) {
+            errorf("chaff learn reads no rules and explains nothing");
+            return EXIT_USAGE;
+        }
+        opt.flags |= CHAFF_LEARN | CHAFF_NO_RULES;
+        no_default = 1;
     }
     if (explain)
         opt.flags |= CHAFF_EXPLAIN;
@@ -450,6 +560,7 @@ int main(int argc, char **argv)
     }
 
     int code = EXIT_OK;
+    struct merge_in mi = {0};
     int n_files = argc - optind;
     static char block[1 << 20];
     prog.start = time(NULL);
@@ -475,6 +586,13 @@ int main(int argc, char **argv)
             }
             if (n == 0)
                 break;
+            if (merge) {
+                prog.bytes += (unsigned long long)n;
+                if ((code = merge_feed(f, &mi, is_stdin ? "standard input" : name, block,
+                                       (size_t)n, 0)))
+                    break;
+                continue;
+            }
             if (!format_set && prog.bytes == 0 && n >= 6 && !memcmp(block, "WARC/", 5) &&
                 block[5] >= '0' && block[5] <= '9') {
                 /* no --format, and the input opens with a WARC record:
@@ -505,6 +623,8 @@ int main(int argc, char **argv)
                    zc == Z_BUF_ERROR ? "truncated gzip data" : "damaged gzip data");
             code = EXIT_IO;
         }
+        if (merge && code == EXIT_OK)
+            code = merge_feed(f, &mi, is_stdin ? "standard input" : name, NULL, 0, 1);
         if (!st && code == EXIT_OK)
             st = chaff_filter_end_input(f);
         if (!st && out_flush(&out)) /* the next input may block */
@@ -514,6 +634,9 @@ int main(int argc, char **argv)
     }
     if (!st && code == EXIT_OK)
         st = chaff_filter_finish(f);
+    free(mi.p);
+    if (!st && code == EXIT_OK && learn)
+        st = chaff_filter_learned(f, counts, min_pages, min_share, out_write, &out);
     if (!st && out_flush(&out))
         st = CHAFF_E_WRITE;
     progress_tick(&prog, f, 1);

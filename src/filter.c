@@ -38,6 +38,7 @@
 #include "decode.h"
 #include "emit.h"
 #include "jsonl.h"
+#include "learn.h"
 #include "lang.h"
 #include "rules.h"
 #include "segment.h"
@@ -127,6 +128,7 @@ struct chaff_filter {
     char win_charset[40];
     char rec_hint[40]; /* lines/nul: this input's charset, sniffed on its first block */
     uint64_t warc_pass;    /* warc: bytes of an over-cap block still to write through */
+    struct learn *learn;   /* CHAFF_LEARN: the counts */
     bool rec_sniffed;
     bool win_started;
     chaff_stats total;     /* workers' counts are added after each record */
@@ -191,6 +193,14 @@ static char *dup_opt(const char *s, chaff_status *st)
     return d;
 }
 
+static int discard(void *ud, const char *p, size_t n)
+{
+    (void)ud;
+    (void)p;
+    (void)n;
+    return 0;
+}
+
 chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
                               const chaff_options *opt, chaff_write_fn write, void *ud)
 {
@@ -240,6 +250,12 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
     f->jobs = f->opt.jobs > 1 && f->opt.framing != CHAFF_FRAME_TEXT ? f->opt.jobs : 1;
     if (f->jobs > 64)
         f->jobs = 64;
+    if (!st && (f->opt.flags & CHAFF_LEARN)) {
+        f->jobs = 1;
+        f->write = discard; /* the learner writes nothing but its result */
+        if (!(f->learn = learn_new(0)))
+            st = CHAFF_E_NOMEM;
+    }
     if (!st) {
         f->w = chaff_xcalloc(f->jobs, sizeof *f->w);
         f->batch = chaff_xcalloc(BATCH_RECORDS, sizeof *f->batch);
@@ -277,7 +293,31 @@ void chaff_filter_free(chaff_filter *f)
     chaff_xfree(f->s_url);
     chaff_xfree(f->s_from);
     chaff_xfree(f->s_lang);
+    learn_free(f->learn);
     chaff_xfree(f);
+}
+
+chaff_status chaff_filter_learn_merge(chaff_filter *f, const char *line, size_t len,
+                                      char msg[128])
+{
+    if (!f || !f->learn)
+        return CHAFF_E_INVAL;
+    return learn_merge_line(f->learn, line, len, msg);
+}
+
+chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_pages,
+                                  double min_share, chaff_write_fn write, void *ud)
+{
+    if (!f || !f->learn)
+        return CHAFF_E_INVAL;
+    struct buf out;
+    buf_init(&out, 0);
+    chaff_status st = counts ? learn_write_counts(f->learn, &out)
+                             : learn_write_rules(f->learn, min_pages, min_share, &out);
+    if (!st && out.len && write(ud, out.p, out.len))
+        st = CHAFF_E_WRITE;
+    buf_free(&out);
+    return st;
 }
 
 /* ---- one document ------------------------------------------------------ */
@@ -313,6 +353,10 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
     d.host = host && *host ? host : NULL;
     if ((st = seg_doc(&d, &w->seg, w->dec.p ? w->dec.p : "", w->dec.len)) != CHAFF_OK)
         return st;
+    if (f->learn) { /* one job: the counts are not shared between threads */
+        w->st.lines_in += d.n_nonblank;
+        return learn_page(f->learn, d.host, &d);
+    }
     d.langs = f->langs_forced ? f->langs_forced : lang_detect_mask(d.script_hist);
     struct cls_params p = {.budget = f->opt.budget, .flags = f->opt.flags};
     if ((st = cls_doc(&d, f->rules, w->ms, &p)) != CHAFF_OK)

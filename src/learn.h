@@ -1,0 +1,49 @@
+/*
+ * learn.h — lines repeated across a site's pages (chaff learn).
+ *
+ * Across many pages of one site, chrome repeats and articles do not.  A
+ * learner counts, per site (the host of the record's URL), on how many
+ * pages each line occurs -- by its match key, once per page -- and how many
+ * pages the site has.  Memory is bounded: past LEARN_MAX_DEFAULT entries
+ * the rarest are dropped (lossy counting), so a line that survives was
+ * seen at least that often.  Counts can be written out and merged again,
+ * so shards of a corpus are counted apart and added up (map, then
+ * reduce).  The result is a rule file: the lines on at least a share of a
+ * site's pages as exact rules under @site, for a person to review.
+ */
+#ifndef CHAFF_LEARN_H
+#define CHAFF_LEARN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "doc.h"
+
+#define LEARN_MAX_DEFAULT ((size_t)1 << 22) /* counted lines kept at most */
+#define LEARN_KEY_MAX 300                   /* longer lines are not counted */
+
+struct learn;
+
+struct learn *learn_new(size_t max_entries);
+void learn_free(struct learn *l);
+
+/* Count the distinct lines of one page of site host ("" or NULL: the page
+ * has no URL and is not counted). */
+chaff_status learn_page(struct learn *l, const char *host, const struct doc *d);
+
+/* Add one line of counts as learn_write_counts() writes them; lineno is
+ * for the message.  CHAFF_E_DATA with msg filled for a malformed line. */
+chaff_status learn_merge_line(struct learn *l, const char *s, size_t n, char msg[128]);
+
+/* The counts, mergeable: a header line, then "P\thost\tpages" per site and
+ * "L\thost\tpages-with-the-line\tkey" per line, sites and lines sorted. */
+chaff_status learn_write_counts(struct learn *l, struct buf *out);
+
+/* A rule file: for every site with at least min_pages pages, each line
+ * on at least min_share of them (and on min_pages or more) as an exact
+ * rule, most frequent first. */
+chaff_status learn_write_rules(struct learn *l, unsigned min_pages, double min_share,
+                               struct buf *out);
+
+#endif

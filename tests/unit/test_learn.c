@@ -1,0 +1,184 @@
+/*
+ * test_learn.c — lines repeated across a site's pages (src/learn.c): a line
+ * counts once per page, pages without a site are not counted, the counts
+ * written out and merged back give the same rules, the rule file holds only
+ * lines on enough of a site's pages and escapes what the rule language
+ * would read as a comment, malformed counts are refused, and the table
+ * stays within its cap while the frequent lines survive.
+ */
+#include "unit.h"
+
+#include "alloc.h"
+#include "arena.h"
+#include "buf.h"
+#include "doc.h"
+#include "learn.h"
+#include "segment.h"
+
+struct pg {
+    struct arena arena;
+    struct seg_scratch seg;
+    struct doc d;
+};
+
+/* Segment text as one page. */
+static struct doc *page(struct pg *p, const char *text)
+{
+    arena_reset(&p->arena);
+    memset(&p->d, 0, sizeof p->d);
+    p->d.arena = &p->arena;
+    assert_int_equal(seg_doc(&p->d, &p->seg, text, strlen(text)), CHAFF_OK);
+    return &p->d;
+}
+
+static void pg_init(struct pg *p)
+{
+    memset(p, 0, sizeof *p);
+    arena_init(&p->arena, 0);
+    seg_scratch_init(&p->seg);
+}
+
+static void pg_free(struct pg *p)
+{
+    arena_free(&p->arena);
+    seg_scratch_free(&p->seg);
+}
+
+/* The counts as text, in b (buf_free it). */
+static char *counts_of(struct learn *l, struct buf *b)
+{
+    buf_init(b, 0);
+    assert_int_equal(learn_write_counts(l, b), CHAFF_OK);
+    return b->p;
+}
+
+static void test_counts(void **state)
+{
+    (void)state;
+    struct pg p;
+    pg_init(&p);
+    struct learn *l = learn_new(0);
+    assert_non_null(l);
+    for (int i = 0; i < 3; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "Share this\nSHARE  THIS\nArticle number %d is here.\n", i);
+        assert_int_equal(learn_page(l, "news.example.com", page(&p, text)), CHAFF_OK);
+    }
+    /* no site: not counted */
+    assert_int_equal(learn_page(l, "", page(&p, "Share this\n")), CHAFF_OK);
+    assert_int_equal(learn_page(l, NULL, page(&p, "Share this\n")), CHAFF_OK);
+    assert_int_equal(learn_page(l, "b.example", page(&p, "Share this\n")), CHAFF_OK);
+    struct buf cb, cb2;
+    char *c = counts_of(l, &cb);
+    assert_string_equal(c, "#chaff-learn-counts 1\n"
+                           "P\tb.example\t1\n"
+                           "P\tnews.example.com\t3\n"
+                           "L\tb.example\t1\tshare this\n"
+                           "L\tnews.example.com\t3\tshare this\n"
+                           "L\tnews.example.com\t1\tarticle number 0 is here.\n"
+                           "L\tnews.example.com\t1\tarticle number 1 is here.\n"
+                           "L\tnews.example.com\t1\tarticle number 2 is here.\n");
+    /* merged into a new learner, the counts come out the same; twice, doubled */
+    struct learn *m = learn_new(0);
+    char msg[128];
+    for (int round = 0; round < 2; round++)
+        for (char *s = c, *e; *s; s = e + 1) {
+            e = strchr(s, '\n');
+            assert_int_equal(learn_merge_line(m, s, (size_t)(e - s), msg), CHAFF_OK);
+        }
+    char *c2 = counts_of(m, &cb2);
+    assert_non_null(strstr(c2, "P\tnews.example.com\t6\n"));
+    assert_non_null(strstr(c2, "L\tnews.example.com\t6\tshare this\n"));
+    buf_free(&cb2);
+    buf_free(&cb);
+    learn_free(m);
+    learn_free(l);
+    pg_free(&p);
+}
+
+static void test_rules(void **state)
+{
+    (void)state;
+    struct pg p;
+    pg_init(&p);
+    struct learn *l = learn_new(0);
+    for (int i = 0; i < 10; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "%s%s%sThe story of day %d, told in full.\n",
+                 i < 9 ? "Subscribe now\n" : "", i < 4 ? "Rarely seen\n" : "", "Wow ! Deals\n", i);
+        assert_int_equal(learn_page(l, "a.example", page(&p, text)), CHAFF_OK);
+    }
+    for (int i = 0; i < 3; i++) /* too few pages to learn from */
+        assert_int_equal(learn_page(l, "b.example", page(&p, "Subscribe now\n")), CHAFF_OK);
+    struct buf b;
+    buf_init(&b, 0);
+    assert_int_equal(learn_write_rules(l, 5, 0.5, &b), CHAFF_OK);
+    const char *body = strstr(b.p, "\n@category learned\n");
+    assert_non_null(body);
+    assert_string_equal(body, "\n@category learned\n@lang any\n@site a.example\n"
+                              "! 10 pages; after each rule, the pages it was on\n"
+                              "= wow \\! deals ! 10\n"
+                              "= subscribe now ! 9\n");
+    assert_null(strstr(b.p, "b.example"));
+    assert_null(strstr(b.p, "rarely seen"));
+    buf_free(&b);
+    learn_free(l);
+    pg_free(&p);
+}
+
+static void test_bad_counts(void **state)
+{
+    (void)state;
+    struct learn *l = learn_new(0);
+    char msg[128];
+    static const char *const bad[] = {
+        "X\ta.example\t1",        "P\ta.example",    "P\t\t3",
+        "P\ta.example\tthree",    "L\ta.example\t2", "L\ta.example\t2\tx",
+        "P\ta.example\t1\textra",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        msg[0] = '\0';
+        if (learn_merge_line(l, bad[i], strlen(bad[i]), msg) != CHAFF_E_DATA)
+            fail_msg("accepted '%s'", bad[i]);
+        assert_string_equal(msg, "not a line of chaff learn --counts");
+    }
+    /* comments, blank lines and CRLF are fine */
+    assert_int_equal(learn_merge_line(l, "#x", 2, msg), CHAFF_OK);
+    assert_int_equal(learn_merge_line(l, "", 0, msg), CHAFF_OK);
+    assert_int_equal(learn_merge_line(l, "P\ta.example\t4\r", strlen("P\ta.example\t4\r"), msg),
+                     CHAFF_OK);
+    learn_free(l);
+}
+
+static void test_cap(void **state)
+{
+    (void)state;
+    struct pg p;
+    pg_init(&p);
+    struct learn *l = learn_new(16);
+    for (int i = 0; i < 200; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "Menu home\nFooter links\nUnique line %d of the corpus\n", i);
+        assert_int_equal(learn_page(l, "a.example", page(&p, text)), CHAFF_OK);
+    }
+    struct buf cb;
+    char *c = counts_of(l, &cb);
+    size_t lines = 0;
+    for (char *s = c; (s = strchr(s, '\n')); s++)
+        lines++;
+    assert_true(lines <= 2 + 16); /* header, one site, at most the cap */
+    assert_non_null(strstr(c, "\t200\tmenu home\n"));
+    assert_non_null(strstr(c, "\t200\tfooter links\n"));
+    buf_free(&cb);
+    learn_free(l);
+    pg_free(&p);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_counts),
+    cmocka_unit_test(test_rules),
+    cmocka_unit_test(test_bad_counts),
+    cmocka_unit_test(test_cap),
+};
+
+UNIT_MAIN(tests)
