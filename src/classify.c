@@ -532,6 +532,21 @@ static uint32_t shaped_run(const struct doc *d, uint32_t i, uint32_t *end)
     return n;
 }
 
+/* Lines [from, to) that context left standing go as chrome of one kind
+ * (a thread, a teaser list); protected lines stay. */
+static void drop_range(struct doc *d, uint32_t from, uint32_t to, uint8_t why, uint32_t n)
+{
+    for (uint32_t k = from; k < to; k++) {
+        struct line *M = &d->lines[k];
+        if (!M->len || M->cls == LC_BAD || M->protect)
+            continue;
+        M->cls = LC_BAD;
+        M->why = why;
+        M->fig = n;
+    }
+}
+
+/* Lines [from, to) not yet kept are kept as one list of the article. */
 static void keep_list(struct doc *d, uint32_t from, uint32_t to, uint8_t why, uint32_t n)
 {
     for (uint32_t k = from; k < to; k++) {
@@ -1041,14 +1056,7 @@ static void threads(struct doc *d, const uint64_t *text)
                     shape[j] = 0;
             continue;
         }
-        for (uint32_t j = i; j <= end; j++) {
-            struct line *M = &d->lines[j];
-            if (!M->len || M->cls == LC_BAD || M->protect)
-                continue;
-            M->cls = LC_BAD;
-            M->why = R_THREAD;
-            M->fig = n;
-        }
+        drop_range(d, i, end + 1, R_THREAD, n);
         return;
     }
 }
@@ -1092,14 +1100,7 @@ static void teasers(struct doc *d, const uint64_t *text)
                     from--;
                     shorts += M->len ? 1u : 0u;
                 }
-                for (uint32_t j = from; j <= last; j++) {
-                    struct line *M = &d->lines[j];
-                    if (!M->len || M->cls == LC_BAD || M->protect)
-                        continue;
-                    M->cls = LC_BAD;
-                    M->why = R_TEASERS;
-                    M->fig = n;
-                }
+                drop_range(d, from, last + 1, R_TEASERS, n);
             }
             n = titled ? 1u : 0u; /* an untitled paragraph starts no list */
             first = last = i;
