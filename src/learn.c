@@ -18,6 +18,7 @@
 
 #include "alloc.h"
 #include "decode.h"
+#include "hash.h"
 
 struct site {
     char *host;
@@ -45,16 +46,9 @@ struct learn {
     size_t page_cap;
 };
 
-static uint64_t fnv(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 static uint64_t line_hash(uint32_t site, const char *key, size_t n)
 {
-    uint64_t h = fnv(14695981039346656037ull ^ ((uint64_t)site * 0x9e3779b97f4a7c15ull), key, n);
+    uint64_t h = hash64(HASH64_INIT ^ ((uint64_t)site * 0x9e3779b97f4a7c15ull), key, n);
     return h ? h : 1;
 }
 
@@ -92,7 +86,7 @@ static uint32_t site_of(struct learn *l, const char *host, size_t n)
             return UINT32_MAX;
         for (uint32_t i = 0; i < l->n_sites; i++) {
             const char *h = l->sites[i].host;
-            uint32_t k = (uint32_t)fnv(14695981039346656037ull, h, strlen(h)) & (cap - 1);
+            uint32_t k = (uint32_t)hash64(HASH64_INIT, h, strlen(h)) & (cap - 1);
             while (slot[k])
                 k = (k + 1) & (cap - 1);
             slot[k] = i + 1;
@@ -101,7 +95,7 @@ static uint32_t site_of(struct learn *l, const char *host, size_t n)
         l->site_slot = slot;
         l->site_cap = cap;
     }
-    uint32_t k = (uint32_t)fnv(14695981039346656037ull, host, n) & (l->site_cap - 1);
+    uint32_t k = (uint32_t)hash64(HASH64_INIT, host, n) & (l->site_cap - 1);
     for (; l->site_slot[k]; k = (k + 1) & (l->site_cap - 1)) {
         const char *h = l->sites[l->site_slot[k] - 1].host;
         if (strlen(h) == n && memcmp(h, host, n) == 0)

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "hash.h"
 
 /* A literal as a Vectorscan expression: ASCII letters, digits and all
  * non-ASCII bytes as they are, everything else as \xHH so no byte can be
@@ -232,14 +233,6 @@ static void free_db(struct chaff_rules *r)
  * the empty string turns the cache off.  Writes go to a temporary file
  * renamed into place, so concurrent runs never read half a file.
  */
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
-
 static int cache_path(char *out, size_t n, uint64_t key)
 {
     const char *dir = getenv("CHAFF_CACHE_DIR");
@@ -435,16 +428,16 @@ chaff_status rules_compile(struct chaff_rules *r, chaff_error *err)
     char cpath[1100];
     int cached = 0;
     if (st == CHAFF_OK) {
-        uint64_t key = 14695981039346656037ull;
+        uint64_t key = HASH64_INIT;
         const char *ver = hs_version();
-        key = hash_bytes(key, ver, strlen(ver));
+        key = hash64(key, ver, strlen(ver));
         if (platp)
-            key = hash_bytes(key, &plat.cpu_features, sizeof plat.cpu_features);
-        key = hash_bytes(key, &m, sizeof m);
+            key = hash64(key, &plat.cpu_features, sizeof plat.cpu_features);
+        key = hash64(key, &m, sizeof m);
         for (uint32_t i = 0; i < m; i++) {
-            key = hash_bytes(key, expr[i], strlen(expr[i]) + 1);
-            key = hash_bytes(key, &flags[i], sizeof flags[i]);
-            key = hash_bytes(key, &ids[i], sizeof ids[i]);
+            key = hash64(key, expr[i], strlen(expr[i]) + 1);
+            key = hash64(key, &flags[i], sizeof flags[i]);
+            key = hash64(key, &ids[i], sizeof ids[i]);
         }
         cached = cache_path(cpath, sizeof cpath, key);
         if (cached && (db = cache_load(cpath)) != NULL)
