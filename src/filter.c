@@ -768,6 +768,26 @@ static chaff_status feed_text(chaff_filter *f, const char *p, size_t len)
     return CHAFF_OK;
 }
 
+/* A record the reader writes through itself (one over the cap, or bytes
+ * that are no record): the records before it go out first, and it counts
+ * as a record passed through with an error.  The caller warns and writes. */
+static chaff_status reader_pass(chaff_filter *f)
+{
+    chaff_status st = flush_batch(f);
+    if (st)
+        return st;
+    f->rec_no++;
+    f->total.records++;
+    f->total.records_error++;
+    return CHAFF_OK;
+}
+
+static void warn_over_cap(const chaff_filter *f)
+{
+    warnf(f, "record %llu: larger than the document cap (%zu bytes); passed through unchanged",
+          (unsigned long long)f->rec_no, f->opt.max_doc);
+}
+
 static chaff_status feed_records(chaff_filter *f, const char *p, size_t len)
 {
     const char delim = f->opt.framing == CHAFF_FRAME_NUL ? '\0' : '\n';
@@ -794,18 +814,14 @@ static chaff_status feed_records(chaff_filter *f, const char *p, size_t len)
             if (e)
                 f->passthrough = false;
         } else if (f->pend.len + n > f->opt.max_doc) {
-            chaff_status st = flush_batch(f);
+            chaff_status st = reader_pass(f);
             if (st)
                 return st;
-            f->rec_no++;
-            f->total.records++;
-            f->total.records_error++;
             /* counted like any record passed through: the delimiter is
              * not input text but is output */
             f->total.bytes_in += f->pend.len + n;
             f->total.bytes_out += f->pend.len + n + (e ? 1 : 0);
-            warnf(f, "record %llu: larger than the document cap (%zu bytes); passed through unchanged",
-                  (unsigned long long)f->rec_no, f->opt.max_doc);
+            warn_over_cap(f);
             if ((f->pend.len && f->write(f->ud, f->pend.p, f->pend.len)) ||
                 (n && f->write(f->ud, p, n)) || (e && f->write(f->ud, &delim, 1)))
                 return CHAFF_E_WRITE;
@@ -839,12 +855,9 @@ static chaff_status feed_records(chaff_filter *f, const char *p, size_t len)
  * through as they are, in order, and reported. */
 static chaff_status warc_garbage(chaff_filter *f, const char *p, size_t n, const char *why)
 {
-    chaff_status st = flush_batch(f);
+    chaff_status st = reader_pass(f);
     if (st)
         return st;
-    f->rec_no++;
-    f->total.records++;
-    f->total.records_error++;
     f->total.bytes_in += n;
     f->total.bytes_out += n;
     warnf(f, "record %llu: malformed WARC: %s; %zu bytes passed through unchanged",
@@ -921,14 +934,9 @@ static chaff_status warc_drain(chaff_filter *f, bool at_end)
             continue;
         }
         if (hl > f->opt.max_doc || h.content_length > f->opt.max_doc - hl) {
-            if ((st = flush_batch(f)))
+            if ((st = reader_pass(f)))
                 break;
-            f->rec_no++;
-            f->total.records++;
-            f->total.records_error++;
-            warnf(f,
-                  "record %llu: larger than the document cap (%zu bytes); passed through unchanged",
-                  (unsigned long long)f->rec_no, f->opt.max_doc);
+            warn_over_cap(f);
             uint64_t total = hl + h.content_length;
             size_t avail = n - pos < total ? n - pos : (size_t)total;
             f->total.bytes_in += avail;
