@@ -158,25 +158,42 @@ int warc_is_text(const struct warc_head *h)
     return 0;
 }
 
-void warc_charset(const struct warc_head *h, char out[40])
+/* The charset parameter of the Content-Type value v[0..n): its value, in
+ * quotes when quoted, spans [*b, *e).  0 when there is none. */
+static int charset_param(const char *v, size_t n, const char **b, const char **e)
 {
-    out[0] = '\0';
-    if (!h->ctype)
-        return;
-    const char *v = h->ctype, *end = v + h->ctype_len;
+    const char *end = v + n;
     for (const char *q = v; q + 8 <= end; q++) {
         if (!name_is(q, 8, "charset=") || (q > v && q[-1] != ';' && q[-1] != ' ' && q[-1] != '\t'))
             continue;
-        q += 8;
-        if (q < end && *q == '"')
-            q++;
-        size_t k = 0;
-        while (q + k < end && k < 39 && q[k] != ';' && q[k] != '"' && q[k] != ' ' && q[k] != '\t')
-            k++;
-        memcpy(out, q, k);
-        out[k] = '\0';
-        return;
+        const char *x = q + 8, *y = x;
+        if (y < end && *y == '"') {
+            const char *close = memchr(y + 1, '"', (size_t)(end - y - 1));
+            y = close ? close + 1 : end;
+        } else {
+            while (y < end && *y != ';' && *y != ' ' && *y != '\t')
+                y++;
+        }
+        *b = x;
+        *e = y;
+        return 1;
     }
+    return 0;
+}
+
+void warc_charset(const struct warc_head *h, char out[40])
+{
+    out[0] = '\0';
+    const char *q, *end;
+    if (!h->ctype || !charset_param(h->ctype, h->ctype_len, &q, &end))
+        return;
+    if (q < end && *q == '"')
+        q++;
+    size_t k = 0;
+    while (q + k < end && k < 39 && q[k] != ';' && q[k] != '"' && q[k] != ' ' && q[k] != '\t')
+        k++;
+    memcpy(out, q, k);
+    out[k] = '\0';
 }
 
 chaff_status warc_write_head(const char *p, const struct warc_head *h, uint64_t new_len,
@@ -208,21 +225,10 @@ chaff_status warc_write_head(const char *p, const struct warc_head *h, uint64_t 
             skipping = 1;
         } else if (colon && changed && name_is(s, name_len, "content-type")) {
             /* the block is UTF-8 now, whatever it was */
-            const char *q = colon + 1, *end = s + len;
-            for (; q + 8 <= end; q++)
-                if (name_is(q, 8, "charset="))
-                    break;
-            if (q + 8 > end) {
+            const char *v, *ve, *end = s + len;
+            if (!charset_param(colon + 1, (size_t)(end - colon - 1), &v, &ve)) {
                 buf_add(out, p + from, at - from);
                 continue;
-            }
-            const char *v = q + 8, *ve = v;
-            if (ve < end && *ve == '"') {
-                const char *close = memchr(ve + 1, '"', (size_t)(end - ve - 1));
-                ve = close ? close + 1 : end;
-            } else {
-                while (ve < end && *ve != ';' && *ve != ' ' && *ve != '\t')
-                    ve++;
             }
             buf_add(out, s, (size_t)(v - s));
             buf_adds(out, "UTF-8");
