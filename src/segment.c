@@ -138,6 +138,7 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
         unsigned char b = (unsigned char)s[i];
         uint32_t c;
         int letter = 0, digit = 0, space = 0, punct = 0;
+        int8_t type = 0; /* ICU's general category, for characters past ASCII */
         if (b < 0x80 && (ascii_class[b] & (CL | CD)) && !prev_space && !sep_pending &&
             first_set == 2) {
             /* The rest of an ASCII word: for a letter or digit that follows
@@ -171,7 +172,7 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
                 script_n[SCRIPT_LATIN]++;
         } else {
             c = norm_next(s, len, &i);
-            int8_t t = u_charType((UChar32)c);
+            int8_t t = type = u_charType((UChar32)c);
             if (t == U_NON_SPACING_MARK || t == U_ENCLOSING_MARK || t == U_COMBINING_SPACING_MARK ||
                 t == U_FORMAT_CHAR)
                 continue;
@@ -214,7 +215,7 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
                 /* the case of a word's first character: title-case runs */
                 int8_t t = c < 0x80 ? (c >= 'A' && c <= 'Z' ? U_UPPERCASE_LETTER
                                                             : U_LOWERCASE_LETTER)
-                                    : u_charType((UChar32)c);
+                                    : type;
                 n_upper += t == U_UPPERCASE_LETTER || t == U_TITLECASE_LETTER;
                 n_lower += t == U_LOWERCASE_LETTER;
             }
