@@ -124,6 +124,9 @@ typedef enum chaff_framing {
 #define CHAFF_NO_RULES 0x4u      /* heuristics only: ignore rule hits */
 #define CHAFF_LEARN 0x8u         /* count lines per site instead of cleaning: nothing is
                                     written; see chaff_filter_learned() */
+#define CHAFF_DUMP_FEATURES 0x10u /* write the line model's input of every non-blank line
+                                    (tab-separated, for training) instead of the text */
+#define CHAFF_KEEP_COMMENTS 0x20u /* keep reader comments under an article */
 
 /* Output callback: write len bytes.  Return 0 on success, nonzero to stop
  * the filter (it then returns CHAFF_E_WRITE). */
@@ -147,6 +150,10 @@ typedef struct chaff_options {
                               generic heuristics may drop (0 = default 0.5) */
     chaff_warn_fn warn;    /* may be NULL */
     void *warn_ud;
+    const char *model;     /* a line-model file to use instead of the one built in
+                              (model/line.model); NULL = built in.  A file that does
+                              not parse fails chaff_filter_new with CHAFF_E_DATA and
+                              a warning "file:line:col: message" */
 } chaff_options;
 
 /* Fill *o with the defaults documented above. */

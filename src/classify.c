@@ -38,8 +38,11 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "linefeat.h"
 #include "match_apply.h"
+#include "model.h"
 #include "normalize.h"
+#include "stopwords.h"
 
 /* Thresholds (effective length, see segment.c). */
 #define GOOD_LEN 100       /* long enough to be article text when sentence-like */
@@ -89,6 +92,7 @@ const char *cls_reason_name(unsigned why)
         [R_TEASERS] = "teasers",
         [R_COLON_LIST] = "colon-list",
         [R_SHAPED_LIST] = "shaped-list",
+        [R_MODEL] = "model",
     };
     _Static_assert(sizeof names / sizeof names[0] == R_COUNT, "a reason without a name");
     return why < sizeof names / sizeof names[0] && names[why] ? names[why] : "?";
@@ -165,7 +169,6 @@ static void rule_drop(struct doc *d, uint32_t i, const struct rule *ru, int own)
     L->rule = (int32_t)ru->id;
 }
 
-static int long_sentence_like(const struct seg_feat *f);
 
 /* text[i]: sentence-like text (effective length) in lines before i;
  * n_lines + 1 entries, in the arena; made once per document by cls_doc. */
@@ -177,7 +180,7 @@ static uint64_t *text_prefix(const struct doc *d)
     t[0] = 0;
     for (uint32_t j = 0; j < d->n_lines; j++)
         t[j + 1] =
-            t[j] + (d->lines[j].len && long_sentence_like(&d->lines[j].f) ? d->lines[j].f.elen : 0);
+            t[j] + (d->lines[j].len && cls_long_sentence_like(&d->lines[j].f) ? d->lines[j].f.elen : 0);
     return t;
 }
 
@@ -206,7 +209,9 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
             st = hs.err;
             goto out;
         }
-        /* keep only hits whose guards hold for this line */
+        /* keep only hits whose guards hold for this line; a language's
+         * rules apply to lines written in it (stopwords.c) */
+        ax.langs = L->lang_mask ? L->lang_mask : d->langs;
         uint32_t w = before;
         for (uint32_t k = before; k < hs.n; k++)
             if (apply_guard(r, &r->v[hs.v[k]], &L->f, L->nb, &ax))
@@ -297,8 +302,12 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
             default: break;
             }
             for (uint32_t j = from; j <= to; j++)
-                if (d->lines[j].len)
+                if (d->lines[j].len) {
                     rule_drop(d, j, ru, j == i);
+                    if (j != i && !d->lines[j].range)
+                        d->lines[j].range =
+                            ru->action == RA_REST || ru->action == RA_BEFORE ? 2 : 1;
+                }
         }
     }
 out:
@@ -314,15 +323,15 @@ static void repeats(struct doc *d, int after_context);
  * tag cloud or a menu printed as one line ("Israel News Opinion Middle East
  * Diaspora U.S. Politics WORLD NEWS"); sentences, even German ones, have
  * lower-case words between their names. */
-static int title_case_run(const struct seg_feat *f)
+int cls_title_case_run(const struct seg_feat *f)
 {
     uint32_t cased = (uint32_t)f->n_upper + f->n_lower;
     return !f->terminal && cased >= TITLE_RUN_WORDS && f->n_upper * 10u >= cased * TITLE_RUN_SHARE;
 }
 
-static int long_sentence_like(const struct seg_feat *f)
+int cls_long_sentence_like(const struct seg_feat *f)
 {
-    if (f->n_letters * 2 < f->n_chars || title_case_run(f))
+    if (f->n_letters * 2 < f->n_chars || cls_title_case_run(f))
         return 0;
     if (f->elen >= GOOD_LEN && (f->terminal || f->n_stops))
         return 1;
@@ -341,10 +350,10 @@ static void init_class(struct doc *d)
         }
         if (L->init == LC_BAD || L->protect == 1)
             continue; /* decided by a rule */
-        if (L->len > DOC_KEY_MAX && long_sentence_like(f)) {
+        if (L->len > DOC_KEY_MAX && cls_long_sentence_like(f)) {
             L->init = LC_GOOD;
             L->why = R_LONGLINE;
-        } else if (long_sentence_like(f)) {
+        } else if (cls_long_sentence_like(f)) {
             L->init = LC_GOOD;
             L->why = R_GOOD;
         } else if (f->bracketed) {
@@ -506,7 +515,7 @@ static int list_stop(const struct line *L)
     /* a bulleted line is a menu item when short; a sentence-long bullet
      * is an item of the article's own list */
     return ((L->f.bullet || L->f.sep_lead) && L->f.elen < LIST_ITEM_LEN) || !L->f.n_letters ||
-           L->rule >= 0 || long_sentence_like(&L->f);
+           L->rule >= 0 || cls_long_sentence_like(&L->f);
 }
 
 /* Lines of one look (tour dates "June 9 – Tampa, FL @ Arena", a
@@ -915,7 +924,7 @@ static void clusters(struct doc *d)
 #define THREAD_TRIES 8 /* shapes tried before giving up */
 #define SECTION_GAP 6  /* dropped lines that separate two sections */
 
-static uint32_t shape_of(const struct line *L)
+uint32_t cls_meta_shape(const struct line *L)
 {
     uint32_t h = 2166136261u, digit_runs = 0, run = 0;
     int prev = 0, dated = 0; /* 1 digit, 2 letter, 3 space */
@@ -969,9 +978,9 @@ static void threads(struct doc *d, const uint64_t *text)
         /* a meta line may have been dropped by a rule (a date line), but
          * not as a placeholder or menu (image names carry numbers too) */
         if (!L->len || L->f.bullet || L->f.bracketed || (L->init == LC_BAD && L->why != R_RULE) ||
-            L->f.elen >= GOOD_LEN || long_sentence_like(&L->f) || !L->f.n_letters)
+            L->f.elen >= GOOD_LEN || cls_long_sentence_like(&L->f) || !L->f.n_letters)
             continue;
-        shape[i] = shape_of(L);
+        shape[i] = cls_meta_shape(L);
         /* or the same words again: "//Politics", "Quote" over every
          * record (not a line with rule evidence: rules name "Report" of
          * an embedded post or "Advertisement" between an article's
@@ -1044,7 +1053,7 @@ static void threads(struct doc *d, const uint64_t *text)
          * (a timeline, a schedule) */
         uint64_t after = 0;
         for (uint32_t j = end + 1; j < d->n_lines; j++)
-            if (d->lines[j].len && d->lines[j].cls != LC_BAD && long_sentence_like(&d->lines[j].f))
+            if (d->lines[j].len && d->lines[j].cls != LC_BAD && cls_long_sentence_like(&d->lines[j].f))
                 after += d->lines[j].f.elen;
         if (after >= RANGE_MIN_TEXT && after * 2 >= text[i]) {
             /* not this shape; try a few others */
@@ -1175,8 +1184,6 @@ static void sections(struct doc *d)
             mass[k] += mass[k] / 4;
             break;
         }
-    if (n_sec < 2)
-        return;
     uint64_t best = 0;
     uint32_t main = 0;
     for (uint32_t k = 0; k < n_sec; k++)
@@ -1184,6 +1191,15 @@ static void sections(struct doc *d)
             best = mass[k];
             main = k;
         }
+    /* each kept line's section weight, for the line model */
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        L->sec_pct = 255;
+        if (L->len && L->cls != LC_BAD && n_sec)
+            L->sec_pct = (uint8_t)(best ? mass[sec[i]] * 100 / best : 100);
+    }
+    if (n_sec < 2)
+        return;
     for (uint32_t i = 0; i < d->n_lines; i++)
         if (d->lines[i].len && d->lines[i].cls != LC_BAD && sec[i] == main)
             d->main_last = i;
@@ -1222,7 +1238,7 @@ static int budget_candidate(const struct doc *d, const struct chaff_rules *r, co
 {
     (void)d;
     if (!L->len || L->cls != LC_BAD || L->protect == 2 || L->why == R_REPEAT ||
-        L->why == R_THREAD || L->why == R_TEASERS || !long_sentence_like(&L->f))
+        L->why == R_THREAD || L->why == R_TEASERS || !cls_long_sentence_like(&L->f))
         return 0;
     return !(L->rule >= 0 && r && r->v[L->rule].site);
 }
@@ -1239,7 +1255,7 @@ static void budget(struct doc *d, const struct chaff_rules *r, double share)
     uint64_t total = 0, lost = 0;
     for (uint32_t i = 0; i < d->n_lines; i++) {
         const struct line *L = &d->lines[i];
-        if (!L->len || !long_sentence_like(&L->f) || L->why == R_REPEAT || L->why == R_THREAD ||
+        if (!L->len || !cls_long_sentence_like(&L->f) || L->why == R_REPEAT || L->why == R_THREAD ||
             L->why == R_TEASERS)
             continue;
         total += L->f.elen;
@@ -1260,7 +1276,7 @@ static void budget(struct doc *d, const struct chaff_rules *r, double share)
         if (!L->len || L->cls != LC_BAD || L->why != R_OFFMAIN || L->protect == 2 ||
             trailing_section(d, i))
             continue;
-        if (long_sentence_like(&L->f))
+        if (cls_long_sentence_like(&L->f))
             lost -= L->f.elen;
         L->cls = LC_GOOD;
         L->why = R_BUDGET;
@@ -1288,6 +1304,118 @@ static void budget(struct doc *d, const struct chaff_rules *r, double share)
     }
 }
 
+/* ---- the line model --------------------------------------------------- */
+
+/* The model learned from whole web pages (every evaluation page has eight
+ * non-blank lines or more but three of 4,375); a record of a few lines (a
+ * line of `lines` framing, a short JSONL text) is outside what it has
+ * seen, and the rules and heuristics decide it alone. */
+#define MODEL_MIN_LINES 8
+
+int cls_rule_certain(const struct line *L)
+{
+    if (L->protect == 2)
+        return -1;
+    if (L->protect == 1)
+        return 1;
+    if (!(L->h_why & 0x80u))
+        return 0; /* kept by the heuristics (the budget gave it back) */
+    unsigned why = L->h_why & 0x7fu;
+    return why == R_RULE || (why == R_RULE_RANGE && L->range == 1) ? -1 : 0;
+}
+
+static void article_head(struct doc *d, double thr);
+
+static chaff_status model_decide(struct doc *d, const struct chaff_rules *r, const struct model *m,
+                                 unsigned flags)
+{
+    struct feat_ctx ctx;
+    chaff_status st = feat_prepare(&ctx, d, r);
+    if (st)
+        return st;
+    uint32_t n = ctx.n_nb;
+    float *p1 = arena_alloc(d->arena, (size_t)(n ? n : 1) * sizeof *p1);
+    float x[MODEL_INPUTS_MAX];
+    if (!p1)
+        return CHAFF_E_NOMEM;
+    for (uint32_t k = 0; k < n; k++) {
+        feat_line(&ctx, k, x);
+        p1[k] = d->lines[ctx.nb[k]].p1 = (float)model_prob(model_score(m, 1, x));
+    }
+    if ((st = feat2_prepare(&ctx, p1)))
+        return st;
+    float best = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        struct line *L = &d->lines[ctx.nb[k]];
+        feat2_line(&ctx, p1, k, x);
+        feat_line(&ctx, k, x + feat2_count);
+        L->p = (float)model_prob(model_score(m, 2, x));
+        if (!cls_rule_certain(L) && L->p > best)
+            best = L->p;
+    }
+    /* keep what reaches the threshold, or a share of the page's best */
+    double thr = model_threshold(m), rel = model_relative(m) * best;
+    if (rel > 0 && rel < thr)
+        thr = rel < model_floor(m) ? model_floor(m) : rel;
+    for (uint32_t k = 0; k < n; k++) {
+        struct line *L = &d->lines[ctx.nb[k]];
+        if (cls_rule_certain(L))
+            continue;
+        int keep = (double)L->p >= thr;
+        /* --keep-comments: a comment thread the heuristics found stays */
+        if (!keep && (flags & CHAFF_KEEP_COMMENTS) && (L->h_why & 0x7fu) == R_THREAD) {
+            L->cls = LC_GOOD;
+            L->why = R_THREAD;
+            continue;
+        }
+        L->cls = keep ? LC_GOOD : LC_BAD;
+        L->why = R_MODEL;
+    }
+    article_head(d, model_threshold(m));
+    return CHAFF_OK;
+}
+
+/* The article's head: the headline, standfirst, byline and date stand in
+ * short lines right above its first paragraph, where the model, trained
+ * on pages whose gold is often the body alone, drops them; a reader wants
+ * them with the article.  From the first line the model keeps with
+ * confidence that is sentence text, up to ARTICLE_HEAD lines above it
+ * that the heuristics kept (across blank lines and up to HEADING_BRIDGE
+ * lines a rule dropped) are kept as its head. */
+#define ARTICLE_HEAD 4        /* lines of the head at most … */
+#define ARTICLE_HEAD_TEXT 400 /* … and their effective length */
+
+static void article_head(struct doc *d, double thr)
+{
+    uint32_t first = d->n_lines;
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        const struct line *L = &d->lines[i];
+        if (L->len && L->why == R_MODEL && L->cls != LC_BAD && (double)L->p >= thr &&
+            cls_long_sentence_like(&L->f)) {
+            first = i;
+            break;
+        }
+    }
+    uint32_t lines = 0, bridged = 0, text = 0;
+    for (uint32_t i = first; i-- > 0 && first < d->n_lines;) {
+        struct line *L = &d->lines[i];
+        if (!L->len)
+            continue;
+        if (cls_rule_certain(L) < 0) {
+            if (++bridged > HEADING_BRIDGE || drawn_rule(L))
+                return;
+            continue;
+        }
+        if ((L->h_why & 0x80u) || L->f.elen > HEADING_MAX || L->f.bullet ||
+            ++lines > ARTICLE_HEAD || (text += L->f.elen) > ARTICLE_HEAD_TEXT)
+            return;
+        if (L->cls == LC_BAD) {
+            L->cls = LC_GOOD;
+            L->why = R_HEADING;
+        }
+    }
+}
+
 chaff_status cls_doc(struct doc *d, const struct chaff_rules *r, struct match_scratch *ms,
                      const struct cls_params *p)
 {
@@ -1296,6 +1424,7 @@ chaff_status cls_doc(struct doc *d, const struct chaff_rules *r, struct match_sc
     const uint64_t *text = text_prefix(d);
     if (!text)
         return CHAFF_E_NOMEM;
+    sw_doc(d);
     if (r && r->n && !(p->flags & CHAFF_NO_RULES)) {
         chaff_status st = apply_rules(d, r, ms, text);
         if (st)
@@ -1320,6 +1449,16 @@ chaff_status cls_doc(struct doc *d, const struct chaff_rules *r, struct match_sc
         teasers(d, text);
         sections(d);
         budget(d, r, p->budget > 0 ? p->budget : 0.5);
+    }
+    /* the hand-written verdict, kept as features of the line model */
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        L->h_why = (uint8_t)((L->why & 0x7fu) | (L->len && L->cls == LC_BAD ? 0x80u : 0u));
+    }
+    if (p->model && !(p->flags & CHAFF_NO_HEURISTICS) && d->n_nonblank >= MODEL_MIN_LINES) {
+        chaff_status st = model_decide(d, r, p->model, p->flags);
+        if (st)
+            return st;
     }
     d->n_dropped_rule = d->n_dropped_heur = 0;
     for (uint32_t i = 0; i < d->n_lines; i++) {

@@ -70,8 +70,11 @@ static void usage(FILE *to)
           "      --max-doc SIZE    document cap, e.g. 64M (default 256M)\n"
           "      --explain         print every line with its decision and reason\n"
           "      --stats[=FILE]    write a JSON summary to FILE (default standard error)\n"
+          "      --keep-comments   keep reader comments under an article\n"
           "      --rules-only      no context heuristics\n"
           "      --no-rules        heuristics only\n"
+          "      --model FILE      a line model instead of the built-in one\n"
+          "      --dump-features   write the line model's input per line (make train)\n"
           "      --strict          exit 1 if any record had a data error\n"
           "      --check-rules     load and compile the rules, report errors, exit\n"
           "      --test-rules      run the rules' inline examples, exit\n"
@@ -280,7 +283,8 @@ static int merge_feed(chaff_filter *f, struct merge_in *m, const char *name, con
 enum {
     OPT_FIELD = 256, OPT_URL_FIELD, OPT_URL, OPT_FROM, OPT_LANG, OPT_NO_DEFAULT, OPT_MAX_DOC,
     OPT_EXPLAIN, OPT_STATS, OPT_RULES_ONLY, OPT_NO_RULES, OPT_STRICT, OPT_CHECK, OPT_TEST,
-    OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE
+    OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE,
+    OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL
 };
 
 static const struct option long_opts[] = {
@@ -298,6 +302,9 @@ static const struct option long_opts[] = {
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"stats", optional_argument, NULL, OPT_STATS},
     {"rules-only", no_argument, NULL, OPT_RULES_ONLY},
+    {"dump-features", no_argument, NULL, OPT_DUMP_FEATURES},
+    {"keep-comments", no_argument, NULL, OPT_KEEP_COMMENTS},
+    {"model", required_argument, NULL, OPT_MODEL},
     {"no-rules", no_argument, NULL, OPT_NO_RULES},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"check-rules", no_argument, NULL, OPT_CHECK},
@@ -408,6 +415,9 @@ int main(int argc, char **argv)
         case OPT_EXPLAIN: explain = 1; break;
         case OPT_STATS: want_stats = 1; stats_path = optarg; break;
         case OPT_RULES_ONLY: opt.flags |= CHAFF_NO_HEURISTICS; break;
+        case OPT_DUMP_FEATURES: opt.flags |= CHAFF_DUMP_FEATURES; break;
+        case OPT_KEEP_COMMENTS: opt.flags |= CHAFF_KEEP_COMMENTS; break;
+        case OPT_MODEL: opt.model = optarg; break;
         case OPT_NO_RULES: opt.flags |= CHAFF_NO_RULES; break;
         case OPT_STRICT: strict = 1; break;
         case OPT_CHECK: check = 1; break;

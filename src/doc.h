@@ -42,6 +42,7 @@ struct seg_feat {
     uint8_t url;        /* holds a URL */
     uint8_t sep_lead;   /* starts with a separator ("/ Outlet", "» More") */
     uint8_t script;     /* dominant script (enum lang_script) */
+    uint16_t scripts;   /* bit s: letters of script s occur */
 };
 
 enum line_class { LC_BLANK = 0, LC_BAD, LC_SHORT, LC_NEAR, LC_GOOD };
@@ -74,6 +75,7 @@ enum reason {
     R_TEASERS,     /* a list of cut-off teasers after the article */
     R_COLON_LIST,  /* short lines of a list the article introduces with ':' */
     R_SHAPED_LIST, /* a run of lines of one look right after the article's text */
+    R_MODEL,       /* the line model's score against its threshold */
     R_COUNT        /* the number of reasons */
 };
 
@@ -93,6 +95,15 @@ struct line {
     uint8_t nb_prev, nb_next; /* neighbour classes seen by context rules */
     int32_t rule;       /* rule id behind the decision, or -1 */
     uint32_t fig;       /* a figure for explain (cluster length, …) */
+    uint32_t lang_mask; /* languages the line is written in (stopwords.c) */
+    uint16_t n_stop;    /* its stop words … */
+    uint16_t n_sw_words; /* … of this many words looked up */
+    uint8_t indent;     /* leading white space of the input line, in columns (saturated) */
+    uint8_t range;      /* inside a strong rule's range: 1 next/para/block, 2 rest/before */
+    uint8_t h_why;      /* the hand-written pipeline's reason, a feature of the model */
+    uint8_t sec_pct;    /* its section's weight, % of the main one's; 255 = none */
+    float p;            /* the line model's content probability; -1 = not asked */
+    float p1;           /* its first stage's, which the second stage reads around it */
 };
 
 struct doc {
@@ -102,7 +113,9 @@ struct doc {
     uint32_t n_nonblank;
     uint32_t *hits;
     uint32_t n_hits;
-    uint32_t langs;        /* languages whose rules apply */
+    uint32_t langs;        /* languages the document's scripts allow (lang.h) */
+    uint32_t langs_text;   /* languages its running text is in (stopwords.c) */
+    bool langs_given;      /* langs came from the caller (--lang): every line is in them */
     const char *host;      /* lowercase host of the URL, or NULL */
     uint32_t script_hist[SCRIPT_COUNT];
     bool at_head, at_tail; /* this window holds the document's head/tail */

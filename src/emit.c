@@ -10,6 +10,12 @@
 #include <string.h>
 
 #include "classify.h"
+#include "arena.h"
+#include "linefeat.h"
+#include "model.h"
+
+/* features named per line the model decided */
+#define EXPLAIN_TOP 3
 
 chaff_status emit_text(const struct doc *d, struct emit_state *es, struct buf *out)
 {
@@ -45,8 +51,44 @@ static const char *nb_name(uint8_t c)
     return c == LC_GOOD ? "keep" : c == LC_BAD ? "drop" : c == LC_NEAR ? "near" : "edge";
 }
 
-chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, struct buf *out)
+/* The features that weighed most in the model's score of the k-th
+ * non-blank line: " [name +0.52, name -0.31, ...]". */
+static void explain_model(const struct feat_ctx *ctx, const float *p1, uint32_t k,
+                          const struct model *m, struct buf *out)
 {
+    float x[MODEL_INPUTS_MAX];
+    feat2_line(ctx, p1, k, x);
+    feat_line(ctx, k, x + feat2_count);
+    unsigned idx[EXPLAIN_TOP];
+    double c[EXPLAIN_TOP];
+    unsigned n = model_explain(m, 2, x, EXPLAIN_TOP, idx, c);
+    buf_adds(out, " [");
+    for (unsigned j = 0; j < n; j++)
+        buf_addf(out, "%s%s %+.2f", j ? ", " : "",
+                 idx[j] < feat2_count ? feat2_names[idx[j]] : feat_names[idx[j] - feat2_count],
+                 c[j]);
+    buf_addc(out, ']');
+}
+
+chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, const struct model *m,
+                          struct buf *out)
+{
+    /* the model's inputs again, for the lines it decided */
+    struct feat_ctx ctx;
+    float *p1 = NULL;
+    uint32_t k = 0;
+    if (m) {
+        chaff_status st = feat_prepare(&ctx, d, r);
+        if (st)
+            return st;
+        p1 = arena_alloc(d->arena, (size_t)(ctx.n_nb ? ctx.n_nb : 1) * sizeof *p1);
+        if (!p1)
+            return CHAFF_E_NOMEM;
+        for (uint32_t j = 0; j < ctx.n_nb; j++)
+            p1[j] = d->lines[ctx.nb[j]].p1;
+        if ((st = feat2_prepare(&ctx, p1)))
+            return st;
+    }
     for (uint32_t i = 0; i < d->n_lines; i++) {
         const struct line *L = &d->lines[i];
         if (!L->len) {
@@ -54,6 +96,14 @@ chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, stru
             continue;
         }
         buf_adds(out, L->keep ? "keep\t" : "drop\t");
+        uint32_t nb = k++;
+        if (L->why == R_MODEL && m && p1) {
+            buf_addf(out, "model p=%.2f", (double)L->p);
+            explain_model(&ctx, p1, nb, m, out);
+            if (L->rule >= 0 && r)
+                buf_addf(out, " rule=%s:%u", emit_rule_path(r->files[r->v[L->rule].file].path),
+                         r->v[L->rule].line);
+        } else
         if ((L->why == R_RULE || L->why == R_RULE_RANGE || L->why == R_KEEP_RULE ||
              L->why == R_WEAK) && r && L->rule >= 0) {
             const struct rule *ru = &r->v[L->rule];
@@ -108,6 +158,43 @@ chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, stru
         }
         buf_addc(out, '\t');
         buf_add(out, L->text, L->len);
+        buf_addc(out, '\n');
+    }
+    return out->err;
+}
+
+chaff_status emit_features(const struct doc *d, const struct chaff_rules *r, struct buf *out)
+{
+    struct feat_ctx ctx;
+    chaff_status st = feat_prepare(&ctx, d, r);
+    if (st)
+        return st;
+    float x[256];
+    if (feat_count > sizeof x / sizeof x[0])
+        return CHAFF_E_INVAL;
+    buf_adds(out, "#line\tkeep\tp\telen\tblock\tblock_pos");
+    for (unsigned j = 0; j < feat_count; j++) {
+        buf_addc(out, '\t');
+        buf_adds(out, feat_names[j]);
+    }
+    buf_adds(out, "\ttext\n");
+    for (uint32_t k = 0; k < ctx.n_nb; k++) {
+        const struct line *L = &d->lines[ctx.nb[k]];
+        feat_line(&ctx, k, x);
+        buf_addf(out, "%u\t%u\t%.9g\t%u\t%u\t%u", ctx.nb[k], L->keep, (double)L->p, L->f.elen,
+                 ctx.block[k], ctx.block_pos[k]);
+        for (unsigned j = 0; j < feat_count; j++) {
+            if (x[j] == 0.0f)
+                buf_adds(out, "\t0");
+            else if (x[j] == 1.0f)
+                buf_adds(out, "\t1");
+            else
+                buf_addf(out, "\t%.9g", (double)x[j]);
+        }
+        buf_addc(out, '\t');
+        /* the text without tabs, so the row keeps its columns */
+        for (uint32_t b = 0; b < L->len; b++)
+            buf_addc(out, L->text[b] == '\t' ? ' ' : L->text[b]);
         buf_addc(out, '\n');
     }
     return out->err;

@@ -39,6 +39,7 @@
 #include "emit.h"
 #include "jsonl.h"
 #include "learn.h"
+#include "model.h"
 #include "lang.h"
 #include "rules.h"
 #include "segment.h"
@@ -110,6 +111,8 @@ struct slot {
 struct chaff_filter {
     const chaff_rules *rules;
     chaff_options opt;
+    const struct model *model;  /* the line model: model_own or the built-in one */
+    struct model *model_own;    /* loaded from chaff_options.model */
     char *s_field, *s_url_field, *s_url, *s_from, *s_lang;
     uint32_t langs_forced;
     char host[256];
@@ -201,6 +204,45 @@ static int discard(void *ud, const char *p, size_t n)
     return 0;
 }
 
+/* Read and parse the line model at path into f->model_own; a message
+ * through the warn callback when it fails. */
+static chaff_status load_model(chaff_filter *f, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    struct buf text;
+    buf_init(&text, 0);
+    chaff_status st = CHAFF_OK;
+    chaff_error err;
+    memset(&err, 0, sizeof err);
+    if (!fp) {
+        st = CHAFF_E_IO;
+        snprintf(err.msg, sizeof err.msg, "cannot open the model");
+    } else {
+        char chunk[65536];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+            buf_add(&text, chunk, n);
+        if (ferror(fp))
+            st = CHAFF_E_IO;
+        fclose(fp);
+        if (!st && text.err)
+            st = text.err;
+        if (!st)
+            st = model_parse(&f->model_own, path, text.p ? text.p : "", text.len, &err);
+    }
+    buf_free(&text);
+    if (st && f->opt.warn) {
+        char msg[900];
+        if (err.line)
+            snprintf(msg, sizeof msg, "%s:%u:%u: %s", path, err.line, err.col, err.msg);
+        else
+            snprintf(msg, sizeof msg, "%s: %s", path, err.msg[0] ? err.msg : chaff_strerror(st));
+        f->opt.warn(f->opt.warn_ud, msg);
+    }
+    f->model = f->model_own;
+    return st;
+}
+
 chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
                               const chaff_options *opt, chaff_write_fn write, void *ud)
 {
@@ -234,6 +276,11 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
         if (!f->langs_forced)
             st = CHAFF_E_INVAL;
     }
+    f->opt.model = NULL; /* the path is read here and not kept */
+    if (!st && opt && opt->model)
+        st = load_model(f, opt->model);
+    else if (!st)
+        f->model = model_builtin();
     if (!st && f->opt.from) {
         /* refuse an unknown charset now, not once per record */
         struct buf probe;
@@ -287,6 +334,7 @@ void chaff_filter_free(chaff_filter *f)
     chaff_xfree(f->w);
     chaff_xfree(f->batch);
     buf_free(&f->batch_data);
+    model_free(f->model_own);
     buf_free(&f->pend);
     chaff_xfree(f->s_field);
     chaff_xfree(f->s_url_field);
@@ -358,11 +406,14 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
         return learn_page(f->learn, d.host, &d);
     }
     d.langs = f->langs_forced ? f->langs_forced : lang_detect_mask(d.script_hist);
-    struct cls_params p = {.budget = f->opt.budget, .flags = f->opt.flags};
+    d.langs_given = f->langs_forced != 0;
+    struct cls_params p = {.budget = f->opt.budget, .flags = f->opt.flags, .model = f->model};
     if ((st = cls_doc(&d, f->rules, w->ms, &p)) != CHAFF_OK)
         return st;
-    if (f->opt.flags & CHAFF_EXPLAIN)
-        st = emit_explain(&d, f->rules, out);
+    if (f->opt.flags & CHAFF_DUMP_FEATURES)
+        st = emit_features(&d, f->rules, out);
+    else if (f->opt.flags & CHAFF_EXPLAIN)
+        st = emit_explain(&d, f->rules, f->opt.flags & CHAFF_NO_HEURISTICS ? NULL : f->model, out);
     else
         st = emit_text(&d, es, out);
     if (st)

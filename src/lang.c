@@ -127,3 +127,12 @@ enum lang_script lang_script_of(uint32_t c)
         return SCRIPT_LATIN;
     return SCRIPT_OTHER;
 }
+
+uint32_t lang_script_mask(enum lang_script s)
+{
+    uint32_t m = 0;
+    for (size_t i = 0; i < N_LANG; i++)
+        if (s != SCRIPT_OTHER && (lang_table[i].script == s || lang_table[i].script2 == s))
+            m |= 1u << i;
+    return m;
+}

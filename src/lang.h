@@ -44,6 +44,8 @@ const char *lang_code(uint32_t mask);
 /* Languages whose script has at least the given share of the letters
  * counted in hist[SCRIPT_COUNT] (letters per script). */
 uint32_t lang_detect_mask(const uint32_t hist[SCRIPT_COUNT]);
+/* Languages of the table written in script s (Japanese in kana and Han). */
+uint32_t lang_script_mask(enum lang_script s);
 /* Script of code point c. */
 enum lang_script lang_script_of(uint32_t c);
 

@@ -307,6 +307,8 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
                  : 0;
     uint32_t best = 0;
     for (int k = 1; k < SCRIPT_COUNT; k++) {
+        if (script_n[k])
+            f->scripts |= (uint16_t)(1u << k);
         if (script_n[k] > best) {
             best = script_n[k];
             f->script = (uint8_t)k;
@@ -347,6 +349,29 @@ chaff_status seg_doc(struct doc *d, struct seg_scratch *s, const char *text, siz
         struct line *L = &d->lines[i];
         memset(L, 0, sizeof *L);
         L->rule = -1;
+        L->sec_pct = 255;
+        L->p = L->p1 = -1.0f;
+        /* indentation of the input line (columns; a tab counts 4, a
+         * no-break or ideographic space 1): text browsers indent lists,
+         * quotes and table cells, which says where a line sat */
+        {
+            uint32_t ind = 0;
+            for (size_t k = 0; k < ll && ind < 255; k++) {
+                unsigned char b = (unsigned char)p[k];
+                if (b == ' ')
+                    ind++;
+                else if (b == '\t')
+                    ind += 4;
+                else if (b == 0xc2 && k + 1 < ll && (unsigned char)p[k + 1] == 0xa0)
+                    ind++, k++;
+                else if (b == 0xe3 && k + 2 < ll && (unsigned char)p[k + 1] == 0x80 &&
+                         (unsigned char)p[k + 2] == 0x80)
+                    ind++, k += 2;
+                else
+                    break;
+            }
+            L->indent = (uint8_t)(ind > 255 ? 255 : ind);
+        }
         buf_reset(&s->out);
         if (norm_output(p, ll, &s->out))
             return s->out.err;

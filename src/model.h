@@ -1,0 +1,65 @@
+/*
+ * model.h — the line model: gradient-boosted decision trees in two stages,
+ * read from a small text file (model/line.model, compiled into the library;
+ * another may be loaded with chaff_options.model) and evaluated per line.
+ *
+ * Stage 1 scores a line from its stage-1 features (linefeat.h); stage 2
+ * scores it again from the stage-1 scores around it plus the same
+ * features.  The score is a probability that the line is content; a line
+ * whose score reaches the model's threshold is kept.  A model names the
+ * features it reads: a file written for another feature list is refused.
+ */
+#ifndef CHAFF_MODEL_H
+#define CHAFF_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chaff.h"
+
+struct model;
+
+/* The longest input vector of any stage (see model_inputs). */
+#define MODEL_INPUTS_MAX 256
+
+/* Parse a model from text[0..len) (name is used in messages).  On error
+ * returns CHAFF_E_DATA (or CHAFF_E_NOMEM) and fills err with
+ * name:line:col: message.  The caller frees *out with model_free(). */
+chaff_status model_parse(struct model **out, const char *name, const char *text, size_t len,
+                         chaff_error *err);
+void model_free(struct model *m);
+
+/* The model compiled into the library (model/line.model at build time),
+ * parsed once on first use; NULL when it does not parse (which the build's
+ * tests rule out).  Shared, never freed. */
+const struct model *model_builtin(void);
+
+/* Inputs of a stage: stage 1 reads the feat_names vector, stage 2 the
+ * feat2_names vector followed by the feat_names vector. */
+unsigned model_inputs(unsigned stage);
+
+/* Raw score (log-odds) of stage (1 or 2) for the input vector x. */
+double model_score(const struct model *m, unsigned stage, const float *x);
+
+/* The features that moved stage's score for x most, by the change along
+ * each tree's path (Saabas): up to n indices into the stage's input
+ * vector with their contributions (log-odds), largest magnitude first.
+ * Returns how many were written. */
+unsigned model_explain(const struct model *m, unsigned stage, const float *x, unsigned n,
+                       unsigned *idx, double *contrib);
+
+/* The probability a stage's log-odds means.  A line is kept when its
+ * stage-2 probability reaches the threshold, or (when relative is not 0)
+ * the relative share of the best probability among the page's lines the model decides: on a page
+ * where nothing looks like an article (a listing, a shop, a photo post),
+ * the lines that look most like content stay. */
+double model_prob(double raw);
+double model_threshold(const struct model *m);
+double model_relative(const struct model *m);
+/* A line below the floor is not kept by the relative share (a menu alone
+ * on its page is still a menu). */
+double model_floor(const struct model *m);
+/* The model's identification line ("chaff-line-model 1 …"), for --version. */
+const char *model_ident(const struct model *m);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * stopwords.c — function words per language, and a line's language.
+ *
+ * The lists (rules/<lang>/stopwords.txt, embedded by scripts/embed.sh) are
+ * read once, on first use, into one open-addressing table that maps a
+ * word's hash to the word and the mask of languages whose list holds it
+ * ("a" is English, Spanish, Italian and Portuguese).  The table is built
+ * under pthread_once and only read afterwards, so threads share it.
+ *
+ * A line's words are taken from its match key, which is already
+ * casefolded and NFKC: a word is a run of letters (any script a language
+ * of lang.c is written in; stray combining marks skipped), an apostrophe allowed
+ * between two letters; each Han or kana character is looked up alone,
+ * since Chinese and Japanese are not written with spaces and their
+ * function words ("的", "の") are single characters.  Greek words lose
+ * their accents (the Greek list is written without most of them).  Words
+ * longer than SW_WORD_MAX bytes are no function words and are skipped.
+ *
+ * Cost: one pass over the key with a hash per word; no allocation.
+ */
+#include "stopwords.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "embed.h"
+#include "hash.h"
+#include "lang.h"
+#include "normalize.h"
+
+#define SW_WORD_MAX 48
+#define SW_CAP 16384 /* a power of two, more than twice the words of all lists */
+
+struct sw_entry {
+    const char *w; /* in the embedded list; NULL = empty slot */
+    uint32_t len;
+    uint32_t mask;
+};
+
+static struct sw_entry sw_table[SW_CAP];
+static pthread_once_t sw_once = PTHREAD_ONCE_INIT;
+
+static uint32_t sw_hash(const char *w, size_t len) { return (uint32_t)hash64(HASH64_INIT, w, len); }
+
+static void sw_add(const char *w, size_t len, uint32_t mask)
+{
+    if (!len || len > SW_WORD_MAX)
+        return;
+    for (uint32_t s = sw_hash(w, len) & (SW_CAP - 1);; s = (s + 1) & (SW_CAP - 1)) {
+        struct sw_entry *e = &sw_table[s];
+        if (!e->w) {
+            e->w = w;
+            e->len = (uint32_t)len;
+            e->mask = mask;
+            return;
+        }
+        if (e->len == len && memcmp(e->w, w, len) == 0) {
+            e->mask |= mask;
+            return;
+        }
+    }
+}
+
+/* The language of "rules/<lang>/stopwords.txt": the name of its folder. */
+static uint32_t file_lang(const char *name)
+{
+    const char *end = strrchr(name, '/');
+    if (!end)
+        return 0;
+    const char *start = end;
+    while (start > name && start[-1] != '/')
+        start--;
+    return lang_from_code(start, (size_t)(end - start));
+}
+
+static void sw_init(void)
+{
+    size_t used = 0;
+    for (const struct embed_file *f = embed_stopwords; f->name; f++) {
+        uint32_t mask = file_lang(f->name);
+        if (!mask || mask == LANG_ALL)
+            continue;
+        for (const char *p = f->data, *end = f->data + f->len; p < end;) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = (size_t)((nl ? nl : end) - p);
+            if (n && p[0] != '!' && used * 2 < SW_CAP) {
+                sw_add(p, n, mask);
+                used++;
+            }
+            p = nl ? nl + 1 : end;
+        }
+    }
+}
+
+uint32_t sw_lookup(const char *w, size_t len)
+{
+    pthread_once(&sw_once, sw_init);
+    if (!len || len > SW_WORD_MAX)
+        return 0;
+    for (uint32_t s = sw_hash(w, len) & (SW_CAP - 1);; s = (s + 1) & (SW_CAP - 1)) {
+        const struct sw_entry *e = &sw_table[s];
+        if (!e->w)
+            return 0;
+        if (e->len == len && memcmp(e->w, w, len) == 0)
+            return e->mask;
+    }
+}
+
+/* Greek vowels with tonos or dialytika, lowercase (a key is casefolded),
+ * and the letter without them. */
+static uint32_t greek_base(uint32_t c)
+{
+    switch (c) {
+    case 0x3ac: return 0x3b1; /* ά */
+    case 0x3ad: return 0x3b5; /* έ */
+    case 0x3ae: return 0x3b7; /* ή */
+    case 0x3af: case 0x3ca: case 0x390: return 0x3b9; /* ί ϊ ΐ */
+    case 0x3cc: return 0x3bf; /* ό */
+    case 0x3cd: case 0x3cb: case 0x3b0: return 0x3c5; /* ύ ϋ ΰ */
+    case 0x3ce: return 0x3c9; /* ώ */
+    }
+    return c;
+}
+
+static size_t put_utf8(char *o, uint32_t c)
+{
+    if (c < 0x80) {
+        o[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (char)(0xc0 | (c >> 6));
+        o[1] = (char)(0x80 | (c & 0x3f));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = (char)(0xe0 | (c >> 12));
+        o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (c & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | (c >> 18));
+    o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (c & 0x3f));
+    return 4;
+}
+
+static void tally_word(struct sw_tally *t, const char *w, size_t len)
+{
+    if (t->n_words < UINT16_MAX)
+        t->n_words++;
+    uint32_t m = sw_lookup(w, len);
+    if (!m)
+        return;
+    if (t->n_stop < UINT16_MAX)
+        t->n_stop++;
+    for (unsigned k = 0; k < SW_MAX_LANG; k++)
+        if ((m >> k) & 1u && t->per_lang[k] < UINT16_MAX)
+            t->per_lang[k]++;
+}
+
+void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally *t)
+{
+    int cjk_line = script == SCRIPT_HAN || script == SCRIPT_KANA;
+    memset(t, 0, sizeof *t);
+    pthread_once(&sw_once, sw_init);
+    char w[SW_WORD_MAX + 4];
+    size_t wl = 0;
+    int too_long = 0, apos = 0; /* an apostrophe waits for the next letter */
+    int wanted = 0;             /* the word is in the script looked up */
+    for (size_t i = 0; i <= len;) {
+        uint32_t c = 0;
+        if (i < len) {
+            unsigned char b = (unsigned char)key[i];
+            if (b < 0x80) {
+                c = b;
+                i++;
+            } else {
+                c = norm_next(key, len, &i);
+            }
+        } else {
+            i++; /* the end: flush the last word */
+        }
+        enum lang_script s = c ? lang_script_of(c) : SCRIPT_OTHER;
+        if (c >= 0x300 && c < 0x370 && wl)
+            continue; /* a combining mark: keys are NFC, so only a stray one */
+        if (s == SCRIPT_HAN || s == SCRIPT_KANA) {
+            if (wl && !too_long && wanted)
+                tally_word(t, w, wl);
+            wl = 0;
+            too_long = apos = 0;
+            char one[4];
+            if (cjk_line || script == SCRIPT_OTHER)
+                tally_word(t, one, put_utf8(one, c));
+            continue;
+        }
+        if (s != SCRIPT_OTHER) {
+            if (!wl)
+                wanted = script == SCRIPT_OTHER || (unsigned)s == script;
+            if (s == SCRIPT_GREEK)
+                c = greek_base(c);
+            if (apos && wl + 1 <= SW_WORD_MAX)
+                w[wl++] = '\'';
+            apos = 0;
+            if (wl + 4 <= SW_WORD_MAX)
+                wl += put_utf8(w + wl, c);
+            else
+                too_long = 1;
+            continue;
+        }
+        if ((c == '\'' || c == 0x2019) && wl && !apos) {
+            apos = 1;
+            continue;
+        }
+        if (wl && !too_long && wanted)
+            tally_word(t, w, wl);
+        wl = 0;
+        too_long = apos = 0;
+    }
+}
+
+/* Languages of the lang.c table written in script s. */
+static uint32_t script_langs(enum lang_script s) { return lang_script_mask(s); }
+
+void sw_doc(struct doc *d)
+{
+    uint32_t best_lines[SW_MAX_LANG] = {0};
+    /* 1. each line's own verdict: the languages with the most stop words */
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        L->lang_mask = 0;
+        L->n_stop = L->n_sw_words = 0;
+        if (!L->len || !L->key)
+            continue;
+        struct sw_tally t;
+        sw_tally_key(L->key, L->key_len, L->f.script, &t);
+        L->n_stop = t.n_stop;
+        L->n_sw_words = t.n_words;
+        uint16_t best = 0;
+        uint32_t m = 0;
+        for (unsigned k = 0; k < SW_MAX_LANG; k++) {
+            if (t.per_lang[k] > best) {
+                best = t.per_lang[k];
+                m = 1u << k;
+            } else if (best && t.per_lang[k] == best) {
+                m |= 1u << k;
+            }
+        }
+        L->lang_mask = m; /* the stop words' verdict; settled below */
+        if (m && !(m & (m - 1)))
+            best_lines[__builtin_ctz(m)]++;
+    }
+    /* 2. the document's languages: those that a real share of the lines
+     * whose stop words name one language alone are written in */
+    uint32_t per_script_total[SCRIPT_COUNT] = {0};
+    for (unsigned k = 0; k < SW_MAX_LANG; k++)
+        for (int s = 1; s < SCRIPT_COUNT; s++)
+            if (script_langs((enum lang_script)s) & (1u << k))
+                per_script_total[s] += best_lines[k];
+    uint32_t text = 0;
+    for (unsigned k = 0; k < SW_MAX_LANG; k++) {
+        if (!best_lines[k])
+            continue;
+        for (int s = 1; s < SCRIPT_COUNT; s++)
+            if ((script_langs((enum lang_script)s) & (1u << k)) && best_lines[k] >= 2 &&
+                best_lines[k] * 10 >= per_script_total[s])
+                text |= 1u << k;
+    }
+    d->langs_text = text;
+    if (d->langs_given) { /* the caller's word: every line is in its languages */
+        for (uint32_t i = 0; i < d->n_lines; i++)
+            d->lines[i].lang_mask = d->langs;
+        d->langs_text = d->langs;
+        return;
+    }
+    /* 3. settle each line */
+    const uint32_t ja = lang_from_code("ja", 2);
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (!L->len)
+            continue;
+        uint32_t m = L->lang_mask;
+        uint32_t in_script = 0; /* languages written in a script the line uses */
+        for (int sc = 1; sc < SCRIPT_COUNT; sc++)
+            if (L->f.scripts & (1u << sc))
+                in_script |= script_langs((enum lang_script)sc);
+        if (m && (m & (m - 1)) && (m & text))
+            m &= text; /* a tie that the document's language breaks */
+        if (!m) {
+            /* no stop words: any language of the document in this script */
+            m = text & in_script;
+            if (!m)
+                m = d->langs & (in_script ? in_script : d->langs);
+            if (!m)
+                m = d->langs;
+        }
+        /* kana is written only in Japanese, whatever Han characters the
+         * line shares with Chinese lists; Han alone says Chinese or
+         * Japanese no better than the page does */
+        const uint32_t han = script_langs(SCRIPT_HAN);
+        if (L->f.scripts & (1u << SCRIPT_KANA))
+            m = (m & ~han) | ja;
+        else if ((L->f.scripts & (1u << SCRIPT_HAN)) && (text & han))
+            m = (m & ~han) | (text & han);
+        /* a line mixing scripts ("김민수 기자 minsu@example.com", "Πηγή:
+         * Express.gr") is also in the document's languages of each */
+        if (L->f.scripts & (L->f.scripts - 1u))
+            m |= text & in_script;
+        L->lang_mask = m;
+    }
+}

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""train.py — train the line model and write it as model/line.model.
+
+  train.py [--data DIR] [--eval-dir DIR] [--out FILE] [--hold-out SET] [--report FILE]
+
+Reads what dataset.py wrote (train/data/<set>.npz: chaff's own features of
+every non-blank line of every evaluation page, and each line's share of
+tokens found in the page's gold text) and trains two stages of gradient-
+boosted trees (scikit-learn's HistGradientBoostingClassifier, Debian's
+python3-sklearn):
+
+  stage 1  a line is content (>= half its tokens align to the gold) from its
+           stage-1 features;
+  stage 2  the same, from the stage-1 features plus the stage-1 scores of
+           the lines around it (common.feat2, the twin of feat2_line in
+           src/linefeat.c).  Stage 2 learns from out-of-fold stage-1 scores
+           (pages split in FOLDS folds), so it sees scores as they are on
+           pages the first stage never saw.
+
+Weights: a line weighs its tokens over its page's gold tokens, so every page
+counts alike, as in the per-page mean F1 that judges the result; and every
+folder of the evaluation data weighs the same in total, so no one
+convention (CleanEval keeps headings and lists, Dragnet drops comments, WCXB
+keeps forum posts) outvotes the others.
+
+A line is kept when its stage-2 score reaches the threshold, or a share
+(relative) of the best score on its page: where nothing looks like an
+article (a listing, a shop, a photo post) the most content-like lines stay.
+The pair maximises the mean over folders of the per-page F1 of the
+out-of-fold stage-2 scores; of pairs within TIE of the best, the one that
+keeps most is taken (losing content is the worse error).
+
+--hold-out SET trains without that folder (leave-one-set-out, see loso.py).
+Deterministic: fixed seeds and folds.  Writes the model with a header that
+records the command, the data's hash and the figures.
+"""
+import argparse
+import datetime
+import hashlib
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from common import FEAT2_NAMES, SETS, Set, feat2  # noqa: E402
+
+FOLDS = 3
+TIE = 0.002
+PARAMS = dict(max_iter=120, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=200,
+              l2_regularization=1.0, random_state=0)
+
+
+def weights(s):
+    g = np.maximum(s.gold_ntok[s.doc], 20).astype(np.float64)
+    w = np.maximum(s.ntok, 1).astype(np.float64) / g
+    return w / w.sum()
+
+
+def label(s):
+    return s.frac >= 0.5
+
+
+def page_fold(s):
+    return (np.arange(s.n_docs) * 7919 % FOLDS)[s.doc]
+
+
+def fit(Xs, ys, ws):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    m = HistGradientBoostingClassifier(**PARAMS)
+    m.fit(np.vstack(Xs), np.concatenate(ys), sample_weight=np.concatenate(ws) * 1e6)
+    return m
+
+
+def train(sets):
+    """Stage-1 and stage-2 models on sets, and the out-of-fold stage-2 scores."""
+    names = list(sets)
+    folds = {n: page_fold(sets[n]) for n in names}
+    oof1 = {n: np.zeros(len(sets[n].frac), np.float32) for n in names}
+    for k in range(FOLDS):
+        m = fit([sets[n].X[folds[n] != k] for n in names],
+                [label(sets[n])[folds[n] != k] for n in names],
+                [weights(sets[n])[folds[n] != k] for n in names])
+        for n in names:
+            te = folds[n] == k
+            oof1[n][te] = m.predict_proba(sets[n].X[te])[:, 1]
+    m1 = fit([sets[n].X for n in names], [label(sets[n]) for n in names],
+             [weights(sets[n]) for n in names])
+    X2 = {n: np.hstack([feat2(sets[n], oof1[n]), sets[n].X]) for n in names}
+    oof2 = {n: np.zeros(len(sets[n].frac), np.float32) for n in names}
+    for k in range(FOLDS):
+        m = fit([X2[n][folds[n] != k] for n in names],
+                [label(sets[n])[folds[n] != k] for n in names],
+                [weights(sets[n])[folds[n] != k] for n in names])
+        for n in names:
+            te = folds[n] == k
+            oof2[n][te] = m.predict_proba(X2[n][te])[:, 1]
+    m2 = fit([X2[n] for n in names], [label(sets[n]) for n in names],
+             [weights(sets[n]) for n in names])
+    return m1, m2, oof2
+
+
+MODEL_MIN_LINES = 8  # keep in sync with src/classify.c
+
+
+def decide(s, p, thr, rel, floor):
+    """Keep rows whose score reaches thr, or rel times the best score of the
+    page's rows the model decides (and floor), unless a rule decides them
+    for certain; pages of fewer than MODEL_MIN_LINES lines keep chaff's
+    heuristic decision.  The twin of model_decide in src/classify.c (less
+    the article's head, which it adds after)."""
+    certain_drop = s.f("r_certain") > 0
+    certain_keep = (s.f("r_keep") > 0) & ~certain_drop
+    free = ~certain_drop & ~certain_keep
+    keep = np.zeros(len(p), bool)
+    for a, b in s.rows:
+        if b == a:
+            continue
+        if b - a < MODEL_MIN_LINES:
+            keep[a:b] = s.keep[a:b] > 0
+            continue
+        pf = p[a:b][free[a:b]]
+        t = thr
+        if len(pf) and rel > 0 and rel * float(pf.max()) < thr:
+            t = max(rel * float(pf.max()), floor)
+        keep[a:b] = ((p[a:b] >= t) & ~certain_drop[a:b]) | certain_keep[a:b]
+    return keep
+
+
+def pick_threshold(sets, oof):
+    """The (threshold, relative, floor) with the best mean over folders of
+    the per-page F1; among those within TIE of the best, the one that keeps
+    most (lowest threshold, then highest relative share, then lowest floor)."""
+    table = []
+    for t in np.round(np.arange(0.10, 0.61, 0.04), 2):
+        for r in (0.0, 0.3, 0.4, 0.5, 0.6):
+            for fl in ((0.0,) if r == 0 else (0.05, 0.1)):
+                f = [sets[n].page_scores(decide(sets[n], oof[n], t, r, fl))[:, 2].mean()
+                     for n in sets]
+                table.append((float(t), r, fl, float(np.mean(f)), f))
+    best = max(row[3] for row in table)
+    near = [row for row in table if row[3] >= best - TIE]
+    near.sort(key=lambda row: (row[0], -row[1], row[2]))
+    return near[0], table
+
+
+# ---- writing the model -----------------------------------------------------
+
+def tree_lines(pred, n_inputs):
+    nodes = pred.nodes
+    value = nodes["value"].astype(np.float64).copy()
+    count = nodes["count"].astype(np.float64)
+
+    # internal values: the count-weighted mean of the children (for explain)
+    def fill(i):
+        if nodes["is_leaf"][i]:
+            return value[i], count[i]
+        lv, lc = fill(int(nodes["left"][i]))
+        rv, rc = fill(int(nodes["right"][i]))
+        c = lc + rc
+        value[i] = (lv * lc + rv * rc) / c if c else 0.0
+        return value[i], c
+    fill(0)
+    out = ["tree %d" % len(nodes)]
+    for i in range(len(nodes)):
+        if nodes["is_leaf"][i]:
+            out.append("leaf %.9g" % value[i])
+        else:
+            f = int(nodes["feature_idx"][i])
+            assert f < n_inputs and not nodes["is_categorical"][i]
+            out.append("node %d %.17g %d %d %.9g" % (f, nodes["num_threshold"][i],
+                                                    int(nodes["left"][i]),
+                                                    int(nodes["right"][i]), value[i]))
+    return out
+
+
+def stage_lines(k, m, names):
+    base = float(np.ravel(m._baseline_prediction)[0])
+    preds = [p[0] for p in m._predictors]
+    out = ["stage %d inputs %d trees %d base %.17g" % (k, len(names), len(preds), base)]
+    out += ["input %s" % n for n in names]
+    for p in preds:
+        out += tree_lines(p, len(names))
+    return out
+
+
+def data_hash(data_dir, sets):
+    h = hashlib.sha256()
+    for n in sets:
+        with open(os.path.join(data_dir, n + ".npz"), "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    top = os.path.dirname(HERE)
+    ap.add_argument("--data", default=os.path.join(top, "train", "data"))
+    ap.add_argument("--eval-dir", default=os.environ.get("CHAFF_EVAL_DIR",
+                                                         os.path.join(top, "..", "shared", "eval")))
+    ap.add_argument("--out", default=os.path.join(top, "model", "line.model"))
+    ap.add_argument("--hold-out", default="")
+    a = ap.parse_args()
+    names = [n for n in SETS if n != a.hold_out]
+    sets = {n: Set(a.data, n, a.eval_dir) for n in names}
+    feat_names = sets[names[0]].names
+    m1, m2, oof2 = train(sets)
+    row, table = pick_threshold(sets, oof2)
+    thr, rel, floor = row[0], row[1], row[2]
+    np.savez_compressed(os.path.join(a.data, "oof%s.npz" % ("-" + a.hold_out if a.hold_out else "")),
+                        **{n: oof2[n] for n in names})
+    lines = ["chaff-line-model 1 gbdt2 %s" % datetime.date.today().isoformat(),
+             "! trained by `make train` (train/dataset.py, then train/train.py%s)"
+             % (" --hold-out " + a.hold_out if a.hold_out else ""),
+             "! data: the non-blank lines of every page of %s" % ", ".join(names),
+             "! data sha256 (train/data/*.npz): %s" % data_hash(a.data, names),
+             "! parameters: %s; folds %d" % (PARAMS, FOLDS),
+             "! out-of-fold per-page F1 at the threshold: %s" %
+             ", ".join("%s %.3f" % (n, f) for n, f in zip(names, row[4])),
+             "threshold %.4g relative %.4g floor %.4g" % (thr, rel, floor)]
+    lines += stage_lines(1, m1, feat_names)
+    lines += stage_lines(2, m2, FEAT2_NAMES + feat_names)
+    lines.append("end")
+    tmp = a.out + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(tmp, a.out)
+    print("train: wrote %s (threshold %.2f, relative %.2f, floor %.2f; out-of-fold F1 %s)" % (
+        a.out, thr, rel, floor, ", ".join("%s %.3f" % (n, f) for n, f in zip(names, row[4]))),
+        file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
