@@ -29,6 +29,21 @@
  * scan's answer.  Long keys (article text, rarely repeated) and keys with
  * many hits are always scanned.
  *
+ * Which scan.  Vectorscan 5.4.9 (Debian's libhs) is a fat runtime: hs_scan
+ * dispatches to code built for the CPU it runs on, and its AVX-512 build
+ * of the single-byte accelerator loses matches after the first 64 bytes
+ * of a buffer unless the byte sits at the last position of a 64-byte
+ * block (a one-byte literal such as `~ \|` compiled with SINGLEMATCH,
+ * and every engine that skips ahead to one byte, like `[^|]+` before a
+ * `|`).  Which key matched then depended on the key's address modulo 64,
+ * so the same record was cleaned differently under -j1 and -j2.  The
+ * databases are compiled for at most AVX2 (rules_compile.c), so the scan
+ * calls the runtime's AVX2 entry point, avx2_hs_scan, whenever the CPU
+ * has AVX2 and the library exports it (a weak reference: NULL where it
+ * does not), and hs_scan otherwise.  Measured on every offset of keys of
+ * 1 to 300 bytes, the AVX2 build finds every match (tests/unit/
+ * test_match.c, test_offsets).
+ *
  * Limits.  A key is at most UINT_MAX bytes (hs_scan takes an unsigned
  * length); longer keys fail with CHAFF_E_TOOBIG.
  */
@@ -42,6 +57,26 @@
 #include <unicode/utf8.h>
 
 #include "alloc.h"
+
+/* The AVX2 build of hs_scan in a fat Vectorscan runtime (see "Which
+ * scan" above); not part of the documented API, hence weak. */
+extern hs_error_t avx2_hs_scan(const hs_database_t *db, const char *data, unsigned length,
+                               unsigned flags, hs_scratch_t *scratch,
+                               match_event_handler on_event, void *context)
+    __attribute__((weak));
+
+typedef hs_error_t (*scan_fn)(const hs_database_t *, const char *, unsigned, unsigned,
+                              hs_scratch_t *, match_event_handler, void *);
+
+/* hs_scan, or its AVX2 build where the CPU and the library have one. */
+static scan_fn pick_scan(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (avx2_hs_scan && __builtin_cpu_supports("avx2"))
+        return avx2_hs_scan;
+#endif
+    return hs_scan;
+}
 
 #define MEMO_SETS 2048 /* power of two */
 #define MEMO_KEY 176   /* longest key remembered, bytes */
@@ -62,6 +97,7 @@ struct memo_set {
 
 struct match_scratch {
     hs_scratch_t *hs;
+    scan_fn scan;    /* pick_scan() */
     uint32_t *stamp; /* stamp[id] == gen: id reported in this call */
     uint32_t *plen;  /* plen[id]: strlen of rule id's pattern */
     uint32_t gen;
@@ -75,6 +111,7 @@ chaff_status match_scratch_new(const struct chaff_rules *r, struct match_scratch
     struct match_scratch *s = chaff_xcalloc(1, sizeof *s);
     if (!s)
         return CHAFF_E_NOMEM;
+    s->scan = pick_scan();
     if (r && r->n > 0) {
         s->n = r->n;
         s->stamp = chaff_xcalloc(r->n, sizeof *s->stamp);
@@ -263,7 +300,7 @@ chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s, con
         }
     }
     if (r->db) {
-        hs_error_t he = hs_scan(r->db, c.key, (unsigned)len, 0, s->hs, on_match, &c);
+        hs_error_t he = s->scan(r->db, c.key, (unsigned)len, 0, s->hs, on_match, &c);
         if (he != HS_SUCCESS)
             return CHAFF_E_MATCHER;
     }
