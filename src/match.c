@@ -63,6 +63,7 @@
 
 #include <hs/hs.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/uchar.h>
@@ -120,11 +121,13 @@ struct match_scratch {
     hs_scratch_t *hs;
     scan_fn scan;    /* pick_scan() */
     uint32_t *stamp; /* stamp[id] == gen: id reported in this call */
+    uint32_t *tried; /* tried[id] == gen: its program ran in this call */
     uint32_t gen;
     uint32_t n;
     struct hit *hits; /* this call's hits, up to n */
     uint32_t n_hits;
     struct memo_set *memo; /* MEMO_SETS sets */
+    struct rx_work work;   /* for rx_match */
 };
 
 /* ---- rules and word edges -------------------------------------------- */
@@ -162,20 +165,11 @@ chaff_status rules_finish(struct chaff_rules *r)
 {
     for (uint32_t k = 0; k < r->n_parts; k++) {
         struct rules_part *p = &r->part[k];
-        for (uint32_t i = 0; i < p->n; i++) {
-            const struct rule *ru = &r->v[p->first + i];
-            if (ru->form != RF_VERIFIED)
-                continue;
-            if (!p->verify && !(p->verify = chaff_xcalloc(p->n, sizeof *p->verify)))
-                return CHAFF_E_NOMEM;
-            char *exact = rules_relax(ru->pat);
-            if (!exact)
-                return CHAFF_E_NOMEM;
-            chaff_status st = rx_prog_new(exact, &p->verify[i]);
-            chaff_xfree(exact);
-            if (st)
-                return st == CHAFF_E_NOMEM ? st : CHAFF_E_MATCHER;
-        }
+        bool any = false;
+        for (uint32_t i = 0; i < p->n && !any; i++)
+            any = r->v[p->first + i].form == RF_VERIFIED || r->v[p->first + i].form == RF_ANCHORED;
+        if (any && !p->progs && !(p->progs = chaff_xcalloc(p->n, sizeof(_Atomic(struct rx_prog *)))))
+            return CHAFF_E_NOMEM;
         for (uint32_t j = 0; j < p->n_hs; j++) {
             hs_scratch_t *proto = r->scratch_proto;
             hs_error_t he = hs_alloc_scratch(p->hs[j].db, &proto);
@@ -184,6 +178,43 @@ chaff_status rules_finish(struct chaff_rules *r)
             r->scratch_proto = proto;
         }
     }
+    return CHAFF_OK;
+}
+
+void rules_free_progs(struct rules_part *p)
+{
+    _Atomic(struct rx_prog *) *v = p->progs;
+    for (uint32_t i = 0; v && i < p->n; i++)
+        rx_prog_free(atomic_load_explicit(&v[i], memory_order_relaxed));
+    chaff_xfree(p->progs);
+    p->progs = NULL;
+}
+
+/* The exact program of rule id (local) of part p, made on first use: a
+ * parse of its pattern, a few microseconds, so a run pays only for the
+ * regexes its lines reach.  Threads that race to make one keep the first
+ * that is published. */
+static chaff_status prog_of(const struct chaff_rules *r, const struct rules_part *p, uint32_t id,
+                            const struct rx_prog **out)
+{
+    _Atomic(struct rx_prog *) *slot = (_Atomic(struct rx_prog *) *)p->progs + id;
+    struct rx_prog *g = atomic_load_explicit(slot, memory_order_acquire);
+    if (!g) {
+        char *exact = rules_relax(r->v[p->first + id].pat);
+        if (!exact)
+            return CHAFF_E_NOMEM;
+        chaff_status st = rx_prog_new(exact, &g);
+        chaff_xfree(exact);
+        if (st)
+            return st == CHAFF_E_NOMEM ? st : CHAFF_E_MATCHER;
+        struct rx_prog *none = NULL;
+        if (!atomic_compare_exchange_strong_explicit(slot, &none, g, memory_order_acq_rel,
+                                                     memory_order_acquire)) {
+            rx_prog_free(g);
+            g = none;
+        }
+    }
+    *out = g;
     return CHAFF_OK;
 }
 
@@ -199,9 +230,10 @@ chaff_status match_scratch_new(const struct chaff_rules *r, struct match_scratch
     if (r && r->n > 0) {
         s->n = r->n;
         s->stamp = chaff_xcalloc(r->n, sizeof *s->stamp);
+        s->tried = chaff_xcalloc(r->n, sizeof *s->tried);
         s->hits = chaff_xmalloc((size_t)r->n * sizeof *s->hits);
         s->memo = chaff_xcalloc(MEMO_SETS, sizeof *s->memo);
-        if (!s->stamp || !s->hits || !s->memo) {
+        if (!s->stamp || !s->tried || !s->hits || !s->memo) {
             match_scratch_free(s);
             return CHAFF_E_NOMEM;
         }
@@ -223,8 +255,10 @@ void match_scratch_free(struct match_scratch *s)
     if (s->hs)
         hs_free_scratch(s->hs);
     chaff_xfree(s->stamp);
+    chaff_xfree(s->tried);
     chaff_xfree(s->hits);
     chaff_xfree(s->memo);
+    rx_work_free(&s->work);
     chaff_xfree(s);
 }
 
@@ -292,12 +326,12 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
             return 0;
     } else if (ru->form == RF_VERIFIED) {
         /* a superset matched: does the regex itself, and where first? */
-        const struct rx_prog *g = c->p->verify ? c->p->verify[id] : NULL;
+        const struct rx_prog *g = NULL;
         bool ok = false;
         size_t end = 0;
-        if (NEVER(!g))
-            return 0;
-        chaff_status st = rx_match(g, c->key, c->len, &ok, &end);
+        chaff_status st = NEVER(!c->p->progs) ? CHAFF_E_MATCHER : prog_of(c->r, c->p, id, &g);
+        if (st == CHAFF_OK)
+            st = rx_match(g, c->key, c->len, &c->s->work, &ok, &end);
         if (st) {
             c->err = st;
             return 1; /* stop the scan */
@@ -341,6 +375,36 @@ static uint32_t tiers_for(const struct chaff_rules *r, uint32_t n_chars)
     return m;
 }
 
+/* The first entry of key[0..len) in table t, or UINT32_MAX. */
+static uint32_t lookup(const struct key_table *t, const char *key, size_t len)
+{
+    if (!t->cap || len > UINT32_MAX)
+        return UINT32_MAX;
+    uint32_t cap = t->cap;
+    for (uint32_t slot = rules_key_hash(key, len) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
+        uint32_t e = t->slot[slot];
+        if (e == UINT32_MAX || (t->v[e].len == len && memcmp(t->keys + t->v[e].key, key, len) == 0))
+            return e;
+    }
+}
+
+/* The first entry of the heads table whose prefix begins with the head
+ * key[0..hl) (hl: one or RULES_HEAD code points), or UINT32_MAX. */
+static uint32_t lookup_head(const struct key_table *t, const char *key, size_t hl)
+{
+    if (!t->cap)
+        return UINT32_MAX;
+    uint32_t cap = t->cap;
+    for (uint32_t slot = rules_key_hash(key, hl) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
+        uint32_t e = t->slot[slot];
+        if (e == UINT32_MAX)
+            return e;
+        const char *k = t->keys + t->v[e].key;
+        if (rules_head_len(k, t->v[e].len, RULES_HEAD) == hl && memcmp(k, key, hl) == 0)
+            return e;
+    }
+}
+
 static int cmp_hit(const void *a, const void *b)
 {
     const struct hit *x = a, *y = b;
@@ -361,6 +425,7 @@ chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, co
     if (++s->gen == 0) {
         /* wrapped: forget every old stamp */
         memset(s->stamp, 0, (size_t)s->n * sizeof *s->stamp);
+        memset(s->tried, 0, (size_t)s->n * sizeof *s->tried);
         s->gen = 1;
     }
     key = key ? key : "";
@@ -395,19 +460,39 @@ chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, co
                 return CHAFF_E_MATCHER;
         }
         /* the table: exact rules and expanded regexes, the whole key */
-        if (p->exact_cap && len <= UINT32_MAX) {
-            uint32_t cap = p->exact_cap;
-            for (uint32_t slot = rules_key_hash(key, len) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
-                uint32_t e = p->exact_slot[slot];
-                if (e == UINT32_MAX)
+        uint32_t e = lookup(&p->exact, key, len);
+        for (; e != UINT32_MAX; e = p->exact.v[e].next) {
+            uint32_t gid = p->first + p->exact.v[e].rule;
+            add_hit(s, gid, len, r->v[gid].match == RM_EXACT);
+        }
+        /* anchored regexes: those with a prefix the key begins with, run */
+        if (p->heads.cap && len > 0) {
+            size_t l1 = rules_head_len(key, len, 1), l2 = rules_head_len(key, len, RULES_HEAD);
+            for (int w = 0; w < 2; w++) {
+                if (w == 1 && l2 == l1)
                     break;
-                if (p->exact[e].len != len || memcmp(p->keys + p->exact[e].key, key, len) != 0)
-                    continue;
-                for (; e != UINT32_MAX; e = p->exact[e].next) {
-                    uint32_t gid = p->first + p->exact[e].rule;
-                    add_hit(s, gid, len, r->v[gid].match == RM_EXACT);
+                size_t hl = w ? l2 : l1;
+                for (e = lookup_head(&p->heads, key, hl); e != UINT32_MAX; e = p->heads.v[e].next) {
+                    const struct exact_entry *x = &p->heads.v[e];
+                    uint32_t gid = p->first + x->rule;
+                    if (x->len > len || memcmp(p->heads.keys + x->key, key, x->len) != 0 ||
+                        s->stamp[gid] == s->gen || s->tried[gid] == s->gen)
+                        continue;
+                    const struct rule *ru = &r->v[gid];
+                    if (n_chars && ru->maxlen && n_chars > ru->maxlen)
+                        continue; /* its guard would reject it */
+                    s->tried[gid] = s->gen;
+                    const struct rx_prog *g = NULL;
+                    bool ok = false;
+                    size_t end = 0;
+                    chaff_status st = prog_of(r, p, x->rule, &g);
+                    if (st == CHAFF_OK)
+                        st = rx_match(g, key, len, &s->work, &ok, &end);
+                    if (st)
+                        return st;
+                    if (ok)
+                        add_hit(s, gid, end, 0);
                 }
-                break;
             }
         }
     }

@@ -53,9 +53,12 @@ enum rule_form {
     RF_LITERAL = 1, /* a phrase in the literal database; word edges are
                        checked on each report (match.c) */
     RF_REGEX = 2,   /* a regex in the database of its @maxlen tier */
-    RF_VERIFIED = 3 /* a regex too costly to compile as written: a cheaper
-                       pattern that matches a superset is compiled, and each
-                       report is confirmed by rx_match() */
+    RF_VERIFIED = 3, /* a regex too costly to compile as written: a cheaper
+                        pattern that matches a superset is compiled, and each
+                        report is confirmed by rx_match() */
+    RF_ANCHORED = 4  /* a regex anchored at the start: found through the
+                        dispatch table by the key's first characters, and
+                        run by rx_match() (no Vectorscan at all) */
 };
 
 enum rule_where {
@@ -162,18 +165,31 @@ struct exact_entry {
 
 struct rx_prog;
 
+#define RULES_HEAD 2 /* the heads table is hashed by this many code points */
+
+/* Bytes of the first cps code points of s[0..len). */
+size_t rules_head_len(const char *s, size_t len, unsigned cps);
+
+/* A hash table of keys (rules_key_hash, linear probing): the exact keys
+ * of a part, or the prefixes of its anchored regexes (up to eight code
+ * points, rx_heads), hashed and chained by their first RULES_HEAD. */
+struct key_table {
+    const uint32_t *slot;       /* the first entry of each key, UINT32_MAX empty */
+    uint32_t cap;               /* slots, a power of two; 0 = no keys */
+    const struct exact_entry *v;
+    uint32_t n;
+    const char *keys;
+};
+
 struct rules_part {
     uint32_t first, n;          /* its rules in chaff_rules.v */
-    const uint32_t *exact_slot; /* hash table (rules_key_hash): the first
-                                   entry of each key, UINT32_MAX empty */
-    uint32_t exact_cap;         /* slots, a power of two; 0 = no keys */
-    const struct exact_entry *exact;
-    uint32_t n_exact;
-    const char *keys;
+    struct key_table exact;     /* `=` rules and expanded regexes */
+    struct key_table heads;     /* RF_ANCHORED rules by their heads */
     struct rules_hs hs[RULES_MAX_DB];
     uint32_t n_hs;
-    struct rx_prog **verify;    /* per local id: the exact program of an
-                                   RF_VERIFIED rule (NULL array: none) */
+    void *progs;                /* per local id: the exact program of an
+                                   RF_VERIFIED or RF_ANCHORED rule, made on
+                                   first use (match.c) */
     /* storage: the database image, mapped from a file or on the heap */
     void *image;
     size_t image_len;
@@ -259,9 +275,13 @@ bool rules_word_char(uint32_t c);
 
 /* ---- match.c -------------------------------------------------------- */
 
-/* After the last part is loaded: the exact programs of verified regexes
- * and the prototype scratch.  CHAFF_E_NOMEM, CHAFF_E_MATCHER. */
+/* After the last part is loaded: room for the exact programs of regexes
+ * run by rx_match, and the prototype scratch.  CHAFF_E_NOMEM,
+ * CHAFF_E_MATCHER. */
 chaff_status rules_finish(struct chaff_rules *r);
+
+/* Free a part's exact programs. */
+void rules_free_progs(struct rules_part *p);
 
 struct match_scratch;
 

@@ -184,6 +184,18 @@ void rcache_close(struct rcache *c)
     c->dirfd = -1;
 }
 
+void file_id_of(const struct stat *st, struct file_id *id)
+{
+    memset(id, 0, sizeof *id);
+    id->dev = (uint64_t)st->st_dev;
+    id->ino = (uint64_t)st->st_ino;
+    id->size = (uint64_t)st->st_size;
+    id->mtime_s = (uint64_t)st->st_mtim.tv_sec;
+    id->mtime_ns = (uint64_t)st->st_mtim.tv_nsec;
+    id->ctime_s = (uint64_t)st->st_ctim.tv_sec;
+    id->ctime_ns = (uint64_t)st->st_ctim.tv_nsec;
+}
+
 /* Map the open file fd (already checked to be regular, size st_size). */
 static chaff_status map_fd(int fd, const struct stat *st, void **image, size_t *len, char why[160])
 {
@@ -202,7 +214,7 @@ static chaff_status map_fd(int fd, const struct stat *st, void **image, size_t *
 }
 
 chaff_status rcache_map(const struct rcache *c, const char *name, void **image, size_t *len,
-                        char why[160])
+                        struct file_id *id, char why[160])
 {
     why[0] = '\0';
     if (c->dirfd < 0)
@@ -219,8 +231,13 @@ chaff_status rcache_map(const struct rcache *c, const char *name, void **image, 
         snprintf(why, 160, "not a regular file");
     else if (st.st_uid != geteuid())
         snprintf(why, 160, "it belongs to another user");
-    else if ((s = map_fd(fd, &st, image, len, why)) == CHAFF_OK)
-        futimens(fd, NULL); /* recently used (best effort) */
+    else if ((s = map_fd(fd, &st, image, len, why)) == CHAFF_OK) {
+        /* recently used, for pruning: at most once an hour, since a touch
+         * changes the identity that the file's "seen" record knows */
+        if (time(NULL) - st.st_mtim.tv_sec > 3600 && futimens(fd, NULL) == 0)
+            fstat(fd, &st);
+        file_id_of(&st, id);
+    }
     close(fd);
     return s;
 }
@@ -262,19 +279,20 @@ void rcache_unlock(int fd)
 }
 
 /* Does name look like a file of ours: prefix, hex digits, suffix? */
-static bool our_name(const char *name, const char *suffix)
+static bool our_name(const char *name, const char *prefix, const char *suffix)
 {
-    if (strncmp(name, "rules-", 6) != 0)
+    size_t p = strlen(prefix);
+    if (strncmp(name, prefix, p) != 0)
         return false;
     size_t n = strlen(name), k = strlen(suffix);
-    return n > 6 + k && strcmp(name + n - k, suffix) == 0;
+    return n > p + k && strcmp(name + n - k, suffix) == 0;
 }
 
 /* Keep the folder small: every edit of a rule set leaves a database
  * behind, so beyond RCACHE_KEEP the least recently used go (rcache_map
  * refreshes a file's time), with their locks; temporary files a crash
  * left behind go after an hour. */
-static void prune(const struct rcache *c)
+static void prune(const struct rcache *c, const char *prefix, const char *suffix, unsigned keep)
 {
     time_t now = time(NULL);
     for (int round = 0; round < 1000; round++) {
@@ -295,12 +313,20 @@ static void prune(const struct rcache *c)
             if (fstatat(c->dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
                 !S_ISREG(st.st_mode) || st.st_uid != geteuid())
                 continue;
-            if ((our_name(e->d_name, ".tmp") || strncmp(e->d_name, "key.", 4) == 0) &&
-                strstr(e->d_name, ".tmp") && now - st.st_mtim.tv_sec > 3600) {
+            if ((our_name(e->d_name, "rules-", ".tmp") || our_name(e->d_name, "seen-", ".tmp") ||
+                 our_name(e->d_name, "key.", ".tmp")) &&
+                now - st.st_mtim.tv_sec > 3600) {
                 unlinkat(c->dirfd, e->d_name, 0);
                 continue;
             }
-            if (!our_name(e->d_name, ".db") || strlen(e->d_name) >= sizeof oldest)
+            /* the bare Vectorscan dumps of chaff before the database
+             * format, 20 MB each, read by no chaff that writes this one */
+            if (our_name(e->d_name, "hs-", ".db") && strlen(e->d_name) == 22) {
+                unlinkat(c->dirfd, e->d_name, 0);
+                continue;
+            }
+            if (!our_name(e->d_name, prefix, suffix) || strstr(e->d_name, ".tmp") ||
+                strlen(e->d_name) >= sizeof oldest)
                 continue;
             n++;
             if (!*oldest || st.st_mtim.tv_sec < when.tv_sec ||
@@ -310,7 +336,7 @@ static void prune(const struct rcache *c)
             }
         }
         closedir(dp);
-        if (n <= RCACHE_KEEP || !*oldest)
+        if (n <= keep || !*oldest)
             return;
         unlinkat(c->dirfd, oldest, 0);
         char lock[300];
@@ -364,7 +390,10 @@ chaff_status rcache_store(const struct rcache *c, const char *name, const void *
         errtext(why, 160, "", e);
         return CHAFF_E_IO;
     }
-    prune(c);
+    if (strncmp(name, "seen-", 5) == 0)
+        prune(c, "seen-", "", RCACHE_KEEP_SEEN);
+    else
+        prune(c, "rules-", ".db", RCACHE_KEEP);
     return CHAFF_OK;
 }
 
@@ -399,7 +428,8 @@ static bool trusted_file(const char *path, const struct stat *st, char why[160])
     return true;
 }
 
-chaff_status rdb_map_path(const char *path, void **image, size_t *len, bool *absent, char why[160])
+chaff_status rdb_map_path(const char *path, void **image, size_t *len, bool *absent,
+                          struct file_id *id, char why[160])
 {
     why[0] = '\0';
     *absent = false;
@@ -415,8 +445,8 @@ chaff_status rdb_map_path(const char *path, void **image, size_t *len, bool *abs
         snprintf(why, 160, "not a regular file");
     else if (!trusted_file(path, &st, why))
         s = CHAFF_E_RULES;
-    else
-        s = map_fd(fd, &st, image, len, why);
+    else if ((s = map_fd(fd, &st, image, len, why)) == CHAFF_OK)
+        file_id_of(&st, id);
     close(fd);
     return s;
 }
@@ -468,4 +498,62 @@ chaff_status rdb_save(const char *path, const void *bytes, size_t len, char why[
         return CHAFF_E_IO;
     }
     return CHAFF_OK;
+}
+
+/* The record's file name: a keyed digest of the question. */
+static void seen_name(const struct rcache *c, const void *what, size_t n, char name[64])
+{
+    uint8_t d[8];
+    b2b(d, sizeof d, c->key, B2B_KEY, what, n);
+    snprintf(name, 64, "seen-%02x%02x%02x%02x%02x%02x%02x%02x", d[0], d[1], d[2], d[3], d[4], d[5],
+             d[6], d[7]);
+}
+
+/* The MAC of a record: the question and its value, keyed. */
+static void seen_mac(const struct rcache *c, const void *what, size_t n,
+                     const uint8_t value[B2B_OUT], uint8_t mac[B2B_OUT])
+{
+    struct b2b h;
+    b2b_init(&h, B2B_OUT, c->key, B2B_KEY);
+    static const char tag[] = "chaff seen";
+    b2b_update(&h, tag, sizeof tag);
+    b2b_update(&h, what, n);
+    b2b_update(&h, value, B2B_OUT);
+    b2b_final(&h, mac);
+}
+
+bool rcache_seen_get(const struct rcache *c, const void *what, size_t n, uint8_t value[B2B_OUT])
+{
+    if (c->dirfd < 0)
+        return false;
+    char name[64];
+    seen_name(c, what, n, name);
+    int fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    uint8_t rec[2 * B2B_OUT], mac[B2B_OUT];
+    struct stat st;
+    bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+              read(fd, rec, sizeof rec) == (ssize_t)sizeof rec;
+    close(fd);
+    if (!ok)
+        return false;
+    seen_mac(c, what, n, rec, mac);
+    if (memcmp(mac, rec + B2B_OUT, B2B_OUT) != 0)
+        return false;
+    memcpy(value, rec, B2B_OUT);
+    return true;
+}
+
+void rcache_seen_put(const struct rcache *c, const void *what, size_t n,
+                     const uint8_t value[B2B_OUT])
+{
+    if (c->dirfd < 0)
+        return;
+    char name[64], why[160];
+    uint8_t rec[2 * B2B_OUT];
+    seen_name(c, what, n, name);
+    memcpy(rec, value, B2B_OUT);
+    seen_mac(c, what, n, value, rec + B2B_OUT);
+    (void)rcache_store(c, name, rec, sizeof rec, why);
 }

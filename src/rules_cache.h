@@ -12,7 +12,17 @@
 #include "blake2b.h"
 #include "chaff.h"
 
-#define RCACHE_KEEP 4 /* databases kept; the least recently used go */
+#define RCACHE_KEEP 4       /* databases kept; the least recently used go */
+#define RCACHE_KEEP_SEEN 64 /* "seen" records kept */
+
+/* What identifies a file's contents without reading them: its device,
+ * inode, size, and modification and change times (the change time is
+ * set by the kernel on every write and cannot be set back). */
+struct file_id {
+    uint64_t dev, ino, size, mtime_s, mtime_ns, ctime_s, ctime_ns;
+};
+struct stat;
+void file_id_of(const struct stat *st, struct file_id *id);
 
 struct rcache {
     int dirfd;             /* the folder, or -1: no cache */
@@ -36,7 +46,19 @@ void rcache_close(struct rcache *c);
  * followed) read-only and mark it recently used.  CHAFF_E_IO when absent
  * (why "") or unusable (why says how). */
 chaff_status rcache_map(const struct rcache *c, const char *name, void **image, size_t *len,
-                        char why[160]);
+                        struct file_id *id, char why[160]);
+
+/*
+ * "Seen" records: a value this user's chaff worked out once and stored
+ * under a question (the identity of a database file whose tag was
+ * checked, the identities of rule files whose digest was computed), so
+ * an unchanged file is not read and hashed again at every run.  A record
+ * carries a MAC with the user's key.  get returns true and fills value
+ * when there is a valid record; put stores one (best effort).
+ */
+bool rcache_seen_get(const struct rcache *c, const void *what, size_t n, uint8_t value[B2B_OUT]);
+void rcache_seen_put(const struct rcache *c, const void *what, size_t n,
+                     const uint8_t value[B2B_OUT]);
 
 /* Take name's lock (name.lock, flock) for compiling it; *waited is true
  * when another process held it.  Returns the lock's descriptor, or -1 when
@@ -56,7 +78,7 @@ chaff_status rcache_store(const struct rcache *c, const char *name, const void *
  * (errno's text, lowercase) when it cannot be read, *absent when it does
  * not exist; CHAFF_E_RULES with why when it is not trusted. */
 chaff_status rdb_map_path(const char *path, void **image, size_t *len, bool *absent,
-                          char why[160]);
+                          struct file_id *id, char why[160]);
 
 /* Write a database file to path: a new temporary file beside it
  * (O_CREAT|O_EXCL|O_NOFOLLOW) renamed over it, so readers see the old file

@@ -52,6 +52,8 @@
 #include "rules_regex.h"
 
 #define EXPAND_MAX 256 /* keys of one regex's expansion */
+#define HEADS_MAX 256  /* heads of one anchored regex … */
+#define HEADS_SHORT_MAX 0 /* … of them short (rx_heads) */
 #define RELAX_MIN 41   /* a repeat bound this large is the length guard's job */
 #define N_TIERS 3
 static const uint32_t tier_max[N_TIERS] = {80, 300, UINT32_MAX}; /* @maxlen (0 = any) */
@@ -261,9 +263,24 @@ static chaff_status table_add(struct table *t, const char *key, size_t len, uint
     return CHAFF_OK;
 }
 
+/* Bytes of the first cps code points of s[0..len) (all of it when shorter). */
+size_t rules_head_len(const char *s, size_t len, unsigned cps)
+{
+    size_t at = 0;
+    for (unsigned k = 0; k < cps && at < len; k++) {
+        unsigned c = (unsigned char)s[at];
+        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        at = at + n <= len ? at + n : len;
+    }
+    return at;
+}
+
 /* Hash the entries (added in rule id order) into slots; the entries of one
- * key are chained in id order, so a lookup reports rules in id order. */
-static chaff_status table_index(struct table *t)
+ * key are chained in id order, so a lookup reports rules in id order.
+ * With by_head, entries are hashed and chained by the first RULES_HEAD
+ * code points of their keys (the heads table: a key finds every prefix
+ * that shares its first characters). */
+static chaff_status table_index(struct table *t, bool by_head)
 {
     if (!t->n)
         return CHAFF_OK;
@@ -280,17 +297,21 @@ static chaff_status table_index(struct table *t)
     t->cap = cap;
     for (uint32_t i = 0; i < t->n; i++) {
         const char *k = t->keys.p + t->v[i].key;
-        uint32_t len = t->v[i].len;
+        size_t len = t->v[i].len;
+        if (by_head)
+            len = rules_head_len(k, len, RULES_HEAD);
         for (uint32_t s = rules_key_hash(k, len) & (cap - 1);; s = (s + 1) & (cap - 1)) {
             uint32_t head = t->slot[s];
             if (head == UINT32_MAX) {
                 t->slot[s] = tail[s] = i;
                 break;
             }
-            if (t->v[head].len != len || memcmp(t->keys.p + t->v[head].key, k, len) != 0)
+            const char *hk = t->keys.p + t->v[head].key;
+            size_t hl = by_head ? rules_head_len(hk, t->v[head].len, RULES_HEAD) : t->v[head].len;
+            if (hl != len || memcmp(hk, k, len) != 0)
                 continue;
             /* the same key again: the same rule twice adds nothing */
-            if (t->v[tail[s]].rule != t->v[i].rule) {
+            if (by_head || t->v[tail[s]].rule != t->v[i].rule) {
                 t->v[tail[s]].next = i;
                 tail[s] = i;
             }
@@ -372,7 +393,8 @@ static chaff_status nomem_err(chaff_error *err)
  * the rule went into the table.
  */
 static chaff_status plan_regex(const struct chaff_rules *r, struct rule *ru, struct plan *pl,
-                               struct table *t, struct errs *e, const struct rules_build_opts *o)
+                               struct table *t, struct table *ht, struct errs *e,
+                               const struct rules_build_opts *o)
 {
     chaff_error one;
     if (ru->plen > RX_MAX_LEN) {
@@ -412,6 +434,45 @@ static chaff_status plan_regex(const struct chaff_rules *r, struct rule *ru, str
         if (ce)
             hs_free_compile_error(ce);
         t->n = before; /* compile it, and let Vectorscan say what is wrong */
+    }
+    /* anchored at the start: found by its heads and run by its program,
+     * when Vectorscan accepts it as it is (a costly one is checked through
+     * its cheaper superset, which is just as strict about syntax) */
+    uint32_t n_heads = 0, n_short = 0, hbefore = ht->n;
+    struct expand_ctx hc = {ht, ru->id};
+    if (!in.unknown &&
+        (st = rx_heads(relaxed, HEADS_MAX, add_expanded, &hc, &n_heads, &n_short)))
+        goto out;
+    if (n_short > HEADS_SHORT_MAX) {
+        /* it would run on most lines (`^[a-z .'-]{2,40} / …`): Vectorscan's
+         * automaton does that far better than the program */
+        ht->n = hbefore;
+        n_heads = 0;
+    }
+    if (n_heads > 0) {
+        struct rx_prog *prog = NULL;
+        chaff_status ps = rx_prog_new(relaxed, &prog);
+        rx_prog_free(prog);
+        char *pre = NULL;
+        if (ps == CHAFF_OK && in.cost >= RX_VERIFY_COST && (st = rx_prefilter(relaxed, &pre)))
+            goto out;
+        hs_expr_info_t *info = NULL;
+        hs_compile_error_t *ce = NULL;
+        if (ps == CHAFF_OK &&
+            hs_expression_info(pre ? pre : relaxed, REGEX_FLAGS, &info, &ce) == HS_SUCCESS) {
+            free(info); /* Vectorscan allocates with malloc */
+            chaff_xfree(pre);
+            ru->form = RF_ANCHORED;
+            goto out;
+        }
+        chaff_xfree(pre);
+        if (ce)
+            hs_free_compile_error(ce);
+        if (ps == CHAFF_E_NOMEM) {
+            st = ps;
+            goto out;
+        }
+        ht->n = hbefore;
     }
     if (o && o->warn && in.first_any) {
         fill_err(&one, r, ru, col_at(ru, in.first_at),
@@ -553,8 +614,9 @@ static chaff_status build(const struct chaff_rules *r0, const struct rules_build
     struct chaff_rules r = *r0;
     r.v = chaff_xcalloc(r0->n ? r0->n : 1, sizeof *r.v);
     struct plan *plans = chaff_xcalloc(r0->n ? r0->n : 1, sizeof *plans);
-    struct table t = {0};
+    struct table t = {0}, ht = {0};
     buf_init(&t.keys, 0);
+    buf_init(&ht.keys, 0);
     const char **expr = chaff_xcalloc(r0->n ? r0->n : 1, sizeof *expr);
     unsigned *ids = chaff_xcalloc(r0->n ? r0->n : 1, sizeof *ids);
     unsigned *flags = chaff_xcalloc(r0->n ? r0->n : 1, sizeof *flags);
@@ -595,7 +657,7 @@ static chaff_status build(const struct chaff_rules *r0, const struct rules_build
             ru->edges = (uint8_t)((rules_word_char(first_cp(ru->pat, ru->plen)) ? 1 : 0) |
                                   (rules_word_char(last_cp(ru->pat, ru->plen)) ? 2 : 0));
         } else {
-            st = plan_regex(&r, ru, &plans[i], &t, &e, o);
+            st = plan_regex(&r, ru, &plans[i], &t, &ht, &e, o);
             if (st == CHAFF_E_NOMEM || st == CHAFF_E_TOOBIG) {
                 st = nomem_err(err);
                 goto out;
@@ -633,7 +695,7 @@ static chaff_status build(const struct chaff_rules *r0, const struct rules_build
         st = CHAFF_E_RULES;
         goto out;
     }
-    if ((st = table_index(&t)) != CHAFF_OK) {
+    if ((st = table_index(&t, false)) != CHAFF_OK || (st = table_index(&ht, true)) != CHAFF_OK) {
         st = nomem_err(err);
         goto out;
     }
@@ -697,12 +759,9 @@ static chaff_status build(const struct chaff_rules *r0, const struct rules_build
 
     uint8_t zero[B2B_OUT] = {0};
     struct rdb_input in = {.r = &r,
-                           .exact_slot = t.slot,
-                           .exact_cap = t.cap,
-                           .exact = t.v,
-                           .n_exact = t.n,
-                           .keys = t.keys.p ? t.keys.p : "",
-                           .keys_len = t.keys.len,
+                           .table = {{t.slot, t.cap, t.v, t.n, t.keys.p ? t.keys.p : ""},
+                                     {ht.slot, ht.cap, ht.v, ht.n, ht.keys.p ? ht.keys.p : ""}},
+                           .keys_len = {t.keys.len, ht.keys.len},
                            .cpu_features = platp ? plat.cpu_features : 0,
                            .source = o && o->source ? o->source : zero,
                            .key = o ? o->key : NULL};
@@ -742,6 +801,7 @@ out:
     chaff_xfree(flags);
     chaff_xfree(lens);
     table_free(&t);
+    table_free(&ht);
     chaff_xfree(r.v);
     return st;
 }
@@ -780,7 +840,7 @@ chaff_status rules_compile(struct chaff_rules *r, chaff_error *err)
         return nomem_err(err);
     }
     char why[160];
-    struct rdb_load how = {NULL, NULL, NULL, 0};
+    struct rdb_load how = {0};
     st = rdb_load(tmp, image, len, 0, heap, &how, why);
     if (st == CHAFF_OK)
         st = rules_finish(tmp);

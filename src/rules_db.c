@@ -45,7 +45,9 @@
 /* keep in sync with the loader's checks in rdb_load */
 enum {
     S_META, S_RULES, S_STRINGS, S_FILES, S_CATS, S_SITES, S_SITE_NAMES, S_EXAMPLES,
-    S_SLOTS, S_EXACT, S_KEYS, S_HS0, /* … S_HS0 + RULES_MAX_DB - 1 */
+    S_SLOTS, S_EXACT, S_KEYS,    /* the exact-key table … */
+    S_HSLOTS, S_HEADS, S_HKEYS,  /* … and the heads table: S_SLOTS + 3 */
+    S_HS0, /* … S_HS0 + RULES_MAX_DB - 1 */
     N_SECT = S_HS0 + RULES_MAX_DB
 };
 
@@ -71,7 +73,8 @@ struct rdb_header {
 
 struct rdb_meta {
     uint32_t n_rules, n_statements, scan_chars, scan_bytes;
-    uint32_t exact_cap, n_exact, n_files, n_cats, n_sites, n_site_names, n_examples, n_roots;
+    uint32_t cap[2], n_entries[2]; /* the exact-key table, the heads table */
+    uint32_t n_files, n_cats, n_sites, n_site_names, n_examples, n_roots;
 };
 
 struct rdb_rule {
@@ -205,9 +208,18 @@ chaff_status rdb_write(const struct rdb_input *in, void **image, size_t *len, vo
         }
     }
 
-    struct rdb_meta meta = {r->n, r->n_statements, r->scan_chars, r->scan_bytes,
-                            in->exact_cap, in->n_exact, r->n_files, r->n_categories,
-                            r->n_sites, n_names, r->n_examples, r->n_roots};
+    struct rdb_meta meta = {r->n,
+                            r->n_statements,
+                            r->scan_chars,
+                            r->scan_bytes,
+                            {in->table[0].cap, in->table[1].cap},
+                            {in->table[0].n, in->table[1].n},
+                            r->n_files,
+                            r->n_categories,
+                            r->n_sites,
+                            n_names,
+                            r->n_examples,
+                            r->n_roots};
     struct {
         const void *p;
         size_t size;
@@ -221,10 +233,16 @@ chaff_status rdb_write(const struct rdb_input *in, void **image, size_t *len, vo
         [S_SITES] = {sites, (size_t)r->n_sites * sizeof *sites, r->n_sites},
         [S_SITE_NAMES] = {names, (size_t)n_names * sizeof *names, n_names},
         [S_EXAMPLES] = {ex, (size_t)r->n_examples * sizeof *ex, r->n_examples},
-        [S_SLOTS] = {in->exact_slot, (size_t)in->exact_cap * sizeof *in->exact_slot,
-                     in->exact_cap},
-        [S_EXACT] = {in->exact, (size_t)in->n_exact * sizeof *in->exact, in->n_exact},
-        [S_KEYS] = {in->keys, in->keys_len, 0},
+        [S_SLOTS] = {in->table[0].slot, (size_t)in->table[0].cap * sizeof(uint32_t),
+                     in->table[0].cap},
+        [S_EXACT] = {in->table[0].v, (size_t)in->table[0].n * sizeof(struct exact_entry),
+                     in->table[0].n},
+        [S_KEYS] = {in->table[0].keys, in->keys_len[0], 0},
+        [S_HSLOTS] = {in->table[1].slot, (size_t)in->table[1].cap * sizeof(uint32_t),
+                      in->table[1].cap},
+        [S_HEADS] = {in->table[1].v, (size_t)in->table[1].n * sizeof(struct exact_entry),
+                     in->table[1].n},
+        [S_HKEYS] = {in->table[1].keys, in->keys_len[1], 0},
     };
     struct rdb_header h;
     memset(&h, 0, sizeof h);
@@ -304,6 +322,11 @@ out:
 }
 
 /* ---- checking and loading ------------------------------------------- */
+
+const uint8_t *rdb_tag(const void *image, size_t len)
+{
+    return len >= B2B_OUT ? (const uint8_t *)image + len - B2B_OUT : NULL;
+}
 
 const uint8_t *rdb_source(const void *image, size_t len)
 {
@@ -443,7 +466,10 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
         goto fail;
     }
     uint8_t tag[B2B_OUT];
-    b2b(tag, B2B_OUT, how->key, how->key ? B2B_KEY : 0, img, len - B2B_OUT);
+    if (how->tag_seen)
+        memcpy(tag, how->tag_seen, B2B_OUT);
+    else
+        b2b(tag, B2B_OUT, how->key, how->key ? B2B_KEY : 0, img, len - B2B_OUT);
     if (memcmp(tag, img + len - B2B_OUT, B2B_OUT) != 0) {
         st = WHY(how->key ? "failed verification (not written by this user's chaff, or damaged)"
                           : "failed verification (damaged)");
@@ -487,8 +513,10 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
         {S_SITES, m.n_sites, sizeof(struct rdb_site)},
         {S_SITE_NAMES, m.n_site_names, sizeof(uint32_t)},
         {S_EXAMPLES, m.n_examples, sizeof(struct rdb_example)},
-        {S_SLOTS, m.exact_cap, sizeof(uint32_t)},
-        {S_EXACT, m.n_exact, sizeof(struct exact_entry)},
+        {S_SLOTS, m.cap[0], sizeof(uint32_t)},
+        {S_EXACT, m.n_entries[0], sizeof(struct exact_entry)},
+        {S_HSLOTS, m.cap[1], sizeof(uint32_t)},
+        {S_HEADS, m.n_entries[1], sizeof(struct exact_entry)},
     };
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         if (h->sect[arrays[k].sect].size != (uint64_t)arrays[k].count * arrays[k].rec ||
@@ -502,8 +530,9 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
         st = WHY("damaged (strings)");
         goto fail;
     }
-    if (m.n_sites == 0 || (m.exact_cap & (m.exact_cap - 1)) != 0 ||
-        (m.exact_cap == 0) != (m.n_exact == 0) || m.n_exact >= UINT32_MAX ||
+    if (m.n_sites == 0 || (m.cap[0] & (m.cap[0] - 1)) != 0 || (m.cap[1] & (m.cap[1] - 1)) != 0 ||
+        (m.cap[0] == 0) != (m.n_entries[0] == 0) || (m.cap[1] == 0) != (m.n_entries[1] == 0) ||
+        m.n_entries[0] >= UINT32_MAX || m.n_entries[1] >= UINT32_MAX ||
         (how->roots && how->n_roots != m.n_roots) || m.n_rules > 1000000 ||
         m.n_cats > 65535) {
         st = WHY("damaged (counts)");
@@ -515,16 +544,18 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
     const struct rdb_site *rs = (const void *)(img + h->sect[S_SITES].off);
     const uint32_t *rn = (const void *)(img + h->sect[S_SITE_NAMES].off);
     const struct rdb_example *re = (const void *)(img + h->sect[S_EXAMPLES].off);
-    const uint32_t *slots = (const void *)(img + h->sect[S_SLOTS].off);
-    const struct exact_entry *exact = (const void *)(img + h->sect[S_EXACT].off);
-    const char *keys = img + h->sect[S_KEYS].off;
-    uint64_t keys_n = h->sect[S_KEYS].size;
+    struct key_table tables[2];
+    for (int t = 0; t < 2; t++)
+        tables[t] = (struct key_table){(const void *)(img + h->sect[S_SLOTS + 3 * t].off),
+                                       m.cap[t],
+                                       (const void *)(img + h->sect[S_EXACT + 3 * t].off),
+                                       m.n_entries[t], img + h->sect[S_KEYS + 3 * t].off};
     bool ok = true;
     for (uint32_t i = 0; ok && i < m.n_rules; i++) {
         const struct rdb_rule *x = &rr[i];
         ok = x->file < m.n_files && x->category < m.n_cats && x->site < m.n_sites &&
              x->pair < m.n_rules && x->match <= RM_REGEX && x->action <= RA_BLOCK_END &&
-             x->where <= RW_TAIL && x->form <= RF_VERIFIED && x->pat < pool_n &&
+             x->where <= RW_TAIL && x->form <= RF_ANCHORED && x->pat < pool_n &&
              x->plen == strlen(pool + x->pat) && x->plen > 0;
         /* a block's start and end name each other */
         ok = ok && (x->action == RA_BLOCK || x->action == RA_BLOCK_END
@@ -548,12 +579,17 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
         ok = rn[i] < pool_n && pool[rn[i]] != '\0';
     for (uint32_t i = 0; ok && i < m.n_examples; i++)
         ok = re[i].file < m.n_files && re[i].site < m.n_sites && re[i].text < pool_n;
-    for (uint32_t i = 0; ok && i < m.exact_cap; i++)
-        ok = slots[i] == RDB_NONE || slots[i] < m.n_exact;
-    for (uint32_t i = 0; ok && i < m.n_exact; i++)
-        ok = exact[i].key <= keys_n && exact[i].len <= keys_n - exact[i].key &&
-             exact[i].rule < m.n_rules && (exact[i].next == RDB_NONE ||
-                                           (exact[i].next > i && exact[i].next < m.n_exact));
+    for (int t = 0; t < 2; t++) {
+        const struct key_table *kt = &tables[t];
+        uint64_t keys_n = h->sect[S_KEYS + 3 * t].size;
+        for (uint32_t i = 0; ok && i < kt->cap; i++)
+            ok = kt->slot[i] == RDB_NONE || kt->slot[i] < kt->n;
+        /* a chain only goes forward, so it ends */
+        for (uint32_t i = 0; ok && i < kt->n; i++)
+            ok = kt->v[i].key <= keys_n && kt->v[i].len <= keys_n - kt->v[i].key &&
+                 kt->v[i].rule < m.n_rules &&
+                 (kt->v[i].next == RDB_NONE || (kt->v[i].next > i && kt->v[i].next < kt->n));
+    }
     if (!ok) {
         st = WHY("damaged (an index out of range)");
         goto fail;
@@ -694,11 +730,8 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
     memset(p, 0, sizeof *p);
     p->first = first;
     p->n = m.n_rules;
-    p->exact_slot = slots;
-    p->exact_cap = m.exact_cap;
-    p->exact = exact;
-    p->n_exact = m.n_exact;
-    p->keys = keys;
+    p->exact = tables[0];
+    p->heads = tables[1];
     for (uint32_t k = 0; k < n_hs; k++) {
         const struct rdb_sect *s = &h->sect[S_HS0 + k];
         p->hs[k] = (struct rules_hs){img + s->off, s->aux, (uint8_t)(s->count != 0)};

@@ -15,7 +15,7 @@
 #include "blake2b.h"
 #include "rules.h"
 
-#define RDB_VERSION 1    /* bump on any change of the layout or of what a
+#define RDB_VERSION 2    /* bump on any change of the layout or of what a
                             compile produces (forms, tiers, limits) */
 #define RDB_ALIGN 4096   /* Vectorscan images start at this alignment */
 #define RDB_MAX_SIZE ((size_t)1 << 30)
@@ -24,12 +24,8 @@
 struct rdb_input {
     const struct chaff_rules *r; /* rules (form and edges set), files,
                                     categories, sites, examples */
-    const uint32_t *exact_slot;
-    uint32_t exact_cap;
-    const struct exact_entry *exact;
-    uint32_t n_exact;
-    const char *keys;
-    size_t keys_len;
+    struct key_table table[2];   /* the exact keys, the heads */
+    size_t keys_len[2];
     const void *hs[RULES_MAX_DB]; /* hs_database_t * */
     uint32_t hs_max_chars[RULES_MAX_DB];
     uint8_t hs_literal[RULES_MAX_DB];
@@ -47,6 +43,9 @@ chaff_status rdb_write(const struct rdb_input *in, void **image, size_t *len, vo
 /* How a database is loaded into a set. */
 struct rdb_load {
     const uint8_t *key;           /* the tag's key, or NULL for a plain one */
+    const uint8_t *tag_seen;      /* the tag this very file had when it was
+                                   last checked (a "seen" record), or NULL:
+                                   then the tag is not computed again */
     const uint8_t *source;        /* expected source digest, or NULL: any */
     const char *const *roots;     /* rebase file paths onto these inputs
                                      (n_roots must equal the file's), or NULL */
@@ -65,6 +64,9 @@ struct rdb_load {
  */
 chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped, void *heap,
                       const struct rdb_load *how, char why[160]);
+
+/* The tag stored at the end of an image (its last B2B_OUT bytes). */
+const uint8_t *rdb_tag(const void *image, size_t len);
 
 /* The source digest recorded in an image that passed rdb_load, or in any
  * image whose header is readable (NULL if not). */

@@ -1105,7 +1105,8 @@ struct sources {
     struct path_list files;  /* paths as opened */
     uint32_t *root;          /* per file: its input */
     uint32_t *rel;           /* per file: bytes of path before its part below the input */
-    struct buf *text;        /* per file: its bytes */
+    struct buf *text;        /* per file: its bytes (read when needed) */
+    bool have_text;
     uint8_t digest[B2B_OUT];
 };
 
@@ -1120,17 +1121,62 @@ static void sources_free(struct sources *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The start of a digest over rule sources: the format and versions a
+ * database depends on. */
+static void digest_start(struct b2b *h, const char *what, uint32_t n_inputs)
+{
+    b2b_init(h, B2B_OUT, NULL, 0);
+    b2b_update(h, what, strlen(what) + 1);
+    uint32_t v32 = RDB_VERSION;
+    b2b_update(h, &v32, sizeof v32);
+    b2b_update(h, CHAFF_VERSION_STRING, sizeof CHAFF_VERSION_STRING);
+    const char *hv = hs_version();
+    b2b_update(h, hv, strlen(hv) + 1);
+    uint64_t cpu = rdb_cpu_features();
+    b2b_update(h, &cpu, sizeof cpu);
+    b2b_update(h, &n_inputs, sizeof n_inputs);
+}
+
+/* Read every file and compute the digest of the sources from their bytes:
+ * per file its input's index, its path below that input, the language of
+ * its folder, its size and its bytes.  Not the inputs' own paths: a
+ * database stays valid when the rules folder moves (make builds it from
+ * rules/, the binary finds them under PREFIX/share/chaff/rules). */
+static chaff_status sources_load_text(struct sources *s, chaff_error *err)
+{
+    struct b2b h;
+    digest_start(&h, "chaff rule sources", s->n_inputs);
+    for (uint32_t i = 0; i < s->files.n; i++) {
+        const char *path = s->files.v[i];
+        buf_free(&s->text[i]);
+        buf_init(&s->text[i], RULE_MAX_FILE_BYTES + 65536);
+        chaff_status st = read_file(path, &s->text[i], err);
+        if (st)
+            return st;
+        const char *below = path + s->rel[i];
+        uint32_t langs = folder_langs(path);
+        uint64_t size = s->text[i].len;
+        b2b_update(&h, &s->root[i], sizeof s->root[i]);
+        b2b_update(&h, below, strlen(below) + 1);
+        b2b_update(&h, &langs, sizeof langs);
+        b2b_update(&h, &size, sizeof size);
+        if (size)
+            b2b_update(&h, s->text[i].p, (size_t)size);
+    }
+    b2b_final(&h, s->digest);
+    s->have_text = true;
+    return CHAFF_OK;
+}
+
 /*
- * Collect and read the files under inputs and compute their digest: the
- * format and versions a database depends on (RDB_VERSION, chaff's,
- * Vectorscan's, the CPU features compiled for), then per file its input's
- * index, its path below that input, the language of its folder, its size
- * and its bytes.  Not the inputs' own paths: a database stays valid when
- * the rules folder moves (make builds it from rules/, the binary finds
- * them under PREFIX/share/chaff/rules).
+ * Collect the files under inputs and work out their digest.  When cache
+ * holds a "seen" record for the files as they are now (the same paths,
+ * devices, inodes, sizes, modification and change times), the digest is
+ * taken from it and no file is read; otherwise they are read
+ * (sources_load_text) and the record made.
  */
 static chaff_status sources_read(const char *const *inputs, size_t n, struct sources *s,
-                                 chaff_error *err)
+                                 const struct rcache *cache, chaff_error *err)
 {
     memset(s, 0, sizeof *s);
     s->inputs = inputs;
@@ -1159,18 +1205,10 @@ static chaff_status sources_read(const char *const *inputs, size_t n, struct sou
     s->text = chaff_xcalloc(nf ? nf : 1, sizeof *s->text);
     if (!s->rel || !s->text || (nf && !s->root))
         return ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+    /* the question a "seen" record answers: what the files are now */
     struct b2b h;
-    b2b_init(&h, B2B_OUT, NULL, 0);
-    static const char tag[] = "chaff rule sources";
-    b2b_update(&h, tag, sizeof tag);
-    uint32_t v32 = RDB_VERSION;
-    b2b_update(&h, &v32, sizeof v32);
-    b2b_update(&h, CHAFF_VERSION_STRING, sizeof CHAFF_VERSION_STRING);
-    const char *hv = hs_version();
-    b2b_update(&h, hv, strlen(hv) + 1);
-    uint64_t cpu = rdb_cpu_features();
-    b2b_update(&h, &cpu, sizeof cpu);
-    b2b_update(&h, &s->n_inputs, sizeof s->n_inputs);
+    digest_start(&h, "chaff rule files", s->n_inputs);
+    bool known = cache->dirfd >= 0;
     for (uint32_t i = 0; i < nf; i++) {
         const char *path = s->files.v[i];
         const char *in = inputs[s->root[i]];
@@ -1181,28 +1219,38 @@ static chaff_status sources_read(const char *const *inputs, size_t n, struct sou
         else
             s->rel[i] = (uint32_t)(il + (il > 0 && in[il - 1] != '/' ? 1 : 0));
         buf_init(&s->text[i], RULE_MAX_FILE_BYTES + 65536);
-        if ((st = read_file(path, &s->text[i], err)) != CHAFF_OK)
-            return st;
-        const char *below = path + s->rel[i];
-        uint32_t langs = folder_langs(path);
-        uint64_t size = s->text[i].len;
-        b2b_update(&h, &s->root[i], sizeof s->root[i]);
-        b2b_update(&h, below, strlen(below) + 1);
-        b2b_update(&h, &langs, sizeof langs);
-        b2b_update(&h, &size, sizeof size);
-        if (size)
-            b2b_update(&h, s->text[i].p, (size_t)size);
+        struct stat sb;
+        struct file_id id;
+        if (known && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            file_id_of(&sb, &id);
+            const char *below = path + s->rel[i];
+            uint32_t langs = folder_langs(path);
+            b2b_update(&h, &s->root[i], sizeof s->root[i]);
+            b2b_update(&h, below, strlen(below) + 1);
+            b2b_update(&h, &langs, sizeof langs);
+            b2b_update(&h, &id, sizeof id);
+        } else {
+            known = false; /* a pipe, or no cache: read it */
+        }
     }
-    b2b_final(&h, s->digest);
+    uint8_t question[B2B_OUT];
+    b2b_final(&h, question);
+    if (known && rcache_seen_get(cache, question, sizeof question, s->digest))
+        return CHAFF_OK;
+    if ((st = sources_load_text(s, err)) != CHAFF_OK)
+        return st;
+    if (known)
+        rcache_seen_put(cache, question, sizeof question, s->digest);
     return CHAFF_OK;
 }
 
 /* Parse every source into r (empty); with on_error, every error. */
-static chaff_status sources_parse(const struct sources *s, struct chaff_rules *r,
-                                  chaff_error *err, chaff_test_fail_fn on_error, void *ud,
-                                  unsigned *n_errors)
+static chaff_status sources_parse(struct sources *s, struct chaff_rules *r, chaff_error *err,
+                                  chaff_test_fail_fn on_error, void *ud, unsigned *n_errors)
 {
     chaff_status st = CHAFF_OK;
+    if (!s->have_text && (st = sources_load_text(s, err)) != CHAFF_OK)
+        return st;
     for (uint32_t i = 0; i < s->files.n; i++) {
         const struct buf *t = &s->text[i];
         chaff_status fs = rules_parse_all(r, s->files.v[i], t->p ? t->p : "", t->len,
@@ -1268,23 +1316,67 @@ static void describe(const struct sources *s, char *out, size_t n)
         snprintf(out, n, "%u files", s->files.n);
 }
 
+/* The question of a database file's "seen" record: the file as it is now
+ * and the tag it ends in. */
+static void db_question(const void *image, size_t len, const struct file_id *id,
+                        uint8_t q[B2B_OUT])
+{
+    struct b2b h;
+    b2b_init(&h, B2B_OUT, NULL, 0);
+    static const char tag[] = "chaff database checked";
+    b2b_update(&h, tag, sizeof tag);
+    b2b_update(&h, id, sizeof *id);
+    b2b_update(&h, rdb_tag(image, len), B2B_OUT);
+    b2b_final(&h, q);
+}
+
+/* Load a mapped database file into r: its tag is computed only when no
+ * "seen" record says this very file checked out before (and the record is
+ * made when it does now).  rdb_load's status. */
+static chaff_status load_mapped(struct chaff_rules *r, void *image, size_t len,
+                                const struct file_id *id, struct rdb_load *how,
+                                const struct rcache *cache, char why[160])
+{
+    uint8_t q[B2B_OUT], seen[B2B_OUT];
+    bool known = false;
+    if (cache->dirfd >= 0 && len >= B2B_OUT) {
+        db_question(image, len, id, q);
+        known = rcache_seen_get(cache, q, sizeof q, seen) &&
+                memcmp(seen, rdb_tag(image, len), B2B_OUT) == 0;
+    }
+    how->tag_seen = known ? seen : NULL;
+    chaff_status st = rdb_load(r, image, len, 1, NULL, how, why);
+    how->tag_seen = NULL;
+    /* on success the part holds the image, still mapped */
+    if (st == CHAFF_OK && !known && cache->dirfd >= 0)
+        rcache_seen_put(cache, q, sizeof q, rdb_tag(image, len));
+    return st;
+}
+
+/* The cache file name of a database built from sources with digest d. */
+static void cache_name(const uint8_t *d, char name[64])
+{
+    snprintf(name, 64, "rules-%02x%02x%02x%02x%02x%02x%02x%02x.db", d[0], d[1], d[2], d[3], d[4],
+             d[5], d[6], d[7]);
+}
+
 /*
  * Load one part from its sources: from the prebuilt database when it
  * matches them, else from the cache, else compile (saying so) into the
  * cache.  prebuilt may be NULL.
  */
-static chaff_status load_part(struct chaff_rules *r, const struct sources *src,
-                              const char *prebuilt, struct rcache *cache, struct say *sy,
-                              chaff_error *err)
+static chaff_status load_part(struct chaff_rules *r, struct sources *src, const char *prebuilt,
+                              struct rcache *cache, struct say *sy, chaff_error *err)
 {
     char why[160], reason[400] = "first run";
     void *image = NULL;
     size_t len = 0;
-    struct rdb_load how = {NULL, src->digest, src->inputs, src->n_inputs};
+    struct file_id id;
+    struct rdb_load how = {.source = src->digest, .roots = src->inputs, .n_roots = src->n_inputs};
     if (prebuilt) {
         bool absent;
-        if (rdb_map_path(prebuilt, &image, &len, &absent, why) == CHAFF_OK) {
-            chaff_status st = rdb_load(r, image, len, 1, NULL, &how, why);
+        if (rdb_map_path(prebuilt, &image, &len, &absent, &id, why) == CHAFF_OK) {
+            chaff_status st = load_mapped(r, image, len, &id, &how, cache, why);
             if (st != CHAFF_E_RULES)
                 return st == CHAFF_OK ? st : ferr(err, prebuilt, st, "out of memory");
         }
@@ -1292,15 +1384,13 @@ static chaff_status load_part(struct chaff_rules *r, const struct sources *src,
             snprintf(reason, sizeof reason, "%s: %s", prebuilt, why);
     }
     char name[64];
-    snprintf(name, sizeof name, "rules-%02x%02x%02x%02x%02x%02x%02x%02x.db", src->digest[0],
-             src->digest[1], src->digest[2], src->digest[3], src->digest[4], src->digest[5],
-             src->digest[6], src->digest[7]);
+    cache_name(src->digest, name);
     how.key = cache->key;
     int lock = -1;
     if (cache->dirfd >= 0) {
         for (int attempt = 0; attempt < 2; attempt++) {
-            if (rcache_map(cache, name, &image, &len, why) == CHAFF_OK) {
-                chaff_status st = rdb_load(r, image, len, 1, NULL, &how, why);
+            if (rcache_map(cache, name, &image, &len, &id, why) == CHAFF_OK) {
+                chaff_status st = load_mapped(r, image, len, &id, &how, cache, why);
                 if (st != CHAFF_E_RULES) {
                     rcache_unlock(lock);
                     return st == CHAFF_OK ? st : ferr(err, "", st, "out of memory");
@@ -1319,13 +1409,17 @@ static chaff_status load_part(struct chaff_rules *r, const struct sources *src,
                 break;
         }
     }
-    /* compile */
+    /* compile, from the bytes as they are now */
     struct chaff_rules *set = chaff_xcalloc(1, sizeof *set);
     if (!set) {
         rcache_unlock(lock);
         return ferr(err, "", CHAFF_E_NOMEM, "out of memory");
     }
-    chaff_status st = sources_parse(src, set, err, NULL, NULL, NULL);
+    chaff_status st = src->have_text ? CHAFF_OK : sources_load_text(src, err);
+    if (st == CHAFF_OK) {
+        cache_name(src->digest, name);
+        st = sources_parse(src, set, err, NULL, NULL, NULL);
+    }
     if (st == CHAFF_OK) {
         char from[600];
         describe(src, from, sizeof from);
@@ -1348,6 +1442,7 @@ static chaff_status load_part(struct chaff_rules *r, const struct sources *src,
                 cache->path, why);
         if (st == CHAFF_OK) {
             how.key = cache->dirfd >= 0 ? cache->key : NULL;
+            how.source = src->digest;
             how.roots = NULL; /* the paths are as parsed */
             st = rdb_load(r, image, len, 0, heap, &how, why);
             if (st == CHAFF_E_RULES)
@@ -1367,7 +1462,7 @@ void chaff_rules_config_init(chaff_rules_config *c)
 
 /* --check-rules: parse every source and plan every regex, reporting every
  * error and every costly pattern; CHAFF_E_RULES when there was an error. */
-static chaff_status check_all(const struct sources *src, const chaff_rules_config *c,
+static chaff_status check_all(struct sources *src, const chaff_rules_config *c,
                               struct say *sy, chaff_error *err)
 {
     struct chaff_rules *set = chaff_xcalloc(1, sizeof *set);
@@ -1418,14 +1513,15 @@ chaff_status chaff_rules_open(chaff_rules **out, const chaff_rules_config *c, ch
         size_t len;
         bool absent;
         char why[160];
-        st = rdb_map_path(c->db, &image, &len, &absent, why);
+        struct file_id fid;
+        st = rdb_map_path(c->db, &image, &len, &absent, &fid, why);
         if (st == CHAFF_E_IO) {
             st = ferr(err, c->db, CHAFF_E_IO, "cannot open: %s", why);
         } else if (st) {
             st = ferr(err, c->db, CHAFF_E_RULES, "not used: %s", why);
         } else {
-            struct rdb_load how = {NULL, NULL, NULL, 0};
-            st = rdb_load(r, image, len, 1, NULL, &how, why);
+            struct rdb_load how = {0};
+            st = load_mapped(r, image, len, &fid, &how, &cache, why);
             if (st == CHAFF_E_RULES)
                 st = ferr(err, c->db, CHAFF_E_RULES, "not usable: %s", why);
             else if (st)
@@ -1433,7 +1529,7 @@ chaff_status chaff_rules_open(chaff_rules **out, const chaff_rules_config *c, ch
         }
     } else if (c->shipped) {
         const char *in[1] = {c->shipped};
-        st = sources_read(in, 1, &src, err);
+        st = sources_read(in, 1, &src, &cache, err);
         if (st == CHAFF_OK && check)
             st = check_all(&src, c, &sy, err);
         if (st == CHAFF_OK) {
@@ -1448,7 +1544,7 @@ chaff_status chaff_rules_open(chaff_rules **out, const chaff_rules_config *c, ch
         sources_free(&src);
     }
     if (st == CHAFF_OK && c->n_paths) {
-        st = sources_read(c->paths, c->n_paths, &src, err);
+        st = sources_read(c->paths, c->n_paths, &src, &cache, err);
         if (st == CHAFF_OK && check)
             st = check_all(&src, c, &sy, err);
         if (st == CHAFF_OK)
@@ -1502,7 +1598,9 @@ chaff_status chaff_rules_compile(const chaff_rules_config *c, const char *path, 
     struct chaff_rules *set = NULL;
     void *image = NULL, *heap = NULL;
     size_t len = 0;
-    chaff_status st = sources_read(in, n, &src, err);
+    struct rcache none;
+    rcache_open(&none, "");
+    chaff_status st = sources_read(in, n, &src, &none, err);
     if (st == CHAFF_OK && (c->flags & CHAFF_RULES_CHECK))
         st = c->on_error ? check_all(&src, c, &sy, err) : CHAFF_E_INVAL;
     if (st == CHAFF_OK && !(set = chaff_xcalloc(1, sizeof *set)))
@@ -1532,9 +1630,7 @@ void rules_drop_parts(struct chaff_rules *r)
     r->scratch_proto = NULL;
     for (uint32_t k = 0; k < r->n_parts; k++) {
         struct rules_part *p = &r->part[k];
-        for (uint32_t i = 0; p->verify && i < p->n; i++)
-            rx_prog_free(p->verify[i]);
-        chaff_xfree(p->verify);
+        rules_free_progs(p);
         if (p->mapped)
             munmap(p->image, p->image_len);
         else

@@ -706,6 +706,18 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
     return a * b;
 }
 
+/* Does node k hold a wide set? */
+static bool has_wide(const struct rx *p, int32_t k)
+{
+    const struct node *n = &p->v[k];
+    if (n->kind == N_SET)
+        return n->wide;
+    for (int32_t c = n->child; c >= 0; c = p->v[c].next)
+        if (has_wide(p, c))
+            return true;
+    return false;
+}
+
 /* Positions of node k, unrolled; the costliest repeat goes to info. */
 static uint64_t cost(const struct rx *p, int32_t k, struct rx_info *info, uint64_t *worst)
 {
@@ -726,6 +738,10 @@ static uint64_t cost(const struct rx *p, int32_t k, struct rx_info *info, uint64
     case N_REP: {
         uint64_t body = cost(p, n->child, info, worst);
         uint32_t times = n->max != INF ? n->max : n->min > 1 ? n->min : 1;
+        if (n->max == INF)
+            info->loops++;
+        if (n->max > 1 && has_wide(p, n->child))
+            info->wide_repeat = true;
         uint64_t total = sat_mul(body, times);
         if (times > 1 && total > *worst) {
             *worst = total;
@@ -1082,7 +1098,20 @@ struct pset {
     USet *u;           /* … or the whole set */
 };
 
+/* A state at position 0 that takes character cp. */
+struct first {
+    uint32_t cp, pc;
+};
+
 struct rx_prog {
+    bool anchored;    /* every match starts at the start of the key */
+    bool start_ok;    /* the states at position 0 depend on nothing but the
+                         key being at its start (no $ or \b on the way) … */
+    struct first *first; /* … and are these, by the first character they
+                            take (enumerated sets), sorted by it … */
+    uint32_t n_first;
+    uint32_t *wide;   /* … and these, wide sets */
+    uint32_t n_wide;
     struct inst *code;
     uint32_t n, cap;
     struct pset *sets;
@@ -1199,8 +1228,12 @@ void rx_prog_free(struct rx_prog *g)
     chaff_xfree(g->sets);
     chaff_xfree(g->cp);
     chaff_xfree(g->code);
+    chaff_xfree(g->first);
+    chaff_xfree(g->wide);
     chaff_xfree(g);
 }
+
+static chaff_status start_states(struct rx_prog *g);
 
 chaff_status rx_prog_new(const char *pat, struct rx_prog **out)
 {
@@ -1246,6 +1279,17 @@ chaff_status rx_prog_new(const char *pat, struct rx_prog **out)
     }
     st = CHAFF_E_RULES; /* too large a program */
     if (!gen(g, &p, root, set_of) || !emit(g, OP_MATCH, 0, 0))
+        goto out;
+    /* anchored: the root is ^ … or an alternation of such branches */
+    g->anchored = true;
+    for (int32_t b = p.v[root].kind == N_ALT ? p.v[root].child : root; b >= 0;
+         b = p.v[root].kind == N_ALT ? p.v[b].next : -1) {
+        const struct node *n = &p.v[b];
+        if (n->kind != N_CAT || n->child < 0 || p.v[n->child].kind != N_BOL)
+            g->anchored = false;
+    }
+    st = start_states(g);
+    if (st)
         goto out;
     st = CHAFF_OK;
 out:
@@ -1294,10 +1338,11 @@ static uint32_t key_cp(const char *key, size_t len, size_t *i)
 }
 
 /* Add state pc and everything reachable from it without input to list,
- * at byte position at (between characters prev and next, -1 at an end). */
+ * at byte position at (between characters prev and next, -1 at an end).
+ * *cond: an assertion other than ^ was passed. */
 static void add_state(const struct rx_prog *g, uint32_t pc, uint32_t *list, uint32_t *n,
                       uint32_t *mark, uint32_t gen, uint32_t *stack, size_t at, size_t len,
-                      int64_t prev, int64_t next)
+                      int64_t prev, int64_t next, bool *cond, bool *match)
 {
     uint32_t top = 0;
     stack[top++] = pc;
@@ -1320,56 +1365,155 @@ static void add_state(const struct rx_prog *g, uint32_t pc, uint32_t *list, uint
                 stack[top++] = pc + 1;
             break;
         case OP_EOL:
+            *cond = true;
             if (at == len || (at + 1 == len && next == '\n'))
                 stack[top++] = pc + 1;
             break;
         case OP_WORDB:
         case OP_NWORDB: {
+            *cond = true;
             bool a = prev >= 0 && ascii_word((uint32_t)prev);
             bool b = next >= 0 && ascii_word((uint32_t)next);
             if ((a != b) == (in->op == OP_WORDB))
                 stack[top++] = pc + 1;
             break;
         }
-        default: /* OP_SET, OP_MATCH: a state of the list */
+        case OP_MATCH:
+            *match = true;
+            break;
+        default: /* OP_SET: a state of the list */
             list[(*n)++] = pc;
             break;
         }
     }
 }
 
-chaff_status rx_match(const struct rx_prog *g, const char *key, size_t len, bool *matched,
-                      size_t *end)
+static int cmp_first(const void *a, const void *b)
 {
-    *matched = false;
-    uint32_t *mem = chaff_xmalloc((size_t)g->n * 4 * sizeof *mem);
+    const struct first *x = a, *y = b;
+    if (x->cp != y->cp)
+        return x->cp < y->cp ? -1 : 1;
+    return (x->pc > y->pc) - (x->pc < y->pc);
+}
+
+/* The states at position 0, when they do not depend on the key, indexed
+ * by the character they take: a key then meets only its own. */
+static chaff_status start_states(struct rx_prog *g)
+{
+    uint32_t *mem = chaff_xcalloc((size_t)g->n * 3, sizeof *mem);
     if (!mem)
         return CHAFF_E_NOMEM;
-    uint32_t *cur = mem, *nxt = mem + g->n, *mark = mem + 2 * (size_t)g->n,
-             *stack = mem + 3 * (size_t)g->n;
-    memset(mark, 0, (size_t)g->n * sizeof *mark);
-    uint32_t n_cur = 0, gen = 1;
+    uint32_t n = 0;
+    bool cond = false, match = false;
+    add_state(g, 0, mem, &n, mem + g->n, 1, mem + 2 * (size_t)g->n, 0, 1, -1, -1, &cond, &match);
+    chaff_status st = CHAFF_OK;
+    if (!cond && !match) {
+        uint32_t n_first = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            const struct pset *ps = &g->sets[g->code[mem[k]].x];
+            n_first += ps->u ? 0 : ps->ncp;
+        }
+        g->first = chaff_xcalloc(n_first ? n_first : 1, sizeof *g->first);
+        g->wide = chaff_xcalloc(n ? n : 1, sizeof *g->wide);
+        if (!g->first || !g->wide) {
+            st = CHAFF_E_NOMEM;
+        } else {
+            for (uint32_t k = 0; k < n; k++) {
+                const struct pset *ps = &g->sets[g->code[mem[k]].x];
+                if (ps->u)
+                    g->wide[g->n_wide++] = mem[k];
+                else
+                    for (uint32_t j = 0; j < ps->ncp; j++)
+                        g->first[g->n_first++] = (struct first){g->cp[ps->cp0 + j], mem[k]};
+            }
+            qsort(g->first, g->n_first, sizeof *g->first, cmp_first);
+            g->start_ok = true;
+        }
+    }
+    chaff_xfree(mem);
+    return st;
+}
+
+void rx_work_free(struct rx_work *w)
+{
+    chaff_xfree(w->mem);
+    memset(w, 0, sizeof *w);
+}
+
+chaff_status rx_match(const struct rx_prog *g, const char *key, size_t len, struct rx_work *w,
+                      bool *matched, size_t *end)
+{
+    *matched = false;
+    if (w->cap < g->n) {
+        uint32_t *mem = chaff_xrealloc(w->mem, (size_t)g->n * 4 * sizeof *mem);
+        if (!mem)
+            return CHAFF_E_NOMEM;
+        w->mem = mem;
+        w->cap = g->n;
+        memset(mem + 2 * (size_t)g->n, 0, (size_t)g->n * sizeof *mem);
+        w->gen = 0;
+    }
+    /* marks stay between calls: a generation stamp tells this step's */
+    uint32_t *cur = w->mem, *nxt = w->mem + w->cap, *mark = w->mem + 2 * (size_t)w->cap,
+             *stack = w->mem + 3 * (size_t)w->cap;
+    if (w->gen > UINT32_MAX - len - 4) {
+        memset(mark, 0, (size_t)w->cap * sizeof *mark);
+        w->gen = 0;
+    }
+    uint32_t n_cur = 0;
     int64_t prev = -1;
     size_t i = 0;
+    bool cond = false, match = false;
+    w->gen++;
+    if (g->start_ok && len > 0) {
+        /* the first step from the indexed states at position 0 */
+        size_t j = 0;
+        uint32_t c = key_cp(key, len, &j);
+        int64_t after = -1;
+        if (j < len) {
+            size_t t = j;
+            after = key_cp(key, len, &t);
+        }
+        uint32_t lo = 0, hi = g->n_first;
+        while (lo < hi) {
+            uint32_t mid = (lo + hi) / 2;
+            if (g->first[mid].cp < c)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < g->n_first && g->first[lo].cp == c; lo++)
+            add_state(g, g->first[lo].pc + 1, cur, &n_cur, mark, w->gen, stack, j, len, c, after,
+                      &cond, &match);
+        for (uint32_t k = 0; k < g->n_wide; k++)
+            if (member(g, &g->sets[g->code[g->wide[k]].x], c))
+                add_state(g, g->wide[k] + 1, cur, &n_cur, mark, w->gen, stack, j, len, c, after,
+                          &cond, &match);
+        prev = c;
+        i = j;
+    }
     for (;;) {
         size_t at = i;
         int64_t next = -1;
         size_t j = i;
         if (j < len)
             next = key_cp(key, len, &j);
-        /* a match may start at every position */
-        add_state(g, 0, cur, &n_cur, mark, gen, stack, at, len, prev, next);
-        for (uint32_t k = 0; k < n_cur; k++)
-            if (g->code[cur[k]].op == OP_MATCH) {
-                *matched = true;
-                *end = at;
-                chaff_xfree(mem);
-                return CHAFF_OK;
-            }
+        if (at == 0 && !g->start_ok)
+            add_state(g, 0, cur, &n_cur, mark, w->gen, stack, at, len, prev, next, &cond, &match);
+        else if (at > 0 && !g->anchored)
+            /* a match may start at every position */
+            add_state(g, 0, cur, &n_cur, mark, w->gen, stack, at, len, prev, next, &cond, &match);
+        else if (at > 0 && n_cur == 0 && !match)
+            break; /* anchored, and nothing left alive */
+        if (match) {
+            *matched = true;
+            *end = at;
+            return CHAFF_OK;
+        }
         if (at >= len)
             break;
         uint32_t n_nxt = 0;
-        gen++;
+        w->gen++;
         int64_t after = -1;
         if (j < len) {
             size_t t = j;
@@ -1377,8 +1521,9 @@ chaff_status rx_match(const struct rx_prog *g, const char *key, size_t len, bool
         }
         for (uint32_t k = 0; k < n_cur; k++) {
             const struct inst *in = &g->code[cur[k]];
-            if (in->op == OP_SET && member(g, &g->sets[in->x], (uint32_t)next))
-                add_state(g, cur[k] + 1, nxt, &n_nxt, mark, gen, stack, j, len, next, after);
+            if (member(g, &g->sets[in->x], (uint32_t)next))
+                add_state(g, cur[k] + 1, nxt, &n_nxt, mark, w->gen, stack, j, len, next, after,
+                          &cond, &match);
         }
         uint32_t *t = cur;
         cur = nxt;
@@ -1387,7 +1532,6 @@ chaff_status rx_match(const struct rx_prog *g, const char *key, size_t len, bool
         prev = next;
         i = j;
     }
-    chaff_xfree(mem);
     return CHAFF_OK;
 }
 
@@ -1455,4 +1599,232 @@ chaff_status rx_prefilter(const char *pat, char **out)
     }
     *out = b.p;
     return CHAFF_OK;
+}
+
+/* ---- heads: dispatching an anchored regex on a key's first characters -- */
+
+#define HEAD_CPS 8 /* a head is at most this many code points */
+
+struct head {
+    char s[4 * HEAD_CPS];
+    uint8_t len, ncp;
+    bool done;  /* no more characters can follow in the head … */
+    bool ended; /* … because the match ends there ($) */
+};
+
+struct hset {
+    struct head *v;
+    uint32_t n, cap, max;
+    bool over;    /* more than max: give up */
+    uint8_t cps;  /* code points in a head: HEAD_CPS, or 1 when that gives too many */
+};
+
+static void hset_add(struct hset *h, const struct head *x)
+{
+    for (uint32_t i = 0; i < h->n; i++)
+        if (h->v[i].len == x->len && h->v[i].done == x->done && h->v[i].ended == x->ended &&
+            memcmp(h->v[i].s, x->s, x->len) == 0)
+            return;
+    if (h->n == h->max) {
+        h->over = true;
+        return;
+    }
+    if (h->n == h->cap) {
+        uint32_t cap = h->cap ? h->cap * 2 : 16;
+        struct head *v = chaff_xrealloc(h->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            h->over = true;
+            return;
+        }
+        h->v = v;
+        h->cap = cap;
+    }
+    h->v[h->n++] = *x;
+}
+
+/* out = the heads of node k following each head of in (a superset: an
+ * assertion is passed over, a wide set after one character ends the head
+ * there).  false when a head would be empty or the set grows past max. */
+static bool heads(const struct rx *p, int32_t k, const struct hset *in, struct hset *out)
+{
+    const struct node *n = &p->v[k];
+    switch (n->kind) {
+    case N_SET:
+        for (uint32_t i = 0; i < in->n; i++) {
+            const struct head *e = &in->v[i];
+            if (e->done || e->ncp == in->cps) {
+                hset_add(out, e);
+                continue;
+            }
+            if (n->wide) {
+                if (e->ncp == 0)
+                    return false;
+                struct head x = *e;
+                x.done = true;
+                hset_add(out, &x);
+                continue;
+            }
+            for (uint32_t j = 0; j < n->ncp; j++) {
+                struct head x = *e;
+                x.len = (uint8_t)(x.len + put_utf8(x.s + x.len, p->cp[n->cp0 + j]));
+                x.ncp++;
+                hset_add(out, &x);
+            }
+        }
+        return !out->over;
+    case N_CAT: {
+        struct hset a = {NULL, 0, 0, in->max, false, in->cps}, b;
+        for (uint32_t i = 0; i < in->n; i++)
+            hset_add(&a, &in->v[i]);
+        bool ok = !a.over;
+        for (int32_t c = n->child; ok && c >= 0; c = p->v[c].next) {
+            b = (struct hset){NULL, 0, 0, in->max, false, in->cps};
+            ok = heads(p, c, &a, &b);
+            out->over |= b.over;
+            chaff_xfree(a.v);
+            a = b;
+        }
+        for (uint32_t i = 0; ok && i < a.n; i++)
+            hset_add(out, &a.v[i]);
+        chaff_xfree(a.v);
+        return ok && !out->over;
+    }
+    case N_ALT:
+        for (int32_t c = n->child; c >= 0; c = p->v[c].next)
+            if (!heads(p, c, in, out))
+                return false;
+        return true;
+    case N_REP: {
+        /* min copies, then up to HEAD_CPS more (a head never needs more;
+         * a nullable body adds nothing by repeating) */
+        struct hset a = {NULL, 0, 0, in->max, false, in->cps}, b;
+        for (uint32_t i = 0; i < in->n; i++)
+            hset_add(&a, &in->v[i]);
+        bool ok = !a.over;
+        uint32_t upto = n->max == INF ? n->min + in->cps : n->max;
+        if (upto > n->min + in->cps)
+            upto = n->min + in->cps;
+        for (uint32_t t = 0; ok && t <= upto; t++) {
+            if (t >= n->min)
+                for (uint32_t i = 0; i < a.n; i++)
+                    hset_add(out, &a.v[i]);
+            if (t == upto)
+                break;
+            b = (struct hset){NULL, 0, 0, in->max, false, in->cps};
+            ok = heads(p, n->child, &a, &b);
+            out->over |= b.over;
+            chaff_xfree(a.v);
+            a = b;
+        }
+        chaff_xfree(a.v);
+        return ok && !out->over;
+    }
+    case N_EOL:
+        for (uint32_t i = 0; i < in->n; i++) {
+            struct head x = in->v[i];
+            if (!x.done && x.ncp < in->cps)
+                x.done = x.ended = true;
+            hset_add(out, &x);
+        }
+        return !out->over;
+    case N_BOL:
+        return false; /* one inside: not modelled */
+    default: /* assertions, empty */
+        for (uint32_t i = 0; i < in->n; i++)
+            hset_add(out, &in->v[i]);
+        return !out->over;
+    }
+}
+
+/* The heads of the parsed regex p with cps code points each, into all;
+ * false when there are none to be had. */
+static bool all_heads(const struct rx *p, int32_t root, uint8_t cps, struct hset *all)
+{
+    bool ok = !p->unknown && !p->uncased;
+    int32_t first = p->v[root].kind == N_ALT ? p->v[root].child : root;
+    bool single = p->v[root].kind != N_ALT;
+    for (int32_t b = first; ok && b >= 0; b = single ? -1 : p->v[b].next) {
+        const struct node *n = &p->v[b];
+        if (n->kind != N_CAT || n->child < 0 || p->v[n->child].kind != N_BOL)
+            return false;
+        struct hset start = {NULL, 0, 0, all->max, false, cps}, cur;
+        struct head empty;
+        memset(&empty, 0, sizeof empty);
+        hset_add(&start, &empty);
+        for (int32_t c = p->v[n->child].next; ok && c >= 0; c = p->v[c].next) {
+            cur = (struct hset){NULL, 0, 0, all->max, false, cps};
+            ok = heads(p, c, &start, &cur);
+            if (!ok && cur.over)
+                all->over = true;
+            chaff_xfree(start.v);
+            start = cur;
+        }
+        for (uint32_t i = 0; ok && i < start.n; i++) {
+            if (start.v[i].ncp == 0)
+                ok = false; /* a match may begin with anything */
+            else
+                hset_add(all, &start.v[i]);
+        }
+        chaff_xfree(start.v);
+        ok = ok && !all->over;
+    }
+    return ok;
+}
+
+chaff_status rx_heads(const char *pat, uint32_t max, rx_key_fn fn, void *ud, uint32_t *n_heads,
+                      uint32_t *n_short)
+{
+    *n_heads = *n_short = 0;
+    struct rx p;
+    int32_t root = parse(&p, pat, false);
+    if (p.nomem || root < 0) {
+        release(&p);
+        return CHAFF_E_NOMEM;
+    }
+    chaff_status st = CHAFF_OK;
+    /* as long as there are not too many: eight characters, else four,
+     * two, one */
+    static const uint8_t lengths[] = {HEAD_CPS, 4, 2, 1};
+    struct hset all = {NULL, 0, 0, max, false, HEAD_CPS};
+    bool ok = false;
+    for (size_t l = 0; l < sizeof lengths && !ok; l++) {
+        chaff_xfree(all.v);
+        all = (struct hset){NULL, 0, 0, max, false, lengths[l]};
+        ok = all_heads(&p, root, lengths[l], &all);
+        if (!ok && !all.over)
+            break; /* not for lack of room: no heads at all */
+    }
+    if (ok) {
+        /* short heads, cut before a wide set or by the length chosen, say
+         * little about a key: the caller may prefer another form */
+        for (uint32_t i = 0; i < all.n; i++)
+            if (all.v[i].ncp < RX_HEAD_MIN && !all.v[i].ended)
+                (*n_short)++;
+        /* a head and a longer one it begins: the shorter covers both */
+        for (uint32_t i = 0; i < all.n && st == CHAFF_OK; i++) {
+            bool covered = false, dup = false;
+            for (uint32_t j = 0; j < all.n; j++) {
+                if (j == i)
+                    continue;
+                if (all.v[j].len < all.v[i].len &&
+                    memcmp(all.v[j].s, all.v[i].s, all.v[j].len) == 0)
+                    covered = true;
+                if (j < i && all.v[j].len == all.v[i].len &&
+                    memcmp(all.v[j].s, all.v[i].s, all.v[i].len) == 0)
+                    dup = true;
+            }
+            if (covered || dup)
+                continue;
+            st = fn(ud, all.v[i].s, all.v[i].len);
+            (*n_heads)++;
+        }
+    }
+    chaff_xfree(all.v);
+    release(&p);
+    return st;
+}
+
+bool rx_prog_anchored(const struct rx_prog *g)
+{
+    return g->anchored;
 }

@@ -40,6 +40,10 @@ struct rx_info {
                               almost anything: every position is a start */
     size_t first_at, first_end; /* that leading piece */
     bool unknown;          /* syntax the parser does not model */
+    uint32_t loops;        /* unbounded repeats */
+    bool wide_repeat;      /* a repeat whose body holds a wide set (`.{0,40}`,
+                              `[^。]*`): many states alive at once in a
+                              program run over it */
 };
 
 /* Analyse pat (NUL-terminated, the text that is compiled).  Returns
@@ -78,9 +82,34 @@ struct rx_prog;
 chaff_status rx_prog_new(const char *pat, struct rx_prog **out);
 void rx_prog_free(struct rx_prog *g);
 
+/* Working memory of rx_match, one per thread; zero it to start. */
+struct rx_work {
+    uint32_t *mem;
+    uint32_t cap; /* instructions it has room for */
+    uint32_t gen;
+};
+void rx_work_free(struct rx_work *w);
+
 /* Does the regex match key[0..len) (a match key)?  *end: the earliest end
- * of a match, in bytes.  Thread-safe: g is only read.  CHAFF_E_NOMEM. */
-chaff_status rx_match(const struct rx_prog *g, const char *key, size_t len, bool *matched,
-                      size_t *end);
+ * of a match, in bytes.  g is only read (programs are shared between
+ * threads); w is the calling thread's.  CHAFF_E_NOMEM. */
+chaff_status rx_match(const struct rx_prog *g, const char *key, size_t len, struct rx_work *w,
+                      bool *matched, size_t *end);
+
+/*
+ * The heads of a regex anchored at its start: strings of up to eight code
+ * points (four, two or one when there would be more than max) such that
+ * every key it matches begins with one of them (a superset: assertions
+ * are passed over, and a head stops before a wide set).  fn gets each (none a prefix of another) when there are at most
+ * max and the regex is anchored and fully modelled; else *n_heads = 0.
+ * *n_short: how many heads are shorter than RX_HEAD_MIN code points
+ * without being the whole of a match (they say little about a key).
+ */
+#define RX_HEAD_MIN 3
+chaff_status rx_heads(const char *pat, uint32_t max, rx_key_fn fn, void *ud, uint32_t *n_heads,
+                      uint32_t *n_short);
+
+/* Does every match of g start at the start of the key? */
+bool rx_prog_anchored(const struct rx_prog *g);
 
 #endif

@@ -93,11 +93,12 @@ static void test_statement_forms(void **state)
     assert_int_equal(rules_compile(&r, &err), CHAFF_OK);
     assert_int_equal(r.n_parts, 1);
     assert_non_null(r.scratch_proto);
-    /* the cheapest forms: `=` and the finite full-line regex by key, the
-     * phrases as literals, `^foo\s+bar` (unbounded) as a regex */
+    /* the cheapest forms: `=` by key, the phrases as literals,
+     * `^foo\s+bar` (anchored, its keys begin with "foo ") run by its
+     * program when a key begins so */
     assert_int_equal(r.v[0].form, RF_TABLE);
     assert_int_equal(r.v[1].form, RF_LITERAL);
-    assert_int_equal(r.v[2].form, RF_REGEX);
+    assert_int_equal(r.v[2].form, RF_ANCHORED);
     release(&r);
 }
 
