@@ -678,6 +678,8 @@ static chaff_status build(const struct chaff_rules *r0, const struct rules_build
             free(info); /* Vectorscan allocates with malloc */
             if (he != HS_SUCCESS) {
                 unsigned id = i;
+                if (ce)
+                    ce->expression = 0; /* the one expression of this call */
                 struct job one = {NULL, NULL, &id, NULL, 1, 0, NULL, NULL, ce, he};
                 chaff_status js = job_error(&r, &one, plans, &e, err);
                 if (ce)

@@ -1560,8 +1560,8 @@ chaff_status rx_prefilter(const char *pat, char **out)
         int32_t best = -1;
         for (uint32_t k = 0; k < p.n; k++) {
             const struct node *n = &p.v[k];
-            if (n->kind != N_REP || n->max == INF || n->max <= n->min)
-                continue;
+            if (n->kind != N_REP || n->max == INF || n->max <= n->min || n->max < 2)
+                continue; /* `?` and exact counts: nothing to gain */
             size_t q = p.v[n->child].end;
             if (q < from)
                 continue;
@@ -1760,10 +1760,15 @@ static bool all_heads(const struct rx *p, int32_t root, uint8_t cps, struct hset
             start = cur;
         }
         for (uint32_t i = 0; ok && i < start.n; i++) {
-            if (start.v[i].ncp == 0)
+            if (start.v[i].ncp == 0) {
                 ok = false; /* a match may begin with anything */
-            else
+            } else {
+                /* a head the regex ends after, short of the length
+                 * chosen: the match is the head */
+                if (!start.v[i].done && start.v[i].ncp < cps)
+                    start.v[i].done = start.v[i].ended = true;
                 hset_add(all, &start.v[i]);
+            }
         }
         chaff_xfree(start.v);
         ok = ok && !all->over;
