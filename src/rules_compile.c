@@ -34,7 +34,9 @@
  * words (so are Vectorscan's own errors, see translate()).
  *
  * Time.  The tiers compile in threads of their own.  Measured on this
- * kind of machine: the 7,873 shipped rules in about N s (README.md).
+ * kind of machine, shared with other work: the 7,873 shipped rules in
+ * 5.4 to 6.2 s of CPU (it was 43 s and more as one database), of which
+ * 1,077 anchored regexes take none (match.c runs them).
  */
 #include "rules.h"
 

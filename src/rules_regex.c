@@ -31,6 +31,7 @@
  */
 #include "rules_regex.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/uchar.h>
@@ -1537,6 +1538,18 @@ chaff_status rx_match(const struct rx_prog *g, const char *key, size_t len, stru
 
 /* ---- the prefilter of a verified regex -------------------------------- */
 
+/* One change of the text: bytes [at, end) become text. */
+struct edit {
+    size_t at, end;
+    char text[16];
+};
+
+static int cmp_edit(const void *a, const void *b)
+{
+    const struct edit *x = a, *y = b;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
 chaff_status rx_prefilter(const char *pat, char **out)
 {
     *out = NULL;
@@ -1546,56 +1559,61 @@ chaff_status rx_prefilter(const char *pat, char **out)
         release(&p);
         return CHAFF_E_NOMEM;
     }
+    /* The edits never overlap: a set is inside the body of any repeat
+     * around it, and a quantifier edit starts where its body ends. */
+    struct edit *ed = chaff_xcalloc(p.n ? p.n : 1, sizeof *ed);
+    if (!ed) {
+        release(&p);
+        return CHAFF_E_NOMEM;
+    }
+    uint32_t n_ed = 0;
     struct rx_info scratch;
+    for (uint32_t k = 0; k < p.n; k++) {
+        const struct node *n = &p.v[k];
+        if (n->kind == N_SET && n->wide && n->weight > RX_DOT_WEIGHT && n->end > n->at) {
+            /* a large class (\p{L}): any character, as far as a superset
+             * goes; the exact program checks the class */
+            ed[n_ed++] = (struct edit){n->at, n->end, "."};
+            continue;
+        }
+        if (n->kind != N_REP || n->max == INF || n->max <= n->min || n->max < 2)
+            continue; /* `?` and exact counts: nothing to gain */
+        uint64_t worst = 0;
+        memset(&scratch, 0, sizeof scratch);
+        uint64_t body = cost(&p, n->child, &scratch, &worst);
+        if (sat_mul(body, n->max) < RX_RELAX_REPEAT)
+            continue;
+        /* a costly bounded repeat: unbounded */
+        struct edit e = {p.v[n->child].end, n->end, ""};
+        if (n->min == 0)
+            snprintf(e.text, sizeof e.text, "*");
+        else if (n->min == 1)
+            snprintf(e.text, sizeof e.text, "+");
+        else
+            snprintf(e.text, sizeof e.text, "{%u,}", n->min);
+        ed[n_ed++] = e;
+    }
+    release(&p);
+    if (!n_ed) {
+        chaff_xfree(ed);
+        return CHAFF_OK;
+    }
+    qsort(ed, n_ed, sizeof *ed, cmp_edit);
     struct buf b;
     buf_init(&b, 0);
-    /* copy the text, replacing the quantifier of every bounded repeat that
-     * costs RX_RELAX_REPEAT positions or more by its unbounded form; the
-     * repeats are visited in source order (node order is creation order,
-     * and a repeat is created after its body) */
     size_t from = 0;
-    uint32_t relaxed = 0;
-    for (;;) {
-        /* the next bounded repeat to relax at or after from */
-        int32_t best = -1;
-        for (uint32_t k = 0; k < p.n; k++) {
-            const struct node *n = &p.v[k];
-            if (n->kind != N_REP || n->max == INF || n->max <= n->min || n->max < 2)
-                continue; /* `?` and exact counts: nothing to gain */
-            size_t q = p.v[n->child].end;
-            if (q < from)
-                continue;
-            uint64_t worst = 0;
-            memset(&scratch, 0, sizeof scratch);
-            uint64_t body = cost(&p, n->child, &scratch, &worst);
-            if (sat_mul(body, n->max) < RX_RELAX_REPEAT)
-                continue;
-            if (best < 0 || p.v[n->child].end < p.v[p.v[best].child].end)
-                best = (int32_t)k;
-        }
-        if (best < 0)
-            break;
-        const struct node *n = &p.v[best];
-        size_t q = p.v[n->child].end;
-        buf_add(&b, pat + from, q - from);
-        if (n->min == 0)
-            buf_addc(&b, '*');
-        else if (n->min == 1)
-            buf_addc(&b, '+');
-        else
-            buf_addf(&b, "{%u,}", n->min);
-        from = n->end;
-        relaxed++;
+    for (uint32_t i = 0; i < n_ed; i++) {
+        if (ed[i].at < from)
+            continue; /* cannot happen (see above); keep the text sound */
+        buf_add(&b, pat + from, ed[i].at - from);
+        buf_adds(&b, ed[i].text);
+        from = ed[i].end;
     }
     buf_add(&b, pat + from, strlen(pat) - from);
-    release(&p);
+    chaff_xfree(ed);
     if (b.err) {
         buf_free(&b);
         return CHAFF_E_NOMEM;
-    }
-    if (!relaxed) {
-        buf_free(&b);
-        return CHAFF_OK;
     }
     *out = b.p;
     return CHAFF_OK;

@@ -28,6 +28,8 @@
 #define RX_RELAX_REPEAT 64u  /* a bounded repeat of this many positions or
                                 more is unbounded in the prefilter */
 #define RX_MAX_PROG 200000u  /* instructions of an exact program */
+#define RX_DOT_WEIGHT 16u    /* a class heavier than this (\p{L}: about 650
+                                ranges) is `.` in the prefilter */
 
 struct rx_info {
     uint32_t alternations; /* '|' outside classes */
@@ -70,8 +72,9 @@ chaff_status rx_expand(const char *pat, uint32_t max, rx_key_fn fn, void *ud, ui
 /*
  * The cheaper superset of a costly regex: pat with the quantifier of each
  * bounded repeat of RX_RELAX_REPEAT or more positions made unbounded
- * ({m,n} as {m,}, * or +).  *out is a new string (chaff_xfree), or NULL
- * when there is nothing to relax.  CHAFF_E_NOMEM.
+ * ({m,n} as {m,}, * or +) and each class heavier than RX_DOT_WEIGHT made
+ * `.`.  *out is a new string (chaff_xfree), or NULL when there is nothing
+ * to make cheaper.  CHAFF_E_NOMEM.
  */
 chaff_status rx_prefilter(const char *pat, char **out);
 

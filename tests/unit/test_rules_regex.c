@@ -111,7 +111,7 @@ static void test_cost_and_prefilter(void **state)
     assert_int_equal(in.alternations, 2);
     char *pre = NULL;
     assert_int_equal(rx_prefilter("^([\\p{L} ]{3,30}\\. )?news$", &pre), CHAFF_OK);
-    assert_string_equal(pre, "^([\\p{L} ]{3,}\\. )?news$");
+    assert_string_equal(pre, "^(.{3,}\\. )?news$");
     chaff_xfree(pre);
     assert_int_equal(rx_prefilter("^a\\d{1,2}$", &pre), CHAFF_OK);
     assert_null(pre); /* nothing costly to relax */
