@@ -2,10 +2,13 @@
  * match.c — scanning one line's key against the compiled rules (rules.h).
  *
  * How.  Each part of a set (the shipped rules, the user's) has a literal
- * database of phrases, up to three regex databases by @maxlen tier, and a
- * hash table of exact keys (rules_compile.c).  A key is scanned by the
- * literal database and by every tier whose rules could fire on a line of
- * its length, then looked up in the table.  Phrases arrive as bare
+ * database of phrases, up to three regex databases by @maxlen tier, a
+ * hash table of exact keys and one of the prefixes of anchored regexes
+ * (rules_compile.c).  A key is scanned by the literal database and by
+ * every tier whose rules could fire on a line of its length, looked up in
+ * the exact table, and its first one and two characters looked up among
+ * the prefixes: each anchored regex with a prefix the key begins with is
+ * run by its exact program (rx_match).  Phrases arrive as bare
  * literals, so each report is checked here: a phrase counts only when its
  * word edges hold.  A phrase edge is checked when the phrase's first
  * (last) character is a letter or digit of a script written with spaces

@@ -9,10 +9,14 @@
  * Vectorscan literal database (hs_compile_lit_multi); the two details a
  * literal cannot say are checked by match.c on each report, which is
  * cheap because a literal's match is exactly as long as the pattern: its
- * word edges, whose need is worked out here per phrase.  The remaining
- * regexes are compiled with UTF-8, caseless and single-match into one
- * database per @maxlen tier (TIER_MAX), so a long line scans only the
- * tiers whose rules could fire on it.  A regex whose estimated compile
+ * word edges, whose need is worked out here per phrase.  A regex anchored
+ * at the start whose matches all begin with one of at most HEADS_MAX
+ * known prefixes of three or more characters (`^(read more|related)…`)
+ * never reaches Vectorscan: the prefixes go into a second table, and
+ * match.c runs the regex's exact program on a key that begins with one.
+ * The remaining regexes are compiled with UTF-8, caseless and
+ * single-match into one database per @maxlen tier (tier_max), so a long
+ * line scans only the tiers whose rules could fire on it.  A regex whose estimated compile
  * cost is high (rules_regex.c: \p{L} inside a bounded repeat is the usual
  * culprit, 20 s for one shipped pattern) is compiled as a cheaper
  * superset, its costly bounded repeats unbounded, and each report is

@@ -1,8 +1,10 @@
 /*
  * rules_regex.c — a `~` regex read into a small tree, for three uses by
  * rules_compile.c (see rules_regex.h): expansion into exact keys, the
- * compile-cost estimate that the limits and --check-rules use, and the
- * "first character can be anything" test.
+ * compile-cost estimate that the limits and --check-rules use, the "first
+ * character can be anything" test, the prefixes that dispatch an anchored
+ * regex, the cheaper superset of a costly one, and the exact program
+ * (a Pike VM) that match.c runs for both.
  *
  * How.  A recursive-descent parser turns the pattern into nodes: a set of
  * characters (enumerated when it has at most SET_MAX members, else
@@ -1118,8 +1120,8 @@ struct rx_prog {
     struct pset *sets;
     uint32_t n_sets;
     uint32_t *cp;
-    /* run state, sized by n (the program is used by one thread at a time
-     * through a copy of these three; see rx_match) */
+    /* no run state: programs are shared by threads, each run works in the
+     * caller's struct rx_work */
 };
 
 static bool emit(struct rx_prog *g, uint8_t op, uint32_t x, uint32_t y)
