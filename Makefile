@@ -7,6 +7,10 @@
 #
 # User CFLAGS/LDFLAGS are left alone; project flags live in CHAFF_CFLAGS.
 # B selects the build directory, so sanitizer builds sit beside release ones.
+#
+# The shipped rules are compiled here, once, into $(B)/rules.db (installed
+# beside the rules as $(datadir)/chaff/rules.db), so no run compiles them.
+# Tests never touch the user's cache: they use $(B)/cache.
 
 PREFIX     ?= /usr/local
 bindir     ?= $(PREFIX)/bin
@@ -32,7 +36,8 @@ WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
         -Wno-sign-conversion
 CHAFF_CFLAGS := $(WARN) $(WERROR) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
         -fPIC -MMD -MP -Isrc \
-        -DCHAFF_RULES_DIR='"$(datadir)/chaff/rules"' $(PKG_CFLAGS)
+        -DCHAFF_RULES_DIR='"$(datadir)/chaff/rules"' \
+        -DCHAFF_RULES_DB='"$(datadir)/chaff/rules.db"' $(PKG_CFLAGS)
 
 VERSION := $(shell sed -n 's/^#define CHAFF_VERSION_STRING "\(.*\)"/\1/p' src/chaff.h)
 
@@ -50,6 +55,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/test/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz-replay/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+RULE_FILES := $(sort $(shell find rules -name '*.rules' 2>/dev/null))
+TEST_CACHE = $(abspath $(B))/cache
 
 ifeq ($(V),1)
 Q :=
@@ -60,7 +67,7 @@ endif
 .PHONY: all check unit fixtures rules-test fuzz-replay sanitize valgrind fuzz \
         bench eval train loso install uninstall format lint clean help bless
 
-all: $(B)/chaff $(B)/libchaff.a $(B)/libchaff.so chaff chaff.pc
+all: $(B)/chaff $(B)/libchaff.a $(B)/libchaff.so $(B)/rules.db chaff chaff.pc
 
 # ./chaff at the top of the checkout is the command README.md shows.
 chaff: $(B)/chaff
@@ -100,6 +107,11 @@ $(B)/chaff: $(B)/obj/cli.o $(B)/libchaff.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The shipped rules' database: loaded by mmap at every run (README.md, Rules).
+$(B)/rules.db: $(B)/chaff $(RULE_FILES)
+	@$(if $(Q),echo "  RULES   $@")
+	$(Q)CHAFF_CACHE_DIR= $(B)/chaff --compile-rules --no-default-rules -R rules -o $@
+
 $(B)/test/%: tests/unit/%.c $(UT_OBJ) tests/unit/unit.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CHAFF_CFLAGS) -DUNIT_TESTING $(CMOCKA_CFLAGS) $(CFLAGS) $(LDFLAGS) \
@@ -115,17 +127,21 @@ chaff.pc: chaff.pc.in src/chaff.h
 	    -e 's|@includedir@|$(includedir)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 unit: $(UNIT_BIN)
-	$(Q)set -e; for t in $(UNIT_BIN); do echo "== $$t"; CHAFF_TOP=$(CURDIR) $$t; done
+	$(Q)set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
+	    CHAFF_CACHE_DIR=$(TEST_CACHE) CHAFF_TOP=$(CURDIR) $$t; done
 
-fixtures: $(B)/chaff
-	$(Q)CHAFF=$(B)/chaff sh tests/run-fixtures.sh
+# Golden outputs must not depend on what an earlier run left in a cache, so
+# fixtures run with the cache off (a run that compiles says so, every time,
+# in the same words); fixtures about the cache make folders of their own.
+fixtures: $(B)/chaff $(B)/rules.db
+	$(Q)CHAFF_CACHE_DIR= CHAFF=$(B)/chaff sh tests/run-fixtures.sh
 
-rules-test: $(B)/chaff
-	$(Q)$(B)/chaff --check-rules && $(B)/chaff --test-rules
+rules-test: $(B)/chaff $(B)/rules.db
+	$(Q)export CHAFF_CACHE_DIR=$(TEST_CACHE); $(B)/chaff --check-rules && $(B)/chaff --test-rules
 
 fuzz-replay: $(FUZZ_REPLAY)
 	$(Q)set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
-	    $$t tests/fuzz/corpus/$${n#fuzz_}; done
+	    CHAFF_CACHE_DIR=$(TEST_CACHE) $$t tests/fuzz/corpus/$${n#fuzz_}; done
 
 check:
 	$(Q)$(MAKE) --no-print-directory WERROR=-Werror all
@@ -139,23 +155,21 @@ sanitize:
 
 valgrind:
 	$(Q)$(MAKE) --no-print-directory B=build/vg CFLAGS="-O1 -g" all $(UNIT_BIN:$(B)/%=build/vg/%)
-	@# compile the rule database natively first: under valgrind it takes minutes
-	$(Q)build/vg/chaff --check-rules >/dev/null
-	$(Q)VALGRIND=1 CHAFF="valgrind -q --suppressions=$(CURDIR)/tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $(CURDIR)/build/vg/chaff" \
+	$(Q)VALGRIND=1 CHAFF_CACHE_DIR= CHAFF="valgrind -q --suppressions=$(CURDIR)/tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $(CURDIR)/build/vg/chaff" \
 	    sh tests/run-fixtures.sh
 	$(Q)set -e; for t in $(UNIT_BIN:$(B)/%=build/vg/%); do \
-	    CHAFF_TOP=$(CURDIR) valgrind -q --suppressions=tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
+	    CHAFF_CACHE_DIR=$(CURDIR)/build/vg/cache CHAFF_TOP=$(CURDIR) valgrind -q --suppressions=tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
 
 FUZZ_CC ?= clang
 fuzz:
 	$(Q)$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) \
 	    CFLAGS="-O1 -g -DUNIT_TESTING -fsanitize=fuzzer-no-link,address,undefined" all
-	$(Q)sh tests/fuzz/run.sh $(FUZZ_CC) build/fuzz
+	$(Q)CHAFF_CACHE_DIR=$(CURDIR)/build/fuzz/cache sh tests/fuzz/run.sh $(FUZZ_CC) build/fuzz
 
-bench: $(B)/chaff
+bench: $(B)/chaff $(B)/rules.db
 	$(Q)sh bench/run.sh $(B)/chaff
 
-eval: $(B)/chaff
+eval: $(B)/chaff $(B)/rules.db
 	$(Q)python3 eval/evaluate.py --chaff $(B)/chaff
 
 # The line model: features of every evaluation page from chaff itself,
@@ -163,18 +177,18 @@ eval: $(B)/chaff
 # python3-sklearn), written to model/line.model, then checked: chaff with
 # the new model must give the scores the trainer computed.  Rebuild after.
 TRAIN_PY ?= /usr/bin/python3
-train: $(B)/chaff
+train: $(B)/chaff $(B)/rules.db
 	$(Q)$(TRAIN_PY) train/dataset.py --chaff $(B)/chaff
 	$(Q)$(TRAIN_PY) train/train.py
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(TRAIN_PY) train/verify.py --chaff $(B)/chaff
 
 # Leave-one-set-out: a model trained without each folder, scored on it.
-loso: $(B)/chaff
+loso: $(B)/chaff $(B)/rules.db
 	$(Q)$(TRAIN_PY) train/loso.py --chaff $(B)/chaff
 
-bless: $(B)/chaff
-	$(Q)BLESS=1 CHAFF=$(B)/chaff sh tests/run-fixtures.sh
+bless: $(B)/chaff $(B)/rules.db
+	$(Q)CHAFF_CACHE_DIR= BLESS=1 CHAFF=$(B)/chaff sh tests/run-fixtures.sh
 
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig $(DESTDIR)$(includedir) \
@@ -189,6 +203,7 @@ install: all
 	install -m 644 chaff.1 $(DESTDIR)$(mandir)/man1/chaff.1
 	rm -rf $(DESTDIR)$(datadir)/chaff/rules
 	cp -R rules $(DESTDIR)$(datadir)/chaff/rules
+	install -m 644 $(B)/rules.db $(DESTDIR)$(datadir)/chaff/rules.db
 
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/chaff $(DESTDIR)$(libdir)/libchaff.a \

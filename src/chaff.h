@@ -82,6 +82,14 @@ void chaff_set_allocator(const chaff_allocator *a);
 
 typedef struct chaff_rules chaff_rules;
 
+/* Warning callback: one message per problem met in the data, lowercase,
+ * without a trailing newline, e.g. "record 7: malformed json: ...". */
+typedef void (*chaff_warn_fn)(void *ud, const char *msg);
+
+/* Error callback: one error of a rule file, or one failed inline example
+ * (chaff_rules_test). */
+typedef void (*chaff_test_fail_fn)(void *ud, const chaff_error *e);
+
 /*
  * Load and compile rules.  Each path is a rule file (*.rules) or a directory
  * searched recursively for *.rules files, in sorted order.  On error returns
@@ -92,6 +100,67 @@ typedef struct chaff_rules chaff_rules;
 chaff_status chaff_rules_load(chaff_rules **out, const char *const *paths,
                               size_t n_paths, chaff_error *err);
 void chaff_rules_free(chaff_rules *r);
+
+/*
+ * Rule databases.  The shipped rules are compiled by `make` into a
+ * database file beside them (rules.db); user and site rules compile into a
+ * database of their own, kept in a cache folder, so an edit recompiles
+ * only that one.  A database is loaded by mapping one file, after checking
+ * it against the rule files it was built from.  chaff_rules_open() says
+ * through notice whenever it has to compile ("compiling 6 rules from
+ * site.rules into ~/.cache/chaff/rules-….db (first run)") or cannot use
+ * the cache; processes compiling the same database wait for the first.
+ */
+#define CHAFF_RULES_CHECK 0x1u /* report every error through on_error (not only
+                                  the first) and patterns slow to compile or
+                                  to scan through notice */
+
+typedef struct chaff_rules_config {
+    size_t size;                /* sizeof (chaff_rules_config): set by
+                                   chaff_rules_config_init(), lets the struct grow */
+    const char *shipped;        /* the default rules folder, or NULL */
+    const char *shipped_db;     /* the database built from it (NULL: rules.db
+                                   in the folder above it) */
+    const char *db;             /* a database file from chaff_rules_compile(),
+                                   used instead of shipped (--rules-db) */
+    const char *const *paths;   /* user and site rule files or folders (-R) */
+    size_t n_paths;
+    const char *cache_dir;      /* NULL: $CHAFF_CACHE_DIR, else
+                                   $XDG_CACHE_HOME/chaff, else ~/.cache/chaff;
+                                   "" = no cache */
+    unsigned flags;             /* CHAFF_RULES_CHECK */
+    chaff_warn_fn notice;       /* compiling, cache problems, costly patterns
+                                   (one line each); may be NULL */
+    void *notice_ud;
+    chaff_test_fail_fn on_error; /* with CHAFF_RULES_CHECK: each error */
+    void *error_ud;
+} chaff_rules_config;
+
+/* Fill *c with no rules, the default cache and size set. */
+void chaff_rules_config_init(chaff_rules_config *c);
+
+/*
+ * Load the rules c names: the shipped folder (or a database file c->db)
+ * and c->paths.  Errors as chaff_rules_load(); with CHAFF_RULES_CHECK
+ * every error goes to c->on_error first and the result is CHAFF_E_RULES.
+ * A database file that fails its checks is rebuilt (cache) or is an error
+ * (c->db: CHAFF_E_RULES, err names it).
+ */
+chaff_status chaff_rules_open(chaff_rules **out, const chaff_rules_config *c,
+                              chaff_error *err);
+
+/*
+ * Compile the rules c names (the shipped folder and c->paths together;
+ * c->db must be NULL) into one database file at path, replaced atomically:
+ * a file to ship to workers and load there with c->db.  Errors as
+ * chaff_rules_load(); CHAFF_E_IO when path cannot be written.
+ */
+chaff_status chaff_rules_compile(const chaff_rules_config *c, const char *path,
+                                 chaff_error *err);
+
+/* The path of loaded rule file i (static for the life of r) and, in
+ * *n_rules when not NULL, its number of rules; NULL past the last file. */
+const char *chaff_rules_file(const chaff_rules *r, size_t i, size_t *n_rules);
 
 /* Number of rules (not counting comments, directives or examples). */
 size_t chaff_rules_count(const chaff_rules *r);
@@ -104,7 +173,6 @@ size_t chaff_rules_files(const chaff_rules *r);
  * as an error whose position is the example's.  Returns CHAFF_OK when all
  * pass, CHAFF_E_TEST when any fails.  *n_pass / *n_fail may be NULL.
  */
-typedef void (*chaff_test_fail_fn)(void *ud, const chaff_error *e);
 chaff_status chaff_rules_test(const chaff_rules *r, chaff_test_fail_fn fail,
                               void *ud, size_t *n_pass, size_t *n_fail);
 
@@ -131,10 +199,6 @@ typedef enum chaff_framing {
 /* Output callback: write len bytes.  Return 0 on success, nonzero to stop
  * the filter (it then returns CHAFF_E_WRITE). */
 typedef int (*chaff_write_fn)(void *ud, const char *buf, size_t len);
-
-/* Warning callback: one message per problem met in the data, lowercase,
- * without a trailing newline, e.g. "record 7: malformed json: ...". */
-typedef void (*chaff_warn_fn)(void *ud, const char *msg);
 
 typedef struct chaff_options {
     chaff_framing framing;

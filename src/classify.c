@@ -202,7 +202,7 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
         if (L->f.n_chars > r->scan_chars && L->key_len > r->scan_bytes)
             continue;
         uint32_t before = hs.n;
-        st = match_key(r, ms, L->key, L->key_len, collect_hit, &hs);
+        st = match_line(r, ms, L->key, L->key_len, L->f.n_chars, collect_hit, &hs);
         if (st)
             goto out;
         if (hs.err) {

@@ -34,6 +34,9 @@ enum exit_code { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_RULES = 3, EXI
 #ifndef CHAFF_RULES_DIR
 #define CHAFF_RULES_DIR "/usr/local/share/chaff/rules"
 #endif
+#ifndef CHAFF_RULES_DB
+#define CHAFF_RULES_DB "/usr/local/share/chaff/rules.db"
+#endif
 
 static int quiet;
 
@@ -65,6 +68,8 @@ static void usage(FILE *to)
           "      --lang LIST       document languages, e.g. en,zh (default: from the scripts)\n"
           "  -R, --rules PATH      add a rule file or folder (repeatable)\n"
           "      --no-default-rules  do not load the default rules folder\n"
+          "      --rules-db FILE   load a rules database (from --compile-rules) instead of\n"
+          "                        the default rules\n"
           "  -o, --output FILE     write to FILE instead of standard output\n"
           "  -j, --jobs N          worker threads for lines, nul, jsonl and warc (default 1)\n"
           "      --max-doc SIZE    document cap, e.g. 64M (default 256M)\n"
@@ -76,9 +81,11 @@ static void usage(FILE *to)
           "      --model FILE      a line model instead of the built-in one\n"
           "      --dump-features   write the line model's input per line (make train)\n"
           "      --strict          exit 1 if any record had a data error\n"
-          "      --check-rules     load and compile the rules, report errors, exit\n"
+          "      --check-rules     load and compile the rules, report every error and the\n"
+          "                        patterns slow to compile or to scan, exit\n"
           "      --test-rules      run the rules' inline examples, exit\n"
-          "      --list-rules      print the loaded rule files, exit\n"
+          "      --list-rules      print the loaded rule files and their rule counts, exit\n"
+          "      --compile-rules   compile the rules into one database file (-o FILE), exit\n"
           "  -q, --quiet           no warnings\n"
           "      --progress        progress on standard error\n"
           "  -h, --help            this help\n"
@@ -158,10 +165,14 @@ static int is_dir(const char *p)
 }
 
 /* The default rules folder: $CHAFF_RULES, the checkout's rules/ beside the
- * executable (build/chaff or ./chaff), else the installed folder. */
-static const char *default_rules(char *buf, size_t n)
+ * executable (build/chaff or ./chaff), else the installed folder.  *db is
+ * the database `make` built from it: rules.db beside the executable in a
+ * checkout, the installed one, or NULL (beside the folder) for
+ * $CHAFF_RULES. */
+static const char *default_rules(char *buf, size_t n, char *dbbuf, size_t dbn, const char **db)
 {
     const char *env = getenv("CHAFF_RULES");
+    *db = NULL;
     if (env && *env)
         return env;
     char exe[PATH_MAX];
@@ -179,6 +190,8 @@ static const char *default_rules(char *buf, size_t n)
                 char probe[PATH_MAX + 32];
                 snprintf(probe, sizeof probe, "%s%s/README.md", exe, rel[i]);
                 if (access(probe, R_OK) == 0) {
+                    snprintf(dbbuf, dbn, "%s/rules.db", exe);
+                    *db = dbbuf;
                     snprintf(buf, n, "%s%s", exe, rel[i]);
                     char *real = realpath(buf, NULL);
                     if (real) {
@@ -190,6 +203,7 @@ static const char *default_rules(char *buf, size_t n)
             }
         }
     }
+    *db = CHAFF_RULES_DB;
     return CHAFF_RULES_DIR;
 }
 
@@ -227,6 +241,16 @@ static void test_fail(void *ud, const chaff_error *e)
 {
     (void)ud;
     errorf("%s:%u:%u: %s", e->file, e->line, e->col, e->msg);
+}
+
+/* --check-rules: each error as it is found. */
+static void rule_error(void *ud, const chaff_error *e)
+{
+    (*(unsigned *)ud)++;
+    if (e->line)
+        errorf("%s:%u:%u: %s", e->file, e->line, e->col, e->msg);
+    else
+        errorf("%s: %s", e->file, e->msg);
 }
 
 /* ---- chaff learn --merge ------------------------------------------------ */
@@ -283,8 +307,8 @@ static int merge_feed(chaff_filter *f, struct merge_in *m, const char *name, con
 enum {
     OPT_FIELD = 256, OPT_URL_FIELD, OPT_URL, OPT_FROM, OPT_LANG, OPT_NO_DEFAULT, OPT_MAX_DOC,
     OPT_EXPLAIN, OPT_STATS, OPT_RULES_ONLY, OPT_NO_RULES, OPT_STRICT, OPT_CHECK, OPT_TEST,
-    OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE,
-    OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL
+    OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE, OPT_COMPILE,
+    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL
 };
 
 static const struct option long_opts[] = {
@@ -310,6 +334,8 @@ static const struct option long_opts[] = {
     {"check-rules", no_argument, NULL, OPT_CHECK},
     {"test-rules", no_argument, NULL, OPT_TEST},
     {"list-rules", no_argument, NULL, OPT_LIST},
+    {"compile-rules", no_argument, NULL, OPT_COMPILE},
+    {"rules-db", required_argument, NULL, OPT_RULES_DB},
     {"quiet", no_argument, NULL, 'q'},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"counts", no_argument, NULL, OPT_COUNTS},
@@ -349,6 +375,8 @@ int main(int argc, char **argv)
     const char *rule_paths[256];
     size_t n_rules = 0;
     int no_default = 0, explain = 0, strict = 0, check = 0, test = 0, list = 0, format_set = 0;
+    int compile = 0;
+    const char *rules_db = NULL;
     const char *stats_path = NULL, *out_path = NULL;
     int want_stats = 0;
     struct progress prog = {0};
@@ -423,6 +451,8 @@ int main(int argc, char **argv)
         case OPT_CHECK: check = 1; break;
         case OPT_TEST: test = 1; break;
         case OPT_LIST: list = 1; break;
+        case OPT_COMPILE: compile = 1; break;
+        case OPT_RULES_DB: rules_db = optarg; break;
         case 'q': quiet = 1; break;
         case OPT_PROGRESS: prog.on = 1; break;
         case OPT_COUNTS: counts = 1; learn_only = "--counts"; break;
@@ -471,7 +501,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (learn) {
-        if (explain || n_rules || check || test || list) {
+        if (explain || n_rules || check || test || list || compile || rules_db) {
             errorf("chaff learn reads no rules and explains nothing");
             return EXIT_USAGE;
         }
@@ -484,9 +514,17 @@ int main(int argc, char **argv)
         errorf("--rules-only and --no-rules exclude each other");
         return EXIT_USAGE;
     }
+    if (compile && (!out_path || !strcmp(out_path, "-"))) {
+        errorf("--compile-rules writes a file: name it with -o FILE");
+        return EXIT_USAGE;
+    }
+    if (compile && rules_db) {
+        errorf("--compile-rules compiles rule files, not a database (--rules-db)");
+        return EXIT_USAGE;
+    }
     signal(SIGPIPE, SIG_IGN);
     opt.warn = on_warn;
-    if (!check && !test && !list) {
+    if (!check && !test && !list && !compile) {
         /* usage errors in the filter options (--from, --lang) are found
          * before the rules are loaded, which may take seconds */
         chaff_filter *probe = NULL;
@@ -497,41 +535,59 @@ int main(int argc, char **argv)
     }
 
     /* rules */
-    char defbuf[PATH_MAX + 32];
-    const char *paths[257];
-    size_t n_paths = 0;
-    if (!no_default) {
-        const char *d = default_rules(defbuf, sizeof defbuf);
+    char defbuf[PATH_MAX + 32], dbbuf[PATH_MAX + 32];
+    chaff_rules_config rc;
+    chaff_rules_config_init(&rc);
+    int meta = check || test || list || compile;
+    if (!no_default && !rules_db) {
+        const char *d = default_rules(defbuf, sizeof defbuf, dbbuf, sizeof dbbuf, &rc.shipped_db);
         if (!is_dir(d)) {
-            if (check || test || list || !(opt.flags & CHAFF_NO_RULES))
+            if (meta || !(opt.flags & CHAFF_NO_RULES))
                 errorf("rules folder '%s' not found (set CHAFF_RULES or use -R)", d);
-            if (check || test || list)
+            if (meta)
                 return EXIT_RULES;
         } else {
-            paths[n_paths++] = d;
+            rc.shipped = d;
         }
     }
-    for (size_t i = 0; i < n_rules; i++)
-        paths[n_paths++] = rule_paths[i];
+    rc.db = rules_db;
+    rc.paths = rule_paths;
+    rc.n_paths = n_rules;
+    rc.notice = on_warn;
+    unsigned n_errors = 0;
+    if (check) {
+        rc.flags |= CHAFF_RULES_CHECK;
+        rc.on_error = rule_error;
+        rc.error_ud = &n_errors;
+    }
     chaff_rules *rules = NULL;
     chaff_error rerr;
     memset(&rerr, 0, sizeof rerr);
-    chaff_status st = chaff_rules_load(&rules, paths, n_paths, &rerr);
+    chaff_status st = compile ? chaff_rules_compile(&rc, out_path, &rerr)
+                              : chaff_rules_open(&rules, &rc, &rerr);
     if (st) {
-        if (rerr.line)
+        if (n_errors)
+            ; /* each was reported */
+        else if (rerr.line)
             errorf("%s:%u:%u: %s", rerr.file, rerr.line, rerr.col, rerr.msg);
         else if (rerr.file[0])
             errorf("%s: %s", rerr.file, rerr.msg[0] ? rerr.msg : chaff_strerror(st));
         else
             errorf("rules: %s", rerr.msg[0] ? rerr.msg : chaff_strerror(st));
-        return EXIT_RULES;
+        return st == CHAFF_E_IO && compile ? EXIT_IO : EXIT_RULES;
     }
+    if (compile)
+        return EXIT_OK;
     if (check || test || list) {
         int code = EXIT_OK;
         if (check && !quiet)
             fprintf(stderr, "chaff: %zu rules in %zu files: ok\n", chaff_rules_count(rules),
                     chaff_rules_files(rules));
         if (list) {
+            size_t k;
+            const char *path;
+            for (size_t i = 0; (path = chaff_rules_file(rules, i, &k)) != NULL; i++)
+                printf("%6zu  %s\n", k, path);
             printf("%zu rules in %zu files\n", chaff_rules_count(rules), chaff_rules_files(rules));
         }
         if (test) {

@@ -1,17 +1,31 @@
 /*
  * match.c — scanning one line's key against the compiled rules (rules.h).
  *
- * How.  One hs_scan() per key over the database of phrase and regex rules
- * built by rules_compile.c, then one lookup of the whole key among the
- * exact rules (a hash table, rules.h).  Phrases arrive as bare literals,
- * so each report is checked here: a phrase counts only when its word edges
- * hold.  A phrase edge is checked when the phrase's
- * first (last) character is a letter or digit of a script written with
- * spaces; the neighbouring character of the key must then not be one, so
- * `share` is not found in `shareholders` while `分享到` is found inside
- * `分享到微信朋友圈`.  Each rule is reported at most once per call through
- * a generation-stamped array sized to the rule count, which costs nothing
- * to clear between lines.
+ * How.  Each part of a set (the shipped rules, the user's) has a literal
+ * database of phrases, up to three regex databases by @maxlen tier, a
+ * hash table of exact keys and one of the prefixes of anchored regexes
+ * (rules_compile.c).  A key is scanned by the literal database and by
+ * every tier whose rules could fire on a line of its length, looked up in
+ * the exact table, and its first one and two characters looked up among
+ * the prefixes: each anchored regex with a prefix the key begins with is
+ * run by its exact program (rx_match).  Phrases arrive as bare
+ * literals, so each report is checked here: a phrase counts only when its
+ * word edges hold.  A phrase edge is checked when the phrase's first
+ * (last) character is a letter or digit of a script written with spaces
+ * (worked out per phrase when compiling); the neighbouring character of
+ * the key must then not be one, so `share` is not found in `shareholders`
+ * while `分享到` is found inside `分享到微信朋友圈`.  A report of a verified
+ * regex (a cheaper superset was compiled) is confirmed by running its
+ * exact program over the key.
+ *
+ * Order.  A rule's hit is placed at the end of its first match (a table
+ * key at the end of the key), and the hits of one key are reported by
+ * that end, then scanned forms before `=` rules, then id: the order one
+ * database of every phrase and regex followed by the exact lookup gave,
+ * so which rule explains a line does not depend on how the rules were
+ * split into databases.  Each rule is reported at most once per call
+ * through a generation-stamped array sized to the rule count, which costs
+ * nothing to clear between lines.
  *
  * Why.  Vectorscan cannot express these edges cheaply (see rules_compile.c)
  * and a literal's match always has the pattern's length, so the start of
@@ -23,11 +37,27 @@
  * and its edges checked).  Each scratch therefore remembers the reported
  * rule ids of recent short keys in a small two-way set-associative table
  * (MEMO_SETS x 2 entries of at most MEMO_KEY bytes and MEMO_IDS ids, about
- * a megabyte per thread); a key seen again is answered from the table, ids
- * in the order the scan reported them, without scanning.  The report set
- * depends on the key alone (rules are immutable), so a memo answer is the
+ * a megabyte per thread); a key seen again, for a line long enough to
+ * scan the same tiers, is answered from the table, ids in the order the
+ * scan reported them, without scanning.  The report set depends on the key
+ * and those tiers alone (rules are immutable), so a memo answer is the
  * scan's answer.  Long keys (article text, rarely repeated) and keys with
  * many hits are always scanned.
+ *
+ * Which scan.  Vectorscan 5.4.9 (Debian's libhs) is a fat runtime: hs_scan
+ * dispatches to code built for the CPU it runs on, and its AVX-512 build
+ * of the single-byte accelerator loses matches after the first 64 bytes
+ * of a buffer unless the byte sits at the last position of a 64-byte
+ * block (a one-byte literal such as `~ \|` compiled with SINGLEMATCH,
+ * and every engine that skips ahead to one byte, like `[^|]+` before a
+ * `|`).  Which key matched then depended on the key's address modulo 64,
+ * so the same record was cleaned differently under -j1 and -j2.  The
+ * databases are compiled for at most AVX2 (rules_db.c), so the scan
+ * calls the runtime's AVX2 entry point, avx2_hs_scan, whenever the CPU
+ * has AVX2 and the library exports it (a weak reference: NULL where it
+ * does not), and hs_scan otherwise.  Measured on every offset of keys of
+ * 1 to 300 bytes, the AVX2 build finds every match (tests/unit/
+ * test_match.c, test_offsets).
  *
  * Limits.  A key is at most UINT_MAX bytes (hs_scan takes an unsigned
  * length); longer keys fail with CHAFF_E_TOOBIG.
@@ -36,12 +66,35 @@
 
 #include <hs/hs.h>
 #include <limits.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unicode/uchar.h>
 #include <unicode/uscript.h>
 #include <unicode/utf8.h>
 
 #include "alloc.h"
+#include "rules_regex.h"
+
+/* The AVX2 build of hs_scan in a fat Vectorscan runtime (see "Which
+ * scan" above); not part of the documented API, hence weak. */
+extern hs_error_t avx2_hs_scan(const hs_database_t *db, const char *data, unsigned length,
+                               unsigned flags, hs_scratch_t *scratch,
+                               match_event_handler on_event, void *context)
+    __attribute__((weak));
+
+typedef hs_error_t (*scan_fn)(const hs_database_t *, const char *, unsigned, unsigned,
+                              hs_scratch_t *, match_event_handler, void *);
+
+/* hs_scan, or its AVX2 build where the CPU and the library have one. */
+static scan_fn pick_scan(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (avx2_hs_scan && __builtin_cpu_supports("avx2"))
+        return avx2_hs_scan;
+#endif
+    return hs_scan;
+}
 
 #define MEMO_SETS 2048 /* power of two */
 #define MEMO_KEY 176   /* longest key remembered, bytes */
@@ -50,7 +103,8 @@
 struct memo_entry {
     uint64_t hash;
     uint32_t ids[MEMO_IDS];
-    uint8_t len;  /* key length; 0 = empty (an empty key is never scanned) */
+    uint32_t tiers; /* the databases the scan went through */
+    uint8_t len;    /* key length; 0 = empty (an empty key is never scanned) */
     uint8_t n_ids;
     char key[MEMO_KEY];
 };
@@ -60,61 +114,28 @@ struct memo_set {
     uint8_t recent; /* way used last: the other one is replaced */
 };
 
-struct match_scratch {
-    hs_scratch_t *hs;
-    uint32_t *stamp; /* stamp[id] == gen: id reported in this call */
-    uint32_t *plen;  /* plen[id]: strlen of rule id's pattern */
-    uint32_t gen;
-    uint32_t n;
-    struct memo_set *memo; /* MEMO_SETS sets */
+/* A hit waiting to be reported: sorted by ord, then id. */
+struct hit {
+    uint64_t ord; /* end << 1 | (an `=` rule) */
+    uint32_t id;
 };
 
-chaff_status match_scratch_new(const struct chaff_rules *r, struct match_scratch **out)
-{
-    *out = NULL;
-    struct match_scratch *s = chaff_xcalloc(1, sizeof *s);
-    if (!s)
-        return CHAFF_E_NOMEM;
-    if (r && r->n > 0) {
-        s->n = r->n;
-        s->stamp = chaff_xcalloc(r->n, sizeof *s->stamp);
-        s->plen = chaff_xmalloc((size_t)r->n * sizeof *s->plen);
-        s->memo = chaff_xcalloc(MEMO_SETS, sizeof *s->memo);
-        if (!s->stamp || !s->plen || !s->memo) {
-            match_scratch_free(s);
-            return CHAFF_E_NOMEM;
-        }
-        for (uint32_t i = 0; i < r->n; i++) {
-            size_t n = strlen(r->v[i].pat);
-            s->plen[i] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
-        }
-        hs_error_t he = r->scratch_proto ? hs_clone_scratch(r->scratch_proto, &s->hs) : HS_SUCCESS;
-        if (he != HS_SUCCESS) {
-            s->hs = NULL;
-            match_scratch_free(s);
-            return he == HS_NOMEM ? CHAFF_E_NOMEM : CHAFF_E_MATCHER;
-        }
-    }
-    *out = s;
-    return CHAFF_OK;
-}
+struct match_scratch {
+    hs_scratch_t *hs;
+    scan_fn scan;    /* pick_scan() */
+    uint32_t *stamp; /* stamp[id] == gen: id reported in this call */
+    uint32_t *tried; /* tried[id] == gen: its program ran in this call */
+    uint32_t gen;
+    uint32_t n;
+    struct hit *hits; /* this call's hits, up to n */
+    uint32_t n_hits;
+    struct memo_set *memo; /* MEMO_SETS sets */
+    struct rx_work work;   /* for rx_match */
+};
 
-void match_scratch_free(struct match_scratch *s)
-{
-    if (!s)
-        return;
-    if (s->hs)
-        hs_free_scratch(s->hs);
-    chaff_xfree(s->stamp);
-    chaff_xfree(s->plen);
-    chaff_xfree(s->memo);
-    chaff_xfree(s);
-}
+/* ---- rules and word edges -------------------------------------------- */
 
-/* A letter or digit of a script written with spaces between words.  Han,
- * kana, Hangul (whose particles attach to the word), Thai and the other
- * scripts written without spaces never form word edges. */
-static bool spaced_word_char(uint32_t c)
+bool rules_word_char(uint32_t c)
 {
     if (c < 0x80)
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -143,6 +164,109 @@ static bool spaced_word_char(uint32_t c)
     }
 }
 
+chaff_status rules_finish(struct chaff_rules *r)
+{
+    for (uint32_t k = 0; k < r->n_parts; k++) {
+        struct rules_part *p = &r->part[k];
+        bool any = false;
+        for (uint32_t i = 0; i < p->n && !any; i++)
+            any = r->v[p->first + i].form == RF_VERIFIED || r->v[p->first + i].form == RF_ANCHORED;
+        if (any && !p->progs && !(p->progs = chaff_xcalloc(p->n, sizeof(_Atomic(struct rx_prog *)))))
+            return CHAFF_E_NOMEM;
+        for (uint32_t j = 0; j < p->n_hs; j++) {
+            hs_scratch_t *proto = r->scratch_proto;
+            hs_error_t he = hs_alloc_scratch(p->hs[j].db, &proto);
+            if (he != HS_SUCCESS)
+                return he == HS_NOMEM ? CHAFF_E_NOMEM : CHAFF_E_MATCHER;
+            r->scratch_proto = proto;
+        }
+    }
+    return CHAFF_OK;
+}
+
+void rules_free_progs(struct rules_part *p)
+{
+    _Atomic(struct rx_prog *) *v = p->progs;
+    for (uint32_t i = 0; v && i < p->n; i++)
+        rx_prog_free(atomic_load_explicit(&v[i], memory_order_relaxed));
+    chaff_xfree(p->progs);
+    p->progs = NULL;
+}
+
+/* The exact program of rule id (local) of part p, made on first use: a
+ * parse of its pattern, a few microseconds, so a run pays only for the
+ * regexes its lines reach.  Threads that race to make one keep the first
+ * that is published. */
+static chaff_status prog_of(const struct chaff_rules *r, const struct rules_part *p, uint32_t id,
+                            const struct rx_prog **out)
+{
+    _Atomic(struct rx_prog *) *slot = (_Atomic(struct rx_prog *) *)p->progs + id;
+    struct rx_prog *g = atomic_load_explicit(slot, memory_order_acquire);
+    if (!g) {
+        char *exact = rules_relax(r->v[p->first + id].pat);
+        if (!exact)
+            return CHAFF_E_NOMEM;
+        chaff_status st = rx_prog_new(exact, &g);
+        chaff_xfree(exact);
+        if (st)
+            return st == CHAFF_E_NOMEM ? st : CHAFF_E_MATCHER;
+        struct rx_prog *none = NULL;
+        if (!atomic_compare_exchange_strong_explicit(slot, &none, g, memory_order_acq_rel,
+                                                     memory_order_acquire)) {
+            rx_prog_free(g);
+            g = none;
+        }
+    }
+    *out = g;
+    return CHAFF_OK;
+}
+
+/* ---- scratch ---------------------------------------------------------- */
+
+chaff_status match_scratch_new(const struct chaff_rules *r, struct match_scratch **out)
+{
+    *out = NULL;
+    struct match_scratch *s = chaff_xcalloc(1, sizeof *s);
+    if (!s)
+        return CHAFF_E_NOMEM;
+    s->scan = pick_scan();
+    if (r && r->n > 0) {
+        s->n = r->n;
+        s->stamp = chaff_xcalloc(r->n, sizeof *s->stamp);
+        s->tried = chaff_xcalloc(r->n, sizeof *s->tried);
+        s->hits = chaff_xmalloc((size_t)r->n * sizeof *s->hits);
+        s->memo = chaff_xcalloc(MEMO_SETS, sizeof *s->memo);
+        if (!s->stamp || !s->tried || !s->hits || !s->memo) {
+            match_scratch_free(s);
+            return CHAFF_E_NOMEM;
+        }
+        hs_error_t he = r->scratch_proto ? hs_clone_scratch(r->scratch_proto, &s->hs) : HS_SUCCESS;
+        if (he != HS_SUCCESS) {
+            s->hs = NULL;
+            match_scratch_free(s);
+            return he == HS_NOMEM ? CHAFF_E_NOMEM : CHAFF_E_MATCHER;
+        }
+    }
+    *out = s;
+    return CHAFF_OK;
+}
+
+void match_scratch_free(struct match_scratch *s)
+{
+    if (!s)
+        return;
+    if (s->hs)
+        hs_free_scratch(s->hs);
+    chaff_xfree(s->stamp);
+    chaff_xfree(s->tried);
+    chaff_xfree(s->hits);
+    chaff_xfree(s->memo);
+    rx_work_free(&s->work);
+    chaff_xfree(s);
+}
+
+/* ---- scanning --------------------------------------------------------- */
+
 /* The code point ending just before s[at] (at > 0); s is valid UTF-8. */
 static uint32_t cp_before(const char *s, size_t at)
 {
@@ -167,31 +291,19 @@ static uint32_t cp_at(const char *s, size_t at, size_t len)
 
 struct scan_ctx {
     const struct chaff_rules *r;
+    const struct rules_part *p;
     struct match_scratch *s;
     const char *key;
     size_t len;
-    match_fn fn;
-    void *ud;
-    uint32_t ids[MEMO_IDS]; /* reported so far, for the memo */
-    uint32_t n_ids;         /* may exceed MEMO_IDS: then not remembered */
+    chaff_status err;
 };
 
-/* Does the literal rule ru (pattern length plen) really match the key at
- * [from, to)? */
-static bool literal_ok(const struct rule *ru, size_t plen, const char *key, size_t len, size_t to)
+static void add_hit(struct match_scratch *s, uint32_t id, uint64_t end, int exact)
 {
-    if (ru->match == RM_EXACT)
-        return to == len && plen == len;
-    if (NEVER(plen > to))
-        return false;
-    size_t from = to - plen;
-    if (from > 0 && spaced_word_char(cp_at(ru->pat, 0, plen)) &&
-        spaced_word_char(cp_before(key, from)))
-        return false;
-    if (to < len && spaced_word_char(cp_before(ru->pat, plen)) &&
-        spaced_word_char(cp_at(key, to, len)))
-        return false;
-    return true;
+    if (s->stamp[id] == s->gen)
+        return;
+    s->stamp[id] = s->gen;
+    s->hits[s->n_hits++] = (struct hit){end << 1 | (uint64_t)(exact != 0), id};
 }
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to,
@@ -200,16 +312,38 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     (void)from;
     (void)flags;
     struct scan_ctx *c = ud;
-    if (NEVER(id >= c->s->n) || c->s->stamp[id] == c->s->gen)
+    if (NEVER(id >= c->p->n))
         return 0;
-    const struct rule *ru = &c->r->v[id];
-    if (ru->match != RM_REGEX && !literal_ok(ru, c->s->plen[id], c->key, c->len, (size_t)to))
+    uint32_t gid = c->p->first + id;
+    if (c->s->stamp[gid] == c->s->gen)
         return 0;
-    c->s->stamp[id] = c->s->gen;
-    if (c->n_ids < MEMO_IDS)
-        c->ids[c->n_ids] = id;
-    c->n_ids++;
-    c->fn(c->ud, id);
+    const struct rule *ru = &c->r->v[gid];
+    if (ru->form == RF_LITERAL) {
+        /* a phrase: its word edges */
+        if (NEVER(ru->plen > to) || NEVER(to > c->len))
+            return 0;
+        size_t at = (size_t)to - ru->plen;
+        if ((ru->edges & 1) && at > 0 && rules_word_char(cp_before(c->key, at)))
+            return 0;
+        if ((ru->edges & 2) && to < c->len && rules_word_char(cp_at(c->key, (size_t)to, c->len)))
+            return 0;
+    } else if (ru->form == RF_VERIFIED) {
+        /* a superset matched: does the regex itself, and where first? */
+        const struct rx_prog *g = NULL;
+        bool ok = false;
+        size_t end = 0;
+        chaff_status st = NEVER(!c->p->progs) ? CHAFF_E_MATCHER : prog_of(c->r, c->p, id, &g);
+        if (st == CHAFF_OK)
+            st = rx_match(g, c->key, c->len, &c->s->work, &ok, &end);
+        if (st) {
+            c->err = st;
+            return 1; /* stop the scan */
+        }
+        if (!ok)
+            return 0;
+        to = end;
+    }
+    add_hit(c->s, gid, to, 0);
     return 0;
 }
 
@@ -232,29 +366,82 @@ static uint64_t key_hash(const char *key, size_t len)
     return h;
 }
 
-chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s, const char *key,
-                       size_t len, match_fn fn, void *ud)
+/* Which databases a line of n_chars characters is scanned with: bit
+ * (part * RULES_MAX_DB + k).  n_chars 0: every one. */
+static uint32_t tiers_for(const struct chaff_rules *r, uint32_t n_chars)
+{
+    uint32_t m = 0;
+    for (uint32_t k = 0; k < r->n_parts && k < 8; k++)
+        for (uint32_t j = 0; j < r->part[k].n_hs; j++)
+            if (n_chars <= r->part[k].hs[j].max_chars)
+                m |= 1u << (k * RULES_MAX_DB + j);
+    return m;
+}
+
+/* The first entry of key[0..len) in table t, or UINT32_MAX. */
+static uint32_t lookup(const struct key_table *t, const char *key, size_t len)
+{
+    if (!t->cap || len > UINT32_MAX)
+        return UINT32_MAX;
+    uint32_t cap = t->cap;
+    for (uint32_t slot = rules_key_hash(key, len) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
+        uint32_t e = t->slot[slot];
+        if (e == UINT32_MAX || (t->v[e].len == len && memcmp(t->keys + t->v[e].key, key, len) == 0))
+            return e;
+    }
+}
+
+/* The first entry of the heads table whose prefix begins with the head
+ * key[0..hl) (hl: one or RULES_HEAD code points), or UINT32_MAX. */
+static uint32_t lookup_head(const struct key_table *t, const char *key, size_t hl)
+{
+    if (!t->cap)
+        return UINT32_MAX;
+    uint32_t cap = t->cap;
+    for (uint32_t slot = rules_key_hash(key, hl) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
+        uint32_t e = t->slot[slot];
+        if (e == UINT32_MAX)
+            return e;
+        const char *k = t->keys + t->v[e].key;
+        if (rules_head_len(k, t->v[e].len, RULES_HEAD) == hl && memcmp(k, key, hl) == 0)
+            return e;
+    }
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    if (x->ord != y->ord)
+        return x->ord < y->ord ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, const char *key,
+                        size_t len, uint32_t n_chars, match_fn fn, void *ud)
 {
     if (!r || r->n == 0)
         return CHAFF_OK;
-    if (!s || (r->db && !s->hs) || NEVER(s->n != r->n))
+    if (!s || (r->scratch_proto && !s->hs) || NEVER(s->n != r->n))
         return CHAFF_E_INVAL;
     if (len > UINT_MAX)
         return CHAFF_E_TOOBIG;
     if (++s->gen == 0) {
         /* wrapped: forget every old stamp */
         memset(s->stamp, 0, (size_t)s->n * sizeof *s->stamp);
+        memset(s->tried, 0, (size_t)s->n * sizeof *s->tried);
         s->gen = 1;
     }
-    struct scan_ctx c = {.r = r, .s = s, .key = key ? key : "", .len = len, .fn = fn, .ud = ud};
+    key = key ? key : "";
+    uint32_t tiers = tiers_for(r, n_chars);
     struct memo_set *set = NULL;
     uint64_t h = 0;
     if (len > 0 && len <= MEMO_KEY) {
-        h = key_hash(c.key, len);
+        h = key_hash(key, len);
         set = &s->memo[h & (MEMO_SETS - 1)];
         for (unsigned way = 0; way < 2; way++) {
             const struct memo_entry *e = &set->e[way];
-            if (e->hash == h && e->len == len && memcmp(e->key, c.key, len) == 0) {
+            if (e->hash == h && e->len == len && e->tiers == tiers &&
+                memcmp(e->key, key, len) == 0) {
                 set->recent = (uint8_t)way;
                 for (unsigned k = 0; k < e->n_ids; k++)
                     fn(ud, e->ids[k]);
@@ -262,39 +449,87 @@ chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s, con
             }
         }
     }
-    if (r->db) {
-        hs_error_t he = hs_scan(r->db, c.key, (unsigned)len, 0, s->hs, on_match, &c);
-        if (he != HS_SUCCESS)
-            return CHAFF_E_MATCHER;
-    }
-    /* exact rules: the whole key, looked up (they end where the key ends,
-     * so they come after every phrase and regex hit) */
-    if (r->exact_cap && len <= UINT32_MAX) {
-        uint32_t cap = r->exact_cap;
-        for (uint32_t slot = rules_key_hash(c.key, len) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
-            uint32_t id = r->exact_slot[slot];
-            if (id == UINT32_MAX)
-                break;
-            if (s->plen[id] != len || memcmp(r->v[id].pat, c.key, len) != 0)
-                continue;
-            for (; id != UINT32_MAX; id = r->exact_next[id]) {
-                if (c.n_ids < MEMO_IDS)
-                    c.ids[c.n_ids] = id;
-                c.n_ids++;
-                fn(ud, id);
+    s->n_hits = 0;
+    for (uint32_t k = 0; k < r->n_parts; k++) {
+        const struct rules_part *p = &r->part[k];
+        struct scan_ctx c = {r, p, s, key, len, CHAFF_OK};
+        for (uint32_t j = 0; j < p->n_hs; j++) {
+            if (n_chars > p->hs[j].max_chars)
+                continue; /* no rule of this tier can fire on so long a line */
+            hs_error_t he = s->scan(p->hs[j].db, key, (unsigned)len, 0, s->hs, on_match, &c);
+            if (c.err)
+                return c.err;
+            if (he != HS_SUCCESS)
+                return CHAFF_E_MATCHER;
+        }
+        /* the table: exact rules and expanded regexes, the whole key */
+        uint32_t e = lookup(&p->exact, key, len);
+        for (; e != UINT32_MAX; e = p->exact.v[e].next) {
+            uint32_t gid = p->first + p->exact.v[e].rule;
+            add_hit(s, gid, len, r->v[gid].match == RM_EXACT);
+        }
+        /* anchored regexes: those with a prefix the key begins with, run */
+        if (p->heads.cap && len > 0) {
+            size_t l1 = rules_head_len(key, len, 1), l2 = rules_head_len(key, len, RULES_HEAD);
+            for (int w = 0; w < 2; w++) {
+                if (w == 1 && l2 == l1)
+                    break;
+                size_t hl = w ? l2 : l1;
+                for (e = lookup_head(&p->heads, key, hl); e != UINT32_MAX; e = p->heads.v[e].next) {
+                    const struct exact_entry *x = &p->heads.v[e];
+                    uint32_t gid = p->first + x->rule;
+                    if (x->len > len || memcmp(p->heads.keys + x->key, key, x->len) != 0 ||
+                        s->stamp[gid] == s->gen || s->tried[gid] == s->gen)
+                        continue;
+                    const struct rule *ru = &r->v[gid];
+                    if (n_chars && ru->maxlen && n_chars > ru->maxlen)
+                        continue; /* its guard would reject it */
+                    s->tried[gid] = s->gen;
+                    const struct rx_prog *g = NULL;
+                    bool ok = false;
+                    size_t end = 0;
+                    chaff_status st = prog_of(r, p, x->rule, &g);
+                    if (st == CHAFF_OK)
+                        st = rx_match(g, key, len, &s->work, &ok, &end);
+                    if (st)
+                        return st;
+                    if (ok)
+                        add_hit(s, gid, end, 0);
+                }
             }
-            break;
         }
     }
-    if (set && c.n_ids <= MEMO_IDS) {
+    /* report in order (see "Order" above) */
+    if (s->n_hits > 16) {
+        qsort(s->hits, s->n_hits, sizeof *s->hits, cmp_hit);
+    } else {
+        for (uint32_t i = 1; i < s->n_hits; i++) {
+            struct hit x = s->hits[i];
+            uint32_t j = i;
+            for (; j > 0 && cmp_hit(&s->hits[j - 1], &x) > 0; j--)
+                s->hits[j] = s->hits[j - 1];
+            s->hits[j] = x;
+        }
+    }
+    for (uint32_t i = 0; i < s->n_hits; i++)
+        fn(ud, s->hits[i].id);
+    if (set && s->n_hits <= MEMO_IDS) {
         unsigned way = set->recent ^ 1u;
         struct memo_entry *e = &set->e[way];
         e->hash = h;
         e->len = (uint8_t)len;
-        e->n_ids = (uint8_t)c.n_ids;
-        memcpy(e->ids, c.ids, c.n_ids * sizeof *c.ids);
-        memcpy(e->key, c.key, len);
+        e->tiers = tiers;
+        e->n_ids = (uint8_t)s->n_hits;
+        for (uint32_t i = 0; i < s->n_hits; i++)
+            e->ids[i] = s->hits[i].id;
+        memcpy(e->key, key, len);
         set->recent = (uint8_t)way;
     }
     return CHAFF_OK;
+}
+
+chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s, const char *key,
+                       size_t len, match_fn fn, void *ud)
+{
+    return match_line(r, s, key, len, 0, fn, ud);
 }

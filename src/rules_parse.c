@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +43,9 @@
 #include "buf.h"
 #include "lang.h"
 #include "normalize.h"
+#include "rules_cache.h"
+#include "rules_db.h"
+#include "rules_regex.h"
 
 #define RULE_MAX_RULES 1000000u
 #define RULE_MAX_FILE_BYTES ((size_t)16 << 20)
@@ -71,6 +75,11 @@ struct parse {
     uint8_t strong;
     struct buf tmp;   /* unescaped pattern text */
     struct buf key;   /* its key */
+    chaff_test_fail_fn on_error; /* every error (--check-rules), or NULL */
+    void *error_ud;
+    unsigned n_errors;
+    uint32_t *bad_lines; /* every-error mode: lines check_text rejected */
+    uint32_t n_bad;
 };
 
 /* keep in sync with struct rule_file and rules/README.md (header) */
@@ -197,13 +206,23 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return k;
 }
 
+/* Report the error p->err holds (every-error mode); CHAFF_OK to go on. */
+static chaff_status report_err(struct parse *p)
+{
+    p->n_errors++;
+    p->on_error(p->error_ud, p->err);
+    return CHAFF_OK;
+}
+
 /* Whole-file check so the line parser sees valid UTF-8 without control
- * characters (tab and CR aside). */
+ * characters (tab and CR aside).  In every-error mode each bad line is
+ * reported once and remembered, and parse_lines skips it. */
 static chaff_status check_text(struct parse *p, const char *text, size_t len)
 {
     const unsigned char *u = (const unsigned char *)text;
     p->line = 1;
     p->ls = text;
+    uint32_t reported = 0;
     for (size_t i = 0; i < len;) {
         unsigned c = u[i];
         if (c == '\n') {
@@ -212,11 +231,24 @@ static chaff_status check_text(struct parse *p, const char *text, size_t len)
             i++;
             continue;
         }
+        chaff_status st = CHAFF_OK;
+        size_t k = 1;
         if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
-            return perr(p, text + i, "control character U+%04X", c);
-        size_t k = utf8_len(u + i, len - i);
-        if (k == 0)
-            return perr(p, text + i, "invalid utf-8");
+            st = perr(p, text + i, "control character U+%04X", c);
+        else if ((k = utf8_len(u + i, len - i)) == 0)
+            st = perr(p, text + i, "invalid utf-8");
+        if (st && !p->on_error)
+            return st;
+        if (st) {
+            if (reported != p->line) {
+                reported = p->line;
+                report_err(p);
+                if (!grow((void **)&p->bad_lines, p->n_bad, sizeof *p->bad_lines))
+                    return nomem(p);
+                p->bad_lines[p->n_bad++] = p->line;
+            }
+            k = 1;
+        }
         i += k;
     }
     return CHAFF_OK;
@@ -748,6 +780,7 @@ static chaff_status parse_lines(struct parse *p, const char *text, size_t len)
 {
     const char *end = text + len;
     const char *ls = text;
+    uint32_t next_bad = 0;
     /* a byte-order mark is not part of the first line */
     if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
         ls += 3;
@@ -756,42 +789,71 @@ static chaff_status parse_lines(struct parse *p, const char *text, size_t len)
         if (!le)
             le = end;
         p->ls = ls;
-        if ((size_t)(le - ls) > RULE_MAX_LINE)
-            return perr(p, ls, "statement longer than %d bytes", RULE_MAX_LINE);
-        const char *s = skip_ws(ls, le);
-        const char *e = rtrim(s, le);
-        chaff_status st = CHAFF_OK;
-        if (s == e) {
-            /* blank */
-        } else if (*s == '!') {
-            st = comment(p, s, e);
-        } else {
-            e = rtrim(s, trailing_comment(s, e));
-            p->seen_statement = true;
-            st = *s == '@' ? directive(p, s, e) : statement(p, s, e);
+        const char *next = le < end ? le + 1 : end;
+        if (next_bad < p->n_bad && p->bad_lines[next_bad] == p->line) {
+            next_bad++; /* reported by check_text */
+            ls = next;
+            continue;
         }
-        if (st)
+        /* what a failed statement leaves behind is taken back, so the set
+         * stays whole when parsing goes on after an error */
+        uint32_t n_before = p->r->n;
+        chaff_status st = CHAFF_OK;
+        if ((size_t)(le - ls) > RULE_MAX_LINE) {
+            st = perr(p, ls, "statement longer than %d bytes", RULE_MAX_LINE);
+        } else {
+            const char *s = skip_ws(ls, le);
+            const char *e = rtrim(s, le);
+            if (s == e) {
+                /* blank */
+            } else if (*s == '!') {
+                st = comment(p, s, e);
+            } else {
+                e = rtrim(s, trailing_comment(s, e));
+                p->seen_statement = true;
+                st = *s == '@' ? directive(p, s, e) : statement(p, s, e);
+            }
+        }
+        if (st == CHAFF_E_RULES && p->on_error) {
+            for (uint32_t i = n_before; i < p->r->n; i++)
+                chaff_xfree(p->r->v[i].pat);
+            p->r->n = n_before;
+            report_err(p);
+        } else if (st) {
             return st;
-        ls = le < end ? le + 1 : end;
+        }
+        ls = next;
     }
     return CHAFF_OK;
 }
 
-chaff_status rules_parse_text(struct chaff_rules *r, const char *path, const char *text,
-                              size_t len, uint32_t default_langs, chaff_error *err)
+chaff_status rules_parse_all(struct chaff_rules *r, const char *path, const char *text,
+                             size_t len, uint32_t default_langs, chaff_error *err,
+                             chaff_test_fail_fn on_error, void *ud, unsigned *n_errors)
 {
     struct parse p;
+    chaff_error scratch;
     memset(&p, 0, sizeof p);
     p.r = r;
-    p.err = err;
+    p.err = on_error ? &scratch : err;
     p.path = path;
     p.langs = default_langs ? default_langs : LANG_ALL;
+    p.on_error = on_error;
+    p.error_ud = ud;
     reset_section(&p);
 
+    chaff_status st = CHAFF_OK;
     if (r->n_files >= RULE_MAX_FILES)
-        return ferr(err, path, CHAFF_E_RULES, "too many rule files (limit %d)", RULE_MAX_FILES);
-    if (len > RULE_MAX_FILE_BYTES)
-        return ferr(err, path, CHAFF_E_RULES, "file larger than 16 MiB");
+        st = ferr(p.err, path, CHAFF_E_RULES, "too many rule files (limit %d)", RULE_MAX_FILES);
+    else if (len > RULE_MAX_FILE_BYTES)
+        st = ferr(p.err, path, CHAFF_E_RULES, "file larger than 16 MiB");
+    if (st) {
+        if (on_error) {
+            report_err(&p);
+            st = CHAFF_E_RULES;
+        }
+        goto out;
+    }
     if (r->n_sites == 0) {
         uint32_t generic;
         if (new_site(r, &generic))
@@ -804,16 +866,34 @@ chaff_status rules_parse_text(struct chaff_rules *r, const char *path, const cha
     r->files[p.file].path = chaff_xstrdup(path);
     if (!r->files[p.file].path)
         return nomem(&p);
+    /* the file is its own input unless the loader says otherwise */
+    r->files[p.file].rel = (uint32_t)strlen(path);
+    if (r->n_roots == 0)
+        r->n_roots = 1;
 
-    chaff_status st = check_text(&p, text, len);
-    if (st)
-        return st;
-    buf_init(&p.tmp, RULE_MAX_LINE + 1);
-    buf_init(&p.key, (size_t)RULE_MAX_LINE * 18); /* NFKC can expand 18-fold */
-    st = parse_lines(&p, text, len);
-    buf_free(&p.tmp);
-    buf_free(&p.key);
+    st = check_text(&p, text, len);
+    if (st == CHAFF_OK) {
+        buf_init(&p.tmp, RULE_MAX_LINE + 1);
+        buf_init(&p.key, (size_t)RULE_MAX_LINE * 18); /* NFKC can expand 18-fold */
+        st = parse_lines(&p, text, len);
+        buf_free(&p.tmp);
+        buf_free(&p.key);
+    }
+    if (st == CHAFF_OK && p.n_errors)
+        st = CHAFF_E_RULES;
+out:
+    chaff_xfree(p.bad_lines);
+    if (st == CHAFF_E_NOMEM && on_error && err)
+        *err = scratch;
+    if (n_errors)
+        *n_errors += p.n_errors;
     return st;
+}
+
+chaff_status rules_parse_text(struct chaff_rules *r, const char *path, const char *text,
+                              size_t len, uint32_t default_langs, chaff_error *err)
+{
+    return rules_parse_all(r, path, text, len, default_langs, err, NULL, NULL, NULL);
 }
 
 /* ---- sites --------------------------------------------------------------- */
@@ -1015,39 +1095,467 @@ static chaff_status read_file(const char *path, struct buf *b, chaff_error *err)
     return st;
 }
 
-chaff_status chaff_rules_load(chaff_rules **out, const char *const *paths, size_t n_paths,
-                              chaff_error *err)
+/* ---- sources ------------------------------------------------------------ */
+
+/* The rule files under a list of inputs, read, and the digest that names
+ * what a database built from them must match. */
+struct sources {
+    const char *const *inputs;
+    uint32_t n_inputs;
+    struct path_list files;  /* paths as opened */
+    uint32_t *root;          /* per file: its input */
+    uint32_t *rel;           /* per file: bytes of path before its part below the input */
+    struct buf *text;        /* per file: its bytes (read when needed) */
+    bool have_text;
+    uint8_t digest[B2B_OUT];
+};
+
+static void sources_free(struct sources *s)
+{
+    for (uint32_t i = 0; s->text && i < s->files.n; i++)
+        buf_free(&s->text[i]);
+    chaff_xfree(s->text);
+    chaff_xfree(s->root);
+    chaff_xfree(s->rel);
+    path_list_free(&s->files);
+    memset(s, 0, sizeof *s);
+}
+
+/* The start of a digest over rule sources: the format and versions a
+ * database depends on. */
+static void digest_start(struct b2b *h, const char *what, uint32_t n_inputs)
+{
+    b2b_init(h, B2B_OUT, NULL, 0);
+    b2b_update(h, what, strlen(what) + 1);
+    uint32_t v32 = RDB_VERSION;
+    b2b_update(h, &v32, sizeof v32);
+    b2b_update(h, CHAFF_VERSION_STRING, sizeof CHAFF_VERSION_STRING);
+    const char *hv = hs_version();
+    b2b_update(h, hv, strlen(hv) + 1);
+    uint64_t cpu = rdb_cpu_features();
+    b2b_update(h, &cpu, sizeof cpu);
+    b2b_update(h, &n_inputs, sizeof n_inputs);
+}
+
+/* Read every file and compute the digest of the sources from their bytes:
+ * per file its input's index, its path below that input, the language of
+ * its folder, its size and its bytes.  Not the inputs' own paths: a
+ * database stays valid when the rules folder moves (make builds it from
+ * rules/, the binary finds them under PREFIX/share/chaff/rules). */
+static chaff_status sources_load_text(struct sources *s, chaff_error *err)
+{
+    struct b2b h;
+    digest_start(&h, "chaff rule sources", s->n_inputs);
+    for (uint32_t i = 0; i < s->files.n; i++) {
+        const char *path = s->files.v[i];
+        buf_free(&s->text[i]);
+        buf_init(&s->text[i], RULE_MAX_FILE_BYTES + 65536);
+        chaff_status st = read_file(path, &s->text[i], err);
+        if (st)
+            return st;
+        const char *below = path + s->rel[i];
+        uint32_t langs = folder_langs(path);
+        uint64_t size = s->text[i].len;
+        b2b_update(&h, &s->root[i], sizeof s->root[i]);
+        b2b_update(&h, below, strlen(below) + 1);
+        b2b_update(&h, &langs, sizeof langs);
+        b2b_update(&h, &size, sizeof size);
+        if (size)
+            b2b_update(&h, s->text[i].p, (size_t)size);
+    }
+    b2b_final(&h, s->digest);
+    s->have_text = true;
+    return CHAFF_OK;
+}
+
+/*
+ * Collect the files under inputs and work out their digest.  When cache
+ * holds a "seen" record for the files as they are now (the same paths,
+ * devices, inodes, sizes, modification and change times), the digest is
+ * taken from it and no file is read; otherwise they are read
+ * (sources_load_text) and the record made.
+ */
+static chaff_status sources_read(const char *const *inputs, size_t n, struct sources *s,
+                                 const struct rcache *cache, chaff_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->inputs = inputs;
+    s->n_inputs = (uint32_t)n;
+    chaff_status st = CHAFF_OK;
+    uint32_t *root = NULL;
+    for (size_t i = 0; st == CHAFF_OK && i < n; i++) {
+        uint32_t before = s->files.n;
+        st = collect(inputs[i], 0, true, &s->files, err);
+        if (st)
+            break;
+        uint32_t *v = chaff_xrealloc(root, ((size_t)s->files.n + 1) * sizeof *v);
+        if (!v) {
+            st = ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+            break;
+        }
+        root = v;
+        for (uint32_t k = before; k < s->files.n; k++)
+            root[k] = (uint32_t)i;
+    }
+    s->root = root;
+    if (st)
+        return st;
+    uint32_t nf = s->files.n;
+    s->rel = chaff_xcalloc(nf ? nf : 1, sizeof *s->rel);
+    s->text = chaff_xcalloc(nf ? nf : 1, sizeof *s->text);
+    if (!s->rel || !s->text || (nf && !s->root))
+        return ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+    /* the question a "seen" record answers: what the files are now */
+    struct b2b h;
+    digest_start(&h, "chaff rule files", s->n_inputs);
+    bool known = cache->dirfd >= 0;
+    for (uint32_t i = 0; i < nf; i++) {
+        const char *path = s->files.v[i];
+        const char *in = inputs[s->root[i]];
+        size_t il = strlen(in);
+        /* collect() joins an input folder and a name with one '/' */
+        if (strcmp(path, in) == 0)
+            s->rel[i] = (uint32_t)strlen(path);
+        else
+            s->rel[i] = (uint32_t)(il + (il > 0 && in[il - 1] != '/' ? 1 : 0));
+        buf_init(&s->text[i], RULE_MAX_FILE_BYTES + 65536);
+        struct stat sb;
+        struct file_id id;
+        if (known && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            file_id_of(&sb, &id);
+            const char *below = path + s->rel[i];
+            uint32_t langs = folder_langs(path);
+            b2b_update(&h, &s->root[i], sizeof s->root[i]);
+            b2b_update(&h, below, strlen(below) + 1);
+            b2b_update(&h, &langs, sizeof langs);
+            b2b_update(&h, &id, sizeof id);
+        } else {
+            known = false; /* a pipe, or no cache: read it */
+        }
+    }
+    uint8_t question[B2B_OUT];
+    b2b_final(&h, question);
+    if (known && rcache_seen_get(cache, question, sizeof question, s->digest))
+        return CHAFF_OK;
+    if ((st = sources_load_text(s, err)) != CHAFF_OK)
+        return st;
+    if (known)
+        rcache_seen_put(cache, question, sizeof question, s->digest);
+    return CHAFF_OK;
+}
+
+/* Parse every source into r (empty); with on_error, every error. */
+static chaff_status sources_parse(struct sources *s, struct chaff_rules *r, chaff_error *err,
+                                  chaff_test_fail_fn on_error, void *ud, unsigned *n_errors)
+{
+    chaff_status st = CHAFF_OK;
+    if (!s->have_text && (st = sources_load_text(s, err)) != CHAFF_OK)
+        return st;
+    for (uint32_t i = 0; i < s->files.n; i++) {
+        const struct buf *t = &s->text[i];
+        chaff_status fs = rules_parse_all(r, s->files.v[i], t->p ? t->p : "", t->len,
+                                          folder_langs(s->files.v[i]), err, on_error, ud,
+                                          n_errors);
+        if (fs == CHAFF_E_RULES && on_error) {
+            st = fs;
+            /* a file rejected as a whole adds no entry */
+            if (r->n_files <= i)
+                continue;
+        } else if (fs) {
+            return fs;
+        }
+        if (r->n_files > i) {
+            r->files[r->n_files - 1].root = s->root[i];
+            r->files[r->n_files - 1].rel = s->rel[i];
+        }
+    }
+    r->n_roots = s->n_inputs;
+    if (st == CHAFF_OK && r->n_sites == 0 && new_site(r, &(uint32_t){0}))
+        return ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+    return st;
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+/* What loading says on the way (chaff_rules_config.notice), at most once
+ * per kind of message. */
+struct say {
+    const chaff_rules_config *c;
+    unsigned said;
+};
+
+enum { SAID_STORE = 1 };
+
+static void say(struct say *sy, unsigned once, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(struct say *sy, unsigned once, const char *fmt, ...)
+{
+    if (!sy->c->notice || (once && (sy->said & once)))
+        return;
+    sy->said |= once;
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sy->c->notice(sy->c->notice_ud, msg);
+}
+
+static void warn_costly(void *ud, const chaff_error *w)
+{
+    struct say *sy = ud;
+    say(sy, 0, "%s:%u:%u: warning: %s", w->file, w->line, w->col, w->msg);
+}
+
+/* The sources named in a notice: the input, or how many. */
+static void describe(const struct sources *s, char *out, size_t n)
+{
+    if (s->n_inputs == 1)
+        snprintf(out, n, "%s", s->inputs[0]);
+    else
+        snprintf(out, n, "%u files", s->files.n);
+}
+
+/* The question of a database file's "seen" record: the file as it is now
+ * and the tag it ends in. */
+static void db_question(const void *image, size_t len, const struct file_id *id,
+                        uint8_t q[B2B_OUT])
+{
+    struct b2b h;
+    b2b_init(&h, B2B_OUT, NULL, 0);
+    static const char tag[] = "chaff database checked";
+    b2b_update(&h, tag, sizeof tag);
+    b2b_update(&h, id, sizeof *id);
+    b2b_update(&h, rdb_tag(image, len), B2B_OUT);
+    b2b_final(&h, q);
+}
+
+/* Load a mapped database file into r: its tag is computed only when no
+ * "seen" record says this very file checked out before (and the record is
+ * made when it does now).  rdb_load's status. */
+static chaff_status load_mapped(struct chaff_rules *r, void *image, size_t len,
+                                const struct file_id *id, struct rdb_load *how,
+                                const struct rcache *cache, char why[160])
+{
+    uint8_t q[B2B_OUT], seen[B2B_OUT];
+    bool known = false;
+    if (cache->dirfd >= 0 && len >= B2B_OUT) {
+        db_question(image, len, id, q);
+        known = rcache_seen_get(cache, q, sizeof q, seen) &&
+                memcmp(seen, rdb_tag(image, len), B2B_OUT) == 0;
+    }
+    how->tag_seen = known ? seen : NULL;
+    chaff_status st = rdb_load(r, image, len, 1, NULL, how, why);
+    how->tag_seen = NULL;
+    /* on success the part holds the image, still mapped */
+    if (st == CHAFF_OK && !known && cache->dirfd >= 0)
+        rcache_seen_put(cache, q, sizeof q, rdb_tag(image, len));
+    return st;
+}
+
+/* The cache file name of a database built from sources with digest d. */
+static void cache_name(const uint8_t *d, char name[64])
+{
+    snprintf(name, 64, "rules-%02x%02x%02x%02x%02x%02x%02x%02x.db", d[0], d[1], d[2], d[3], d[4],
+             d[5], d[6], d[7]);
+}
+
+/*
+ * Load one part from its sources: from the prebuilt database when it
+ * matches them, else from the cache, else compile (saying so) into the
+ * cache.  prebuilt may be NULL.
+ */
+static chaff_status load_part(struct chaff_rules *r, struct sources *src, const char *prebuilt,
+                              struct rcache *cache, struct say *sy, chaff_error *err)
+{
+    char why[160], reason[400] = "first run";
+    void *image = NULL;
+    size_t len = 0;
+    struct file_id id;
+    struct rdb_load how = {.source = src->digest, .roots = src->inputs, .n_roots = src->n_inputs};
+    if (prebuilt) {
+        bool absent;
+        if (rdb_map_path(prebuilt, &image, &len, &absent, &id, why) == CHAFF_OK) {
+            chaff_status st = load_mapped(r, image, len, &id, &how, cache, why);
+            if (st != CHAFF_E_RULES)
+                return st == CHAFF_OK ? st : ferr(err, prebuilt, st, "out of memory");
+        }
+        if (!absent)
+            snprintf(reason, sizeof reason, "%s: %s", prebuilt, why);
+    }
+    char name[64];
+    cache_name(src->digest, name);
+    how.key = cache->key;
+    int lock = -1;
+    if (cache->dirfd >= 0) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (rcache_map(cache, name, &image, &len, &id, why) == CHAFF_OK) {
+                chaff_status st = load_mapped(r, image, len, &id, &how, cache, why);
+                if (st != CHAFF_E_RULES) {
+                    rcache_unlock(lock);
+                    return st == CHAFF_OK ? st : ferr(err, "", st, "out of memory");
+                }
+                snprintf(reason, sizeof reason, "the cached database %s", why);
+            } else if (why[0]) {
+                snprintf(reason, sizeof reason, "the cached database: %s", why);
+            }
+            if (lock >= 0)
+                break;
+            /* compile under the lock; who waited for it loads what the
+             * holder wrote */
+            bool waited = false;
+            lock = rcache_lock(cache, name, &waited);
+            if (!waited)
+                break;
+        }
+    }
+    /* compile, from the bytes as they are now */
+    struct chaff_rules *set = chaff_xcalloc(1, sizeof *set);
+    if (!set) {
+        rcache_unlock(lock);
+        return ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+    }
+    chaff_status st = src->have_text ? CHAFF_OK : sources_load_text(src, err);
+    if (st == CHAFF_OK) {
+        cache_name(src->digest, name);
+        st = sources_parse(src, set, err, NULL, NULL, NULL);
+    }
+    if (st == CHAFF_OK) {
+        char from[600];
+        describe(src, from, sizeof from);
+        if (cache->dirfd >= 0)
+            say(sy, 0, "compiling %u rules from %s into %s/%s (%s)", set->n_statements, from,
+                cache->path, name, reason);
+        else if (cache->why[0])
+            say(sy, 0, "compiling %u rules from %s (not cached: the cache folder %s: %s)",
+                set->n_statements, from, cache->path[0] ? cache->path : "", cache->why);
+        /* else the cache was turned off (CHAFF_CACHE_DIR=): compiling at
+         * every run is what was asked for, and golden tests rely on it
+         * saying nothing */
+        struct rules_build_opts o = {src->digest, cache->dirfd >= 0 ? cache->key : NULL,
+                                     NULL, NULL, NULL, NULL};
+        void *heap = NULL;
+        st = rules_build(set, &o, &image, &len, &heap, err);
+        if (st == CHAFF_OK && cache->dirfd >= 0 &&
+            rcache_store(cache, name, image, len, why) != CHAFF_OK)
+            say(sy, SAID_STORE, "cannot write the rules cache in %s: %s; compiling every run",
+                cache->path, why);
+        if (st == CHAFF_OK) {
+            how.key = cache->dirfd >= 0 ? cache->key : NULL;
+            how.source = src->digest;
+            how.roots = NULL; /* the paths are as parsed */
+            st = rdb_load(r, image, len, 0, heap, &how, why);
+            if (st == CHAFF_E_RULES)
+                st = ferr(err, "", CHAFF_E_MATCHER, "rules database: %s", why);
+        }
+    }
+    chaff_rules_free(set);
+    rcache_unlock(lock);
+    return st;
+}
+
+void chaff_rules_config_init(chaff_rules_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->size = sizeof *c;
+}
+
+/* --check-rules: parse every source and plan every regex, reporting every
+ * error and every costly pattern; CHAFF_E_RULES when there was an error. */
+static chaff_status check_all(struct sources *src, const chaff_rules_config *c,
+                              struct say *sy, chaff_error *err)
+{
+    struct chaff_rules *set = chaff_xcalloc(1, sizeof *set);
+    if (!set)
+        return ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+    unsigned n_errors = 0;
+    chaff_status st = sources_parse(src, set, err, c->on_error, c->error_ud, &n_errors);
+    if (st == CHAFF_OK || st == CHAFF_E_RULES) {
+        struct rules_build_opts o = {NULL, NULL, c->on_error, c->error_ud, warn_costly, sy};
+        chaff_status bs = rules_plan(set, &o, err);
+        if (bs == CHAFF_E_NOMEM)
+            st = bs;
+        else if (bs)
+            st = CHAFF_E_RULES;
+    }
+    chaff_rules_free(set);
+    if (st == CHAFF_E_RULES && err) {
+        memset(err, 0, sizeof *err);
+        snprintf(err->msg, sizeof err->msg, "errors in the rules (each reported)");
+    }
+    return st;
+}
+
+chaff_status chaff_rules_open(chaff_rules **out, const chaff_rules_config *c, chaff_error *err)
 {
     if (err)
         memset(err, 0, sizeof *err);
-    if (!out)
+    if (!out || !c || c->size < sizeof *c || (c->n_paths && !c->paths))
         return CHAFF_E_INVAL;
     *out = NULL;
-    if (n_paths > 0 && !paths)
+    bool check = (c->flags & CHAFF_RULES_CHECK) != 0;
+    if (check && !c->on_error)
         return CHAFF_E_INVAL;
+    struct say sy = {c, 0};
+    struct rcache cache;
+    rcache_open(&cache, c->cache_dir);
     struct chaff_rules *r = chaff_xcalloc(1, sizeof *r);
-    if (!r)
+    if (!r) {
+        rcache_close(&cache);
         return ferr(err, "", CHAFF_E_NOMEM, "out of memory");
-    struct path_list pl = {NULL, 0};
-    chaff_status st = CHAFF_OK;
-    for (size_t i = 0; st == CHAFF_OK && i < n_paths; i++)
-        st = collect(paths[i], 0, true, &pl, err);
-    /* the extra 64 KiB lets read_file() see that a file is over the cap */
-    struct buf text;
-    buf_init(&text, RULE_MAX_FILE_BYTES + 65536);
-    for (uint32_t i = 0; st == CHAFF_OK && i < pl.n; i++) {
-        buf_reset(&text);
-        st = read_file(pl.v[i], &text, err);
-        if (st == CHAFF_OK)
-            st = rules_parse_text(r, pl.v[i], text.p ? text.p : "", text.len,
-                                  folder_langs(pl.v[i]), err);
     }
-    buf_free(&text);
-    path_list_free(&pl);
+    chaff_status st = CHAFF_OK;
+    struct sources src;
+    memset(&src, 0, sizeof src);
+    if (c->db) {
+        /* a database file named by the caller: no sources to match */
+        void *image = NULL;
+        size_t len;
+        bool absent;
+        char why[160];
+        struct file_id fid;
+        st = rdb_map_path(c->db, &image, &len, &absent, &fid, why);
+        if (st == CHAFF_E_IO) {
+            st = ferr(err, c->db, CHAFF_E_IO, "cannot open: %s", why);
+        } else if (st) {
+            st = ferr(err, c->db, CHAFF_E_RULES, "not used: %s", why);
+        } else {
+            struct rdb_load how = {0};
+            st = load_mapped(r, image, len, &fid, &how, &cache, why);
+            if (st == CHAFF_E_RULES)
+                st = ferr(err, c->db, CHAFF_E_RULES, "not usable: %s", why);
+            else if (st)
+                st = ferr(err, c->db, st, "out of memory");
+        }
+    } else if (c->shipped) {
+        const char *in[1] = {c->shipped};
+        st = sources_read(in, 1, &src, &cache, err);
+        if (st == CHAFF_OK && check)
+            st = check_all(&src, c, &sy, err);
+        if (st == CHAFF_OK) {
+            char dflt[1100];
+            const char *prebuilt = c->shipped_db;
+            if (!prebuilt) {
+                snprintf(dflt, sizeof dflt, "%s/../rules.db", c->shipped);
+                prebuilt = dflt;
+            }
+            st = load_part(r, &src, prebuilt, &cache, &sy, err);
+        }
+        sources_free(&src);
+    }
+    if (st == CHAFF_OK && c->n_paths) {
+        st = sources_read(c->paths, c->n_paths, &src, &cache, err);
+        if (st == CHAFF_OK && check)
+            st = check_all(&src, c, &sy, err);
+        if (st == CHAFF_OK)
+            st = load_part(r, &src, NULL, &cache, &sy, err);
+        sources_free(&src);
+    }
+    rcache_close(&cache);
     if (st == CHAFF_OK && r->n_sites == 0 && new_site(r, &(uint32_t){0}))
         st = ferr(err, "", CHAFF_E_NOMEM, "out of memory");
-    if (st == CHAFF_OK)
-        st = rules_compile(r, err);
+    if (st == CHAFF_OK && (st = rules_finish(r)) != CHAFF_OK)
+        st = ferr(err, "", st, st == CHAFF_E_NOMEM ? "out of memory" : "cannot prepare the matcher");
     if (st) {
         chaff_rules_free(r);
         return st;
@@ -1056,18 +1564,97 @@ chaff_status chaff_rules_load(chaff_rules **out, const char *const *paths, size_
     return CHAFF_OK;
 }
 
+chaff_status chaff_rules_load(chaff_rules **out, const char *const *paths, size_t n_paths,
+                              chaff_error *err)
+{
+    chaff_rules_config c;
+    chaff_rules_config_init(&c);
+    c.paths = paths;
+    c.n_paths = n_paths;
+    if (out)
+        *out = NULL;
+    if (n_paths > 0 && !paths)
+        return CHAFF_E_INVAL;
+    return chaff_rules_open(out, &c, err);
+}
+
+chaff_status chaff_rules_compile(const chaff_rules_config *c, const char *path, chaff_error *err)
+{
+    if (err)
+        memset(err, 0, sizeof *err);
+    if (!c || c->size < sizeof *c || !path || (c->n_paths && !c->paths) || c->db)
+        return CHAFF_E_INVAL;
+    /* one part from the shipped folder and the paths together */
+    const char **in = chaff_xcalloc(c->n_paths + 1, sizeof *in);
+    if (!in)
+        return ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+    size_t n = 0;
+    if (c->shipped)
+        in[n++] = c->shipped;
+    for (size_t i = 0; i < c->n_paths; i++)
+        in[n++] = c->paths[i];
+    struct sources src;
+    struct say sy = {c, 0};
+    struct chaff_rules *set = NULL;
+    void *image = NULL, *heap = NULL;
+    size_t len = 0;
+    struct rcache none;
+    rcache_open(&none, "");
+    chaff_status st = sources_read(in, n, &src, &none, err);
+    if (st == CHAFF_OK && (c->flags & CHAFF_RULES_CHECK))
+        st = c->on_error ? check_all(&src, c, &sy, err) : CHAFF_E_INVAL;
+    if (st == CHAFF_OK && !(set = chaff_xcalloc(1, sizeof *set)))
+        st = ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+    if (st == CHAFF_OK)
+        st = sources_parse(&src, set, err, NULL, NULL, NULL);
+    if (st == CHAFF_OK) {
+        struct rules_build_opts o = {src.digest, NULL, NULL, NULL, NULL, NULL};
+        st = rules_build(set, &o, &image, &len, &heap, err);
+    }
+    if (st == CHAFF_OK) {
+        char why[160];
+        if ((st = rdb_save(path, image, len, why)) != CHAFF_OK)
+            ferr(err, path, st, "cannot write: %s", why);
+    }
+    chaff_xfree(heap);
+    chaff_rules_free(set);
+    sources_free(&src);
+    chaff_xfree(in);
+    return st;
+}
+
+void rules_drop_parts(struct chaff_rules *r)
+{
+    if (r->scratch_proto)
+        hs_free_scratch(r->scratch_proto);
+    r->scratch_proto = NULL;
+    for (uint32_t k = 0; k < r->n_parts; k++) {
+        struct rules_part *p = &r->part[k];
+        rules_free_progs(p);
+        if (p->mapped)
+            munmap(p->image, p->image_len);
+        else
+            chaff_xfree(p->heap);
+    }
+    chaff_xfree(r->part);
+    r->part = NULL;
+    r->n_parts = 0;
+}
+
 void chaff_rules_free(chaff_rules *r)
 {
     if (!r)
         return;
-    if (r->scratch_proto)
-        hs_free_scratch(r->scratch_proto);
-    if (r->db)
-        hs_free_database(r->db);
-    chaff_xfree(r->exact_slot);
-    chaff_xfree(r->exact_next);
-    for (uint32_t i = 0; i < r->n; i++)
-        chaff_xfree(r->v[i].pat);
+    for (uint32_t i = 0; i < r->n; i++) {
+        bool borrowed = false;
+        for (uint32_t k = 0; k < r->n_parts; k++)
+            if (r->part[k].borrowed && i >= r->part[k].first &&
+                i - r->part[k].first < r->part[k].n)
+                borrowed = true;
+        if (!borrowed)
+            chaff_xfree(r->v[i].pat);
+    }
+    rules_drop_parts(r);
     chaff_xfree(r->v);
     for (uint32_t i = 0; i < r->n_files; i++) {
         struct rule_file *f = &r->files[i];
@@ -1096,3 +1683,16 @@ void chaff_rules_free(chaff_rules *r)
 size_t chaff_rules_count(const chaff_rules *r) { return r ? r->n_statements : 0; }
 
 size_t chaff_rules_files(const chaff_rules *r) { return r ? r->n_files : 0; }
+
+const char *chaff_rules_file(const chaff_rules *r, size_t i, size_t *n_rules)
+{
+    if (!r || i >= r->n_files)
+        return NULL;
+    if (n_rules) {
+        size_t n = 0;
+        for (uint32_t k = 0; k < r->n; k++)
+            n += r->v[k].file == i && r->v[k].action != RA_BLOCK_END;
+        *n_rules = n;
+    }
+    return r->files[i].path;
+}
