@@ -195,6 +195,8 @@ typedef enum chaff_framing {
 #define CHAFF_DUMP_FEATURES 0x10u /* write the line model's input of every non-blank line
                                     (tab-separated, for training) instead of the text */
 #define CHAFF_KEEP_COMMENTS 0x20u /* keep reader comments under an article */
+#define CHAFF_NO_MODEL 0x40u     /* the hand-written heuristics decide instead of the line
+                                    model (for comparison; the model reads them anyway) */
 
 /* Output callback: write len bytes.  Return 0 on success, nonzero to stop
  * the filter (it then returns CHAFF_E_WRITE). */

@@ -79,6 +79,7 @@ static void usage(FILE *to)
           "      --rules-only      no context heuristics\n"
           "      --no-rules        heuristics only\n"
           "      --model FILE      a line model instead of the built-in one\n"
+          "      --no-model        the hand-written heuristics decide (for comparison)\n"
           "      --dump-features   write the line model's input per line (make train)\n"
           "      --strict          exit 1 if any record had a data error\n"
           "      --check-rules     load and compile the rules, report every error and the\n"
@@ -308,7 +309,7 @@ enum {
     OPT_FIELD = 256, OPT_URL_FIELD, OPT_URL, OPT_FROM, OPT_LANG, OPT_NO_DEFAULT, OPT_MAX_DOC,
     OPT_EXPLAIN, OPT_STATS, OPT_RULES_ONLY, OPT_NO_RULES, OPT_STRICT, OPT_CHECK, OPT_TEST,
     OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE, OPT_COMPILE,
-    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL
+    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL
 };
 
 static const struct option long_opts[] = {
@@ -329,6 +330,7 @@ static const struct option long_opts[] = {
     {"dump-features", no_argument, NULL, OPT_DUMP_FEATURES},
     {"keep-comments", no_argument, NULL, OPT_KEEP_COMMENTS},
     {"model", required_argument, NULL, OPT_MODEL},
+    {"no-model", no_argument, NULL, OPT_NO_MODEL},
     {"no-rules", no_argument, NULL, OPT_NO_RULES},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"check-rules", no_argument, NULL, OPT_CHECK},
@@ -446,6 +448,7 @@ int main(int argc, char **argv)
         case OPT_DUMP_FEATURES: opt.flags |= CHAFF_DUMP_FEATURES; break;
         case OPT_KEEP_COMMENTS: opt.flags |= CHAFF_KEEP_COMMENTS; break;
         case OPT_MODEL: opt.model = optarg; break;
+        case OPT_NO_MODEL: opt.flags |= CHAFF_NO_MODEL; break;
         case OPT_NO_RULES: opt.flags |= CHAFF_NO_RULES; break;
         case OPT_STRICT: strict = 1; break;
         case OPT_CHECK: check = 1; break;

@@ -407,13 +407,15 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
     }
     d.langs = f->langs_forced ? f->langs_forced : lang_detect_mask(d.script_hist);
     d.langs_given = f->langs_forced != 0;
-    struct cls_params p = {.budget = f->opt.budget, .flags = f->opt.flags, .model = f->model};
+    struct cls_params p = {.budget = f->opt.budget,
+                           .flags = f->opt.flags,
+                           .model = f->opt.flags & CHAFF_NO_MODEL ? NULL : f->model};
     if ((st = cls_doc(&d, f->rules, w->ms, &p)) != CHAFF_OK)
         return st;
     if (f->opt.flags & CHAFF_DUMP_FEATURES)
         st = emit_features(&d, f->rules, out);
     else if (f->opt.flags & CHAFF_EXPLAIN)
-        st = emit_explain(&d, f->rules, f->opt.flags & CHAFF_NO_HEURISTICS ? NULL : f->model, out);
+        st = emit_explain(&d, f->rules, p.flags & CHAFF_NO_HEURISTICS ? NULL : p.model, out);
     else
         st = emit_text(&d, es, out);
     if (st)

@@ -578,6 +578,7 @@ static void test_stats_json(void **state)
     sink_free(&js);
     sink_init(&js);
     o = opts(CHAFF_FRAME_TEXT);
+    o.flags |= CHAFF_NO_MODEL;
     assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
     const char *thread =
         P0 "\n" P1 "\n" P2 "\n\n"
