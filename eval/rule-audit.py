@@ -49,6 +49,7 @@ import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no eval/__pycache__ in the checkout
 import evaluate  # noqa: E402  (manifest, pages, read, load_scorer, SETS, TOP)
 
 TOP = evaluate.TOP
