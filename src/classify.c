@@ -459,7 +459,7 @@ static void repeats(struct doc *d, int after_context)
         if (after_context ? (L->cls == LC_BAD || L->nb >= TITLE_WINDOW || L->init == LC_GOOD)
                           : L->init != LC_GOOD)
             continue;
-        uint32_t h = rules_key_hash(L->key, L->key_len);
+        uint32_t h = L->key_hash;
         for (uint32_t s = h & (cap - 1);; s = (s + 1) & (cap - 1)) {
             if (slot[s] < 0) {
                 slot[s] = (int32_t)i;
@@ -926,6 +926,8 @@ static void clusters(struct doc *d)
 
 uint32_t cls_meta_shape(const struct line *L)
 {
+    if (L->f.n_digits < 2)
+        return 0; /* two runs of digits or more: see the end */
     uint32_t h = 2166136261u, digit_runs = 0, run = 0;
     int prev = 0, dated = 0; /* 1 digit, 2 letter, 3 space */
     for (uint32_t b = 0; b < L->len; b++) {
@@ -986,7 +988,7 @@ static void threads(struct doc *d, const uint64_t *text)
          * an embedded post or "Advertisement" between an article's
          * paragraphs) */
         if (!shape[i] && L->init != LC_BAD && L->rule < 0 && L->key && L->key_len)
-            shape[i] = (rules_key_hash(L->key, L->key_len) | 2u) & ~1u;
+            shape[i] = (L->key_hash | 2u) & ~1u;
     }
     /* records per shape: meta lines followed by a line of text */
     for (uint32_t i = 0; i < d->n_lines; i++) {
@@ -1311,6 +1313,7 @@ static void budget(struct doc *d, const struct chaff_rules *r, double share)
  * line of `lines` framing, a short JSONL text) is outside what it has
  * seen, and the rules and heuristics decide it alone. */
 #define MODEL_MIN_LINES 8
+#define MODEL_CHUNK 64 /* lines scored together, tree by tree */
 
 int cls_rule_certain(const struct line *L)
 {
@@ -1326,6 +1329,44 @@ int cls_rule_certain(const struct line *L)
 
 static void article_head(struct doc *d, double thr);
 
+/* A sentence-long line the model kept that repeats, key for key, a line
+ * kept above it (a headline printed again under the page's title, a
+ * caption twice) adds nothing: the later copy goes as `repeated`.  Short
+ * lines repeat legitimately (table cells, list items) and stay. */
+#define COPY_MIN 40 /* effective length of a line that counts as a copy */
+
+static void kept_copies(struct doc *d)
+{
+    uint32_t cap = 64;
+    while (cap < d->n_nonblank * 2u)
+        cap *= 2;
+    int32_t *slot = arena_alloc(d->arena, (size_t)cap * sizeof *slot);
+    if (!slot)
+        return;
+    memset(slot, 0xff, (size_t)cap * sizeof *slot);
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        struct line *L = &d->lines[i];
+        if (!L->len || L->cls == LC_BAD || !L->key || L->f.elen < COPY_MIN)
+            continue;
+        uint32_t h = L->key_hash;
+        for (uint32_t s = h & (cap - 1);; s = (s + 1) & (cap - 1)) {
+            if (slot[s] < 0) {
+                slot[s] = (int32_t)i;
+                break;
+            }
+            const struct line *F = &d->lines[slot[s]];
+            if (F->key_len != L->key_len || memcmp(F->key, L->key, L->key_len) != 0)
+                continue;
+            if (L->why == R_MODEL || L->why == R_HEADING) {
+                L->cls = LC_BAD;
+                L->why = R_REPEAT;
+                L->fig = F->nb;
+            }
+            break;
+        }
+    }
+}
+
 static chaff_status model_decide(struct doc *d, const struct chaff_rules *r, const struct model *m,
                                  unsigned flags)
 {
@@ -1333,31 +1374,35 @@ static chaff_status model_decide(struct doc *d, const struct chaff_rules *r, con
     chaff_status st = feat_prepare(&ctx, d, r);
     if (st)
         return st;
-    uint32_t n = ctx.n_nb;
-    float *p1 = arena_alloc(d->arena, (size_t)(n ? n : 1) * sizeof *p1);
-    float x[MODEL_INPUTS_MAX];
-    if (!p1)
+    /* score the lines the rules leave open, MODEL_CHUNK at a time */
+    float *x = chaff_xmalloc((size_t)MODEL_CHUNK * feat_count * sizeof *x);
+    if (!x)
         return CHAFF_E_NOMEM;
-    for (uint32_t k = 0; k < n; k++) {
-        feat_line(&ctx, k, x);
-        p1[k] = d->lines[ctx.nb[k]].p1 = (float)model_prob(model_score(m, 1, x));
-    }
-    if ((st = feat2_prepare(&ctx, p1)))
-        return st;
+    uint32_t idx[MODEL_CHUNK];
+    double raw[MODEL_CHUNK];
     float best = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        struct line *L = &d->lines[ctx.nb[k]];
-        feat2_line(&ctx, p1, k, x);
-        feat_line(&ctx, k, x + feat2_count);
-        L->p = (float)model_prob(model_score(m, 2, x));
-        if (!cls_rule_certain(L) && L->p > best)
-            best = L->p;
+    for (uint32_t k = 0; k < ctx.n_nb;) {
+        uint32_t n = 0;
+        for (; k < ctx.n_nb && n < MODEL_CHUNK; k++) {
+            if (cls_rule_certain(&d->lines[ctx.nb[k]]))
+                continue;
+            feat_line(&ctx, k, x + (size_t)n * feat_count);
+            idx[n++] = ctx.nb[k];
+        }
+        model_scores(m, x, feat_count, n, raw);
+        for (uint32_t j = 0; j < n; j++) {
+            struct line *L = &d->lines[idx[j]];
+            L->p = (float)model_prob(raw[j]);
+            if (L->p > best)
+                best = L->p;
+        }
     }
+    chaff_xfree(x);
     /* keep what reaches the threshold, or a share of the page's best */
     double thr = model_threshold(m), rel = model_relative(m) * best;
     if (rel > 0 && rel < thr)
         thr = rel < model_floor(m) ? model_floor(m) : rel;
-    for (uint32_t k = 0; k < n; k++) {
+    for (uint32_t k = 0; k < ctx.n_nb; k++) {
         struct line *L = &d->lines[ctx.nb[k]];
         if (cls_rule_certain(L))
             continue;
@@ -1372,6 +1417,7 @@ static chaff_status model_decide(struct doc *d, const struct chaff_rules *r, con
         L->why = R_MODEL;
     }
     article_head(d, model_threshold(m));
+    kept_copies(d);
     return CHAFF_OK;
 }
 

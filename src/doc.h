@@ -84,6 +84,7 @@ struct line {
     uint32_t len;
     const char *key;    /* match key, or NULL (blank, or over DOC_KEY_MAX) */
     uint32_t key_len;
+    uint32_t key_hash;  /* rules_key_hash of the key: repeats are found by it */
     struct seg_feat f;
     uint32_t nb;        /* index among non-blank lines */
     uint32_t hit0, n_hits; /* rule ids in doc.hits[hit0 .. hit0+n_hits) */
@@ -103,7 +104,6 @@ struct line {
     uint8_t h_why;      /* the hand-written pipeline's reason, a feature of the model */
     uint8_t sec_pct;    /* its section's weight, % of the main one's; 255 = none */
     float p;            /* the line model's content probability; -1 = not asked */
-    float p1;           /* its first stage's, which the second stage reads around it */
 };
 
 struct doc {

@@ -1,7 +1,7 @@
 /*
  * linefeat.c — the line model's input vectors (linefeat.h).
  *
- * Stage 1 describes a non-blank line by
+ * A non-blank line is described by
  *   - its own look: lengths (logarithms, so a feature means the same on a
  *     tweet and on an essay), shares of letters, digits, punctuation and
  *     Han/kana, capitalised words, terminal punctuation, sentence breaks,
@@ -18,11 +18,6 @@
  *   - the same few figures of the two lines before and after it;
  *   - the page: lines, length, sentence share, bullet share, sections,
  *     threads or teasers found, script, function-word density, rule share.
- * Stage 2 reads the stage-1 vector and the first stage's scores of the
- * lines around it (the three each way, a window's mean, the best score
- * before and after, the scored text before and after, the paragraph's and
- * the page's mean), so the model can smooth as a sequence model would
- * (stacked learning).
  *
  * Every feature is a float; a missing neighbour reads as all zeros with
  * its "exists" feature 0.  The names are written into the model file and
@@ -59,7 +54,8 @@ const char *const feat_names[] = {
     "pos", "text_before", "blank_before", "blank_after", "block_log", "block_pos", "dist_prev_log",
     "dist_next_log", "reps_log", "rep_later", "bullet_run_log", "shape_run_log",
     "indent_run_log", "above_comments", "above_related", "above_footer", "above_share",
-    "below_nav", "below_login", "rules_above_log", "rules_below_log",
+    "below_nav", "below_login", "rules_above_log", "rules_below_log", "dated_near_log",
+    "dated_above_log", "dated_below_log",
     /* neighbours: p2 p1 n1 n2 */
     "p2_exists", "p2_elen_log", "p2_terminal", "p2_bullet", "p2_stop_sh", "p2_long_sent",
     "p2_h_keep", "p2_rule", "p2_seps", "p2_indent_log", "p2_blank",
@@ -82,13 +78,13 @@ enum {
     F_CAT = 36,
     F_HEUR = 53,
     F_PLACE = 79,
-    F_NEIGH = 100,
+    F_NEIGH = 103,
     NEIGH_W = 11,
-    F_PAGE = 144,
-    F_END = 160
+    F_PAGE = 147,
+    F_END = 163
 };
 _Static_assert(sizeof feat_names / sizeof feat_names[0] == F_END, "feat_names and F_* disagree");
-_Static_assert(F_END + 15 <= MODEL_INPUTS_MAX, "a stage-2 vector longer than MODEL_INPUTS_MAX");
+_Static_assert(F_END <= MODEL_INPUTS_MAX, "a feature vector longer than MODEL_INPUTS_MAX");
 
 /* rule categories with a feature of their own; keep in sync with c_* and
  * the CAT_* bits below */
@@ -98,11 +94,6 @@ static const char *const cat_names[] = {"login",    "share",   "donation", "news
                                         "ads",      "print",   "meta",     "learned"};
 #define N_CAT (sizeof cat_names / sizeof cat_names[0])
 
-const char *const feat2_names[] = {
-    "s_self", "s_p1", "s_p2", "s_p3", "s_n1", "s_n2", "s_n3", "s_win", "s_win_w", "s_before_max",
-    "s_after_max", "s_mass_before", "s_mass_after", "s_block", "s_doc",
-};
-const unsigned feat2_count = sizeof feat2_names / sizeof feat2_names[0];
 
 static float lg(double x) { return (float)log2(1.0 + x); }
 
@@ -131,6 +122,9 @@ static int rule_cat(const struct feat_ctx *c, const struct line *L)
     int ci = rr->category < 64 ? c->cat_index[rr->category] : -1;
     return ci >= 0 ? ci : (int)N_CAT;
 }
+
+/* dated lines counted this far each way */
+#define DATED_NEAR 8
 
 /* bits of categories in cat_above/cat_below: cat_names order */
 enum { CAT_LOGIN = 0, CAT_SHARE = 1, CAT_NAV = 6, CAT_RELATED = 9, CAT_COMMENTS = 10, CAT_FOOTER = 11 };
@@ -215,11 +209,12 @@ chaff_status feat_prepare(struct feat_ctx *c, const struct doc *d, const struct 
     c->indent_run = arena_alloc(a, n1 * sizeof *c->indent_run);
     c->text_before = arena_alloc(a, n1 * sizeof *c->text_before);
     c->lc = arena_alloc(a, n1 * sizeof *c->lc);
+    c->dated_pre = arena_alloc(a, (n1 + 1) * sizeof *c->dated_pre);
     c->cat_above = arena_alloc(a, n1 * sizeof *c->cat_above);
     c->cat_below = arena_alloc(a, n1 * sizeof *c->cat_below);
     c->rules_above = arena_alloc(a, n1 * sizeof *c->rules_above);
     c->rules_below = arena_alloc(a, n1 * sizeof *c->rules_below);
-    if (!c->lc || !c->cat_above || !c->cat_below || !c->rules_above || !c->rules_below)
+    if (!c->lc || !c->dated_pre || !c->cat_above || !c->cat_below || !c->rules_above || !c->rules_below)
         return CHAFF_E_NOMEM;
     pthread_once(&lg_once, lg_init);
     if (!c->nb || !c->block || !c->block_pos || !c->dist_prev || !c->dist_next || !c->reps ||
@@ -243,6 +238,9 @@ chaff_status feat_prepare(struct feat_ctx *c, const struct doc *d, const struct 
         lc->seps = L->f.n_seps > 0;
         lc->dated = cls_meta_shape(L) != 0;
     }
+    c->dated_pre[0] = 0;
+    for (uint32_t k = 0; k < n; k++)
+        c->dated_pre[k + 1] = c->dated_pre[k] + c->lc[k].dated;
     for (size_t k = 0; k < sizeof c->cat_index / sizeof c->cat_index[0]; k++)
         c->cat_index[k] = -1;
     if (r)
@@ -295,7 +293,7 @@ chaff_status feat_prepare(struct feat_ctx *c, const struct doc *d, const struct 
         c->rep_later[k] = 0;
         if (!L->key || !L->key_len)
             continue;
-        uint32_t h = rules_key_hash(L->key, L->key_len);
+        uint32_t h = L->key_hash;
         for (uint32_t s = h & (cap - 1);; s = (s + 1) & (cap - 1)) {
             if (slot[s] == UINT32_MAX) {
                 slot[s] = k;
@@ -560,67 +558,16 @@ void feat_line(const struct feat_ctx *c, uint32_t k, float *x)
     p[18] = has_cat(c->cat_below[k], CAT_LOGIN);
     p[19] = lgn(c->rules_above[k]);
     p[20] = lgn(c->rules_below[k]);
+    /* dated lines (a comment's or a post's meta line) around, above, below */
+    uint32_t n_nb = c->n_nb, lo = k >= DATED_NEAR ? k - DATED_NEAR : 0,
+             hi = k + DATED_NEAR + 1 < n_nb ? k + DATED_NEAR + 1 : n_nb;
+    p[21] = lgn(c->dated_pre[hi] - c->dated_pre[lo] - c->lc[k].dated);
+    p[22] = lgn(c->dated_pre[k]);
+    p[23] = lgn(c->dated_pre[n_nb] - c->dated_pre[k + 1]);
 
     neighbour(c, k, -2, x + F_NEIGH);
     neighbour(c, k, -1, x + F_NEIGH + NEIGH_W);
     neighbour(c, k, +1, x + F_NEIGH + 2 * NEIGH_W);
     neighbour(c, k, +2, x + F_NEIGH + 3 * NEIGH_W);
     memcpy(x + F_PAGE, c->page, sizeof c->page);
-}
-
-chaff_status feat2_prepare(struct feat_ctx *c, const float *p1)
-{
-    uint32_t n = c->n_nb;
-    struct arena *a = c->d->arena;
-    size_t m = (size_t)n + 1;
-    c->pre_p = arena_alloc(a, m * sizeof *c->pre_p);
-    c->pre_pe = arena_alloc(a, m * sizeof *c->pre_pe);
-    c->pre_e = arena_alloc(a, m * sizeof *c->pre_e);
-    c->pre_max = arena_alloc(a, m * sizeof *c->pre_max);
-    c->suf_max = arena_alloc(a, m * sizeof *c->suf_max);
-    if (!c->pre_p || !c->pre_pe || !c->pre_e || !c->pre_max || !c->suf_max)
-        return CHAFF_E_NOMEM;
-    c->pre_p[0] = c->pre_pe[0] = c->pre_e[0] = 0;
-    c->pre_max[0] = -1;
-    for (uint32_t j = 0; j < n; j++) {
-        double e = c->d->lines[c->nb[j]].f.elen;
-        c->pre_p[j + 1] = c->pre_p[j] + p1[j];
-        c->pre_pe[j + 1] = c->pre_pe[j] + p1[j] * e;
-        c->pre_e[j + 1] = c->pre_e[j] + e;
-        c->pre_max[j + 1] = p1[j] > c->pre_max[j] ? p1[j] : c->pre_max[j];
-    }
-    c->suf_max[n] = -1;
-    for (uint32_t j = n; j-- > 0;)
-        c->suf_max[j] = p1[j] > c->suf_max[j + 1] ? p1[j] : c->suf_max[j + 1];
-    return CHAFF_OK;
-}
-
-void feat2_line(const struct feat_ctx *c, const float *p1, uint32_t k, float *x)
-{
-    uint32_t n = c->n_nb;
-    memset(x, 0, feat2_count * sizeof *x);
-    x[0] = p1[k];
-    for (uint32_t o = 1; o <= 3; o++) {
-        x[o] = k >= o ? p1[k - o] : -1.0f;
-        x[3 + o] = k + o < n ? p1[k + o] : -1.0f;
-    }
-    /* window of FEAT2_WIN lines each way: mean, and mean weighted by
-     * effective length */
-    uint32_t lo = k >= FEAT2_WIN ? k - FEAT2_WIN : 0;
-    uint32_t hi = k + FEAT2_WIN + 1 < n ? k + FEAT2_WIN + 1 : n;
-    double we = c->pre_e[hi] - c->pre_e[lo];
-    x[7] = (float)((c->pre_p[hi] - c->pre_p[lo]) / (hi - lo));
-    x[8] = we > 0 ? (float)((c->pre_pe[hi] - c->pre_pe[lo]) / we) : 0.0f;
-    /* before and after: the strongest line, the share of scored text */
-    double total = c->pre_pe[n];
-    x[9] = c->pre_max[k];
-    x[10] = c->suf_max[k + 1];
-    x[11] = total > 0 ? (float)(c->pre_pe[k] / total) : 0.0f;
-    x[12] = total > 0 ? (float)((total - c->pre_pe[k + 1]) / total) : 0.0f;
-    /* the paragraph block, and the page */
-    uint32_t b0 = k - c->block_pos[k], b1 = b0 + c->block[k];
-    if (b1 > n)
-        b1 = n;
-    x[13] = (float)((c->pre_p[b1] - c->pre_p[b0]) / (b1 - b0));
-    x[14] = c->pre_e[n] > 0 ? (float)(total / c->pre_e[n]) : 0.0f;
 }

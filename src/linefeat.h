@@ -2,13 +2,12 @@
  * linefeat.h — the line model's inputs: one vector of numbers per
  * non-blank line, from the line itself, its rule hits, what the hand-written
  * heuristics made of it, its place in the page, its neighbours and the page
- * as a whole; and, for the model's second stage, from the first stage's
- * scores around it.
+ * as a whole.
  *
- * The names (feat_names, feat2_names) are what a model file refers to, so
- * a model trained on an older list is refused rather than misread.  Keep
- * train/features.py (the second stage's definitions) in sync with
- * feat2_line.
+ * The names (feat_names) are what a model file refers to, so a model
+ * trained on an older list is refused rather than misread.  The trainer
+ * reads the vectors chaff itself writes (--dump-features), so there is no
+ * second implementation to keep in sync.
  */
 #ifndef CHAFF_LINEFEAT_H
 #define CHAFF_LINEFEAT_H
@@ -30,6 +29,7 @@ struct feat_ctx {
     uint32_t *nb;        /* index of the k-th non-blank line */
     uint32_t n_nb;
     struct feat_line_cache *lc; /* per non-blank line */
+    uint32_t *dated_pre;        /* dated lines before the k-th, n_nb + 1 entries */
     uint16_t *block;     /* non-blank lines of the line's block (blank-line separated) */
     uint16_t *block_pos; /* the line's place in it */
     uint16_t *dist_prev, *dist_next; /* non-blank lines to the nearest sentence line */
@@ -40,37 +40,18 @@ struct feat_ctx {
     uint32_t *cat_above, *cat_below; /* rule categories that named a line above / below */
     uint16_t *rules_above, *rules_below; /* lines a rule named above / below */
     float page[16];      /* page figures, the same for every line */
-    /* stage 2 (feat2_prepare): prefix sums over the non-blank lines of the
-     * first stage's score p, p times effective length, effective length;
-     * the best score before and after each line */
-    double *pre_p, *pre_pe, *pre_e;
-    float *pre_max, *suf_max;
     int16_t cat_index[64]; /* rule category -> feature slot, -1 = "other" */
 };
 
-/* The stage-1 features, in order (F_*). */
+/* The features, in order (F_* in linefeat.c). */
 extern const char *const feat_names[];
 extern const unsigned feat_count;
-/* The stage-2 features, in order. */
-extern const char *const feat2_names[];
-extern const unsigned feat2_count;
 
 /* Prepare ctx for d (after classification by rules and heuristics, with
  * line.h_why set).  CHAFF_E_NOMEM. */
 chaff_status feat_prepare(struct feat_ctx *ctx, const struct doc *d, const struct chaff_rules *r);
 
-/* The stage-1 vector of the k-th non-blank line into x[feat_count]. */
+/* The vector of the k-th non-blank line into x[feat_count]. */
 void feat_line(const struct feat_ctx *ctx, uint32_t k, float *x);
-
-/* Lines each way in the stage-2 window. */
-#define FEAT2_WIN 5
-
-/* Prepare the stage-2 sums from p1[0..n_nb), the first stage's scores of
- * every non-blank line.  CHAFF_E_NOMEM. */
-chaff_status feat2_prepare(struct feat_ctx *ctx, const float *p1);
-
-/* The stage-2 vector of the k-th non-blank line into x[feat2_count]
- * (after feat2_prepare with the same p1). */
-void feat2_line(const struct feat_ctx *ctx, const float *p1, uint32_t k, float *x);
 
 #endif

@@ -6,9 +6,9 @@
  *
  *   chaff-line-model 1                      format version; the rest of the line names it
  *   ! a comment                             (training data, its hash, the command)
- *   threshold 0.3 relative 0.4 floor 0.05   keep a line whose stage-2 probability reaches
- *                                           0.3, or 0.4 times the page's best and 0.05
- *   stage 1 inputs 151 trees 150 base -1.7  then the inputs, then the trees
+ *   threshold 0.3 relative 0.4 floor 0.05   keep a line whose probability reaches 0.3,
+ *                                           or 0.4 times the page's best and 0.05
+ *   trees 60 inputs 160 base -1.7           then the inputs, then the trees
  *   input len_log                           one per input, in the model's order
  *   tree 31                                 a tree of 31 nodes, root first
  *   node 4 2.5 1 2 -0.01                    input index, threshold, left, right, value
@@ -17,15 +17,17 @@
  *
  * A node sends x to `left` when x[input] <= threshold (the trainer's rule),
  * else to `right`; node numbers are within the tree, in pre-order (the left
- * child is the next node, the right one later), so a tree cannot loop.  Every tree's leaf values add to the stage's base to
- * give log-odds.  An internal node's value is the mean of the values below
- * it, which is what the Saabas explanation walks.
+ * child is the next node, the right one later), so a tree cannot loop.
+ * The leaf values of every tree add to the base to give log-odds.  An
+ * internal node's value is the mean of the values below it, which is what
+ * the Saabas explanation walks.
  *
  * At load, each input name is looked up among the features the code
  * computes (linefeat.h) and the node's input index is replaced by the
  * position in the vector the code builds, so evaluation is a plain tree
- * walk: for the model shipped, about 4 comparisons a tree.  Errors name
- * file:line:col.
+ * walk.  Lines are scored a chunk at a time, tree by tree (model_scores):
+ * one tree's few hundred bytes stay in the cache while every line of the
+ * chunk walks it.  Errors name file:line:col.
  */
 #include "model.h"
 
@@ -41,7 +43,7 @@
 #include "linefeat.h"
 
 #define MODEL_VERSION 1
-#define MODEL_MAX_NODES (1u << 22) /* per stage: a bound on hostile files */
+#define MODEL_MAX_NODES (1u << 22) /* a bound on hostile files */
 
 /* A node in 8 bytes, trees in pre-order: the left child follows its
  * parent, the right one is `right` nodes from the tree's root.  x goes
@@ -50,11 +52,11 @@
  * feat -1 and its value in thr. */
 struct node {
     float thr;
-    int16_t feat; /* index into the stage's input vector; -1 = leaf */
+    int16_t feat; /* index into the input vector; -1 = leaf */
     uint16_t right;
 };
 
-struct stage {
+struct forest {
     uint32_t n_inputs;
     uint32_t n_trees;
     double base;
@@ -78,20 +80,15 @@ struct model {
     double threshold;
     double relative;
     double floor;
-    struct stage st[2];
+    struct forest st;
 };
 
-unsigned model_inputs(unsigned stage) { return stage == 1 ? feat_count : feat2_count + feat_count; }
-
-/* Position of name in stage's input vector, or -1. */
-static int input_index(unsigned stage, const char *name, size_t len)
+/* Position of name in the input vector (feat_names), or -1. */
+static int input_index(const char *name, size_t len)
 {
-    for (unsigned k = 0; k < model_inputs(stage); k++) {
-        const char *n = stage == 1 ? feat_names[k]
-                        : k < feat2_count ? feat2_names[k] : feat_names[k - feat2_count];
-        if (strlen(n) == len && memcmp(n, name, len) == 0)
+    for (unsigned k = 0; k < feat_count; k++)
+        if (strlen(feat_names[k]) == len && memcmp(feat_names[k], name, len) == 0)
             return (int)k;
-    }
     return -1;
 }
 
@@ -203,19 +200,14 @@ static void skip_comments(struct parser *ps)
     }
 }
 
-static chaff_status parse_stage(struct parser *ps, struct model *m, unsigned want)
+static chaff_status parse_trees(struct parser *ps, struct model *m)
 {
     chaff_status st;
     skip_comments(ps);
-    uint32_t which;
-    if ((st = keyword(ps, "stage")) || (st = count(ps, &which, 2)))
-        return st;
-    if (which != want)
-        return fail(ps, ps->p, "expected stage %s", want == 1 ? "1" : "2");
-    struct stage *sg = &m->st[want - 1];
+    struct forest *sg = &m->st;
     uint32_t n_in;
-    if ((st = keyword(ps, "inputs")) || (st = count(ps, &n_in, 4096)) ||
-        (st = keyword(ps, "trees")) || (st = count(ps, &sg->n_trees, 100000)) ||
+    if ((st = keyword(ps, "trees")) || (st = count(ps, &sg->n_trees, 100000)) ||
+        (st = keyword(ps, "inputs")) || (st = count(ps, &n_in, 4096)) ||
         (st = keyword(ps, "base")) || (st = number(ps, &sg->base)) || (st = end_of_line(ps)))
         return st;
     int32_t *map = chaff_xmalloc((size_t)(n_in ? n_in : 1) * sizeof *map);
@@ -235,7 +227,7 @@ static chaff_status parse_stage(struct parser *ps, struct model *m, unsigned wan
             st = fail(ps, ps->p, "expected a feature name%s", "");
             goto out;
         }
-        int k = input_index(want, w, n);
+        int k = input_index(w, n);
         if (k < 0) {
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)(n < 60 ? n : 60), w);
@@ -372,7 +364,7 @@ chaff_status model_parse(struct model **out, const char *name, const char *text,
     }
     if ((st = end_of_line(&ps)))
         goto fail;
-    if ((st = parse_stage(&ps, m, 1)) || (st = parse_stage(&ps, m, 2)))
+    if ((st = parse_trees(&ps, m)))
         goto fail;
     skip_comments(&ps);
     if ((st = keyword(&ps, "end")))
@@ -395,11 +387,9 @@ void model_free(struct model *m)
 {
     if (!m)
         return;
-    for (int s = 0; s < 2; s++) {
-        chaff_xfree(m->st[s].tree);
-        chaff_xfree(m->st[s].nodes);
-        chaff_xfree(m->st[s].value);
-    }
+    chaff_xfree(m->st.tree);
+    chaff_xfree(m->st.nodes);
+    chaff_xfree(m->st.value);
     chaff_xfree(m);
 }
 
@@ -419,25 +409,35 @@ const struct model *model_builtin(void)
     return builtin;
 }
 
-double model_score(const struct model *m, unsigned stage, const float *x)
+void model_scores(const struct model *m, const float *x, size_t stride, uint32_t n, double *out)
 {
-    const struct stage *sg = &m->st[stage - 1];
-    double sum = sg->base;
+    const struct forest *sg = &m->st;
+    for (uint32_t k = 0; k < n; k++)
+        out[k] = sg->base;
     for (uint32_t t = 0; t < sg->n_trees; t++) {
         const struct node *root = &sg->nodes[sg->tree[t]];
-        uint32_t i = 0;
-        while (root[i].feat >= 0)
-            i = x[root[i].feat] <= root[i].thr ? i + 1 : root[i].right;
-        sum += root[i].thr;
+        for (uint32_t k = 0; k < n; k++) {
+            const float *xk = x + (size_t)k * stride;
+            uint32_t i = 0;
+            while (root[i].feat >= 0)
+                i = xk[root[i].feat] <= root[i].thr ? i + 1 : root[i].right;
+            out[k] += root[i].thr;
+        }
     }
-    return sum;
 }
 
-unsigned model_explain(const struct model *m, unsigned stage, const float *x, unsigned n,
-                       unsigned *idx, double *contrib)
+double model_score(const struct model *m, const float *x)
 {
-    const struct stage *sg = &m->st[stage - 1];
-    unsigned n_in = model_inputs(stage);
+    double out;
+    model_scores(m, x, 0, 1, &out);
+    return out;
+}
+
+unsigned model_explain(const struct model *m, const float *x, unsigned n, unsigned *idx,
+                       double *contrib)
+{
+    const struct forest *sg = &m->st;
+    unsigned n_in = feat_count;
     double c[512];
     if (n_in > sizeof c / sizeof c[0])
         return 0;

@@ -1,13 +1,11 @@
 /*
- * model.h — the line model: gradient-boosted decision trees in two stages,
- * read from a small text file (model/line.model, compiled into the library;
- * another may be loaded with chaff_options.model) and evaluated per line.
+ * model.h — the line model: gradient-boosted decision trees read from a
+ * small text file (model/line.model, compiled into the library; another may
+ * be loaded with chaff_options.model) and evaluated per line.
  *
- * Stage 1 scores a line from its stage-1 features (linefeat.h); stage 2
- * scores it again from the stage-1 scores around it plus the same
- * features.  The score is a probability that the line is content; a line
- * whose score reaches the model's threshold is kept.  A model names the
- * features it reads: a file written for another feature list is refused.
+ * The trees score a line from its features (linefeat.h); the score is a
+ * probability that the line is content.  A model names the features it
+ * reads: a file written for another feature list is refused.
  */
 #ifndef CHAFF_MODEL_H
 #define CHAFF_MODEL_H
@@ -19,7 +17,7 @@
 
 struct model;
 
-/* The longest input vector of any stage (see model_inputs). */
+/* The longest input vector (feat_count, checked in linefeat.c). */
 #define MODEL_INPUTS_MAX 256
 
 /* Parse a model from text[0..len) (name is used in messages).  On error
@@ -34,22 +32,23 @@ void model_free(struct model *m);
  * tests rule out).  Shared, never freed. */
 const struct model *model_builtin(void);
 
-/* Inputs of a stage: stage 1 reads the feat_names vector, stage 2 the
- * feat2_names vector followed by the feat_names vector. */
-unsigned model_inputs(unsigned stage);
+/* Raw scores (log-odds) of n input vectors, the k-th at x + k * stride
+ * (feat_names order), into out[0..n).  Tree by tree, so a chunk of lines
+ * shares each tree while it is in the cache. */
+void model_scores(const struct model *m, const float *x, size_t stride, uint32_t n, double *out);
 
-/* Raw score (log-odds) of stage (1 or 2) for the input vector x. */
-double model_score(const struct model *m, unsigned stage, const float *x);
+/* The raw score of one input vector. */
+double model_score(const struct model *m, const float *x);
 
-/* The features that moved stage's score for x most, by the change along
- * each tree's path (Saabas): up to n indices into the stage's input
- * vector with their contributions (log-odds), largest magnitude first.
- * Returns how many were written. */
-unsigned model_explain(const struct model *m, unsigned stage, const float *x, unsigned n,
-                       unsigned *idx, double *contrib);
+/* The features that moved the score of x most, by the change along each
+ * tree's path (Saabas): up to n indices into feat_names with their
+ * contributions (log-odds), largest magnitude first.  Returns how many
+ * were written. */
+unsigned model_explain(const struct model *m, const float *x, unsigned n, unsigned *idx,
+                       double *contrib);
 
-/* The probability a stage's log-odds means.  A line is kept when its
- * stage-2 probability reaches the threshold, or (when relative is not 0)
+/* The probability log-odds mean.  A line is kept when its probability
+ * reaches the threshold, or (when relative is not 0)
  * the relative share of the best probability among the page's lines the model decides: on a page
  * where nothing looks like an article (a listing, a shop, a photo post),
  * the lines that look most like content stay. */

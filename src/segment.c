@@ -21,6 +21,7 @@
 #include <unicode/uchar.h>
 
 #include "normalize.h"
+#include "rules.h"
 
 /* ASCII byte classes.  L letter, D digit, S space, P punctuation/symbol,
  * T terminal punctuation (also P), X separator candidate (also P). */
@@ -350,7 +351,7 @@ chaff_status seg_doc(struct doc *d, struct seg_scratch *s, const char *text, siz
         memset(L, 0, sizeof *L);
         L->rule = -1;
         L->sec_pct = 255;
-        L->p = L->p1 = -1.0f;
+        L->p = -1.0f;
         /* indentation of the input line (columns; a tab counts 4, a
          * no-break or ideographic space 1): text browsers indent lists,
          * quotes and table cells, which says where a line sat */
@@ -392,6 +393,7 @@ chaff_status seg_doc(struct doc *d, struct seg_scratch *s, const char *text, siz
                 if (!L->key)
                     return CHAFF_E_NOMEM;
                 L->key_len = (uint32_t)s->key.len;
+                L->key_hash = rules_key_hash(L->key, L->key_len);
             }
         }
         p = nl ? nl + 1 : end;

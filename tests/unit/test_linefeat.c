@@ -5,9 +5,7 @@
  * then feat_prepare: each feature is looked up by name and checked against
  * what the line says (lengths, bullets, indentation, function words,
  * repeats, blank lines, neighbours at the page's edges, the heuristics'
- * verdict).  The stage-2 vector is checked against hand-computed window
- * means, maxima and shares for a known score vector; train/common.py
- * computes the same numbers (its feat2), so the two must agree.
+ * verdict).
  */
 #include "unit.h"
 
@@ -28,15 +26,6 @@ static int fi(const char *name)
         if (strcmp(feat_names[k], name) == 0)
             return (int)k;
     fail_msg("no feature '%s'", name);
-    return -1;
-}
-
-static int f2i(const char *name)
-{
-    for (unsigned k = 0; k < feat2_count; k++)
-        if (strcmp(feat2_names[k], name) == 0)
-            return (int)k;
-    fail_msg("no stage-2 feature '%s'", name);
     return -1;
 }
 
@@ -144,43 +133,9 @@ static void test_neighbours_and_page(void **state)
     assert_true(X(1, "h_init_good") == 1);
 }
 
-static void test_stage2(void **state)
-{
-    struct fx *f = *state;
-    const float p1[7] = {0.1f, 0.9f, 0.8f, 0.2f, 0.2f, 0.3f, 0.0f};
-    assert_int_equal(feat2_prepare(&f->ctx, p1), CHAFF_OK);
-    float x[MODEL_INPUTS_MAX];
-    feat2_line(&f->ctx, p1, 0, x);
-    assert_true(x[f2i("s_self")] == 0.1f);
-    assert_true(x[f2i("s_p1")] == -1);
-    assert_true(x[f2i("s_n1")] == 0.9f);
-    assert_true(x[f2i("s_n3")] == 0.2f);
-    assert_true(x[f2i("s_before_max")] == -1);
-    assert_true(x[f2i("s_after_max")] == 0.9f);
-    assert_true(x[f2i("s_mass_before")] == 0);
-    /* the window of five each way: lines 0..5 from the first line */
-    assert_true(fabsf(x[f2i("s_win")] - 2.5f / 6) < 1e-6f);
-    feat2_line(&f->ctx, p1, 3, x);
-    assert_true(x[f2i("s_before_max")] == 0.9f);
-    assert_true(x[f2i("s_after_max")] == 0.3f);
-    assert_true(x[f2i("s_p3")] == 0.1f);
-    /* line 3 opens the block of lines 3..6 (the bullets and what follows) */
-    assert_true(fabsf(x[f2i("s_block")] - (0.2f + 0.2f + 0.3f + 0.0f) / 4) < 1e-6f);
-    /* shares of the scored text (score times effective length) */
-    double e[7], tot = 0, before = 0;
-    for (uint32_t k = 0; k < 7; k++) {
-        e[k] = f->d.lines[f->ctx.nb[k]].f.elen;
-        tot += p1[k] * e[k];
-        if (k < 3)
-            before += p1[k] * e[k];
-    }
-    assert_true(fabs(x[f2i("s_mass_before")] - before / tot) < 1e-6);
-}
-
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_own, setup, teardown),
     cmocka_unit_test_setup_teardown(test_neighbours_and_page, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_stage2, setup, teardown),
 };
 
 UNIT_MAIN(tests)

@@ -2,7 +2,8 @@
  * test_model.c — reading and evaluating the line model (model.c).
  *
  * A small hand-written model checks the tree walk (x <= threshold goes
- * left), the base, both stages, the Saabas explanation and the threshold;
+ * left), the base, scoring a chunk of vectors, the Saabas explanation and
+ * the threshold;
  * malformed files give file:line:col errors; the model built into the
  * library parses and names only features the code computes.
  */
@@ -16,7 +17,7 @@ static const char small[] =
     "chaff-line-model 1 test\n"
     "! a comment\n"
     "threshold 0.5 relative 0.25 floor 0.1\n"
-    "stage 1 inputs 2 trees 2 base 0.25\n"
+    "trees 3 inputs 2 base 0.25\n"
     "input elen_log\n"
     "input terminal\n"
     "tree 3\n"
@@ -25,10 +26,8 @@ static const char small[] =
     "leaf 1\n"
     "tree 1\n"
     "leaf 0.5\n"
-    "stage 2 inputs 1 trees 1 base 0\n"
-    "input s_self\n"
     "tree 3\n"
-    "node 0 0.5 1 2 0.25\n"
+    "node 1 0.5 1 2 0.25\n"
     "leaf -2\n"
     "leaf 2\n"
     "end\n";
@@ -51,27 +50,30 @@ static void test_parse_and_score(void **state)
     assert_true(model_relative(m) == 0.25);
     assert_true(model_floor(m) == 0.1);
     assert_string_equal(model_ident(m), "chaff-line-model 1 test");
-    float x[MODEL_INPUTS_MAX];
+    float x[2][MODEL_INPUTS_MAX];
     memset(x, 0, sizeof x);
-    int e = index_of("elen_log");
-    assert_true(e >= 0);
-    x[e] = 4.5f; /* on the threshold: left */
-    assert_true(model_score(m, 1, x) == 0.25 - 1 + 0.5);
-    x[e] = 4.6f;
-    assert_true(model_score(m, 1, x) == 0.25 + 1 + 0.5);
-    /* stage 2 reads feat2_names first: s_self is input 0 */
-    memset(x, 0, sizeof x);
-    x[0] = 0.9f;
-    assert_true(model_score(m, 2, x) == 2);
-    x[0] = 0.1f;
-    assert_true(model_score(m, 2, x) == -2);
+    int e = index_of("elen_log"), t = index_of("terminal");
+    assert_true(e >= 0 && t >= 0);
+    x[0][e] = 4.5f; /* on the threshold: left */
+    assert_true(model_score(m, x[0]) == 0.25 - 1 + 0.5 - 2);
+    x[0][e] = 4.6f;
+    x[0][t] = 1;
+    assert_true(model_score(m, x[0]) == 0.25 + 1 + 0.5 + 2);
+    /* several vectors at once give what each gives alone */
+    x[1][e] = 1;
+    double raw[2];
+    model_scores(m, &x[0][0], MODEL_INPUTS_MAX, 2, raw);
+    assert_true(raw[0] == model_score(m, x[0]));
+    assert_true(raw[1] == model_score(m, x[1]));
     assert_true(model_prob(0) == 0.5);
-    /* explanation: the root's value 0.25 to the leaf's -2 */
+    /* explanation: terminal moved the third tree from 0.25 to 2 */
     unsigned idx[3];
     double c[3];
-    assert_int_equal(model_explain(m, 2, x, 3, idx, c), 1);
-    assert_int_equal(idx[0], 0);
-    assert_true(c[0] == -2.25);
+    assert_int_equal(model_explain(m, x[0], 3, idx, c), 2);
+    assert_int_equal(idx[0], (unsigned)t);
+    assert_true(c[0] == 1.75);
+    assert_int_equal(idx[1], (unsigned)e);
+    assert_true(c[1] == 1);
     model_free(m);
 }
 
@@ -81,16 +83,12 @@ static void test_threshold_rounding(void **state)
     (void)state;
     static const char text[] = "chaff-line-model 1\n"
                                "threshold 0.5 relative 0 floor 0\n"
-                               "stage 1 inputs 1 trees 1 base 0\n"
+                               "trees 1 inputs 1 base 0\n"
                                "input stop_sh\n"
                                "tree 3\n"
                                "node 0 0.30000000000000004 1 2 0\n"
                                "leaf -1\n"
                                "leaf 1\n"
-                               "stage 2 inputs 1 trees 1 base 0\n"
-                               "input s_self\n"
-                               "tree 1\n"
-                               "leaf 0\n"
                                "end\n";
     struct model *m;
     assert_int_equal(model_parse(&m, "t", text, sizeof text - 1, NULL), CHAFF_OK);
@@ -98,9 +96,9 @@ static void test_threshold_rounding(void **state)
     memset(x, 0, sizeof x);
     int k = index_of("stop_sh");
     x[k] = 0.3f; /* 0.300000011920929 > 0.30000000000000004: right */
-    assert_true(model_score(m, 1, x) == 1);
+    assert_true(model_score(m, x) == 1);
     x[k] = 0.29999998f;
-    assert_true(model_score(m, 1, x) == -1);
+    assert_true(model_score(m, x) == -1);
     model_free(m);
 }
 
@@ -125,23 +123,23 @@ static void test_errors(void **state)
     expect_error("chaff-line-model 1\nthreshold 0.5 relative 1 floor 0\n", 2, "relative must be");
     expect_error("chaff-line-model 1\nthreshold 0.5 relative 0.5 floor 0.6\n", 2, "floor");
     expect_error("chaff-line-model 1\nthreshold 0.5\n", 2, "expected 'relative'");
-    expect_error("chaff-line-model 1\nthreshold 0.5 relative 0 floor 0\nstage 1 inputs 1 trees 1 base 0\n"
+    expect_error("chaff-line-model 1\nthreshold 0.5 relative 0 floor 0\ntrees 1 inputs 1 base 0\n"
                  "input no_such_feature\n",
                  4, "unknown feature 'no_such_feature'");
     /* a node pointing backwards could loop */
-    expect_error("chaff-line-model 1\nthreshold 0.5 relative 0 floor 0\nstage 1 inputs 1 trees 1 base 0\n"
+    expect_error("chaff-line-model 1\nthreshold 0.5 relative 0 floor 0\ntrees 1 inputs 1 base 0\n"
                  "input elen_log\ntree 2\nnode 0 1 0 1 0\n",
                  6, "left child follow it");
-    expect_error("chaff-line-model 1\nthreshold 0.5 relative 0 floor 0\nstage 1 inputs 1 trees 1 base 0\n"
+    expect_error("chaff-line-model 1\nthreshold 0.5 relative 0 floor 0\ntrees 1 inputs 1 base 0\n"
                  "input elen_log\ntree 1\nleaf x\n",
                  6, "bad number 'x'");
     char cut[sizeof small];
     memcpy(cut, small, sizeof small);
     *strstr(cut, "end\n") = '\0';
-    expect_error(cut, 19, "expected 'end'");
+    expect_error(cut, 17, "expected 'end'");
     char trailing[sizeof small + 8];
     snprintf(trailing, sizeof trailing, "%sleaf 1\n", small);
-    expect_error(trailing, 20, "text after 'end'");
+    expect_error(trailing, 18, "text after 'end'");
 }
 
 static void test_builtin(void **state)
