@@ -9,6 +9,7 @@
  */
 #include "lang.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* keep in sync with rules/README.md (language codes) */
@@ -128,11 +129,20 @@ enum lang_script lang_script_of(uint32_t c)
     return SCRIPT_OTHER;
 }
 
+static uint32_t script_mask[SCRIPT_COUNT];
+static pthread_once_t script_once = PTHREAD_ONCE_INIT;
+
+static void script_init(void)
+{
+    for (size_t i = 0; i < N_LANG; i++) {
+        script_mask[lang_table[i].script] |= 1u << i;
+        script_mask[lang_table[i].script2] |= 1u << i;
+    }
+    script_mask[SCRIPT_OTHER] = 0;
+}
+
 uint32_t lang_script_mask(enum lang_script s)
 {
-    uint32_t m = 0;
-    for (size_t i = 0; i < N_LANG; i++)
-        if (s != SCRIPT_OTHER && (lang_table[i].script == s || lang_table[i].script2 == s))
-            m |= 1u << i;
-    return m;
+    pthread_once(&script_once, script_init);
+    return (unsigned)s < SCRIPT_COUNT ? script_mask[s] : 0;
 }

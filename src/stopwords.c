@@ -155,9 +155,11 @@ static void tally_word(struct sw_tally *t, const char *w, size_t len)
         return;
     if (t->n_stop < UINT16_MAX)
         t->n_stop++;
-    for (unsigned k = 0; k < SW_MAX_LANG; k++)
-        if ((m >> k) & 1u && t->per_lang[k] < UINT16_MAX)
+    for (; m; m &= m - 1) {
+        unsigned k = (unsigned)__builtin_ctz(m);
+        if (t->per_lang[k] < UINT16_MAX)
             t->per_lang[k]++;
+    }
 }
 
 void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally *t)
@@ -173,6 +175,21 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
         uint32_t c = 0;
         if (i < len) {
             unsigned char b = (unsigned char)key[i];
+            if (b >= 'a' && b <= 'z') {
+                /* the common case, a Latin letter of a key (keys are
+                 * casefolded): straight into the word */
+                if (!wl)
+                    wanted = script == SCRIPT_OTHER || script == SCRIPT_LATIN;
+                if (apos && wl < SW_WORD_MAX)
+                    w[wl++] = '\'';
+                apos = 0;
+                if (wl < SW_WORD_MAX)
+                    w[wl++] = (char)b;
+                else
+                    too_long = 1;
+                i++;
+                continue;
+            }
             if (b < 0x80) {
                 c = b;
                 i++;
