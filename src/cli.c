@@ -229,6 +229,8 @@ static size_t parse_size(const char *s, int *ok)
 /* Report a chaff_filter_new() failure; returns the exit status. */
 static int start_failed(chaff_status st, const chaff_options *opt)
 {
+    if (opt->model && (st == CHAFF_E_DATA || st == CHAFF_E_IO))
+        return EXIT_USAGE; /* the library said what is wrong with the file */
     if (st == CHAFF_E_CHARSET)
         errorf("unknown charset '%s' in --from", opt->from);
     else if (st == CHAFF_E_INVAL && opt->lang)

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "classify.h"
-#include "arena.h"
 #include "linefeat.h"
 #include "model.h"
 
@@ -53,20 +52,17 @@ static const char *nb_name(uint8_t c)
 
 /* The features that weighed most in the model's score of the k-th
  * non-blank line: " [name +0.52, name -0.31, ...]". */
-static void explain_model(const struct feat_ctx *ctx, const float *p1, uint32_t k,
-                          const struct model *m, struct buf *out)
+static void explain_model(const struct feat_ctx *ctx, uint32_t k, const struct model *m,
+                          struct buf *out)
 {
     float x[MODEL_INPUTS_MAX];
-    feat2_line(ctx, p1, k, x);
-    feat_line(ctx, k, x + feat2_count);
+    feat_line(ctx, k, x);
     unsigned idx[EXPLAIN_TOP];
     double c[EXPLAIN_TOP];
-    unsigned n = model_explain(m, 2, x, EXPLAIN_TOP, idx, c);
+    unsigned n = model_explain(m, x, EXPLAIN_TOP, idx, c);
     buf_adds(out, " [");
     for (unsigned j = 0; j < n; j++)
-        buf_addf(out, "%s%s %+.2f", j ? ", " : "",
-                 idx[j] < feat2_count ? feat2_names[idx[j]] : feat_names[idx[j] - feat2_count],
-                 c[j]);
+        buf_addf(out, "%s%s %+.2f", j ? ", " : "", feat_names[idx[j]], c[j]);
     buf_addc(out, ']');
 }
 
@@ -75,18 +71,10 @@ chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, cons
 {
     /* the model's inputs again, for the lines it decided */
     struct feat_ctx ctx;
-    float *p1 = NULL;
     uint32_t k = 0;
     if (m) {
         chaff_status st = feat_prepare(&ctx, d, r);
         if (st)
-            return st;
-        p1 = arena_alloc(d->arena, (size_t)(ctx.n_nb ? ctx.n_nb : 1) * sizeof *p1);
-        if (!p1)
-            return CHAFF_E_NOMEM;
-        for (uint32_t j = 0; j < ctx.n_nb; j++)
-            p1[j] = d->lines[ctx.nb[j]].p1;
-        if ((st = feat2_prepare(&ctx, p1)))
             return st;
     }
     for (uint32_t i = 0; i < d->n_lines; i++) {
@@ -97,9 +85,9 @@ chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, cons
         }
         buf_adds(out, L->keep ? "keep\t" : "drop\t");
         uint32_t nb = k++;
-        if (L->why == R_MODEL && m && p1) {
+        if (L->why == R_MODEL && m) {
             buf_addf(out, "model p=%.2f", (double)L->p);
-            explain_model(&ctx, p1, nb, m, out);
+            explain_model(&ctx, nb, m, out);
             if (L->rule >= 0 && r)
                 buf_addf(out, " rule=%s:%u", emit_rule_path(r->files[r->v[L->rule].file].path),
                          r->v[L->rule].line);
@@ -172,7 +160,7 @@ chaff_status emit_features(const struct doc *d, const struct chaff_rules *r, str
     float x[256];
     if (feat_count > sizeof x / sizeof x[0])
         return CHAFF_E_INVAL;
-    buf_adds(out, "#line\tkeep\tp\telen\tblock\tblock_pos");
+    buf_adds(out, "#line\tkeep\tp");
     for (unsigned j = 0; j < feat_count; j++) {
         buf_addc(out, '\t');
         buf_adds(out, feat_names[j]);
@@ -181,8 +169,7 @@ chaff_status emit_features(const struct doc *d, const struct chaff_rules *r, str
     for (uint32_t k = 0; k < ctx.n_nb; k++) {
         const struct line *L = &d->lines[ctx.nb[k]];
         feat_line(&ctx, k, x);
-        buf_addf(out, "%u\t%u\t%.9g\t%u\t%u\t%u", ctx.nb[k], L->keep, (double)L->p, L->f.elen,
-                 ctx.block[k], ctx.block_pos[k]);
+        buf_addf(out, "%u\t%u\t%.9g", ctx.nb[k], L->keep, (double)L->p);
         for (unsigned j = 0; j < feat_count; j++) {
             if (x[j] == 0.0f)
                 buf_adds(out, "\t0");

@@ -30,10 +30,10 @@ chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, cons
                           struct buf *out);
 
 /* Append the line model's input for d (--dump-features, make train): a
- * header row "#line, keep, p, elen, block, block_pos, <feature names>,
- * text", then per non-blank line its index, the decision, the model's score
- * (-1 when none), its effective length, its block's size and its place in
- * it (as the second stage reads them), its stage-1 features and its text with tabs made spaces, tab-separated. */
+ * header row "#line, keep, p, <feature names>, text", then per non-blank
+ * line its index, the decision, the model's score (-1 when it did not
+ * score the line), its features and its text with tabs made spaces,
+ * tab-separated. */
 chaff_status emit_features(const struct doc *d, const struct chaff_rules *r, struct buf *out);
 
 /* Path of a rule file as shown to people: from its "rules/" folder on. */

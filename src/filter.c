@@ -27,6 +27,7 @@
  * added to the filter's totals whenever a record, batch or window is done,
  * on the thread that feeds, so reading the totals never writes.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -216,7 +217,7 @@ static chaff_status load_model(chaff_filter *f, const char *path)
     memset(&err, 0, sizeof err);
     if (!fp) {
         st = CHAFF_E_IO;
-        snprintf(err.msg, sizeof err.msg, "cannot open the model");
+        snprintf(err.msg, sizeof err.msg, "cannot open the model: %s", strerror(errno));
     } else {
         char chunk[65536];
         size_t n;
