@@ -15,11 +15,20 @@
 #   bench     time (/usr/bin/time -f %M for peak RSS), libc-bin (iconv)
 #   eval      python3 (the scorer, eval/c4.py)
 #   man page  groff-base man-db (man -l chaff.1)
+#   --train   python3-sklearn python3-numpy (make train, make loso) and
+#             liblingua-stopwords-perl (scripts/make-stopwords.sh); not
+#             needed to build, test or run chaff
 set -eu
 
 PACKAGES="build-essential pkg-config libicu-dev libvectorscan-dev libcmocka-dev
 zlib1g-dev valgrind clang clang-format clang-tidy python3 time libc-bin
 groff-base man-db"
+if [ "${1:-}" = "--train" ]; then
+    PACKAGES="$PACKAGES python3-sklearn python3-numpy liblingua-stopwords-perl"
+elif [ -n "${1:-}" ]; then
+    echo "usage: sh scripts/install-deps.sh [--train]" >&2
+    exit 2
+fi
 
 missing=""
 for p in $PACKAGES; do

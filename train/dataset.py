@@ -20,8 +20,7 @@ Writes OUT/<set>.npz with X (float32, lines x features), frac (matched
 share), ntok (tokens of the line), doc (page index), line (line index in
 the page), keep (chaff's current decision), names (feature names), ids
 (page ids), groups (language or page type), gold_ntok (tokens of each
-page's gold), raw (effective length, block size, place in the block: what
-the second stage reads), p (the shipped model's score, -1 without one);
+page's gold), p (the built-in model's score, -1 where it scored none);
 OUT/<set>.lines.txt.gz with the text of each row, for
 reading the mistakes.  Deterministic: the same chaff and data give the
 same files.
@@ -110,15 +109,15 @@ def build(set_name, folder, cmd, jobs, out_dir):
     recs = run_dump(cmd, docs, jobs)
     names = None
     X, frac, ntok, doc, line, keep, texts, gold_ntok, groups = [], [], [], [], [], [], [], [], []
-    raw, p_c = [], []
+    p_c = []
     for d, (i, rec) in enumerate(zip(ids, recs)):
         if rec.get("id") != i:
             sys.exit("dataset: record order broken at %s" % i)
         rows = rec["text"].split("\n")
         head = rows[0].split("\t")
         if names is None:
-            names = head[6:-1]
-        elif head[6:-1] != names:
+            names = head[3:-1]
+        elif head[3:-1] != names:
             sys.exit("dataset: feature names changed within a run")
         with open(os.path.join(folder, i + ".gold.txt"), encoding="utf-8", errors="replace") as f:
             gtok = tokens(f.read())
@@ -128,8 +127,7 @@ def build(set_name, folder, cmd, jobs, out_dir):
         ltoks = [tokens(c[-1]) for c in cells]
         matched = align(ltoks, gtok)
         for c, lt, m in zip(cells, ltoks, matched):
-            X.append([float(v) for v in c[6:-1]])
-            raw.append((int(c[3]), int(c[4]), int(c[5])))
+            X.append([float(v) for v in c[3:-1]])
             p_c.append(float(c[2]))
             n = len(lt)
             ntok.append(n)
@@ -143,7 +141,7 @@ def build(set_name, folder, cmd, jobs, out_dir):
     np.savez_compressed(path + ".npz", X=X, frac=np.asarray(frac, np.float32),
                         ntok=np.asarray(ntok, np.int32), doc=np.asarray(doc, np.int32),
                         line=np.asarray(line, np.int32), keep=np.asarray(keep, np.int8),
-                        raw=np.asarray(raw, np.int32).reshape(-1, 3), p=np.asarray(p_c, np.float32),
+                        p=np.asarray(p_c, np.float32),
                         names=np.asarray(names), ids=np.asarray(ids),
                         groups=np.asarray(groups), gold_ntok=np.asarray(gold_ntok, np.int32))
     with gzip.open(path + ".lines.txt.gz", "wt", encoding="utf-8") as f:

@@ -6,10 +6,9 @@
 Runs chaff --dump-features (with --model FILE when given, else the model
 built in) over the first N pages of every evaluation folder, then scores
 the same rows in Python: the model file read by a small evaluator of its
-own (tree walks on the dumped stage-1 features; stage 2 on common.feat2 of
-those scores) and compares with the score chaff printed for each line.  A
-difference beyond 1e-5 means the C features, the C tree walk, the model
-writer or the Python twin of the stage-2 features disagree: exit 1.
+own (tree walks on the dumped features) and compares with the score chaff
+printed for each line it scored.  A difference beyond 1e-5 means the C
+tree walk and the model writer disagree: exit 1.
 """
 import argparse
 import json
@@ -25,56 +24,36 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(TOP, "eval"))
 import evaluate  # noqa: E402
-from common import FEAT2_NAMES, feat2  # noqa: E402
 
 
 class Model:
     def __init__(self, path):
-        self.stages = {}
         lines = [l.split() for l in open(path) if l.strip() and not l.startswith("!")]
         it = iter(lines)
         head = next(it)
         assert head[0] == "chaff-line-model" and head[1] == "1", head
-        t = next(it)
-        self.threshold = float(t[1])
-        for w in it:
-            if w[0] == "end":
-                break
-            assert w[0] == "stage", w
-            k, n_in, n_trees, base = int(w[1]), int(w[3]), int(w[5]), float(w[7])
-            inputs = [next(it)[1] for _ in range(n_in)]
-            trees = []
-            for _ in range(n_trees):
-                n = int(next(it)[1])
-                trees.append([next(it) for _ in range(n)])
-            self.stages[k] = (inputs, base, trees)
+        self.threshold = float(next(it)[1])
+        w = next(it)
+        assert w[0] == "trees", w
+        n_trees, n_in, self.base = int(w[1]), int(w[3]), float(w[5])
+        self.inputs = [next(it)[1] for _ in range(n_in)]
+        self.trees = []
+        for _ in range(n_trees):
+            n = int(next(it)[1])
+            self.trees.append([next(it) for _ in range(n)])
+        assert next(it)[0] == "end"
 
-    def score(self, k, X, names):
-        inputs, base, trees = self.stages[k]
-        col = [names.index(n) for n in inputs]
-        raw = np.full(len(X), base)
-        for tr in trees:
+    def score(self, X, names):
+        col = [names.index(n) for n in self.inputs]
+        raw = np.full(len(X), self.base)
+        for tr in self.trees:
             for r in range(len(X)):
                 i = 0
                 while tr[i][0] == "node":
-                    f, thr, left, right = int(tr[i][1]), float(tr[i][2]), int(tr[i][3]), int(tr[i][4])
-                    i = left if float(X[r, col[f]]) <= thr else right
+                    f, thr, right = int(tr[i][1]), float(tr[i][2]), int(tr[i][4])
+                    i = i + 1 if float(X[r, col[f]]) <= thr else right
                 raw[r] += float(tr[i][1])
         return 1.0 / (1.0 + np.exp(-raw))
-
-
-class Rows:
-    """What common.feat2 reads of a set, for the dumped rows."""
-
-    def __init__(self, X, names, raw, doc):
-        self.X, self.names, self.raw = X, names, raw
-        self.col = {n: i for i, n in enumerate(names)}
-        n_docs = int(doc.max()) + 1 if len(doc) else 0
-        starts = np.searchsorted(doc, np.arange(n_docs + 1))
-        self.rows = [(int(starts[d]), int(starts[d + 1])) for d in range(n_docs)]
-
-    def f(self, name):
-        return self.X[:, self.col[name]]
 
 
 def main():
@@ -95,31 +74,27 @@ def main():
     cmd = a.chaff.split() + ["--dump-features", "-f", "jsonl"] + (["--model", a.model] if a.model else [])
     p = subprocess.run(cmd, input="".join(json.dumps(d) + "\n" for d in docs).encode(),
                        stdout=subprocess.PIPE, check=True)
-    X, raw, doc, pc, names = [], [], [], [], None
+    X, doc, pc, names = [], [], [], None
     for d, rec in enumerate(p.stdout.decode().split("\n")[: len(docs)]):
         rows = json.loads(rec)["text"].split("\n")
-        names = rows[0].split("\t")[6:-1]
+        names = rows[0].split("\t")[3:-1]
         for r in rows[1:]:
-            if not r:
-                continue
             c = r.split("\t")
-            X.append([float(v) for v in c[6:-1]])
-            raw.append([int(c[3]), int(c[4]), int(c[5])])
+            if not r or float(c[2]) < 0:
+                continue  # a line the rules decided, or a record too short for the model
+            X.append([float(v) for v in c[3:-1]])
             pc.append(float(c[2]))
             doc.append(d)
     X = np.asarray(X, np.float32)
-    rows = Rows(X, names, np.asarray(raw), np.asarray(doc))
-    p1 = model.score(1, X, names)
-    X2 = np.hstack([feat2(rows, p1.astype(np.float32)), X])
-    p2 = model.score(2, X2, FEAT2_NAMES + names)
-    diff = np.abs(p2 - np.asarray(pc))
+    ps = model.score(X, names)
+    diff = np.abs(ps - np.asarray(pc))
     worst = float(diff.max()) if len(diff) else 0.0
-    print("verify: %d pages, %d lines; largest difference between chaff's score and the "
-          "trainer's: %.2g" % (len(docs), len(pc), worst), file=sys.stderr)
+    print("verify: %d pages, %d lines scored; largest difference between chaff's score and "
+          "the trainer's: %.2g" % (len(docs), len(pc), worst), file=sys.stderr)
     if not math.isfinite(worst) or worst > 1e-5:
         r = int(np.argmax(diff))
-        print("verify: line %d of page %s: chaff %.6f, trainer %.6f" % (
-            r, docs[doc[r]]["id"], pc[r], p2[r]), file=sys.stderr)
+        print("verify: a line of page %s: chaff %.6f, trainer %.6f" % (
+            docs[doc[r]]["id"], pc[r], ps[r]), file=sys.stderr)
         return 1
     return 0
 
