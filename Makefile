@@ -65,7 +65,7 @@ Q := @
 endif
 
 .PHONY: all check unit fixtures rules-test fuzz-replay sanitize valgrind fuzz \
-        bench eval train loso install uninstall format lint clean help bless
+        bench eval same same-ref train loso install uninstall format lint clean help bless
 
 all: $(B)/chaff $(B)/libchaff.a $(B)/libchaff.so $(B)/rules.db chaff chaff.pc
 
@@ -171,6 +171,15 @@ bench: $(B)/chaff $(B)/rules.db
 
 eval: $(B)/chaff $(B)/rules.db
 	$(Q)python3 eval/evaluate.py --chaff $(B)/chaff
+
+# Do the decisions move?  `make same-ref` before a change, `make same` after:
+# every evaluation page and fixture input, compared page by page.
+same-ref: $(B)/chaff $(B)/rules.db
+	$(Q)python3 eval/same.py snap ref --chaff $(B)/chaff
+
+same: $(B)/chaff $(B)/rules.db
+	$(Q)python3 eval/same.py snap new --chaff $(B)/chaff
+	$(Q)python3 eval/same.py diff ref new
 
 # The line model: features of every evaluation page from chaff itself,
 # labels from the gold text, two stages of boosted trees (Debian's
