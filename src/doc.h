@@ -84,7 +84,7 @@ struct line {
     uint32_t len;
     const char *key;    /* match key, or NULL (blank, or over DOC_KEY_MAX) */
     uint32_t key_len;
-    uint32_t key_hash;  /* rules_key_hash of the key: repeats are found by it */
+    uint32_t key_hash;  /* hash_key of the key: repeats are found by it */
     struct seg_feat f;
     uint32_t nb;        /* index among non-blank lines */
     uint32_t hit0, n_hits; /* rule ids in doc.hits[hit0 .. hit0+n_hits) */

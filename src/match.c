@@ -74,6 +74,7 @@
 #include <unicode/utf8.h>
 
 #include "alloc.h"
+#include "hash.h"
 #include "rules_regex.h"
 
 /* The AVX2 build of hs_scan in a fat Vectorscan runtime (see "Which
@@ -349,22 +350,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 
 /* FNV-1a over 8-byte words: keys are short, and a bad spread only costs
  * memo misses, never a wrong answer (entries compare whole keys). */
-static uint64_t key_hash(const char *key, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325ull ^ len;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, key + i, 8);
-        h = (h ^ w) * 0x100000001b3ull;
-        h ^= h >> 29;
-    }
-    uint64_t w = 0;
-    memcpy(&w, key + i, len - i);
-    h = (h ^ w) * 0x100000001b3ull;
-    h ^= h >> 32;
-    return h;
-}
+static uint64_t key_hash(const char *key, size_t len) { return hash_key(key, len); }
 
 /* Which databases a line of n_chars characters is scanned with: bit
  * (part * RULES_MAX_DB + k).  n_chars 0: every one. */
@@ -381,8 +367,8 @@ static uint32_t tiers_for(const struct chaff_rules *r, uint32_t n_chars)
 /* The first entry of key[0..len) in table t, or UINT32_MAX. */
 static uint32_t lookup(const struct key_table *t, const char *key, size_t len)
 {
-    if (!t->cap || len > UINT32_MAX)
-        return UINT32_MAX;
+    if (!t->cap || len > t->max_len)
+        return UINT32_MAX; /* most lines: longer than any exact rule */
     uint32_t cap = t->cap;
     for (uint32_t slot = rules_key_hash(key, len) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
         uint32_t e = t->slot[slot];

@@ -179,6 +179,7 @@ struct key_table {
     const struct exact_entry *v;
     uint32_t n;
     const char *keys;
+    uint32_t max_len;           /* the longest key: a longer line is not looked up */
 };
 
 struct rules_part {

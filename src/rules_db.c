@@ -549,7 +549,7 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
         tables[t] = (struct key_table){(const void *)(img + h->sect[S_SLOTS + 3 * t].off),
                                        m.cap[t],
                                        (const void *)(img + h->sect[S_EXACT + 3 * t].off),
-                                       m.n_entries[t], img + h->sect[S_KEYS + 3 * t].off};
+                                       m.n_entries[t], img + h->sect[S_KEYS + 3 * t].off, 0};
     bool ok = true;
     for (uint32_t i = 0; ok && i < m.n_rules; i++) {
         const struct rdb_rule *x = &rr[i];
@@ -589,6 +589,9 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
             ok = kt->v[i].key <= keys_n && kt->v[i].len <= keys_n - kt->v[i].key &&
                  kt->v[i].rule < m.n_rules &&
                  (kt->v[i].next == RDB_NONE || (kt->v[i].next > i && kt->v[i].next < kt->n));
+        for (uint32_t i = 0; ok && i < kt->n; i++)
+            if (kt->v[i].len > tables[t].max_len)
+                tables[t].max_len = kt->v[i].len;
     }
     if (!ok) {
         st = WHY("damaged (an index out of range)");

@@ -21,7 +21,7 @@
 #include <unicode/uchar.h>
 
 #include "normalize.h"
-#include "rules.h"
+#include "hash.h"
 
 /* ASCII byte classes.  L letter, D digit, S space, P punctuation/symbol,
  * T terminal punctuation (also P), X separator candidate (also P). */
@@ -393,7 +393,7 @@ chaff_status seg_doc(struct doc *d, struct seg_scratch *s, const char *text, siz
                 if (!L->key)
                     return CHAFF_E_NOMEM;
                 L->key_len = (uint32_t)s->key.len;
-                L->key_hash = rules_key_hash(L->key, L->key_len);
+                L->key_hash = (uint32_t)hash_key(L->key, L->key_len);
             }
         }
         p = nl ? nl + 1 : end;

@@ -37,18 +37,28 @@ struct sw_entry {
     uint32_t mask;
 };
 
+/* Most words looked up are not function words: a probe reads the 4-byte
+ * tag of a slot (its word's hash, 0 = empty) in a 64 KB array, and only a
+ * tag that matches sends it to the entry and the word. */
+static uint32_t sw_tag[SW_CAP];
 static struct sw_entry sw_table[SW_CAP];
 static pthread_once_t sw_once = PTHREAD_ONCE_INIT;
 
-static uint32_t sw_hash(const char *w, size_t len) { return (uint32_t)hash64(HASH64_INIT, w, len); }
+static uint32_t sw_hash(const char *w, size_t len)
+{
+    uint32_t h = (uint32_t)hash64(HASH64_INIT, w, len);
+    return h ? h : 1; /* a tag is never 0 */
+}
 
 static void sw_add(const char *w, size_t len, uint32_t mask)
 {
     if (!len || len > SW_WORD_MAX)
         return;
-    for (uint32_t s = sw_hash(w, len) & (SW_CAP - 1);; s = (s + 1) & (SW_CAP - 1)) {
+    uint32_t h = sw_hash(w, len);
+    for (uint32_t s = h & (SW_CAP - 1);; s = (s + 1) & (SW_CAP - 1)) {
         struct sw_entry *e = &sw_table[s];
         if (!e->w) {
+            sw_tag[s] = h;
             e->w = w;
             e->len = (uint32_t)len;
             e->mask = mask;
@@ -97,11 +107,13 @@ uint32_t sw_lookup(const char *w, size_t len)
     pthread_once(&sw_once, sw_init);
     if (!len || len > SW_WORD_MAX)
         return 0;
-    for (uint32_t s = sw_hash(w, len) & (SW_CAP - 1);; s = (s + 1) & (SW_CAP - 1)) {
-        const struct sw_entry *e = &sw_table[s];
-        if (!e->w)
+    uint32_t h = sw_hash(w, len);
+    for (uint32_t s = h & (SW_CAP - 1);; s = (s + 1) & (SW_CAP - 1)) {
+        uint32_t tag = sw_tag[s];
+        if (!tag)
             return 0;
-        if (e->len == len && memcmp(e->w, w, len) == 0)
+        const struct sw_entry *e = &sw_table[s];
+        if (tag == h && e->len == len && memcmp(e->w, w, len) == 0)
             return e->mask;
     }
 }
