@@ -249,12 +249,15 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
     }
 }
 
-/* Languages of the lang.c table written in script s. */
-static uint32_t script_langs(enum lang_script s) { return lang_script_mask(s); }
-
 void sw_doc(struct doc *d)
 {
+    /* languages of the lang.c table written in each script, read once:
+     * a document may be one line (-f lines) */
+    uint32_t script_langs[SCRIPT_COUNT];
+    for (int s = 0; s < SCRIPT_COUNT; s++)
+        script_langs[s] = lang_script_mask((enum lang_script)s);
     uint32_t best_lines[SW_MAX_LANG] = {0};
+    uint32_t named = 0; /* languages some line's stop words name alone */
     /* 1. each line's own verdict: the languages with the most stop words */
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
@@ -268,7 +271,7 @@ void sw_doc(struct doc *d)
         L->n_sw_words = t.n_words;
         uint16_t best = 0;
         uint32_t m = 0;
-        for (unsigned k = 0; k < SW_MAX_LANG; k++) {
+        for (unsigned k = 0; t.n_stop && k < SW_MAX_LANG; k++) {
             if (t.per_lang[k] > best) {
                 best = t.per_lang[k];
                 m = 1u << k;
@@ -277,23 +280,24 @@ void sw_doc(struct doc *d)
             }
         }
         L->lang_mask = m; /* the stop words' verdict; settled below */
-        if (m && !(m & (m - 1)))
+        if (m && !(m & (m - 1))) {
             best_lines[__builtin_ctz(m)]++;
+            named |= m;
+        }
     }
     /* 2. the document's languages: those that a real share of the lines
      * whose stop words name one language alone are written in */
     uint32_t per_script_total[SCRIPT_COUNT] = {0};
-    for (unsigned k = 0; k < SW_MAX_LANG; k++)
-        for (int s = 1; s < SCRIPT_COUNT; s++)
-            if (script_langs((enum lang_script)s) & (1u << k))
-                per_script_total[s] += best_lines[k];
+    for (int s = 1; s < SCRIPT_COUNT; s++)
+        for (uint32_t b = script_langs[s] & named; b; b &= b - 1)
+            per_script_total[s] += best_lines[__builtin_ctz(b)];
     uint32_t text = 0;
-    for (unsigned k = 0; k < SW_MAX_LANG; k++) {
-        if (!best_lines[k])
+    for (uint32_t b = named; b; b &= b - 1) {
+        unsigned k = (unsigned)__builtin_ctz(b);
+        if (best_lines[k] < 2)
             continue;
         for (int s = 1; s < SCRIPT_COUNT; s++)
-            if ((script_langs((enum lang_script)s) & (1u << k)) && best_lines[k] >= 2 &&
-                best_lines[k] * 10 >= per_script_total[s])
+            if ((script_langs[s] & (1u << k)) && best_lines[k] * 10 >= per_script_total[s])
                 text |= 1u << k;
     }
     d->langs_text = text;
@@ -313,7 +317,7 @@ void sw_doc(struct doc *d)
         uint32_t in_script = 0; /* languages written in a script the line uses */
         for (int sc = 1; sc < SCRIPT_COUNT; sc++)
             if (L->f.scripts & (1u << sc))
-                in_script |= script_langs((enum lang_script)sc);
+                in_script |= script_langs[sc];
         if (m && (m & (m - 1)) && (m & text))
             m &= text; /* a tie that the document's language breaks */
         if (!m) {
@@ -327,7 +331,7 @@ void sw_doc(struct doc *d)
         /* kana is written only in Japanese, whatever Han characters the
          * line shares with Chinese lists; Han alone says Chinese or
          * Japanese no better than the page does */
-        const uint32_t han = script_langs(SCRIPT_HAN);
+        const uint32_t han = script_langs[SCRIPT_HAN];
         if (L->f.scripts & (1u << SCRIPT_KANA))
             m = (m & ~han) | ja;
         else if ((L->f.scripts & (1u << SCRIPT_HAN)) && (text & han))
