@@ -64,7 +64,7 @@ else
 Q := @
 endif
 
-.PHONY: all check unit fixtures rules-test fuzz-replay sanitize valgrind fuzz \
+.PHONY: all check unit fixtures rules-test fuzz-replay symbols sanitize valgrind fuzz \
         bench eval same same-ref train loso install uninstall format lint clean help bless
 
 all: $(B)/chaff $(B)/libchaff.a $(B)/libchaff.so $(B)/rules.db chaff chaff.pc
@@ -100,8 +100,9 @@ $(B)/utobj/embed_%.o: $(B)/gen/embed_%.c src/embed.h
 $(B)/libchaff.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/libchaff.so: $(LIB_OBJ)
-	$(Q)$(CC) -shared -Wl,-soname,libchaff.so.0 $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/libchaff.so: $(LIB_OBJ) src/libchaff.map
+	$(Q)$(CC) -shared -Wl,-soname,libchaff.so.0 -Wl,--version-script=src/libchaff.map \
+	    $(CFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJ) $(PKG_LIBS)
 
 $(B)/chaff: $(B)/obj/cli.o $(B)/libchaff.a
 	@$(if $(Q),echo "  LD      $@")
@@ -139,13 +140,19 @@ fixtures: $(B)/chaff $(B)/rules.db
 rules-test: $(B)/chaff $(B)/rules.db
 	$(Q)export CHAFF_CACHE_DIR=$(TEST_CACHE); $(B)/chaff --check-rules && $(B)/chaff --test-rules
 
+# The shared library exports chaff.h's names alone.
+symbols: $(B)/libchaff.so
+	$(Q)leaked=$$(nm -D --defined-only $(B)/libchaff.so | awk '$$3 !~ /^chaff_/ { print $$3 }'); \
+	    if [ -n "$$leaked" ]; then echo "symbols: libchaff.so exports internal names:" $$leaked; exit 1; fi; \
+	    echo "symbols: libchaff.so exports $$(nm -D --defined-only $(B)/libchaff.so | grep -c ' chaff_') chaff_* names, nothing else"
+
 fuzz-replay: $(FUZZ_REPLAY)
 	$(Q)set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
 	    CHAFF_CACHE_DIR=$(TEST_CACHE) $$t tests/fuzz/corpus/$${n#fuzz_}; done
 
 check:
 	$(Q)$(MAKE) --no-print-directory WERROR=-Werror all
-	$(Q)$(MAKE) --no-print-directory WERROR=-Werror unit rules-test fixtures fuzz-replay
+	$(Q)$(MAKE) --no-print-directory WERROR=-Werror unit rules-test fixtures fuzz-replay symbols
 	@echo "check: all suites passed"
 
 SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
