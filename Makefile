@@ -139,19 +139,28 @@ fixtures: $(B)/chaff $(B)/rules.db
 rules-test: $(B)/chaff $(B)/rules.db
 	$(Q)export CHAFF_CACHE_DIR=$(TEST_CACHE); $(B)/chaff --check-rules && $(B)/chaff --test-rules
 
-fuzz-replay: $(FUZZ_REPLAY)
+# fuzz_pipeline cleans with the shipped rules: the database built here.
+fuzz-replay: $(FUZZ_REPLAY) $(B)/rules.db
 	$(Q)set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
-	    CHAFF_CACHE_DIR=$(TEST_CACHE) $$t tests/fuzz/corpus/$${n#fuzz_}; done
+	    CHAFF_CACHE_DIR=$(TEST_CACHE) CHAFF_FUZZ_RULES_DB=$(B)/rules.db \
+	    $$t tests/fuzz/corpus/$${n#fuzz_}; done
 
 check:
 	$(Q)$(MAKE) --no-print-directory WERROR=-Werror all
 	$(Q)$(MAKE) --no-print-directory WERROR=-Werror unit rules-test fixtures fuzz-replay
 	@echo "check: all suites passed"
 
+# Library objects, tests and the command all build with SAN, and the first
+# report stops the run.  gcc and clang find different things (only clang
+# reports NULL + 0), so each compiler in SAN_CCS builds and checks in
+# build/san-<cc>: $(CC), and clang when there is one.
 SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CCS ?= $(sort $(CC) $(shell command -v clang >/dev/null 2>&1 && echo clang))
 sanitize:
-	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    $(MAKE) --no-print-directory B=build/san CFLAGS="$(SAN)" LDFLAGS="$(SAN)" check
+	$(Q)set -e; for c in $(SAN_CCS); do echo "== sanitize with $$c"; \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(MAKE) --no-print-directory B=build/san-$$(basename $$c) CC=$$c CFLAGS="$(SAN)" \
+	        LDFLAGS="$(SAN)" check; done
 
 valgrind:
 	$(Q)$(MAKE) --no-print-directory B=build/vg CFLAGS="-O1 -g" all $(UNIT_BIN:$(B)/%=build/vg/%)
@@ -163,8 +172,9 @@ valgrind:
 FUZZ_CC ?= clang
 fuzz:
 	$(Q)$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) \
-	    CFLAGS="-O1 -g -DUNIT_TESTING -fsanitize=fuzzer-no-link,address,undefined" all
-	$(Q)CHAFF_CACHE_DIR=$(CURDIR)/build/fuzz/cache sh tests/fuzz/run.sh $(FUZZ_CC) build/fuzz
+	    CFLAGS="-O1 -g -DUNIT_TESTING -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" all
+	$(Q)CHAFF_CACHE_DIR=$(CURDIR)/build/fuzz/cache CHAFF_FUZZ_RULES_DB=$(CURDIR)/build/fuzz/rules.db \
+	    sh tests/fuzz/run.sh $(FUZZ_CC) build/fuzz
 
 bench: $(B)/chaff $(B)/rules.db
 	$(Q)sh bench/run.sh $(B)/chaff
