@@ -72,7 +72,7 @@ static void usage(FILE *to)
           "                        the default rules\n"
           "  -o, --output FILE     write to FILE instead of standard output\n"
           "  -j, --jobs N          worker threads for lines, nul, jsonl and warc (default 1)\n"
-          "      --max-doc SIZE    document cap, e.g. 64M (default 256M)\n"
+          "      --max-doc SIZE    document cap, 1K to 1G, e.g. 64M (default 256M)\n"
           "      --explain         print every line with its decision and reason\n"
           "      --stats[=FILE]    write a JSON summary to FILE (default standard error)\n"
           "      --keep-comments   keep reader comments under an article\n"
@@ -208,22 +208,86 @@ static const char *default_rules(char *buf, size_t n, char *dbbuf, size_t dbn, c
     return CHAFF_RULES_DIR;
 }
 
-static size_t parse_size(const char *s, int *ok)
+/* ---- numbers in options ------------------------------------------------ */
+
+/* Every number an option takes is read here, strictly: decimal digits only
+ * (no sign, space or hex, which strtoul would let through, "-5" wrapping
+ * to 2^64 - 5), no overflow, and within the option's range, so a value the
+ * library would overflow on never reaches it.  Keep the ranges in sync with
+ * chaff.1 and README.md (Limits: options and output). */
+
+#define MAX_DOC_MIN ((size_t)1 << 10)
+/* line lengths are 32-bit, and a worker's output buffer is four times the
+ * document: 1 GiB keeps every size derived from the cap in range */
+#define MAX_DOC_MAX ((size_t)1 << 30)
+
+/* s as a decimal number in [lo, hi]; 0 on anything else. */
+static int parse_uint(const char *s, unsigned long long lo, unsigned long long hi,
+                      unsigned long long *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    *ok = errno == 0 && end != s;
-    unsigned long long mul = 1;
-    switch (*end) {
-    case 'k': case 'K': mul = 1ull << 10; end++; break;
-    case 'm': case 'M': mul = 1ull << 20; end++; break;
-    case 'g': case 'G': mul = 1ull << 30; end++; break;
-    default: break;
+    unsigned long long v = 0;
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (ULLONG_MAX - (unsigned)(*s - '0')) / 10)
+            return 0;
+        v = v * 10 + (unsigned)(*s - '0');
     }
-    if (*end || v == 0 || v > (unsigned long long)SIZE_MAX / mul)
-        *ok = 0;
-    return (size_t)(v * mul);
+    if (v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* A size: digits with an optional K, M or G (powers of 1024), in [lo, hi]
+ * bytes; 0 on anything else. */
+static int parse_size(const char *s, unsigned long long lo, unsigned long long hi,
+                      unsigned long long *out)
+{
+    char digits[32];
+    size_t n = strlen(s);
+    unsigned shift = 0;
+    if (n > 1) {
+        switch (s[n - 1]) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        default: break;
+        }
+    }
+    if (shift)
+        n--;
+    if (n >= sizeof digits)
+        return 0;
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    unsigned long long v;
+    if (!parse_uint(digits, 0, ULLONG_MAX >> shift, &v))
+        return 0;
+    v <<= shift;
+    if (v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* A share: a decimal fraction above 0 and at most 1 ("0.5", ".5", "1");
+ * no sign, exponent, "nan" or "inf".  0 on anything else. */
+static int parse_share(const char *s, double *out)
+{
+    size_t i = 0, digits = 0;
+    for (; s[i] >= '0' && s[i] <= '9'; i++)
+        digits++;
+    if (s[i] == '.')
+        for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+            digits++;
+    if (s[i] || !digits)
+        return 0;
+    double v = strtod(s, NULL);
+    if (!(v > 0 && v <= 1))
+        return 0;
+    *out = v;
+    return 1;
 }
 
 /* Report a chaff_filter_new() failure; returns the exit status. */
@@ -426,22 +490,21 @@ int main(int argc, char **argv)
         case OPT_NO_DEFAULT: no_default = 1; break;
         case 'o': out_path = optarg; break;
         case 'j': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 64) {
-                errorf("invalid --jobs '%s' (1 to 64)", optarg);
+            unsigned long long v;
+            if (!parse_uint(optarg, 1, 64, &v)) {
+                errorf("invalid --jobs '%s' (a number from 1 to 64)", optarg);
                 return EXIT_USAGE;
             }
             opt.jobs = (unsigned)v;
             break;
         }
         case OPT_MAX_DOC: {
-            int ok;
-            opt.max_doc = parse_size(optarg, &ok);
-            if (!ok) {
-                errorf("invalid --max-doc '%s' (e.g. 64M)", optarg);
+            unsigned long long v;
+            if (!parse_size(optarg, MAX_DOC_MIN, MAX_DOC_MAX, &v)) {
+                errorf("invalid --max-doc '%s' (a size from 1K to 1G, e.g. 64M)", optarg);
                 return EXIT_USAGE;
             }
+            opt.max_doc = (size_t)v;
             break;
         }
         case OPT_EXPLAIN: explain = 1; break;
@@ -463,28 +526,23 @@ int main(int argc, char **argv)
         case OPT_COUNTS: counts = 1; learn_only = "--counts"; break;
         case OPT_MERGE: merge = 1; learn_only = "--merge"; break;
         case OPT_MIN_PAGES: {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (*end || !*optarg || v < 1 || v > 1000000) {
-                errorf("invalid --min-pages '%s' (a number of pages, 1 or more)", optarg);
+            unsigned long long v;
+            if (!parse_uint(optarg, 1, 1000000, &v)) {
+                errorf("invalid --min-pages '%s' (a number of pages from 1 to 1000000)", optarg);
                 return EXIT_USAGE;
             }
             min_pages = (unsigned)v;
             learn_only = "--min-pages";
             break;
         }
-        case OPT_MIN_SHARE: {
-            char *end;
-            double v = strtod(optarg, &end);
-            if (*end || !*optarg || !(v > 0 && v <= 1)) {
+        case OPT_MIN_SHARE:
+            if (!parse_share(optarg, &min_share)) {
                 errorf("invalid --min-share '%s' (a share of pages, above 0 and at most 1)",
                        optarg);
                 return EXIT_USAGE;
             }
-            min_share = v;
             learn_only = "--min-share";
             break;
-        }
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': printf("chaff %s\n", chaff_version()); return EXIT_OK;
         case ':':
