@@ -11,10 +11,20 @@
  * one per record.  SIGPIPE is ignored: when the reader goes away, chaff
  * stops quietly with status 0.  Every message is "chaff: ..." via errorf().
  *
+ * -o FILE never truncates FILE: the output goes to a temporary file beside
+ * it (mkstemp), which takes FILE's mode (a new file: 0666 less the umask)
+ * and replaces it by rename(2) once everything was written, so a killed or
+ * failed run leaves the old FILE whole.  The temporary file is removed on
+ * a write error, on exit before the rename and on SIGINT, SIGTERM and
+ * SIGHUP (SIGKILL leaves it, named .chaff-*).  FILE that is not a regular
+ * file (/dev/null, a FIFO) is written directly.  An output that is one of
+ * the inputs (same device and inode) is a usage error.
+ *
  * Exit status: 0 ok, 1 data errors under --strict, 2 usage, 3 rules,
  * 4 I/O (enum exit_code; keep in sync with chaff.1 and README.md).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -112,8 +122,150 @@ static void usage(FILE *to)
 struct out {
     FILE *fp;
     const char *name;
-    int broken; /* EPIPE: the reader went away */
+    int broken;      /* EPIPE: the reader went away */
+    const char *dst; /* -o FILE replaced by the temporary file at the end */
+    mode_t mode;     /* the mode it gets */
 };
+
+/* The temporary file of -o while it exists: removed by out_cleanup() at
+ * exit and by on_fatal_signal(), so it must be a fixed array. */
+static char out_tmp[PATH_MAX + 32];
+static volatile sig_atomic_t out_tmp_live;
+
+static void out_cleanup(void)
+{
+    if (out_tmp_live) {
+        out_tmp_live = 0;
+        unlink(out_tmp);
+    }
+}
+
+/* SIGINT, SIGTERM, SIGHUP: remove the temporary file, then die of the
+ * signal as if not caught.  Only async-signal-safe calls. */
+static void on_fatal_signal(int sig)
+{
+    if (out_tmp_live)
+        unlink(out_tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Are a and b the same file? */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Is the output path (NULL or "-": standard output) one of the n inputs
+ * (none: standard input)?  Names the input in *which. */
+static int output_is_input(const char *path, char **inputs, int n, const char **which)
+{
+    struct stat os, is;
+    if (path && strcmp(path, "-") != 0 ? stat(path, &os) != 0 : fstat(1, &os) != 0)
+        return 0; /* a file that does not exist yet is no input */
+    if (!S_ISREG(os.st_mode))
+        return 0; /* a terminal or /dev/null may well be both */
+    for (int i = 0; i < (n ? n : 1); i++) {
+        const char *name = n ? inputs[i] : "-";
+        int r = strcmp(name, "-") == 0 ? fstat(0, &is) : stat(name, &is);
+        if (r == 0 && same_file(&os, &is)) {
+            *which = strcmp(name, "-") == 0 ? "standard input" : name;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Open -o path: a temporary file beside a regular (or new) file, else the
+ * file itself.  0, or EXIT_IO after a message. */
+static int out_open(struct out *o, const char *path)
+{
+    o->name = path;
+    char real[PATH_MAX];
+    struct stat sb;
+    const char *dst = path;
+    if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) && realpath(path, real))
+        dst = real; /* replace the file the link names, not the link */
+    if (stat(dst, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        if (!(o->fp = fopen(path, "wb"))) {
+            errorf("cannot open '%s': %s", path, strerror(errno));
+            return EXIT_IO;
+        }
+        return 0;
+    }
+    if (stat(dst, &sb) == 0) {
+        if (access(dst, W_OK) != 0) { /* renaming over it would bypass that */
+            errorf("cannot open '%s': %s", path, strerror(errno));
+            return EXIT_IO;
+        }
+        o->mode = sb.st_mode & 07777;
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        o->mode = 0666 & ~mask;
+    }
+    const char *slash = strrchr(dst, '/');
+    int dl = slash ? (int)(slash - dst) + 1 : 0;
+    if ((size_t)snprintf(out_tmp, sizeof out_tmp, "%.*s.chaff-XXXXXX", dl, dst) >=
+        sizeof out_tmp) {
+        errorf("cannot open '%s': %s", path, strerror(ENAMETOOLONG));
+        return EXIT_IO;
+    }
+    int fd = mkstemp(out_tmp);
+    if (fd < 0) {
+        errorf("cannot create a temporary file beside '%s': %s", path, strerror(errno));
+        return EXIT_IO;
+    }
+    out_tmp_live = 1;
+    if (!(o->fp = fdopen(fd, "wb"))) {
+        errorf("cannot open '%s': %s", path, strerror(errno));
+        close(fd);
+        out_cleanup();
+        return EXIT_IO;
+    }
+    size_t n = strlen(dst) + 1;
+    char *copy = malloc(n);
+    if (!copy) {
+        errorf("%s", chaff_strerror(CHAFF_E_NOMEM));
+        return EXIT_IO;
+    }
+    o->dst = memcpy(copy, dst, n);
+    return 0;
+}
+
+/* Close the output; with commit, a temporary file replaces the -o file,
+ * else it is removed.  0, or EXIT_IO after a message. */
+static int out_close(struct out *o, int commit)
+{
+    int code = 0;
+    if (o->fp == stdout)
+        return 0;
+    if (commit && o->dst) /* a file system without modes keeps what it gives */
+        (void)fchmod(fileno(o->fp), o->mode);
+    if (commit && o->dst && fflush(o->fp) == 0 && fsync(fileno(o->fp)) != 0 && errno != EINVAL &&
+        errno != EROFS) {
+        errorf("write error on %s: %s", o->name, strerror(errno));
+        commit = 0;
+        code = EXIT_IO;
+    }
+    if (fclose(o->fp) != 0 && commit) {
+        errorf("write error on %s: %s", o->name, strerror(errno));
+        commit = 0;
+        code = EXIT_IO;
+    }
+    if (o->dst) {
+        if (commit && rename(out_tmp, o->dst) != 0) {
+            errorf("cannot replace '%s': %s", o->name, strerror(errno));
+            code = EXIT_IO;
+        } else if (commit) {
+            out_tmp_live = 0;
+        }
+        out_cleanup();
+        free((char *)o->dst);
+        o->dst = NULL;
+    }
+    return code;
+}
 
 #define OUT_BUFSIZE (1 << 18)
 
@@ -585,6 +737,11 @@ int main(int argc, char **argv)
         errorf("--compile-rules compiles rule files, not a database (--rules-db)");
         return EXIT_USAGE;
     }
+    const char *which;
+    if (!compile && output_is_input(out_path, argv + optind, argc - optind, &which)) {
+        errorf("'%s' is both an input and the output", which);
+        return EXIT_USAGE;
+    }
     signal(SIGPIPE, SIG_IGN);
     opt.warn = on_warn;
     if (!check && !test && !list && !compile) {
@@ -669,14 +826,21 @@ int main(int argc, char **argv)
     }
 
     /* output */
-    struct out out = {stdout, "standard output", 0};
+    struct out out = {stdout, "standard output", 0, NULL, 0};
     if (out_path && strcmp(out_path, "-") != 0) {
-        out.fp = fopen(out_path, "wb");
-        out.name = out_path;
-        if (!out.fp) {
-            errorf("cannot open '%s': %s", out_path, strerror(errno));
+        atexit(out_cleanup);
+        static const int fatal[] = {SIGINT, SIGTERM, SIGHUP};
+        for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_fatal_signal;
+            sigemptyset(&sa.sa_mask);
+            sigaction(fatal[i], &sa, NULL);
+        }
+        int oc = out_open(&out, out_path);
+        if (oc) {
             chaff_rules_free(rules);
-            return EXIT_IO;
+            return oc;
         }
     }
     /* a failure leaves stdio's own buffer, which works as well */
@@ -796,9 +960,11 @@ int main(int argc, char **argv)
         code = EXIT_DATA;
     chaff_filter_free(f);
     chaff_rules_free(rules);
-    if (out.fp != stdout && fclose(out.fp) != 0 && code == EXIT_OK) {
-        errorf("write error on %s: %s", out.name, strerror(errno));
-        code = EXIT_IO;
-    }
+    /* the output is kept when all of it was written, even after an input
+     * error: it then holds every record read before the error, as standard
+     * output would */
+    int cc = out_close(&out, !out.broken && st != CHAFF_E_WRITE);
+    if (cc && code == EXIT_OK)
+        code = cc;
     return code;
 }
