@@ -10,7 +10,8 @@
 #
 # The shipped rules are compiled here, once, into $(B)/rules.db (installed
 # beside the rules as $(datadir)/chaff/rules.db), so no run compiles them.
-# Tests never touch the user's cache: they use $(B)/cache.
+# Tests never touch the user's cache: each suite runs with a fresh cache
+# folder under $(B), removed when it ends (TMP_CACHE).
 
 PREFIX     ?= /usr/local
 bindir     ?= $(PREFIX)/bin
@@ -56,7 +57,8 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz-replay/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 RULE_FILES := $(sort $(shell find rules -name '*.rules' 2>/dev/null))
-TEST_CACHE = $(abspath $(B))/cache
+# Shell prefix: $$c is a new, empty cache folder under $(B), removed at exit.
+TMP_CACHE = c=$$(mktemp -d "$(abspath $(B))/cache.XXXXXX") && trap 'rm -rf "$$c"' EXIT &&
 
 ifeq ($(V),1)
 Q :=
@@ -64,7 +66,7 @@ else
 Q := @
 endif
 
-.PHONY: all check unit fixtures rules-test fuzz-replay sanitize valgrind fuzz \
+.PHONY: all check unit fixtures rules-test fuzz-replay sanitize valgrind valgrind-unit fuzz fuzz-run \
         bench eval train loso install uninstall format lint clean help bless
 
 all: $(B)/chaff $(B)/libchaff.a $(B)/libchaff.so $(B)/rules.db chaff chaff.pc
@@ -127,8 +129,8 @@ chaff.pc: chaff.pc.in src/chaff.h
 	    -e 's|@includedir@|$(includedir)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 unit: $(UNIT_BIN)
-	$(Q)set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
-	    CHAFF_CACHE_DIR=$(TEST_CACHE) CHAFF_TOP=$(CURDIR) $$t; done
+	$(Q)$(TMP_CACHE) set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
+	    CHAFF_CACHE_DIR=$$c CHAFF_TOP=$(CURDIR) $$t; done
 
 # Golden outputs must not depend on what an earlier run left in a cache, so
 # fixtures run with the cache off (a run that compiles says so, every time,
@@ -137,12 +139,12 @@ fixtures: $(B)/chaff $(B)/rules.db
 	$(Q)CHAFF_CACHE_DIR= CHAFF=$(B)/chaff sh tests/run-fixtures.sh
 
 rules-test: $(B)/chaff $(B)/rules.db
-	$(Q)export CHAFF_CACHE_DIR=$(TEST_CACHE); $(B)/chaff --check-rules && $(B)/chaff --test-rules
+	$(Q)$(TMP_CACHE) export CHAFF_CACHE_DIR=$$c; $(B)/chaff --check-rules && $(B)/chaff --test-rules
 
 # fuzz_pipeline cleans with the shipped rules: the database built here.
 fuzz-replay: $(FUZZ_REPLAY) $(B)/rules.db
-	$(Q)set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
-	    CHAFF_CACHE_DIR=$(TEST_CACHE) CHAFF_FUZZ_RULES_DB=$(B)/rules.db \
+	$(Q)$(TMP_CACHE) set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
+	    CHAFF_CACHE_DIR=$$c CHAFF_FUZZ_RULES_DB=$(B)/rules.db \
 	    $$t tests/fuzz/corpus/$${n#fuzz_}; done
 
 check:
@@ -166,15 +168,21 @@ valgrind:
 	$(Q)$(MAKE) --no-print-directory B=build/vg CFLAGS="-O1 -g" all $(UNIT_BIN:$(B)/%=build/vg/%)
 	$(Q)VALGRIND=1 CHAFF_CACHE_DIR= CHAFF="valgrind -q --suppressions=$(CURDIR)/tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $(CURDIR)/build/vg/chaff" \
 	    sh tests/run-fixtures.sh
-	$(Q)set -e; for t in $(UNIT_BIN:$(B)/%=build/vg/%); do \
-	    CHAFF_CACHE_DIR=$(CURDIR)/build/vg/cache CHAFF_TOP=$(CURDIR) valgrind -q --suppressions=tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
+	$(Q)$(MAKE) --no-print-directory B=build/vg valgrind-unit
+
+valgrind-unit:
+	$(Q)$(TMP_CACHE) set -e; for t in $(UNIT_BIN); do \
+	    CHAFF_CACHE_DIR=$$c CHAFF_TOP=$(CURDIR) valgrind -q --suppressions=tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
 
 FUZZ_CC ?= clang
 fuzz:
 	$(Q)$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) \
 	    CFLAGS="-O1 -g -DUNIT_TESTING -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" all
-	$(Q)CHAFF_CACHE_DIR=$(CURDIR)/build/fuzz/cache CHAFF_FUZZ_RULES_DB=$(CURDIR)/build/fuzz/rules.db \
-	    sh tests/fuzz/run.sh $(FUZZ_CC) build/fuzz
+	$(Q)$(MAKE) --no-print-directory B=build/fuzz fuzz-run
+
+fuzz-run:
+	$(Q)$(TMP_CACHE) CHAFF_CACHE_DIR=$$c CHAFF_FUZZ_RULES_DB=$(abspath $(B))/rules.db \
+	    sh tests/fuzz/run.sh $(FUZZ_CC) $(B)
 
 bench: $(B)/chaff $(B)/rules.db
 	$(Q)sh bench/run.sh $(B)/chaff

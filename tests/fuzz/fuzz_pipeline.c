@@ -17,7 +17,8 @@
  * The rules are loaded once per process: the folder $CHAFF_FUZZ_RULES
  * (default rules/, from the top of the checkout, where make runs) with the
  * database $CHAFF_FUZZ_RULES_DB when set (make passes the one it built),
- * else compiled into $CHAFF_CACHE_DIR.  The target also runs as a corpus
+ * else compiled, into $CHAFF_CACHE_DIR when set (make sets a temporary
+ * one) and never into the user's cache.  The target also runs as a corpus
  * replay test (tests/fuzz/replay.c supplies main()).
  */
 #include <stddef.h>
@@ -48,6 +49,8 @@ static const chaff_rules *shipped_rules(void)
         chaff_rules_config_init(&rc);
         rc.shipped = dir && *dir ? dir : "rules";
         rc.shipped_db = db && *db ? db : NULL;
+        if (!getenv("CHAFF_CACHE_DIR"))
+            rc.cache_dir = ""; /* never the user's cache: compile in memory */
         chaff_error err;
         memset(&err, 0, sizeof err);
         CHECK(chaff_rules_open(&rules, &rc, &err) == CHAFF_OK);
