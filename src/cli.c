@@ -545,20 +545,28 @@ static ssize_t input_read(struct input *in, char *p, size_t cap)
         }
     }
     if (!in->gzip) {
-        if (in->zs.avail_in) { /* what was read to look for the magic */
-            size_t k = in->zs.avail_in < cap ? in->zs.avail_in : cap;
-            memcpy(p, in->zs.next_in, k);
-            in->zs.next_in += k;
-            in->zs.avail_in -= (uInt)k;
-            return (ssize_t)k;
+        /* what was read to look for the magic, then more: a full block
+         * unless the file ends, so block boundaries do not depend on how
+         * a pipe happens to deliver (lines and nul framing sniff the
+         * charset from the first block) */
+        size_t got = in->zs.avail_in < cap ? in->zs.avail_in : cap;
+        memcpy(p, in->zs.next_in, got);
+        in->zs.next_in += got;
+        in->zs.avail_in -= (uInt)got;
+        while (got < cap && !in->eof) {
+            ssize_t k = read(in->fd, p + got, cap - got);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0) {
+                snprintf(in->err, sizeof in->err, "%s", strerror(errno));
+                in->failed = 1;
+                break;
+            }
+            if (k == 0)
+                in->eof = 1;
+            got += (size_t)k;
         }
-        ssize_t k;
-        do
-            k = read(in->fd, p, cap);
-        while (k < 0 && errno == EINTR);
-        if (k < 0)
-            snprintf(in->err, sizeof in->err, "%s", strerror(errno));
-        return k;
+        return got || !in->failed ? (ssize_t)got : -1;
     }
     size_t got = 0;
     while (got < cap) {
