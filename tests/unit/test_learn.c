@@ -210,7 +210,7 @@ static void test_host(void **state)
         "a\x7f.example",
         "a\xc3.example",           /* not UTF-8 */
         "a\xe2\x80\xa8.example", /* U+2028 LINE SEPARATOR */
-        "a\xc2\xa0" "b.example", /* NO-BREAK SPACE, mapped to a space */
+        ("a\xc2\xa0" "b.example"), /* NO-BREAK SPACE, mapped to a space */
         "xn--zz-.example",         /* bad Punycode */
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example", /* 64 */
     };
