@@ -10,7 +10,8 @@
 #
 # The shipped rules are compiled here, once, into $(B)/rules.db (installed
 # beside the rules as $(datadir)/chaff/rules.db), so no run compiles them.
-# Tests never touch the user's cache: they use $(B)/cache.
+# Tests never touch the user's cache: each suite runs with a fresh cache
+# folder under $(B), removed when it ends (TMP_CACHE).
 
 PREFIX     ?= /usr/local
 bindir     ?= $(PREFIX)/bin
@@ -56,7 +57,8 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz-replay/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 RULE_FILES := $(sort $(shell find rules -name '*.rules' 2>/dev/null))
-TEST_CACHE = $(abspath $(B))/cache
+# Shell prefix: $$c is a new, empty cache folder under $(B), removed at exit.
+TMP_CACHE = c=$$(mktemp -d "$(abspath $(B))/cache.XXXXXX") && trap 'rm -rf "$$c"' EXIT &&
 
 ifeq ($(V),1)
 Q :=
@@ -64,8 +66,9 @@ else
 Q := @
 endif
 
-.PHONY: all check unit fixtures rules-test fuzz-replay symbols sanitize valgrind fuzz \
-        bench eval same same-ref train loso install uninstall format lint clean help bless
+.PHONY: all check unit fixtures rules-test fuzz-replay symbols sanitize valgrind valgrind-unit \
+        fuzz fuzz-run bench eval same same-ref train loso install uninstall format lint clean \
+        help bless
 
 all: $(B)/chaff $(B)/libchaff.a $(B)/libchaff.so $(B)/rules.db chaff chaff.pc
 
@@ -128,8 +131,8 @@ chaff.pc: chaff.pc.in src/chaff.h
 	    -e 's|@includedir@|$(includedir)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 unit: $(UNIT_BIN)
-	$(Q)set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
-	    CHAFF_CACHE_DIR=$(TEST_CACHE) CHAFF_TOP=$(CURDIR) $$t; done
+	$(Q)$(TMP_CACHE) set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
+	    CHAFF_CACHE_DIR=$$c CHAFF_TOP=$(CURDIR) $$t; done
 
 # Golden outputs must not depend on what an earlier run left in a cache, so
 # fixtures run with the cache off (a run that compiles says so, every time,
@@ -138,7 +141,7 @@ fixtures: $(B)/chaff $(B)/rules.db
 	$(Q)CHAFF_CACHE_DIR= CHAFF=$(B)/chaff sh tests/run-fixtures.sh
 
 rules-test: $(B)/chaff $(B)/rules.db
-	$(Q)export CHAFF_CACHE_DIR=$(TEST_CACHE); $(B)/chaff --check-rules && $(B)/chaff --test-rules
+	$(Q)$(TMP_CACHE) export CHAFF_CACHE_DIR=$$c; $(B)/chaff --check-rules && $(B)/chaff --test-rules
 
 # The shared library exports chaff.h's names alone.
 symbols: $(B)/libchaff.so
@@ -146,32 +149,48 @@ symbols: $(B)/libchaff.so
 	    if [ -n "$$leaked" ]; then echo "symbols: libchaff.so exports internal names:" $$leaked; exit 1; fi; \
 	    echo "symbols: libchaff.so exports $$(nm -D --defined-only $(B)/libchaff.so | grep -c ' chaff_') chaff_* names, nothing else"
 
-fuzz-replay: $(FUZZ_REPLAY)
-	$(Q)set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
-	    CHAFF_CACHE_DIR=$(TEST_CACHE) $$t tests/fuzz/corpus/$${n#fuzz_}; done
+# fuzz_pipeline cleans with the shipped rules: the database built here.
+fuzz-replay: $(FUZZ_REPLAY) $(B)/rules.db
+	$(Q)$(TMP_CACHE) set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
+	    CHAFF_CACHE_DIR=$$c CHAFF_FUZZ_RULES_DB=$(B)/rules.db \
+	    $$t tests/fuzz/corpus/$${n#fuzz_}; done
 
 check:
 	$(Q)$(MAKE) --no-print-directory WERROR=-Werror all
 	$(Q)$(MAKE) --no-print-directory WERROR=-Werror unit rules-test fixtures fuzz-replay symbols
 	@echo "check: all suites passed"
 
+# Library objects, tests and the command all build with SAN, and the first
+# report stops the run.  gcc and clang find different things (only clang
+# reports NULL + 0), so each compiler in SAN_CCS builds and checks in
+# build/san-<cc>: $(CC), and clang when there is one.
 SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CCS ?= $(sort $(CC) $(shell command -v clang >/dev/null 2>&1 && echo clang))
 sanitize:
-	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    $(MAKE) --no-print-directory B=build/san CFLAGS="$(SAN)" LDFLAGS="$(SAN)" check
+	$(Q)set -e; for c in $(SAN_CCS); do echo "== sanitize with $$c"; \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(MAKE) --no-print-directory B=build/san-$$(basename $$c) CC=$$c CFLAGS="$(SAN)" \
+	        LDFLAGS="$(SAN)" check; done
 
 valgrind:
 	$(Q)$(MAKE) --no-print-directory B=build/vg CFLAGS="-O1 -g" all $(UNIT_BIN:$(B)/%=build/vg/%)
 	$(Q)VALGRIND=1 CHAFF_CACHE_DIR= CHAFF="valgrind -q --suppressions=$(CURDIR)/tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $(CURDIR)/build/vg/chaff" \
 	    sh tests/run-fixtures.sh
-	$(Q)set -e; for t in $(UNIT_BIN:$(B)/%=build/vg/%); do \
-	    CHAFF_CACHE_DIR=$(CURDIR)/build/vg/cache CHAFF_TOP=$(CURDIR) valgrind -q --suppressions=tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
+	$(Q)$(MAKE) --no-print-directory B=build/vg valgrind-unit
+
+valgrind-unit:
+	$(Q)$(TMP_CACHE) set -e; for t in $(UNIT_BIN); do \
+	    CHAFF_CACHE_DIR=$$c CHAFF_TOP=$(CURDIR) valgrind -q --suppressions=tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
 
 FUZZ_CC ?= clang
 fuzz:
 	$(Q)$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) \
-	    CFLAGS="-O1 -g -DUNIT_TESTING -fsanitize=fuzzer-no-link,address,undefined" all
-	$(Q)CHAFF_CACHE_DIR=$(CURDIR)/build/fuzz/cache sh tests/fuzz/run.sh $(FUZZ_CC) build/fuzz
+	    CFLAGS="-O1 -g -DUNIT_TESTING -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" all
+	$(Q)$(MAKE) --no-print-directory B=build/fuzz fuzz-run
+
+fuzz-run:
+	$(Q)$(TMP_CACHE) CHAFF_CACHE_DIR=$$c CHAFF_FUZZ_RULES_DB=$(abspath $(B))/rules.db \
+	    sh tests/fuzz/run.sh $(FUZZ_CC) $(B)
 
 bench: $(B)/chaff $(B)/rules.db
 	$(Q)sh bench/run.sh $(B)/chaff

@@ -234,7 +234,8 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
         struct hit_verdict v;
-        apply_verdict(r, d->hits + L->hit0, L->n_hits, &v);
+        /* a page without a hit has d->hits NULL, and NULL + 0 is undefined */
+        apply_verdict(r, L->n_hits ? d->hits + L->hit0 : NULL, L->n_hits, &v);
         if (v.site_drop >= 0) {
             L->protect = 2;
             rule_drop(d, i, &r->v[v.site_drop], 1);

@@ -2,8 +2,17 @@
  * cli.c — the chaff command: options, rule loading, input and output.
  *
  * The only file that touches argv, FILE *, stderr and exit().  Inputs are
- * read through zlib's gzread, which passes plain files through unchanged,
- * so `.gz` works for any input (concatenated members included).  Output is
+ * read by struct input: a file that starts with the gzip magic is inflated
+ * member after member, anything else passes through unchanged, so `.gz`
+ * works for any input.  Unlike gzread, which drops them silently, bytes
+ * after the last member that do not start another one are reported as
+ * gzip -t does ("trailing garbage ignored"; a data error for --strict),
+ * and a member cut short is a read error.  --max-inflate caps what one
+ * input may inflate to (bytes, or a multiple of what was read).  After a
+ * read error every record read before it is still cleaned and written:
+ * in lines, nul and jsonl framing the bytes after the last delimiter are
+ * held back until more come, so the record cut by the error is not.
+ * Output is
  * written with fwrite into a large stdio buffer and flushed after each
  * block of input has been fed, before the next read can block: every
  * record that block completed reaches the reader then, as promptly as a
@@ -11,14 +20,25 @@
  * one per record.  SIGPIPE is ignored: when the reader goes away, chaff
  * stops quietly with status 0.  Every message is "chaff: ..." via errorf().
  *
+ * -o FILE never truncates FILE: the output goes to a temporary file beside
+ * it (mkstemp), which takes FILE's mode (a new file: 0666 less the umask)
+ * and replaces it by rename(2) once everything was written, so a killed or
+ * failed run leaves the old FILE whole.  The temporary file is removed on
+ * a write error, on exit before the rename and on SIGINT, SIGTERM and
+ * SIGHUP (SIGKILL leaves it, named .chaff-*).  FILE that is not a regular
+ * file (/dev/null, a FIFO) is written directly.  An output that is one of
+ * the inputs (same device and inode) is a usage error.
+ *
  * Exit status: 0 ok, 1 data errors under --strict, 2 usage, 3 rules,
  * 4 I/O (enum exit_code; keep in sync with chaff.1 and README.md).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +92,9 @@ static void usage(FILE *to)
           "                        the default rules\n"
           "  -o, --output FILE     write to FILE instead of standard output\n"
           "  -j, --jobs N          worker threads for lines, nul, jsonl and warc (default 1)\n"
-          "      --max-doc SIZE    document cap, e.g. 64M (default 256M)\n"
+          "      --max-doc SIZE    document cap, 1K to 1G, e.g. 64M (default 256M)\n"
+          "      --max-inflate LIMIT  stop reading a .gz input that inflates past LIMIT:\n"
+          "                        a size (e.g. 10G) or a multiple of its size (e.g. 200x)\n"
           "      --explain         print every line with its decision and reason\n"
           "      --stats[=FILE]    write a JSON summary to FILE (default standard error)\n"
           "      --keep-comments   keep reader comments under an article\n"
@@ -112,8 +134,150 @@ static void usage(FILE *to)
 struct out {
     FILE *fp;
     const char *name;
-    int broken; /* EPIPE: the reader went away */
+    int broken;      /* EPIPE: the reader went away */
+    const char *dst; /* -o FILE replaced by the temporary file at the end */
+    mode_t mode;     /* the mode it gets */
 };
+
+/* The temporary file of -o while it exists: removed by out_cleanup() at
+ * exit and by on_fatal_signal(), so it must be a fixed array. */
+static char out_tmp[PATH_MAX + 32];
+static volatile sig_atomic_t out_tmp_live;
+
+static void out_cleanup(void)
+{
+    if (out_tmp_live) {
+        out_tmp_live = 0;
+        unlink(out_tmp);
+    }
+}
+
+/* SIGINT, SIGTERM, SIGHUP: remove the temporary file, then die of the
+ * signal as if not caught.  Only async-signal-safe calls. */
+static void on_fatal_signal(int sig)
+{
+    if (out_tmp_live)
+        unlink(out_tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Are a and b the same file? */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Is the output path (NULL or "-": standard output) one of the n inputs
+ * (none: standard input)?  Names the input in *which. */
+static int output_is_input(const char *path, char **inputs, int n, const char **which)
+{
+    struct stat os, is;
+    if (path && strcmp(path, "-") != 0 ? stat(path, &os) != 0 : fstat(1, &os) != 0)
+        return 0; /* a file that does not exist yet is no input */
+    if (!S_ISREG(os.st_mode))
+        return 0; /* a terminal or /dev/null may well be both */
+    for (int i = 0; i < (n ? n : 1); i++) {
+        const char *name = n ? inputs[i] : "-";
+        int r = strcmp(name, "-") == 0 ? fstat(0, &is) : stat(name, &is);
+        if (r == 0 && same_file(&os, &is)) {
+            *which = strcmp(name, "-") == 0 ? "standard input" : name;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Open -o path: a temporary file beside a regular (or new) file, else the
+ * file itself.  0, or EXIT_IO after a message. */
+static int out_open(struct out *o, const char *path)
+{
+    o->name = path;
+    char real[PATH_MAX];
+    struct stat sb;
+    const char *dst = path;
+    if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) && realpath(path, real))
+        dst = real; /* replace the file the link names, not the link */
+    if (stat(dst, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        if (!(o->fp = fopen(path, "wb"))) {
+            errorf("cannot open '%s': %s", path, strerror(errno));
+            return EXIT_IO;
+        }
+        return 0;
+    }
+    if (stat(dst, &sb) == 0) {
+        if (access(dst, W_OK) != 0) { /* renaming over it would bypass that */
+            errorf("cannot open '%s': %s", path, strerror(errno));
+            return EXIT_IO;
+        }
+        o->mode = sb.st_mode & 07777;
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        o->mode = 0666 & ~mask;
+    }
+    const char *slash = strrchr(dst, '/');
+    int dl = slash ? (int)(slash - dst) + 1 : 0;
+    if ((size_t)snprintf(out_tmp, sizeof out_tmp, "%.*s.chaff-XXXXXX", dl, dst) >=
+        sizeof out_tmp) {
+        errorf("cannot open '%s': %s", path, strerror(ENAMETOOLONG));
+        return EXIT_IO;
+    }
+    int fd = mkstemp(out_tmp);
+    if (fd < 0) {
+        errorf("cannot create a temporary file beside '%s': %s", path, strerror(errno));
+        return EXIT_IO;
+    }
+    out_tmp_live = 1;
+    if (!(o->fp = fdopen(fd, "wb"))) {
+        errorf("cannot open '%s': %s", path, strerror(errno));
+        close(fd);
+        out_cleanup();
+        return EXIT_IO;
+    }
+    size_t n = strlen(dst) + 1;
+    char *copy = malloc(n);
+    if (!copy) {
+        errorf("%s", chaff_strerror(CHAFF_E_NOMEM));
+        return EXIT_IO;
+    }
+    o->dst = memcpy(copy, dst, n);
+    return 0;
+}
+
+/* Close the output; with commit, a temporary file replaces the -o file,
+ * else it is removed.  0, or EXIT_IO after a message. */
+static int out_close(struct out *o, int commit)
+{
+    int code = 0;
+    if (o->fp == stdout)
+        return 0;
+    if (commit && o->dst) /* a file system without modes keeps what it gives */
+        (void)fchmod(fileno(o->fp), o->mode);
+    if (commit && o->dst && fflush(o->fp) == 0 && fsync(fileno(o->fp)) != 0 && errno != EINVAL &&
+        errno != EROFS) {
+        errorf("write error on %s: %s", o->name, strerror(errno));
+        commit = 0;
+        code = EXIT_IO;
+    }
+    if (fclose(o->fp) != 0 && commit) {
+        errorf("write error on %s: %s", o->name, strerror(errno));
+        commit = 0;
+        code = EXIT_IO;
+    }
+    if (o->dst) {
+        if (commit && rename(out_tmp, o->dst) != 0) {
+            errorf("cannot replace '%s': %s", o->name, strerror(errno));
+            code = EXIT_IO;
+        } else if (commit) {
+            out_tmp_live = 0;
+        }
+        out_cleanup();
+        free((char *)o->dst);
+        o->dst = NULL;
+    }
+    return code;
+}
 
 #define OUT_BUFSIZE (1 << 18)
 
@@ -208,22 +372,310 @@ static const char *default_rules(char *buf, size_t n, char *dbbuf, size_t dbn, c
     return CHAFF_RULES_DIR;
 }
 
-static size_t parse_size(const char *s, int *ok)
+/* ---- numbers in options ------------------------------------------------ */
+
+/* Every number an option takes is read here, strictly: decimal digits only
+ * (no sign, space or hex, which strtoul would let through, "-5" wrapping
+ * to 2^64 - 5), no overflow, and within the option's range, so a value the
+ * library would overflow on never reaches it.  Keep the ranges in sync with
+ * chaff.1 and README.md (Limits: options and output). */
+
+#define MAX_DOC_MIN ((size_t)1 << 10)
+/* line lengths are 32-bit, and a worker's output buffer is four times the
+ * document: 1 GiB keeps every size derived from the cap in range */
+#define MAX_DOC_MAX ((size_t)1 << 30)
+#define MAX_INFLATE_MIN ((unsigned long long)1 << 10)
+#define MAX_INFLATE_MAX ((unsigned long long)1 << 50)
+
+/* s as a decimal number in [lo, hi]; 0 on anything else. */
+static int parse_uint(const char *s, unsigned long long lo, unsigned long long hi,
+                      unsigned long long *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    *ok = errno == 0 && end != s;
-    unsigned long long mul = 1;
-    switch (*end) {
-    case 'k': case 'K': mul = 1ull << 10; end++; break;
-    case 'm': case 'M': mul = 1ull << 20; end++; break;
-    case 'g': case 'G': mul = 1ull << 30; end++; break;
-    default: break;
+    unsigned long long v = 0;
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (ULLONG_MAX - (unsigned)(*s - '0')) / 10)
+            return 0;
+        v = v * 10 + (unsigned)(*s - '0');
     }
-    if (*end || v == 0 || v > (unsigned long long)SIZE_MAX / mul)
-        *ok = 0;
-    return (size_t)(v * mul);
+    if (v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* A size: digits with an optional K, M, G or T (powers of 1024), in [lo, hi]
+ * bytes; 0 on anything else. */
+static int parse_size(const char *s, unsigned long long lo, unsigned long long hi,
+                      unsigned long long *out)
+{
+    char digits[32];
+    size_t n = strlen(s);
+    unsigned shift = 0;
+    if (n > 1) {
+        switch (s[n - 1]) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        case 't': case 'T': shift = 40; break;
+        default: break;
+        }
+    }
+    if (shift)
+        n--;
+    if (n >= sizeof digits)
+        return 0;
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    unsigned long long v;
+    if (!parse_uint(digits, 0, ULLONG_MAX >> shift, &v))
+        return 0;
+    v <<= shift;
+    if (v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* A share: a decimal fraction above 0 and at most 1 ("0.5", ".5", "1");
+ * no sign, exponent, "nan" or "inf".  0 on anything else. */
+static int parse_share(const char *s, double *out)
+{
+    size_t i = 0, digits = 0;
+    for (; s[i] >= '0' && s[i] <= '9'; i++)
+        digits++;
+    if (s[i] == '.')
+        for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+            digits++;
+    if (s[i] || !digits)
+        return 0;
+    double v = strtod(s, NULL);
+    if (!(v > 0 && v <= 1))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+#define IN_BUFSIZE (1 << 17)
+#define CARRY_MAX ((size_t)4 << 20) /* a longer cut record is written cut */
+
+/* One input file, plain or gzip (see the file comment). */
+struct input {
+    int fd;
+    const char *name;      /* for messages: the file name or "standard input" */
+    int gzip;              /* 1: inflating; 0: plain (or not yet known) */
+    int started, eof, in_member, trailing;
+    int failed; /* err is set: reported after the bytes before it */
+    z_stream zs;
+    unsigned char buf[IN_BUFSIZE];
+    unsigned long long read_total, out_total;
+    unsigned long long max_out; /* --max-inflate SIZE, or 0 */
+    unsigned ratio;             /* --max-inflate Nx, or 0 */
+    char err[160];              /* why input_read() returned -1 */
+};
+
+/* Open name ("-": standard input) into in (caller-owned; input_close
+ * it).  0, or -1 with errno set. */
+static int input_open(struct input *in, const char *name)
+{
+    /* all but the buffer, which is large and needs no clearing */
+    memset(in, 0, offsetof(struct input, buf));
+    in->read_total = in->out_total = in->max_out = 0;
+    in->ratio = 0;
+    in->err[0] = '\0';
+    int is_stdin = strcmp(name, "-") == 0;
+    in->name = is_stdin ? "standard input" : name;
+    in->fd = is_stdin ? 0 : open(name, O_RDONLY);
+    return in->fd < 0 ? -1 : 0;
+}
+
+static void input_close(struct input *in)
+{
+    if (in->gzip)
+        inflateEnd(&in->zs);
+    if (in->fd > 0)
+        close(in->fd);
+    in->fd = -1;
+}
+
+/* Read more into in->buf after the avail_in bytes still unread, which
+ * move to the front.  0 at the end of the file, -1 on error. */
+static ssize_t input_fill(struct input *in)
+{
+    if (in->zs.avail_in && in->zs.next_in != in->buf)
+        memmove(in->buf, in->zs.next_in, in->zs.avail_in);
+    in->zs.next_in = in->buf;
+    ssize_t k;
+    do
+        k = read(in->fd, in->buf + in->zs.avail_in, sizeof in->buf - in->zs.avail_in);
+    while (k < 0 && errno == EINTR);
+    if (k < 0) {
+        snprintf(in->err, sizeof in->err, "%s", strerror(errno));
+        return -1;
+    }
+    if (k == 0)
+        in->eof = 1;
+    in->zs.avail_in += (uInt)k;
+    in->read_total += (unsigned long long)k;
+    return k;
+}
+
+/* Up to cap bytes of the file's content into p: their number, 0 at its
+ * end, -1 on an error described in in->err.  in->trailing is set when
+ * bytes after the last gzip member were ignored. */
+static ssize_t input_read(struct input *in, char *p, size_t cap)
+{
+    if (in->failed)
+        return -1;
+    if (!in->started) {
+        in->started = 1;
+        /* enough bytes to tell gzip from plain, unless the file is shorter */
+        while (in->zs.avail_in < 2 && !in->eof)
+            if (input_fill(in) < 0)
+                return -1;
+        if (in->zs.avail_in >= 2 && in->buf[0] == 0x1f && in->buf[1] == 0x8b) {
+            if (inflateInit2(&in->zs, 15 + 16) != Z_OK) {
+                snprintf(in->err, sizeof in->err, "%s", chaff_strerror(CHAFF_E_NOMEM));
+                return -1;
+            }
+            in->gzip = in->in_member = 1;
+        }
+    }
+    if (!in->gzip) {
+        /* what was read to look for the magic, then more: a full block
+         * unless the file ends, so block boundaries do not depend on how
+         * a pipe happens to deliver (lines and nul framing sniff the
+         * charset from the first block) */
+        size_t got = in->zs.avail_in < cap ? in->zs.avail_in : cap;
+        memcpy(p, in->zs.next_in, got);
+        in->zs.next_in += got;
+        in->zs.avail_in -= (uInt)got;
+        while (got < cap && !in->eof) {
+            ssize_t k = read(in->fd, p + got, cap - got);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0) {
+                snprintf(in->err, sizeof in->err, "%s", strerror(errno));
+                in->failed = 1;
+                break;
+            }
+            if (k == 0)
+                in->eof = 1;
+            got += (size_t)k;
+        }
+        return got || !in->failed ? (ssize_t)got : -1;
+    }
+    size_t got = 0;
+    while (got < cap) {
+        if (!in->in_member) {
+            /* after a member: another one, the end, or trailing garbage */
+            while (in->zs.avail_in < 2 && !in->eof)
+                if (input_fill(in) < 0)
+                    goto fail;
+            if (in->zs.avail_in == 0)
+                break;
+            if (in->zs.avail_in < 2 || in->zs.next_in[0] != 0x1f || in->zs.next_in[1] != 0x8b) {
+                in->trailing = 1;
+                in->zs.avail_in = 0;
+                in->eof = 1;
+                break;
+            }
+            inflateReset(&in->zs);
+            in->in_member = 1;
+        }
+        if (in->zs.avail_in == 0 && !in->eof && input_fill(in) < 0)
+            goto fail;
+        in->zs.next_out = (unsigned char *)p + got;
+        in->zs.avail_out = (uInt)(cap - got);
+        int zr = inflate(&in->zs, Z_NO_FLUSH);
+        size_t made = cap - got - in->zs.avail_out;
+        got += made;
+        in->out_total += made;
+        if (zr == Z_STREAM_END) {
+            in->in_member = 0;
+        } else if (zr == Z_BUF_ERROR && in->zs.avail_in == 0 && in->eof) {
+            snprintf(in->err, sizeof in->err, "truncated gzip data");
+            goto fail;
+        } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+            snprintf(in->err, sizeof in->err, "damaged gzip data (%s)",
+                     in->zs.msg ? in->zs.msg : zr == Z_MEM_ERROR ? "out of memory" : "zlib error");
+            goto fail;
+        }
+        if (in->max_out && in->out_total > in->max_out) {
+            snprintf(in->err, sizeof in->err, "inflates to more than --max-inflate allows (%llu bytes)",
+                     in->max_out);
+            goto fail;
+        }
+        if (in->ratio && in->out_total > ((unsigned long long)1 << 20) &&
+            in->out_total / in->ratio > in->read_total) {
+            snprintf(in->err, sizeof in->err,
+                     "inflates to more than --max-inflate allows (%ux the compressed size)",
+                     in->ratio);
+            goto fail;
+        }
+    }
+    return (ssize_t)got;
+fail:
+    /* the bytes inflated before the error first, then the error */
+    in->failed = 1;
+    return got ? (ssize_t)got : -1;
+}
+
+/* The bytes of a record framing held back from the filter: those after
+ * the last delimiter read, a record not yet known to be whole. */
+struct carry {
+    char *p;
+    size_t len, cap;
+};
+
+/* A record framing's delimiter, or -1 (text, warc: nothing held back). */
+static int delimiter_of(chaff_framing fr)
+{
+    return fr == CHAFF_FRAME_LINES || fr == CHAFF_FRAME_JSONL ? '\n'
+           : fr == CHAFF_FRAME_NUL                          ? '\0'
+                                                            : -1;
+}
+
+static chaff_status carry_add(struct carry *c, const char *p, size_t n)
+{
+    if (c->len + n > c->cap) {
+        size_t cap = (c->len + n) * 2;
+        char *q = realloc(c->p, cap);
+        if (!q)
+            return CHAFF_E_NOMEM;
+        c->p = q;
+        c->cap = cap;
+    }
+    memcpy(c->p + c->len, p, n);
+    c->len += n;
+    return CHAFF_OK;
+}
+
+/* Feed p[0..n) to f up to its last delimiter, after what c held; keep the
+ * rest in c.  A record longer than CARRY_MAX is fed as it comes. */
+static chaff_status feed_held(chaff_filter *f, struct carry *c, int delim, const char *p,
+                              size_t n)
+{
+    size_t k = n; /* bytes up to the last delimiter; no delimiter: all */
+    if (delim >= 0)
+        while (k && p[k - 1] != (char)delim)
+            k--;
+    if (!k && c->len + n <= CARRY_MAX)
+        return carry_add(c, p, n);
+    if (!k)
+        k = n;
+    chaff_status st = CHAFF_OK;
+    if (c->len)
+        st = chaff_filter_feed(f, c->p, c->len);
+    c->len = 0;
+    if (!st)
+        st = chaff_filter_feed(f, p, k);
+    if (!st && k < n)
+        st = carry_add(c, p + k, n - k);
+    return st;
 }
 
 /* Report a chaff_filter_new() failure; returns the exit status. */
@@ -311,7 +763,7 @@ enum {
     OPT_FIELD = 256, OPT_URL_FIELD, OPT_URL, OPT_FROM, OPT_LANG, OPT_NO_DEFAULT, OPT_MAX_DOC,
     OPT_EXPLAIN, OPT_STATS, OPT_RULES_ONLY, OPT_NO_RULES, OPT_STRICT, OPT_CHECK, OPT_TEST,
     OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE, OPT_COMPILE,
-    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL
+    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE
 };
 
 static const struct option long_opts[] = {
@@ -326,6 +778,7 @@ static const struct option long_opts[] = {
     {"output", required_argument, NULL, 'o'},
     {"jobs", required_argument, NULL, 'j'},
     {"max-doc", required_argument, NULL, OPT_MAX_DOC},
+    {"max-inflate", required_argument, NULL, OPT_MAX_INFLATE},
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"stats", optional_argument, NULL, OPT_STATS},
     {"rules-only", no_argument, NULL, OPT_RULES_ONLY},
@@ -384,6 +837,8 @@ int main(int argc, char **argv)
     const char *stats_path = NULL, *out_path = NULL;
     int want_stats = 0;
     struct progress prog = {0};
+    unsigned long long max_inflate = 0;
+    unsigned max_ratio = 0;
     int c;
     /* chaff learn: count lines repeated across each site's pages */
     int learn = argc > 1 && strcmp(argv[1], "learn") == 0, counts = 0, merge = 0;
@@ -426,20 +881,43 @@ int main(int argc, char **argv)
         case OPT_NO_DEFAULT: no_default = 1; break;
         case 'o': out_path = optarg; break;
         case 'j': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 64) {
-                errorf("invalid --jobs '%s' (1 to 64)", optarg);
+            unsigned long long v;
+            if (!parse_uint(optarg, 1, 64, &v)) {
+                errorf("invalid --jobs '%s' (a number from 1 to 64)", optarg);
                 return EXIT_USAGE;
             }
             opt.jobs = (unsigned)v;
             break;
         }
         case OPT_MAX_DOC: {
-            int ok;
-            opt.max_doc = parse_size(optarg, &ok);
-            if (!ok) {
-                errorf("invalid --max-doc '%s' (e.g. 64M)", optarg);
+            unsigned long long v;
+            if (!parse_size(optarg, MAX_DOC_MIN, MAX_DOC_MAX, &v)) {
+                errorf("invalid --max-doc '%s' (a size from 1K to 1G, e.g. 64M)", optarg);
+                return EXIT_USAGE;
+            }
+            opt.max_doc = (size_t)v;
+            break;
+        }
+        case OPT_MAX_INFLATE: {
+            size_t k = strlen(optarg);
+            unsigned long long v;
+            if (k > 1 && optarg[k - 1] == 'x') {
+                char digits[24];
+                if (k < sizeof digits) {
+                    memcpy(digits, optarg, k - 1);
+                    digits[k - 1] = '\0';
+                }
+                if (k >= sizeof digits || !parse_uint(digits, 2, 100000, &v)) {
+                    errorf("invalid --max-inflate '%s' (a ratio from 2x to 100000x)", optarg);
+                    return EXIT_USAGE;
+                }
+                max_ratio = (unsigned)v;
+            } else if (parse_size(optarg, MAX_INFLATE_MIN, MAX_INFLATE_MAX, &v)) {
+                max_inflate = v;
+            } else {
+                errorf("invalid --max-inflate '%s' (a size from 1K to 1024T, e.g. 10G, or a "
+                       "ratio such as 200x)",
+                       optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -463,28 +941,23 @@ int main(int argc, char **argv)
         case OPT_COUNTS: counts = 1; learn_only = "--counts"; break;
         case OPT_MERGE: merge = 1; learn_only = "--merge"; break;
         case OPT_MIN_PAGES: {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (*end || !*optarg || v < 1 || v > 1000000) {
-                errorf("invalid --min-pages '%s' (a number of pages, 1 or more)", optarg);
+            unsigned long long v;
+            if (!parse_uint(optarg, 1, 1000000, &v)) {
+                errorf("invalid --min-pages '%s' (a number of pages from 1 to 1000000)", optarg);
                 return EXIT_USAGE;
             }
             min_pages = (unsigned)v;
             learn_only = "--min-pages";
             break;
         }
-        case OPT_MIN_SHARE: {
-            char *end;
-            double v = strtod(optarg, &end);
-            if (*end || !*optarg || !(v > 0 && v <= 1)) {
+        case OPT_MIN_SHARE:
+            if (!parse_share(optarg, &min_share)) {
                 errorf("invalid --min-share '%s' (a share of pages, above 0 and at most 1)",
                        optarg);
                 return EXIT_USAGE;
             }
-            min_share = v;
             learn_only = "--min-share";
             break;
-        }
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': printf("chaff %s\n", chaff_version()); return EXIT_OK;
         case ':':
@@ -525,6 +998,11 @@ int main(int argc, char **argv)
     }
     if (compile && rules_db) {
         errorf("--compile-rules compiles rule files, not a database (--rules-db)");
+        return EXIT_USAGE;
+    }
+    const char *which;
+    if (!compile && output_is_input(out_path, argv + optind, argc - optind, &which)) {
+        errorf("'%s' is both an input and the output", which);
         return EXIT_USAGE;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -611,14 +1089,21 @@ int main(int argc, char **argv)
     }
 
     /* output */
-    struct out out = {stdout, "standard output", 0};
+    struct out out = {stdout, "standard output", 0, NULL, 0};
     if (out_path && strcmp(out_path, "-") != 0) {
-        out.fp = fopen(out_path, "wb");
-        out.name = out_path;
-        if (!out.fp) {
-            errorf("cannot open '%s': %s", out_path, strerror(errno));
+        atexit(out_cleanup);
+        static const int fatal[] = {SIGINT, SIGTERM, SIGHUP};
+        for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_fatal_signal;
+            sigemptyset(&sa.sa_mask);
+            sigaction(fatal[i], &sa, NULL);
+        }
+        int oc = out_open(&out, out_path);
+        if (oc) {
             chaff_rules_free(rules);
-            return EXIT_IO;
+            return oc;
         }
     }
     /* a failure leaves stdio's own buffer, which works as well */
@@ -630,37 +1115,36 @@ int main(int argc, char **argv)
         return start_failed(st, &opt);
     }
 
-    int code = EXIT_OK;
+    int code = EXIT_OK, read_failed = 0;
+    unsigned n_trailing = 0;
     struct merge_in mi = {0};
+    struct carry cy = {0};
     int n_files = argc - optind;
     static char block[1 << 20];
+    static struct input in;
     prog.start = time(NULL);
     for (int i = 0; i < (n_files ? n_files : 1) && code == EXIT_OK; i++) {
         const char *name = n_files ? argv[optind + i] : "-";
-        int is_stdin = strcmp(name, "-") == 0;
-        gzFile gz = is_stdin ? gzdopen(dup(0), "rb") : gzopen(name, "rb");
-        if (!gz) {
-            errorf("cannot open '%s': %s", name, errno ? strerror(errno) : "out of memory");
+        if (input_open(&in, name) != 0) {
+            errorf("cannot open '%s': %s", name, strerror(errno));
             code = EXIT_IO;
             break;
         }
-        gzbuffer(gz, 1 << 17);
+        in.max_out = max_inflate;
+        in.ratio = max_ratio;
         for (;;) {
-            int n = gzread(gz, block, sizeof block);
+            ssize_t n = input_read(&in, block, sizeof block);
             if (n < 0) {
-                int zerr;
-                const char *msg = gzerror(gz, &zerr);
-                errorf("read error in '%s': %s", is_stdin ? "standard input" : name,
-                       zerr == Z_ERRNO ? strerror(errno) : msg);
+                errorf("read error in '%s': %s", in.name, in.err);
                 code = EXIT_IO;
+                read_failed = 1;
                 break;
             }
             if (n == 0)
                 break;
             if (merge) {
                 prog.bytes += (unsigned long long)n;
-                if ((code = merge_feed(f, &mi, is_stdin ? "standard input" : name, block,
-                                       (size_t)n, 0)))
+                if ((code = merge_feed(f, &mi, in.name, block, (size_t)n, 0)))
                     break;
                 continue;
             }
@@ -679,23 +1163,24 @@ int main(int argc, char **argv)
             }
             format_set = 1;
             prog.bytes += (unsigned long long)n;
-            st = chaff_filter_feed(f, block, (size_t)n);
+            st = feed_held(f, &cy, delimiter_of(opt.framing), block, (size_t)n);
             if (!st && out_flush(&out))
                 st = CHAFF_E_WRITE;
             if (st)
                 break;
             progress_tick(&prog, f, 0);
         }
-        /* a truncated or damaged .gz ends early without a read error:
-         * only gzclose says so */
-        int zc = gzclose(gz);
-        if (code == EXIT_OK && !st && zc != Z_OK) {
-            errorf("read error in '%s': %s", is_stdin ? "standard input" : name,
-                   zc == Z_BUF_ERROR ? "truncated gzip data" : "damaged gzip data");
-            code = EXIT_IO;
+        if (in.trailing) {
+            n_trailing++;
+            if (!quiet)
+                errorf("%s: trailing garbage ignored", in.name);
         }
+        input_close(&in);
         if (merge && code == EXIT_OK)
-            code = merge_feed(f, &mi, is_stdin ? "standard input" : name, NULL, 0, 1);
+            code = merge_feed(f, &mi, in.name, NULL, 0, 1);
+        if (!st && code == EXIT_OK && cy.len) /* the last record, without its delimiter */
+            st = chaff_filter_feed(f, cy.p, cy.len);
+        cy.len = 0;
         if (!st && code == EXIT_OK)
             st = chaff_filter_end_input(f);
         if (!st && out_flush(&out)) /* the next input may block */
@@ -703,8 +1188,13 @@ int main(int argc, char **argv)
         if (st)
             break;
     }
-    if (!st && code == EXIT_OK)
+    /* After a read error the records read before it are still cleaned and
+     * written (with -j2 they wait in a batch): all of a record framing's,
+     * the one cut by the error held back (see feed_held).  A text
+     * document cut by the error is not written. */
+    if (!st && (code == EXIT_OK || (read_failed && !merge && opt.framing != CHAFF_FRAME_TEXT)))
         st = chaff_filter_finish(f);
+    free(cy.p);
     free(mi.p);
     if (!st && code == EXIT_OK && learn)
         st = chaff_filter_learned(f, counts, min_pages, min_share, out_write, &out);
@@ -734,13 +1224,15 @@ int main(int argc, char **argv)
                 code = EXIT_IO;
         }
     }
-    if (code == EXIT_OK && strict && s->records_error)
+    if (code == EXIT_OK && strict && (s->records_error || n_trailing))
         code = EXIT_DATA;
     chaff_filter_free(f);
     chaff_rules_free(rules);
-    if (out.fp != stdout && fclose(out.fp) != 0 && code == EXIT_OK) {
-        errorf("write error on %s: %s", out.name, strerror(errno));
-        code = EXIT_IO;
-    }
+    /* the output is kept when all of it was written, even after an input
+     * error: it then holds every record read before the error, as standard
+     * output would */
+    int cc = out_close(&out, !out.broken && st != CHAFF_E_WRITE);
+    if (cc && code == EXIT_OK)
+        code = cc;
     return code;
 }

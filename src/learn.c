@@ -9,12 +9,22 @@
  * skipped.  When the table holds more than its cap, every entry counted
  * `floor` times or fewer goes and floor rises (lossy counting): memory is
  * bounded by the cap, not by the corpus, and what survives is what recurs.
+ *
+ * A host becomes an @site line of a rule file, so it is checked before it
+ * is counted (learn_host): a URL is data from the crawl, and a host that
+ * carried a newline once wrote rules of its own into the file.  Hosts are
+ * lowercased and held to what the rule parser takes as a site name; one
+ * with non-ASCII letters must pass ICU's UTS #46 (IDNA) checks and is
+ * written in its mapped Unicode form.  The hyphen checks of UTS #46 are
+ * not applied: real hosts such as "r3---sn-x.example" break them.
  */
 #include "learn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <unicode/uidna.h>
 
 #include "alloc.h"
 #include "decode.h"
@@ -202,11 +212,102 @@ static int cmp_u64_pair(const void *a, const void *b)
     return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
+/* ASCII host bytes a rule file's @site takes: letters (lowercased before
+ * the check), digits, '-', '_' and '.'; bytes from 0x80 are UTF-8, checked
+ * by ICU.  Keep in sync with valid_scope() in rules_parse.c. */
+static int host_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.' || c >= 0x80;
+}
+
+/* Labels of 1 to 63 bytes between dots, none at either end. */
+static int host_labels(const char *s, size_t n)
+{
+    size_t label = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '.') {
+            if (++label > 63)
+                return 0;
+        } else if (label == 0) {
+            return 0;
+        } else {
+            label = 0;
+        }
+    }
+    return label > 0;
+}
+
+/* The UTS #46 errors that make a host unusable (see the file comment). */
+#define HOST_IDNA_ERRORS                                                                           \
+    (~(uint32_t)(UIDNA_ERROR_LEADING_HYPHEN | UIDNA_ERROR_TRAILING_HYPHEN | UIDNA_ERROR_HYPHEN_3_4))
+
+size_t learn_host(const char *host, size_t n, char out[LEARN_HOST_MAX + 1])
+{
+    if (!host || n == 0 || n > LEARN_HOST_MAX)
+        return 0;
+    int ascii = 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)host[i];
+        out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        if (!host_byte((unsigned char)out[i]))
+            return 0; /* controls, spaces, '/', '@', ':', '[' ... */
+        ascii &= c < 0x80;
+    }
+    out[n] = '\0';
+    if (!host_labels(out, n) || (!ascii && !dec_valid_utf8(out, n)))
+        return 0;
+    UErrorCode err = U_ZERO_ERROR;
+    UIDNA *idna = uidna_openUTS46(UIDNA_CHECK_BIDI | UIDNA_CHECK_CONTEXTJ |
+                                      UIDNA_NONTRANSITIONAL_TO_ASCII |
+                                      UIDNA_NONTRANSITIONAL_TO_UNICODE,
+                                  &err);
+    if (U_FAILURE(err))
+        return 0;
+    /* toASCII checks what a resolver would get (lengths, Punycode of
+     * xn-- labels); the Unicode form is what is written for a non-ASCII
+     * host, an ASCII one staying as the URL had it */
+    char ace[LEARN_HOST_MAX + 1], uni[LEARN_HOST_MAX + 1];
+    UIDNAInfo info = UIDNA_INFO_INITIALIZER;
+    int32_t k = uidna_nameToASCII_UTF8(idna, out, (int32_t)n, ace, (int32_t)sizeof ace, &info,
+                                       &err);
+    size_t len = U_SUCCESS(err) && !(info.errors & HOST_IDNA_ERRORS) && k > 0 &&
+                         (size_t)k < sizeof ace
+                     ? n
+                     : 0;
+    if (len && !ascii) {
+        UIDNAInfo uinfo = UIDNA_INFO_INITIALIZER;
+        k = uidna_nameToUnicodeUTF8(idna, out, (int32_t)n, uni, (int32_t)sizeof uni, &uinfo,
+                                    &err);
+        len = U_SUCCESS(err) && !(uinfo.errors & HOST_IDNA_ERRORS) && k > 0 &&
+                      (size_t)k < sizeof uni
+                  ? (size_t)k
+                  : 0;
+        for (size_t i = 0; i < len; i++)
+            if (!host_byte((unsigned char)uni[i]))
+                len = 0; /* mapped to something a rule file cannot hold */
+        if (len && host_labels(uni, len)) {
+            memcpy(out, uni, len);
+            out[len] = '\0';
+        } else {
+            len = 0;
+        }
+    }
+    uidna_close(idna);
+    if (!len)
+        out[0] = '\0';
+    return len;
+}
+
 chaff_status learn_page(struct learn *l, const char *host, const struct doc *d)
 {
     if (!host || !*host)
         return CHAFF_OK;
-    uint32_t site = site_of(l, host, strlen(host));
+    char name[LEARN_HOST_MAX + 1];
+    size_t hn = learn_host(host, strlen(host), name);
+    if (!hn)
+        return CHAFF_E_DATA; /* not counted: the caller says so */
+    uint32_t site = site_of(l, name, hn);
     if (site == UINT32_MAX)
         return CHAFF_E_NOMEM;
     l->sites[site].pages++;
@@ -281,17 +382,18 @@ chaff_status learn_merge_line(struct learn *l, const char *s, size_t n, char msg
         return CHAFF_E_DATA;
     }
     /* what goes into a rule file must be text a rule file may hold */
-    for (size_t i = 0; i < hn; i++)
-        if ((unsigned char)host[i] <= ' ' || host[i] == 0x7f) {
-            snprintf(msg, 128, "a site name with a space or control character");
-            return CHAFF_E_DATA;
-        }
+    char name[LEARN_HOST_MAX + 1];
+    if (!(hn = learn_host(host, hn, name))) {
+        snprintf(msg, 128, "a site name that is not a host name");
+        return CHAFF_E_DATA;
+    }
+    host = name;
     for (size_t i = 0; i < kn; i++)
         if ((unsigned char)key[i] < ' ' || key[i] == 0x7f) {
             snprintf(msg, 128, "a line with a control character");
             return CHAFF_E_DATA;
         }
-    if (!dec_valid_utf8(host, hn) || (kn && !dec_valid_utf8(key, kn))) {
+    if (kn && !dec_valid_utf8(key, kn)) {
         snprintf(msg, 128, "not UTF-8");
         return CHAFF_E_DATA;
     }
@@ -360,7 +462,8 @@ chaff_status learn_write_counts(struct learn *l, struct buf *out)
         chaff_xfree(r);
         return CHAFF_E_NOMEM;
     }
-    memcpy(s, l->sites, l->n_sites * sizeof *s);
+    if (l->n_sites) /* no site yet: sites may be NULL, which memcpy may not get */
+        memcpy(s, l->sites, l->n_sites * sizeof *s);
     qsort(s, l->n_sites, sizeof *s, cmp_sites);
     buf_adds(out, "#chaff-learn-counts 1\n");
     for (uint32_t i = 0; i < l->n_sites; i++)

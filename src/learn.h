@@ -22,14 +22,24 @@
 
 #define LEARN_MAX_DEFAULT ((size_t)1 << 22) /* counted lines kept at most */
 #define LEARN_KEY_MAX 300                   /* longer lines are not counted */
+#define LEARN_HOST_MAX 253                  /* a DNS name's length at most */
 
 struct learn;
 
 struct learn *learn_new(size_t max_entries);
 void learn_free(struct learn *l);
 
+/* The form of host[0..n) written to a rule file, in out (NUL-terminated):
+ * lowercase, and for a non-ASCII host its UTS #46 (IDNA) mapping; its
+ * length, or 0 when host is no host name a rule file may hold (controls,
+ * spaces, '/', '@', ':', empty labels, more than LEARN_HOST_MAX bytes,
+ * invalid UTF-8 or IDNA).  The only gate between a crawl's URLs and the
+ * @site lines chaff learn writes. */
+size_t learn_host(const char *host, size_t n, char out[LEARN_HOST_MAX + 1]);
+
 /* Count the distinct lines of one page of site host ("" or NULL: the page
- * has no URL and is not counted). */
+ * has no URL and is not counted).  CHAFF_E_DATA when host is not a host
+ * name (learn_host): the page is not counted. */
 chaff_status learn_page(struct learn *l, const char *host, const struct doc *d);
 
 /* Add one line of counts as learn_write_counts() writes them; lineno is

@@ -4,7 +4,9 @@
  * written out and merged back give the same rules, the rule file holds only
  * lines on enough of a site's pages and escapes what the rule language
  * would read as a comment, malformed counts are refused, and the table
- * stays within its cap while the frequent lines survive.
+ * stays within its cap while the frequent lines survive.  Hosts reach a
+ * rule file only as host names: lowercased, IDNA-checked, and never with a
+ * control character, space or slash that would let a URL write rules.
  */
 #include "unit.h"
 
@@ -174,7 +176,100 @@ static void test_cap(void **state)
     pg_free(&p);
 }
 
+/* What learn_host() makes of s: its form, or NULL when refused. */
+static const char *host_of(const char *s, char out[LEARN_HOST_MAX + 1])
+{
+    return learn_host(s, strlen(s), out) ? out : NULL;
+}
+
+static void test_host(void **state)
+{
+    (void)state;
+    char o[LEARN_HOST_MAX + 1];
+    assert_string_equal(host_of("News.Example.COM", o), "news.example.com");
+    assert_string_equal(host_of("r3---sn-x.example", o), "r3---sn-x.example");
+    assert_string_equal(host_of("a_b.example", o), "a_b.example");
+    assert_string_equal(host_of("192.0.2.1", o), "192.0.2.1");
+    assert_string_equal(host_of("xn--bcher-kva.example", o), "xn--bcher-kva.example");
+    assert_string_equal(host_of("b\xc3\xbc" "cher.example", o), "b\xc3\xbc" "cher.example");
+    /* UTS #46 maps: an upper-case U-umlaut and a full-width letter */
+    assert_string_equal(host_of("B\xc3\x9c" "cher.example", o), "b\xc3\xbc" "cher.example");
+    assert_string_equal(host_of("\xef\xbd\x81.example", o), "a.example");
+    static const char *const bad[] = {
+        "",
+        "evil.example\n@category learned\n+ the\n@site evil.example",
+        "a b.example",
+        "a\tb.example",
+        "a/b.example",
+        "u@a.example",
+        "a.example:80",
+        "[2001:db8::1]",
+        "a..example",
+        ".a.example",
+        "a.example.",
+        "a\x7f.example",
+        "a\xc3.example",           /* not UTF-8 */
+        "a\xe2\x80\xa8.example", /* U+2028 LINE SEPARATOR */
+        ("a\xc2\xa0" "b.example"), /* NO-BREAK SPACE, mapped to a space */
+        "xn--zz-.example",         /* bad Punycode */
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example", /* 64 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (host_of(bad[i], o))
+            fail_msg("host '%s' accepted as '%s'", bad[i], o);
+    char longer[300];
+    memset(longer, 'a', sizeof longer);
+    for (size_t i = 10; i < sizeof longer; i += 10)
+        longer[i] = '.';
+    longer[sizeof longer - 1] = '\0';
+    assert_null(host_of(longer, o));
+
+    /* a page whose host is refused is not counted, and no rule names it */
+    struct pg p;
+    pg_init(&p);
+    struct learn *l = learn_new(0);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(learn_page(l, bad[1], page(&p, "Subscribe now\n")), CHAFF_E_DATA);
+        assert_int_equal(learn_page(l, "Site.Example", page(&p, "Subscribe now\n")), CHAFF_OK);
+    }
+    struct buf b;
+    buf_init(&b, 0);
+    assert_int_equal(learn_write_rules(l, 5, 0.5, &b), CHAFF_OK);
+    assert_null(strstr(b.p, "+ the"));
+    assert_null(strstr(b.p, "evil"));
+    assert_non_null(strstr(b.p, "\n@site site.example\n! 6 pages;"));
+    buf_free(&b);
+    /* counts files are held to the same */
+    char msg[128];
+    static const char *const bad_counts[] = {"P\ta b.example\t3", "P\ta/b\t3",
+                                             "L\ta\x01.example\t3\tsome line"};
+    for (size_t i = 0; i < sizeof bad_counts / sizeof bad_counts[0]; i++) {
+        msg[0] = '\0';
+        assert_int_equal(learn_merge_line(l, bad_counts[i], strlen(bad_counts[i]), msg),
+                         CHAFF_E_DATA);
+        assert_string_equal(msg, "a site name that is not a host name");
+    }
+    assert_int_equal(learn_merge_line(l, "P\tSITE.example\t4", 16, msg), CHAFF_OK);
+    assert_non_null(strstr(counts_of(l, &b), "P\tsite.example\t10\n"));
+    buf_free(&b);
+    learn_free(l);
+    pg_free(&p);
+}
+
+/* No site counted yet: writing counts hands memcpy no NULL (UBSan). */
+static void test_empty(void **state)
+{
+    (void)state;
+    struct learn *l = learn_new(0);
+    struct buf b;
+    assert_string_equal(counts_of(l, &b), "#chaff-learn-counts 1\n");
+    buf_free(&b);
+    learn_free(l);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_host),
+    cmocka_unit_test(test_empty),
     cmocka_unit_test(test_counts),
     cmocka_unit_test(test_rules),
     cmocka_unit_test(test_bad_counts),

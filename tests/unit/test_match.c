@@ -314,7 +314,7 @@ static void test_offsets(void **state)
         for (uint32_t i = 0; i < h.n; i++)
             m |= 1u << h.id[i];
         if (m != 0xf)
-            fail_msg("offset %zu: hits 0x%x, want 0xf", off);
+            fail_msg("offset %zu: hits 0x%x, want 0xf", off, m);
     }
     /* one '|' at every position of keys of 1 to 160 bytes, at every
      * offset: rule 0 and rule 2 always hit */
