@@ -767,8 +767,8 @@ static chaff_status build(const struct chaff_rules *r0, const struct rules_build
 
     uint8_t zero[B2B_OUT] = {0};
     struct rdb_input in = {.r = &r,
-                           .table = {{t.slot, t.cap, t.v, t.n, t.keys.p ? t.keys.p : ""},
-                                     {ht.slot, ht.cap, ht.v, ht.n, ht.keys.p ? ht.keys.p : ""}},
+                           .table = {{t.slot, t.cap, t.v, t.n, t.keys.p ? t.keys.p : "", 0},
+                                     {ht.slot, ht.cap, ht.v, ht.n, ht.keys.p ? ht.keys.p : "", 0}},
                            .keys_len = {t.keys.len, ht.keys.len},
                            .cpu_features = platp ? plat.cpu_features : 0,
                            .source = o && o->source ? o->source : zero,
