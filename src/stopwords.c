@@ -46,8 +46,8 @@ static pthread_once_t sw_once = PTHREAD_ONCE_INIT;
 
 static uint32_t sw_hash(const char *w, size_t len)
 {
-    uint32_t h = (uint32_t)hash64(HASH64_INIT, w, len);
-    return h ? h : 1; /* a tag is never 0 */
+    uint32_t h = (uint32_t)hash_key(w, len); /* a word is one or two steps */
+    return h ? h : 1;                         /* a tag is never 0 */
 }
 
 static void sw_add(const char *w, size_t len, uint32_t mask)
