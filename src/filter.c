@@ -480,7 +480,10 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     s->warn[0] = '\0';
     w->st.records++;
     w->st.bytes_in += len;
-    if (f->opt.framing != CHAFF_FRAME_NUL && len && rec[len - 1] == '\r')
+    /* a CR before the newline is no part of the record, but it is written
+     * back before the delimiter: line ends come out as they went in */
+    const bool cr = f->opt.framing != CHAFF_FRAME_NUL && len && rec[len - 1] == '\r';
+    if (cr)
         len--;
     struct emit_state es = {0};
     chaff_status st;
@@ -493,10 +496,9 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         size_t k = 0;
         while (k < len && (rec[k] == ' ' || rec[k] == '\t'))
             k++;
-        if (k == len) { /* an empty line stays an empty line */
-            buf_addc(&s->out, delim);
+        if (k == len) { /* an empty line stays as it is, and is no record */
             w->st.records--;
-            return;
+            goto passthrough_quiet;
         }
         st = jsonl_parse(rec, len, f->opt.field, f->opt.url_field, &jr, &w->text, &w->url, msg);
         if (st) {
@@ -520,6 +522,8 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
                 st = s->out.err;
             } else {
                 st = jsonl_splice(rec, len, &jr, clean->p ? clean->p : "", clean->len, &s->out);
+                if (!st && cr)
+                    st = buf_addc(&s->out, '\r');
                 if (!st)
                     st = buf_addc(&s->out, delim);
             }
@@ -544,6 +548,8 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
             if (s->out.p[i] == '\n')
                 s->out.p[i] = ' ';
     }
+    if (!st && cr && !(f->opt.flags & CHAFF_EXPLAIN))
+        st = buf_addc(&s->out, '\r');
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN))
         st = buf_addc(&s->out, delim);
     if (st) {
