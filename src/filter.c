@@ -946,6 +946,37 @@ static size_t warc_next_start(const char *b, size_t from, size_t n, bool *wait)
     return n;
 }
 
+/* The offset of the first record header inside b[from..to): a WARC
+ * version line after a blank line whose header block parses (its end may
+ * lie up to n).  0 when there is none; *wait is set when one may start
+ * there but its header block is not complete in b[0..n). */
+static size_t warc_inner_record(const char *b, size_t from, size_t to, size_t n, bool *wait)
+{
+    *wait = false;
+    for (size_t k = from; k < to;) {
+        const char *w = memchr(b + k, 'W', to - k);
+        if (!w)
+            break;
+        k = (size_t)(w - b);
+        bool after_blank = k >= 2 && b[k - 1] == '\n' &&
+                           (b[k - 2] == '\n' || (k >= 3 && b[k - 2] == '\r' && b[k - 3] == '\n'));
+        if (after_blank && warc_is_start(b + k, n - k) == 1) {
+            size_t lim = n - k < WARC_HEAD_MAX ? n - k : WARC_HEAD_MAX;
+            size_t hl = warc_head_end(b + k, lim);
+            struct warc_head h;
+            char msg[128];
+            if (hl && warc_parse(b + k, hl, &h, msg) == CHAFF_OK)
+                return k;
+            if (!hl && lim < WARC_HEAD_MAX) {
+                *wait = true;
+                return k;
+            }
+        }
+        k++;
+    }
+    return 0;
+}
+
 /* Cut the pending bytes into records: complete ones go to add_record(),
  * over-cap ones are written through (the rest of their block as it comes,
  * see feed_warc), bytes that are not a record are written through with a
@@ -1014,19 +1045,49 @@ static chaff_status warc_drain(chaff_filter *f, bool at_end)
             }
             continue;
         }
+        /* The block is whole once the byte after it is here (or the input
+         * ended), and it must be followed by the separator: a
+         * Content-Length larger than the block runs into the next record,
+         * which would be swallowed.  So a block not followed by a line end,
+         * or cut short by the end of the input, is searched for a record
+         * header after a blank line; when there is one, the bytes before it
+         * are written through as a malformed record and reading goes on
+         * from it.  A block that is followed by the separator is taken as
+         * it is, whatever it holds (a WARC file archived in a WARC). */
         size_t total = hl + (size_t)h.content_length;
-        if (n - pos < total) {
-            if (at_end) {
-                char why[96];
-                snprintf(why, sizeof why, "record cut short (Content-Length %llu, %zu bytes left)",
-                         (unsigned long long)h.content_length, n - pos - hl);
-                st = warc_garbage(f, b + pos, n - pos, why);
-                pos = n;
-            }
+        bool whole = n - pos > total || (at_end && n - pos == total);
+        if (!whole && !at_end)
             break;
+        size_t after = pos + total;
+        if (whole && (after == n || b[after] == '\r' || b[after] == '\n')) {
+            st = add_record(f, b + pos, total);
+            pos = after;
+            continue;
         }
-        st = add_record(f, b + pos, total);
-        pos += total;
+        bool wait;
+        size_t k = warc_inner_record(b, pos + hl, whole ? after : n, n, &wait);
+        if (wait && !at_end)
+            break;
+        if (k && !wait) {
+            char why[128];
+            snprintf(why, sizeof why,
+                     "Content-Length %llu runs into the next record (a WARC header at byte %zu "
+                     "of the block)",
+                     (unsigned long long)h.content_length, k - pos - hl + 1);
+            st = warc_garbage(f, b + pos, k - pos, why);
+            pos = k;
+            continue;
+        }
+        if (whole) { /* no separator, but no record inside either: lax */
+            st = add_record(f, b + pos, total);
+            pos = after;
+            continue;
+        }
+        char why[96];
+        snprintf(why, sizeof why, "record cut short (Content-Length %llu, %zu bytes left)",
+                 (unsigned long long)h.content_length, n - pos - hl);
+        st = warc_garbage(f, b + pos, n - pos, why);
+        pos = n;
     }
     if (pos) {
         memmove(f->pend.p, b + pos, n - pos);
