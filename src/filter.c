@@ -6,7 +6,11 @@
  * the document cap, and a larger document is cleaned in windows of at most
  * the cap, cut at a line end (the charset found in the first window is
  * used for the rest; head rules see only the first window and tail rules
- * only the last; blank-line collapsing carries across windows).  `lines`,
+ * only the last; blank-line collapsing carries across windows).  A line
+ * longer than the cap is cut between two non-space characters and its
+ * kept pieces are joined again.  Whatever the framing, a document is
+ * judged in pieces of at most WINDOW_LINES lines (clean_doc), since each
+ * line costs a fixed ~200 bytes of structures whatever its length.  `lines`,
  * `nul`, `jsonl`: one record per delimiter; a record over the cap is
  * written through unchanged, counted as an error, and never buffered
  * whole, so memory stays bounded by the cap whatever the stream holds.
@@ -51,6 +55,11 @@
 #define SLOT_KEEP ((size_t)1 << 20)
 #define BATCH_RECORDS 512
 #define BATCH_BYTES ((size_t)32 << 20)
+/* a document is judged in pieces of at most this many lines (clean_doc) */
+#define WINDOW_LINES ((uint32_t)1 << 16)
+
+/* file-local, reachable from the unit tests */
+STATIC size_t text_line_cut(const char *q, size_t cap);
 
 const char *chaff_version(void) { return CHAFF_VERSION_STRING; }
 
@@ -82,6 +91,14 @@ void chaff_options_init(chaff_options *o)
     o->jobs = 1;
     o->budget = 0.5;
 }
+
+/* How a text window meets the one before it when a line longer than the
+ * cap was cut between them: the first line of the window goes on the
+ * output line of the last one, with no line break, when both are kept. */
+struct join {
+    bool cont;      /* this window starts inside a line cut by the last one */
+    bool last_kept; /* the last line of the window before was written */
+};
 
 /* Per-thread state; counters are merged into the stats when read. */
 struct worker {
@@ -135,6 +152,8 @@ struct chaff_filter {
     struct learn *learn;   /* CHAFF_LEARN: the counts */
     bool rec_sniffed;
     bool win_started;
+    struct join join;      /* text: how the next window meets the last one */
+    bool cut_warned;       /* text: the warning about a line over the cap was given */
     chaff_stats total;     /* workers' counts are added after each record */
     chaff_status err;      /* sticky */
     bool finished;
@@ -372,27 +391,14 @@ chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_page
 /* ---- one document ------------------------------------------------------ */
 
 /*
- * Clean utf8-or-not bytes doc[0..len) as one document (or one window of
- * one), appending the kept text (or explain listing) to out.  charset may
- * be NULL (detect) and receives the charset used when charset_out != NULL.
+ * Clean UTF-8 text[0..len) (a piece of at most WINDOW_LINES lines of one
+ * document) and append the kept text (or explain listing) to out.
  */
-static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const char *doc, size_t len,
-                              const char *from, const char *hint, const char *host, bool at_head,
-                              bool at_tail, struct emit_state *es, struct buf *out,
-                              char *charset_out)
+static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const char *text,
+                                size_t len, const char *host, bool at_head, bool at_tail,
+                                struct emit_state *es, struct buf *out, struct join *jn)
 {
-    buf_reset(&w->dec);
-    struct dec_info di;
-    memset(&di, 0, sizeof di);
-    chaff_status st = from ? dec_convert(&w->dc, doc, len, from, &w->dec, &di)
-                           : dec_convert_hinted(&w->dc, doc, len, hint, &w->dec, &di);
-    if (st)
-        return st;
-    if (charset_out)
-        snprintf(charset_out, 40, "%s", di.charset);
-    w->st.replacements += di.n_invalid;
-    w->st.controls += di.n_controls;
-    w->last_dec = di;
+    chaff_status st;
     arena_reset(&w->arena);
     struct doc d;
     memset(&d, 0, sizeof d);
@@ -400,7 +406,7 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
     d.at_head = at_head;
     d.at_tail = at_tail;
     d.host = host && *host ? host : NULL;
-    if ((st = seg_doc(&d, &w->seg, w->dec.p ? w->dec.p : "", w->dec.len)) != CHAFF_OK)
+    if ((st = seg_doc(&d, &w->seg, text, len)) != CHAFF_OK)
         return st;
     if (f->learn) { /* one job: the counts are not shared between threads */
         w->st.lines_in += d.n_nonblank;
@@ -413,12 +419,22 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
                            .model = f->opt.flags & CHAFF_NO_MODEL ? NULL : f->model};
     if ((st = cls_doc(&d, f->rules, w->ms, &p)) != CHAFF_OK)
         return st;
-    if (f->opt.flags & CHAFF_DUMP_FEATURES)
+    if (f->opt.flags & CHAFF_DUMP_FEATURES) {
         st = emit_features(&d, f->rules, out);
-    else if (f->opt.flags & CHAFF_EXPLAIN)
+    } else if (f->opt.flags & CHAFF_EXPLAIN) {
         st = emit_explain(&d, f->rules, p.flags & CHAFF_NO_HEURISTICS ? NULL : p.model, out);
-    else
+    } else {
+        /* the rest of a cut line continues the output line it was cut from */
+        bool glue = jn && jn->cont && jn->last_kept && d.n_lines && d.lines[0].keep &&
+                    d.lines[0].len && !es->pending_blank;
+        if (glue)
+            es->any = false;
         st = emit_text(&d, es, out);
+        if (glue)
+            es->any = true;
+        if (jn)
+            jn->last_kept = d.n_lines && d.lines[d.n_lines - 1].keep && d.lines[d.n_lines - 1].len;
+    }
     if (st)
         return st;
     /* counters */
@@ -441,6 +457,55 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
     if (d.budget_backoff)
         w->st.budget_backoffs++;
     return CHAFF_OK;
+}
+
+/*
+ * Clean utf8-or-not bytes doc[0..len) as one document (or one window of
+ * one), appending the kept text (or explain listing) to out.  charset may
+ * be NULL (detect) and receives the charset used when charset_out != NULL.
+ *
+ * Each line costs a line structure, features and decisions (about 200
+ * bytes) whatever its length, so a document of many short or empty lines
+ * would cost far more than its size: the decoded text is judged in pieces
+ * of at most WINDOW_LINES lines, cut at line ends, as the text framing
+ * cuts windows (head rules see the first piece, tail rules the last,
+ * blank-line collapsing carries over).  Each piece after the first counts
+ * as a window.
+ */
+static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const char *doc, size_t len,
+                              const char *from, const char *hint, const char *host, bool at_head,
+                              bool at_tail, struct emit_state *es, struct buf *out,
+                              char *charset_out, struct join *jn)
+{
+    buf_reset(&w->dec);
+    struct dec_info di;
+    memset(&di, 0, sizeof di);
+    chaff_status st = from ? dec_convert(&w->dc, doc, len, from, &w->dec, &di)
+                           : dec_convert_hinted(&w->dc, doc, len, hint, &w->dec, &di);
+    if (st)
+        return st;
+    if (charset_out)
+        snprintf(charset_out, 40, "%s", di.charset);
+    w->st.replacements += di.n_invalid;
+    w->st.controls += di.n_controls;
+    w->last_dec = di;
+    const char *t = w->dec.p ? w->dec.p : "";
+    size_t tl = w->dec.len, off = 0;
+    do {
+        size_t k = 0;
+        for (uint32_t n = 0; k < tl - off && n < WINDOW_LINES; n++) {
+            const char *e = memchr(t + off + k, '\n', tl - off - k);
+            k = e ? (size_t)(e - (t + off)) + 1 : tl - off;
+        }
+        bool first = off == 0, last = off + k == tl;
+        if (!first)
+            w->st.windows++;
+        st = clean_piece(f, w, t + off, k, host, at_head && first, at_tail && last, es, out, jn);
+        if (jn)
+            jn->cont = false; /* only the first piece can continue a cut line */
+        off += k;
+    } while (!st && off < tl);
+    return st;
 }
 
 /* The warning for a record written through unchanged because of st. */
@@ -514,7 +579,7 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         struct buf *clean = &w->clean;
         buf_reset(clean);
         st = clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, f->opt.from, NULL, host, true,
-                       true, &es, clean, NULL);
+                       true, &es, clean, NULL, NULL);
         if (!st) {
             if (f->opt.flags & CHAFF_EXPLAIN) {
                 buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
@@ -541,7 +606,8 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
         out0 = s->out.len;
     }
-    st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &s->out, NULL);
+    st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &s->out, NULL,
+                   NULL);
     if (!st && f->opt.framing == CHAFF_FRAME_LINES && !(f->opt.flags & CHAFF_EXPLAIN)) {
         /* one line in, one line out: the cleaned text must not add lines */
         for (size_t i = out0; i < s->out.len; i++)
@@ -607,11 +673,12 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     struct buf *clean = &w->clean;
     buf_reset(clean);
     struct emit_state es = {0};
-    st = clean_doc(f, w, rec + hl, len - hl, from, NULL, host, true, true, &es, clean, NULL);
+    st = clean_doc(f, w, rec + hl, len - hl, from, NULL, host, true, true, &es, clean, NULL, NULL);
     if (st == CHAFF_E_CHARSET && from == cs) { /* a declared name nobody knows: detect */
         buf_reset(clean);
         es = (struct emit_state){0};
-        st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, clean, NULL);
+        st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, clean, NULL,
+                       NULL);
     }
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN) && clean->len)
         st = buf_addc(clean, '\n');
@@ -776,7 +843,7 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
     w->st.bytes_in += len;
     const char *from = f->opt.from ? f->opt.from : (first ? NULL : f->win_charset);
     chaff_status st = clean_doc(f, w, p, len, from, NULL, f->host, first, last, &f->es, &out,
-                                first ? f->win_charset : NULL);
+                                first ? f->win_charset : NULL, &f->join);
     f->win_started = true;
     if (st == CHAFF_E_CHARSET || st == CHAFF_E_TOOBIG) {
         warnf(f, "document: %s; passed through unchanged", chaff_strerror(st));
@@ -799,29 +866,56 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
 
 /* ---- feed / finish ----------------------------------------------------- */
 
+/* Where to cut a line of q[0..cap] longer than the cap: at most cap
+ * bytes, between two characters that are not white space (each piece is
+ * trimmed, so a space at the cut would be lost) and never inside a UTF-8
+ * sequence; q[cap] must be readable. */
+STATIC size_t text_line_cut(const char *q, size_t cap)
+{
+    size_t lo = cap > 4096 ? cap - 4096 : 1;
+    for (size_t k = cap; k >= lo && k > 0; k--) {
+        unsigned char a = (unsigned char)q[k - 1], b = (unsigned char)q[k];
+        if ((b & 0xC0) != 0x80 && a != ' ' && a != '\t' && a != '\r' && b != ' ' && b != '\t' &&
+            b != '\r')
+            return k;
+    }
+    for (size_t k = cap; k > 0 && cap - k < 4; k--) /* white space all along */
+        if (((unsigned char)q[k] & 0xC0) != 0x80)
+            return k;
+    return cap;
+}
+
+/* The last '\n' of q[0..n), or NULL (memrchr is not standard C). */
+static const char *last_nl(const char *q, size_t n)
+{
+    while (n > 0)
+        if (q[--n] == '\n')
+            return q + n;
+    return NULL;
+}
+
 static chaff_status feed_text(chaff_filter *f, const char *p, size_t len)
 {
     if (buf_add(&f->pend, p, len))
         return f->pend.err;
     while (f->pend.len > f->opt.max_doc) {
         /* window: up to the cap, cut after the last line end in it; a
-         * single line longer than the cap is held whole until its end
-         * (cutting it would split the line in the output) */
-        size_t cut = f->opt.max_doc;
+         * single line longer than the cap is cut (text_line_cut) and its
+         * pieces are joined again in the output when both are kept, so
+         * memory stays bounded by the cap */
         const char *q = f->pend.p;
-        size_t k = cut;
-        while (k > 0 && q[k - 1] != '\n')
-            k--;
-        if (k == 0) {
-            const char *nl = memchr(q + cut, '\n', f->pend.len - cut);
-            if (!nl)
-                break;
-            k = (size_t)(nl - q) + 1;
+        const char *nl = last_nl(q, f->opt.max_doc);
+        size_t cut = nl ? (size_t)(nl - q) + 1 : text_line_cut(q, f->opt.max_doc);
+        if (!nl && !f->cut_warned) {
+            f->cut_warned = true;
+            warnf(f, "document: a line longer than the document cap (%zu bytes) is cleaned in "
+                     "pieces",
+                  f->opt.max_doc);
         }
-        cut = k;
         chaff_status st = text_window(f, q, cut, false);
         if (st)
             return st;
+        f->join.cont = !nl;
         memmove(f->pend.p, q + cut, f->pend.len - cut);
         f->pend.len -= cut;
     }
@@ -1174,6 +1268,8 @@ chaff_status chaff_filter_end_input(chaff_filter *f)
     }
     buf_reset(&f->pend);
     f->win_started = false;
+    f->join = (struct join){0};
+    f->cut_warned = false;
     f->rec_sniffed = false;
     f->es = (struct emit_state){0};
     return f->err = st;
