@@ -58,8 +58,12 @@
 /* a document is judged in pieces of at most this many lines (clean_doc) */
 #define WINDOW_LINES ((uint32_t)1 << 16)
 
+/* the first bytes of a document or record looked at for binary data */
+#define BINARY_SNIFF ((size_t)64 << 10)
+
 /* file-local, reachable from the unit tests */
 STATIC size_t text_line_cut(const char *q, size_t cap);
+STATIC size_t binary_controls(const char *p, size_t len);
 
 const char *chaff_version(void) { return CHAFF_VERSION_STRING; }
 
@@ -111,6 +115,7 @@ struct worker {
     struct dec_info last_dec;
     uint64_t *rule_drops;            /* per rule id */
     uint64_t heur_drops[R_COUNT];
+    uint64_t n_binary;               /* records passed through as binary data */
     chaff_stats st;
 };
 
@@ -152,6 +157,8 @@ struct chaff_filter {
     struct learn *learn;   /* CHAFF_LEARN: the counts */
     bool rec_sniffed;
     bool win_started;
+    uint8_t text_kind;     /* text: 0 not yet known, 1 text, 2 binary (written through) */
+    uint64_t n_binary;     /* text: documents written through as binary data */
     struct join join;      /* text: how the next window meets the last one */
     bool cut_warned;       /* text: the warning about a line over the cap was given */
     chaff_stats total;     /* workers' counts are added after each record */
@@ -172,6 +179,32 @@ static void warnf(const chaff_filter *f, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     f->opt.warn(f->opt.warn_ud, msg);
+}
+
+/*
+ * Binary data: NUL and the C0 controls no text uses (all but tab, line
+ * feed, vertical tab, form feed, carriage return and the escape of
+ * ISO-2022), and DEL, counted in the first BINARY_SNIFF bytes.  Text, in
+ * any charset chaff reads, holds next to none (normalize.c removes the
+ * odd one); random or compressed bytes hold one in ten, executables more.
+ * A sample is binary when at least two of its bytes, and more than one in
+ * twenty, are such controls; a UTF-16 or UTF-32 byte-order mark (whose
+ * text is full of NULs) says it is text.  Returns the count of controls
+ * when the sample is binary, else 0.
+ */
+STATIC size_t binary_controls(const char *p, size_t len)
+{
+    /* the controls that count, bit c of the mask for byte c < 32 */
+    static const uint32_t ctl = ~(uint32_t)((1u << '\t') | (1u << '\n') | (1u << '\v') |
+                                            (1u << '\f') | (1u << '\r') | (1u << 0x1b));
+    const unsigned char *s = (const unsigned char *)p;
+    size_t n = len < BINARY_SNIFF ? len : BINARY_SNIFF, k = 0;
+    if ((n >= 2 && ((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF))) ||
+        (n >= 4 && s[0] == 0 && s[1] == 0 && s[2] == 0xFE && s[3] == 0xFF))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        k += s[i] < 32 ? (ctl >> s[i]) & 1 : s[i] == 0x7F;
+    return k >= 2 && k * 20 > n ? k : 0;
 }
 
 static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t max_doc)
@@ -574,6 +607,12 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         }
         if (!jr.has_text)
             goto passthrough_quiet;
+        if (binary_controls(w->text.p, w->text.len)) {
+            w->n_binary++;
+            snprintf(s->warn, sizeof s->warn, "record %llu: binary data; passed through unchanged",
+                     (unsigned long long)s->no);
+            goto passthrough;
+        }
         char host[256];
         cls_host(w->url.len ? w->url.p : f->opt.url, host, sizeof host);
         struct buf *clean = &w->clean;
@@ -599,6 +638,18 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
             record_failed(s, st);
             goto passthrough;
         }
+        w->st.bytes_out += s->out.len;
+        return;
+    }
+    if (binary_controls(rec, len)) {
+        /* the output is text: the record is refused, written empty */
+        w->n_binary++;
+        w->st.records_error++;
+        snprintf(s->warn, sizeof s->warn, "record %llu: binary data; refused, written empty",
+                 (unsigned long long)s->no);
+        if (cr)
+            buf_addc(&s->out, '\r');
+        buf_addc(&s->out, delim);
         w->st.bytes_out += s->out.len;
         return;
     }
@@ -668,6 +719,12 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     if (h.uri)
         buf_add(&w->url, h.uri, h.uri_len);
     cls_host(w->url.len ? w->url.p : f->opt.url, host, sizeof host);
+    if (binary_controls(rec + hl, len - hl)) {
+        w->n_binary++;
+        snprintf(s->warn, sizeof s->warn, "record %llu: binary data; passed through unchanged",
+                 (unsigned long long)s->no);
+        goto passthrough;
+    }
     warc_charset(&h, cs);
     const char *from = f->opt.from ? f->opt.from : cs[0] ? cs : NULL;
     struct buf *clean = &w->clean;
@@ -894,10 +951,34 @@ static const char *last_nl(const char *q, size_t n)
     return NULL;
 }
 
-static chaff_status feed_text(chaff_filter *f, const char *p, size_t len)
+/* Text framing: once the first BINARY_SNIFF bytes of the document (or
+ * all of it, when shorter) are in, decide whether it is binary.  The
+ * output is text, so a binary document is refused: nothing is written, its
+ * bytes are read and dropped as they come, and it is counted as a record
+ * with an error, with a message.  The decision does not depend on how the
+ * input was cut into feeds. */
+static chaff_status text_sniff(chaff_filter *f, bool at_end)
 {
-    if (buf_add(&f->pend, p, len))
-        return f->pend.err;
+    size_t sniff = BINARY_SNIFF < f->opt.max_doc ? BINARY_SNIFF : f->opt.max_doc;
+    if (f->text_kind || (!at_end && f->pend.len < sniff))
+        return CHAFF_OK;
+    size_t k = binary_controls(f->pend.p ? f->pend.p : "", f->pend.len < sniff ? f->pend.len : sniff);
+    f->text_kind = k ? 2 : 1;
+    if (!k)
+        return CHAFF_OK;
+    f->n_binary++;
+    f->total.records++;
+    f->total.records_error++;
+    warnf(f, "document: binary data (%zu control bytes in the first %zu); refused, nothing written",
+          k, f->pend.len < BINARY_SNIFF ? f->pend.len : BINARY_SNIFF);
+    f->total.bytes_in += f->pend.len;
+    buf_reset(&f->pend);
+    return CHAFF_OK;
+}
+
+/* Clean the windows the pending text holds beyond the cap. */
+static chaff_status text_windows(chaff_filter *f)
+{
     while (f->pend.len > f->opt.max_doc) {
         /* window: up to the cap, cut after the last line end in it; a
          * single line longer than the cap is cut (text_line_cut) and its
@@ -920,6 +1001,18 @@ static chaff_status feed_text(chaff_filter *f, const char *p, size_t len)
         f->pend.len -= cut;
     }
     return CHAFF_OK;
+}
+
+static chaff_status feed_text(chaff_filter *f, const char *p, size_t len)
+{
+    if (f->text_kind == 2) { /* binary: refused */
+        f->total.bytes_in += len;
+        return CHAFF_OK;
+    }
+    if (buf_add(&f->pend, p, len))
+        return f->pend.err;
+    chaff_status st = text_sniff(f, false);
+    return st || f->text_kind != 1 ? st : text_windows(f);
 }
 
 /* A record the reader writes through itself (one over the cap, or bytes
@@ -1240,7 +1333,12 @@ chaff_status chaff_filter_end_input(chaff_filter *f)
     f->fed = false;
     f->inputs++;
     chaff_status st;
-    if (f->opt.framing == CHAFF_FRAME_TEXT) {
+    if (f->opt.framing == CHAFF_FRAME_TEXT &&
+        ((st = text_sniff(f, true)) != CHAFF_OK || (f->text_kind == 1 && (st = text_windows(f))))) {
+        ; /* failed */
+    } else if (f->opt.framing == CHAFF_FRAME_TEXT && f->text_kind == 2) {
+        st = CHAFF_OK; /* refused as it came */
+    } else if (f->opt.framing == CHAFF_FRAME_TEXT) {
         if (f->pend.len || !f->win_started)
             st = text_window(f, f->pend.p ? f->pend.p : "", f->pend.len, true);
         else /* the last window ended at the input's end: close the text */
@@ -1269,6 +1367,7 @@ chaff_status chaff_filter_end_input(chaff_filter *f)
     buf_reset(&f->pend);
     f->win_started = false;
     f->join = (struct join){0};
+    f->text_kind = 0;
     f->cut_warned = false;
     f->rec_sniffed = false;
     f->es = (struct emit_state){0};
@@ -1292,19 +1391,23 @@ const chaff_stats *chaff_filter_stats(const chaff_filter *f) { return &f->total;
 chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write, void *ud)
 {
     const chaff_stats *t = chaff_filter_stats(f);
+    uint64_t n_binary = f->n_binary; /* documents and records written through as binary */
+    for (unsigned k = 0; k < f->jobs; k++)
+        n_binary += f->w[k].n_binary;
     struct buf b;
     buf_init(&b, 0);
     buf_addf(&b,
              "{\"records\":%llu,\"records_error\":%llu,\"lines_in\":%llu,\"lines_out\":%llu,"
              "\"bytes_in\":%llu,\"bytes_out\":%llu,\"replacements\":%llu,\"controls\":%llu,"
              "\"dropped_rule\":%llu,\"dropped_heuristic\":%llu,\"budget_backoffs\":%llu,"
-             "\"windows\":%llu",
+             "\"windows\":%llu,\"binary\":%llu",
              (unsigned long long)t->records, (unsigned long long)t->records_error,
              (unsigned long long)t->lines_in, (unsigned long long)t->lines_out,
              (unsigned long long)t->bytes_in, (unsigned long long)t->bytes_out,
              (unsigned long long)t->replacements, (unsigned long long)t->controls,
              (unsigned long long)t->dropped_rule, (unsigned long long)t->dropped_heuristic,
-             (unsigned long long)t->budget_backoffs, (unsigned long long)t->windows);
+             (unsigned long long)t->budget_backoffs, (unsigned long long)t->windows,
+             (unsigned long long)n_binary);
     const chaff_rules *r = f->rules;
     /* per category and per rule */
     buf_adds(&b, ",\"by_category\":{");

@@ -23,6 +23,7 @@
 #include "chaff.h"
 
 size_t text_line_cut(const char *q, size_t cap); /* filter.c, STATIC */
+size_t binary_controls(const char *p, size_t len); /* filter.c, STATIC */
 
 #define P0 "The city council voted on Tuesday evening to extend the tram line across the river, ending a debate that had divided residents of the old harbour district for more than a decade."
 #define P1 "Supporters of the plan argued that the new link would cut travel times for thousands of commuters who now cross the bridge by car every single morning."
@@ -566,6 +567,43 @@ static void test_line_cut(void **state)
     assert_int_equal(text_line_cut(sp, 3), 3);
 }
 
+static void test_binary(void **state)
+{
+    (void)state;
+    /* the sample: two controls at least, and more than one byte in twenty */
+    assert_int_equal(binary_controls("", 0), 0);
+    assert_int_equal(binary_controls("ab\x01", 3), 0);
+    assert_int_equal(binary_controls("a\x01\x02", 3), 2);
+    assert_int_equal(binary_controls("tab\tnl\ncr\r\nff\fesc\x1b$B", 22), 0);
+    char buf[100];
+    memset(buf, 'x', sizeof buf);
+    buf[10] = buf[50] = buf[90] = '\0';
+    assert_int_equal(binary_controls(buf, 100), 0); /* 3 in 100 */
+    buf[20] = buf[30] = '\x7f';
+    buf[40] = '\x08';
+    assert_int_equal(binary_controls(buf, 100), 6);
+    /* a UTF-16 byte-order mark: NULs are its ASCII */
+    assert_int_equal(binary_controls("\xff\xfe" "a\0b\0c\0", 8), 0);
+    /* text framing: a binary document is refused whole, however it is fed */
+    size_t n = 200000;
+    char *in = malloc(n);
+    assert_non_null(in);
+    for (size_t i = 0; i < n; i++)
+        in[i] = (char)(i % 7 == 0 ? 0 : 'a' + i % 26);
+    chaff_options o = opts(CHAFF_FRAME_TEXT);
+    for (size_t step = 0; step <= 4096; step += 4096) {
+        struct sink s;
+        chaff_stats st;
+        assert_int_equal(run(&o, in, n, step, &s, &st), CHAFF_OK);
+        assert_int_equal(s.len, 0);
+        assert_int_equal(st.records, 1);
+        assert_int_equal(st.records_error, 1);
+        assert_int_equal(st.bytes_in, n);
+        sink_free(&s);
+    }
+    free(in);
+}
+
 /* A document of many lines is judged in pieces of WINDOW_LINES lines:
  * memory per line stays bounded, and the pieces count as windows. */
 static void test_many_lines(void **state)
@@ -874,6 +912,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_long_line_windows),
     cmocka_unit_test(test_line_cut),
     cmocka_unit_test(test_many_lines),
+    cmocka_unit_test(test_binary),
     cmocka_unit_test(test_stats_json),
     cmocka_unit_test(test_stats_const_readers),
     cmocka_unit_test(test_stats_json_names),
