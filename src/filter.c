@@ -17,7 +17,10 @@
  *
  * One record in is one record out, in order: a record that cannot be
  * cleaned (malformed JSON, a decode failure, a record over the cap) is
- * written unchanged and counted in records_error with a warning.
+ * written unchanged and counted in records_error with a warning.  Binary
+ * data (binary_controls) is told from text on its first BINARY_SNIFF
+ * bytes: a text document is refused, a lines/nul record written empty, a
+ * jsonl/warc record written unchanged; each counted and warned about.
  *
  * Threads.  With jobs > 1, complete records are copied into a batch
  * (one buffer, bounded in count and bytes), cleaned by jobs threads each
