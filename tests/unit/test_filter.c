@@ -574,7 +574,8 @@ static void test_binary(void **state)
     assert_int_equal(binary_controls("", 0), 0);
     assert_int_equal(binary_controls("ab\x01", 3), 0);
     assert_int_equal(binary_controls("a\x01\x02", 3), 2);
-    assert_int_equal(binary_controls("tab\tnl\ncr\r\nff\fesc\x1b$B", 22), 0);
+    static const char ws[] = "tab\tnl\ncr\r\nff\fesc\x1b$B";
+    assert_int_equal(binary_controls(ws, sizeof ws - 1), 0);
     char buf[100];
     memset(buf, 'x', sizeof buf);
     buf[10] = buf[50] = buf[90] = '\0';
