@@ -261,3 +261,15 @@ help:
 	@echo "         format lint bless clean help   (V=1 for full commands, B=dir)"
 
 -include $(LIB_OBJ:.o=.d) $(UT_OBJ:.o=.d) $(B)/obj/cli.d
+
+# Size and soak tests (issue 10), too slow for check; see tests/slow/.
+# slow-check: the size cases (a 1 GiB line, 64 MiB of newlines, binary ...)
+# held to time and peak-RSS limits.  soak: SOAK_MB of mixed JSONL through
+# -j1 and -j2 (SOAK_MB=200 for a short run).
+.PHONY: slow-check soak
+slow-check: $(B)/chaff $(B)/rules.db
+	$(Q)CHAFF=$(B)/chaff sh tests/slow/size.sh
+
+SOAK_MB ?= 2048
+soak: $(B)/chaff $(B)/rules.db
+	$(Q)SOAK_MB=$(SOAK_MB) CHAFF=$(B)/chaff sh tests/slow/soak.sh

@@ -780,15 +780,47 @@ static int is_weak(const struct line *L)
     return L->rule >= 0 && L->init != LC_BAD && !L->protect;
 }
 
+/* The class neighbour() would give for line j seen from a line beside it,
+ * or NB_EDGE when j is skipped. */
+static uint8_t neighbour_class(const struct line *L, int skip_near)
+{
+    if (neutral(L))
+        return NB_EDGE;
+    uint8_t c = L->init;
+    return c == LC_GOOD || c == LC_BAD || (c == LC_NEAR && !skip_near) ? c : NB_EDGE;
+}
+
 static void smooth(struct doc *d)
 {
+    /* Neighbours from two linear passes, not a scan per line: a page of
+     * nothing but short lines made the scans quadratic.  Smoothing writes
+     * cls and why of lines whose init is not BAD, which changes neither
+     * init nor neutral(), so the classes can be found first.  next[2i+s]
+     * is neighbour(d, i, +1, s); without memory the scans are used. */
+    uint8_t *next = arena_alloc(d->arena, (size_t)d->n_lines * 2 + 1);
+    if (next) {
+        uint8_t n1 = NB_EDGE, n0 = NB_EDGE;
+        for (uint32_t i = d->n_lines; i-- > 0;) {
+            next[2 * (size_t)i + 1] = n1;
+            next[2 * (size_t)i] = n0;
+            uint8_t c1 = neighbour_class(&d->lines[i], 1), c0 = neighbour_class(&d->lines[i], 0);
+            n1 = c1 != NB_EDGE ? c1 : n1;
+            n0 = c0 != NB_EDGE ? c0 : n0;
+        }
+    }
+    uint8_t p1 = NB_EDGE, p0 = NB_EDGE; /* neighbour(d, i, -1, 1 and 0) */
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
+        uint8_t prev1 = p1, prev0 = p0;
+        uint8_t c1 = neighbour_class(L, 1), c0 = neighbour_class(L, 0);
+        p1 = c1 != NB_EDGE ? c1 : p1;
+        p0 = c0 != NB_EDGE ? c0 : p0;
         if (L->init != LC_SHORT && L->init != LC_NEAR && !(L->init == LC_GOOD && is_weak(L)))
             continue;
         if (L->protect)
             continue;
-        uint8_t p = neighbour(d, i, -1, 1), n = neighbour(d, i, +1, 1);
+        uint8_t p = next ? prev1 : neighbour(d, i, -1, 1);
+        uint8_t n = next ? next[2 * (size_t)i + 1] : neighbour(d, i, +1, 1);
         L->nb_prev = p;
         L->nb_next = n;
         if (p == NB_EDGE)
@@ -807,7 +839,8 @@ static void smooth(struct doc *d)
         } else {
             /* mixed: good only when a near-good sentence stands between
              * the line and the bad side (jusText) */
-            uint8_t pn = neighbour(d, i, -1, 0), nn = neighbour(d, i, +1, 0);
+            uint8_t pn = next ? prev0 : neighbour(d, i, -1, 0);
+            uint8_t nn = next ? next[2 * (size_t)i] : neighbour(d, i, +1, 0);
             to =
                 ((L->nb_prev == LC_BAD && pn == LC_NEAR) || (L->nb_next == LC_BAD && nn == LC_NEAR))
                     ? LC_GOOD

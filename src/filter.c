@@ -6,14 +6,21 @@
  * the document cap, and a larger document is cleaned in windows of at most
  * the cap, cut at a line end (the charset found in the first window is
  * used for the rest; head rules see only the first window and tail rules
- * only the last; blank-line collapsing carries across windows).  `lines`,
+ * only the last; blank-line collapsing carries across windows).  A line
+ * longer than the cap is cut between two non-space characters and its
+ * kept pieces are joined again.  Whatever the framing, a document is
+ * judged in pieces of at most WINDOW_LINES lines (clean_doc), since each
+ * line costs a fixed ~200 bytes of structures whatever its length.  `lines`,
  * `nul`, `jsonl`: one record per delimiter; a record over the cap is
  * written through unchanged, counted as an error, and never buffered
  * whole, so memory stays bounded by the cap whatever the stream holds.
  *
  * One record in is one record out, in order: a record that cannot be
  * cleaned (malformed JSON, a decode failure, a record over the cap) is
- * written unchanged and counted in records_error with a warning.
+ * written unchanged and counted in records_error with a warning.  Binary
+ * data (binary_controls) is told from text on its first BINARY_SNIFF
+ * bytes: a text document is refused, a lines/nul record written empty, a
+ * jsonl/warc record written unchanged; each counted and warned about.
  *
  * Threads.  With jobs > 1, complete records are copied into a batch
  * (one buffer, bounded in count and bytes), cleaned by jobs threads each
@@ -51,6 +58,15 @@
 #define SLOT_KEEP ((size_t)1 << 20)
 #define BATCH_RECORDS 512
 #define BATCH_BYTES ((size_t)32 << 20)
+/* a document is judged in pieces of at most this many lines (clean_doc) */
+#define WINDOW_LINES ((uint32_t)1 << 16)
+
+/* the first bytes of a document or record looked at for binary data */
+#define BINARY_SNIFF ((size_t)64 << 10)
+
+/* file-local, reachable from the unit tests */
+STATIC size_t text_line_cut(const char *q, size_t cap);
+STATIC size_t binary_controls(const char *p, size_t len);
 
 const char *chaff_version(void) { return CHAFF_VERSION_STRING; }
 
@@ -83,6 +99,14 @@ void chaff_options_init(chaff_options *o)
     o->budget = 0.5;
 }
 
+/* How a text window meets the one before it when a line longer than the
+ * cap was cut between them: the first line of the window goes on the
+ * output line of the last one, with no line break, when both are kept. */
+struct join {
+    bool cont;      /* this window starts inside a line cut by the last one */
+    bool last_kept; /* the last line of the window before was written */
+};
+
 /* Per-thread state; counters are merged into the stats when read. */
 struct worker {
     struct arena arena;
@@ -94,6 +118,7 @@ struct worker {
     struct dec_info last_dec;
     uint64_t *rule_drops;            /* per rule id */
     uint64_t heur_drops[R_COUNT];
+    uint64_t n_binary;               /* records passed through as binary data */
     chaff_stats st;
 };
 
@@ -135,6 +160,10 @@ struct chaff_filter {
     struct learn *learn;   /* CHAFF_LEARN: the counts */
     bool rec_sniffed;
     bool win_started;
+    uint8_t text_kind;     /* text: 0 not yet known, 1 text, 2 binary (written through) */
+    uint64_t n_binary;     /* text: documents written through as binary data */
+    struct join join;      /* text: how the next window meets the last one */
+    bool cut_warned;       /* text: the warning about a line over the cap was given */
     chaff_stats total;     /* workers' counts are added after each record */
     chaff_status err;      /* sticky */
     bool finished;
@@ -153,6 +182,32 @@ static void warnf(const chaff_filter *f, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     f->opt.warn(f->opt.warn_ud, msg);
+}
+
+/*
+ * Binary data: NUL and the C0 controls no text uses (all but tab, line
+ * feed, vertical tab, form feed, carriage return and the escape of
+ * ISO-2022), and DEL, counted in the first BINARY_SNIFF bytes.  Text, in
+ * any charset chaff reads, holds next to none (normalize.c removes the
+ * odd one); random or compressed bytes hold one in ten, executables more.
+ * A sample is binary when at least two of its bytes, and more than one in
+ * twenty, are such controls; a UTF-16 or UTF-32 byte-order mark (whose
+ * text is full of NULs) says it is text.  Returns the count of controls
+ * when the sample is binary, else 0.
+ */
+STATIC size_t binary_controls(const char *p, size_t len)
+{
+    /* the controls that count, bit c of the mask for byte c < 32 */
+    static const uint32_t ctl = ~(uint32_t)((1u << '\t') | (1u << '\n') | (1u << '\v') |
+                                            (1u << '\f') | (1u << '\r') | (1u << 0x1b));
+    const unsigned char *s = (const unsigned char *)p;
+    size_t n = len < BINARY_SNIFF ? len : BINARY_SNIFF, k = 0;
+    if ((n >= 2 && ((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF))) ||
+        (n >= 4 && s[0] == 0 && s[1] == 0 && s[2] == 0xFE && s[3] == 0xFF))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        k += s[i] < 32 ? (ctl >> s[i]) & 1 : s[i] == 0x7F;
+    return k >= 2 && k * 20 > n ? k : 0;
 }
 
 static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t max_doc)
@@ -372,27 +427,14 @@ chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_page
 /* ---- one document ------------------------------------------------------ */
 
 /*
- * Clean utf8-or-not bytes doc[0..len) as one document (or one window of
- * one), appending the kept text (or explain listing) to out.  charset may
- * be NULL (detect) and receives the charset used when charset_out != NULL.
+ * Clean UTF-8 text[0..len) (a piece of at most WINDOW_LINES lines of one
+ * document) and append the kept text (or explain listing) to out.
  */
-static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const char *doc, size_t len,
-                              const char *from, const char *hint, const char *host, bool at_head,
-                              bool at_tail, struct emit_state *es, struct buf *out,
-                              char *charset_out)
+static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const char *text,
+                                size_t len, const char *host, bool at_head, bool at_tail,
+                                struct emit_state *es, struct buf *out, struct join *jn)
 {
-    buf_reset(&w->dec);
-    struct dec_info di;
-    memset(&di, 0, sizeof di);
-    chaff_status st = from ? dec_convert(&w->dc, doc, len, from, &w->dec, &di)
-                           : dec_convert_hinted(&w->dc, doc, len, hint, &w->dec, &di);
-    if (st)
-        return st;
-    if (charset_out)
-        snprintf(charset_out, 40, "%s", di.charset);
-    w->st.replacements += di.n_invalid;
-    w->st.controls += di.n_controls;
-    w->last_dec = di;
+    chaff_status st;
     arena_reset(&w->arena);
     struct doc d;
     memset(&d, 0, sizeof d);
@@ -400,7 +442,7 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
     d.at_head = at_head;
     d.at_tail = at_tail;
     d.host = host && *host ? host : NULL;
-    if ((st = seg_doc(&d, &w->seg, w->dec.p ? w->dec.p : "", w->dec.len)) != CHAFF_OK)
+    if ((st = seg_doc(&d, &w->seg, text, len)) != CHAFF_OK)
         return st;
     if (f->learn) { /* one job: the counts are not shared between threads */
         w->st.lines_in += d.n_nonblank;
@@ -413,12 +455,22 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
                            .model = f->opt.flags & CHAFF_NO_MODEL ? NULL : f->model};
     if ((st = cls_doc(&d, f->rules, w->ms, &p)) != CHAFF_OK)
         return st;
-    if (f->opt.flags & CHAFF_DUMP_FEATURES)
+    if (f->opt.flags & CHAFF_DUMP_FEATURES) {
         st = emit_features(&d, f->rules, out);
-    else if (f->opt.flags & CHAFF_EXPLAIN)
+    } else if (f->opt.flags & CHAFF_EXPLAIN) {
         st = emit_explain(&d, f->rules, p.flags & CHAFF_NO_HEURISTICS ? NULL : p.model, out);
-    else
+    } else {
+        /* the rest of a cut line continues the output line it was cut from */
+        bool glue = jn && jn->cont && jn->last_kept && d.n_lines && d.lines[0].keep &&
+                    d.lines[0].len && !es->pending_blank;
+        if (glue)
+            es->any = false;
         st = emit_text(&d, es, out);
+        if (glue)
+            es->any = true;
+        if (jn)
+            jn->last_kept = d.n_lines && d.lines[d.n_lines - 1].keep && d.lines[d.n_lines - 1].len;
+    }
     if (st)
         return st;
     /* counters */
@@ -441,6 +493,55 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
     if (d.budget_backoff)
         w->st.budget_backoffs++;
     return CHAFF_OK;
+}
+
+/*
+ * Clean utf8-or-not bytes doc[0..len) as one document (or one window of
+ * one), appending the kept text (or explain listing) to out.  charset may
+ * be NULL (detect) and receives the charset used when charset_out != NULL.
+ *
+ * Each line costs a line structure, features and decisions (about 200
+ * bytes) whatever its length, so a document of many short or empty lines
+ * would cost far more than its size: the decoded text is judged in pieces
+ * of at most WINDOW_LINES lines, cut at line ends, as the text framing
+ * cuts windows (head rules see the first piece, tail rules the last,
+ * blank-line collapsing carries over).  Each piece after the first counts
+ * as a window.
+ */
+static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const char *doc, size_t len,
+                              const char *from, const char *hint, const char *host, bool at_head,
+                              bool at_tail, struct emit_state *es, struct buf *out,
+                              char *charset_out, struct join *jn)
+{
+    buf_reset(&w->dec);
+    struct dec_info di;
+    memset(&di, 0, sizeof di);
+    chaff_status st = from ? dec_convert(&w->dc, doc, len, from, &w->dec, &di)
+                           : dec_convert_hinted(&w->dc, doc, len, hint, &w->dec, &di);
+    if (st)
+        return st;
+    if (charset_out)
+        snprintf(charset_out, 40, "%s", di.charset);
+    w->st.replacements += di.n_invalid;
+    w->st.controls += di.n_controls;
+    w->last_dec = di;
+    const char *t = w->dec.p ? w->dec.p : "";
+    size_t tl = w->dec.len, off = 0;
+    do {
+        size_t k = 0;
+        for (uint32_t n = 0; k < tl - off && n < WINDOW_LINES; n++) {
+            const char *e = memchr(t + off + k, '\n', tl - off - k);
+            k = e ? (size_t)(e - (t + off)) + 1 : tl - off;
+        }
+        bool first = off == 0, last = off + k == tl;
+        if (!first)
+            w->st.windows++;
+        st = clean_piece(f, w, t + off, k, host, at_head && first, at_tail && last, es, out, jn);
+        if (jn)
+            jn->cont = false; /* only the first piece can continue a cut line */
+        off += k;
+    } while (!st && off < tl);
+    return st;
 }
 
 /* The warning for a record written through unchanged because of st. */
@@ -480,7 +581,10 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     s->warn[0] = '\0';
     w->st.records++;
     w->st.bytes_in += len;
-    if (f->opt.framing != CHAFF_FRAME_NUL && len && rec[len - 1] == '\r')
+    /* a CR before the newline is no part of the record, but it is written
+     * back before the delimiter: line ends come out as they went in */
+    const bool cr = f->opt.framing != CHAFF_FRAME_NUL && len && rec[len - 1] == '\r';
+    if (cr)
         len--;
     struct emit_state es = {0};
     chaff_status st;
@@ -493,10 +597,9 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         size_t k = 0;
         while (k < len && (rec[k] == ' ' || rec[k] == '\t'))
             k++;
-        if (k == len) { /* an empty line stays an empty line */
-            buf_addc(&s->out, delim);
+        if (k == len) { /* an empty line stays as it is, and is no record */
             w->st.records--;
-            return;
+            goto passthrough_quiet;
         }
         st = jsonl_parse(rec, len, f->opt.field, f->opt.url_field, &jr, &w->text, &w->url, msg);
         if (st) {
@@ -507,12 +610,18 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         }
         if (!jr.has_text)
             goto passthrough_quiet;
+        if (binary_controls(w->text.p, w->text.len)) {
+            w->n_binary++;
+            snprintf(s->warn, sizeof s->warn, "record %llu: binary data; passed through unchanged",
+                     (unsigned long long)s->no);
+            goto passthrough;
+        }
         char host[256];
         cls_host(w->url.len ? w->url.p : f->opt.url, host, sizeof host);
         struct buf *clean = &w->clean;
         buf_reset(clean);
         st = clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, f->opt.from, NULL, host, true,
-                       true, &es, clean, NULL);
+                       true, &es, clean, NULL, NULL);
         if (!st) {
             if (f->opt.flags & CHAFF_EXPLAIN) {
                 buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
@@ -520,6 +629,8 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
                 st = s->out.err;
             } else {
                 st = jsonl_splice(rec, len, &jr, clean->p ? clean->p : "", clean->len, &s->out);
+                if (!st && cr)
+                    st = buf_addc(&s->out, '\r');
                 if (!st)
                     st = buf_addc(&s->out, delim);
             }
@@ -533,17 +644,32 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         w->st.bytes_out += s->out.len;
         return;
     }
+    if (binary_controls(rec, len)) {
+        /* the output is text: the record is refused, written empty */
+        w->n_binary++;
+        w->st.records_error++;
+        snprintf(s->warn, sizeof s->warn, "record %llu: binary data; refused, written empty",
+                 (unsigned long long)s->no);
+        if (cr)
+            buf_addc(&s->out, '\r');
+        buf_addc(&s->out, delim);
+        w->st.bytes_out += s->out.len;
+        return;
+    }
     if (f->opt.flags & CHAFF_EXPLAIN) {
         buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
         out0 = s->out.len;
     }
-    st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &s->out, NULL);
+    st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &s->out, NULL,
+                   NULL);
     if (!st && f->opt.framing == CHAFF_FRAME_LINES && !(f->opt.flags & CHAFF_EXPLAIN)) {
         /* one line in, one line out: the cleaned text must not add lines */
         for (size_t i = out0; i < s->out.len; i++)
             if (s->out.p[i] == '\n')
                 s->out.p[i] = ' ';
     }
+    if (!st && cr && !(f->opt.flags & CHAFF_EXPLAIN))
+        st = buf_addc(&s->out, '\r');
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN))
         st = buf_addc(&s->out, delim);
     if (st) {
@@ -596,16 +722,23 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     if (h.uri)
         buf_add(&w->url, h.uri, h.uri_len);
     cls_host(w->url.len ? w->url.p : f->opt.url, host, sizeof host);
+    if (binary_controls(rec + hl, len - hl)) {
+        w->n_binary++;
+        snprintf(s->warn, sizeof s->warn, "record %llu: binary data; passed through unchanged",
+                 (unsigned long long)s->no);
+        goto passthrough;
+    }
     warc_charset(&h, cs);
     const char *from = f->opt.from ? f->opt.from : cs[0] ? cs : NULL;
     struct buf *clean = &w->clean;
     buf_reset(clean);
     struct emit_state es = {0};
-    st = clean_doc(f, w, rec + hl, len - hl, from, NULL, host, true, true, &es, clean, NULL);
+    st = clean_doc(f, w, rec + hl, len - hl, from, NULL, host, true, true, &es, clean, NULL, NULL);
     if (st == CHAFF_E_CHARSET && from == cs) { /* a declared name nobody knows: detect */
         buf_reset(clean);
         es = (struct emit_state){0};
-        st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, clean, NULL);
+        st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, clean, NULL,
+                       NULL);
     }
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN) && clean->len)
         st = buf_addc(clean, '\n');
@@ -770,7 +903,7 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
     w->st.bytes_in += len;
     const char *from = f->opt.from ? f->opt.from : (first ? NULL : f->win_charset);
     chaff_status st = clean_doc(f, w, p, len, from, NULL, f->host, first, last, &f->es, &out,
-                                first ? f->win_charset : NULL);
+                                first ? f->win_charset : NULL, &f->join);
     f->win_started = true;
     if (st == CHAFF_E_CHARSET || st == CHAFF_E_TOOBIG) {
         warnf(f, "document: %s; passed through unchanged", chaff_strerror(st));
@@ -793,33 +926,96 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
 
 /* ---- feed / finish ----------------------------------------------------- */
 
-static chaff_status feed_text(chaff_filter *f, const char *p, size_t len)
+/* Where to cut a line of q[0..cap] longer than the cap: at most cap
+ * bytes, between two characters that are not white space (each piece is
+ * trimmed, so a space at the cut would be lost) and never inside a UTF-8
+ * sequence; q[cap] must be readable. */
+STATIC size_t text_line_cut(const char *q, size_t cap)
 {
-    if (buf_add(&f->pend, p, len))
-        return f->pend.err;
+    size_t lo = cap > 4096 ? cap - 4096 : 1;
+    for (size_t k = cap; k >= lo && k > 0; k--) {
+        unsigned char a = (unsigned char)q[k - 1], b = (unsigned char)q[k];
+        if ((b & 0xC0) != 0x80 && a != ' ' && a != '\t' && a != '\r' && b != ' ' && b != '\t' &&
+            b != '\r')
+            return k;
+    }
+    for (size_t k = cap; k > 0 && cap - k < 4; k--) /* white space all along */
+        if (((unsigned char)q[k] & 0xC0) != 0x80)
+            return k;
+    return cap;
+}
+
+/* The last '\n' of q[0..n), or NULL (memrchr is not standard C). */
+static const char *last_nl(const char *q, size_t n)
+{
+    while (n > 0)
+        if (q[--n] == '\n')
+            return q + n;
+    return NULL;
+}
+
+/* Text framing: once the first BINARY_SNIFF bytes of the document (or
+ * all of it, when shorter) are in, decide whether it is binary.  The
+ * output is text, so a binary document is refused: nothing is written, its
+ * bytes are read and dropped as they come, and it is counted as a record
+ * with an error, with a message.  The decision does not depend on how the
+ * input was cut into feeds. */
+static chaff_status text_sniff(chaff_filter *f, bool at_end)
+{
+    size_t sniff = BINARY_SNIFF < f->opt.max_doc ? BINARY_SNIFF : f->opt.max_doc;
+    if (f->text_kind || (!at_end && f->pend.len < sniff))
+        return CHAFF_OK;
+    size_t k = binary_controls(f->pend.p ? f->pend.p : "", f->pend.len < sniff ? f->pend.len : sniff);
+    f->text_kind = k ? 2 : 1;
+    if (!k)
+        return CHAFF_OK;
+    f->n_binary++;
+    f->total.records++;
+    f->total.records_error++;
+    warnf(f, "document: binary data (%zu control bytes in the first %zu); refused, nothing written",
+          k, f->pend.len < BINARY_SNIFF ? f->pend.len : BINARY_SNIFF);
+    f->total.bytes_in += f->pend.len;
+    buf_reset(&f->pend);
+    return CHAFF_OK;
+}
+
+/* Clean the windows the pending text holds beyond the cap. */
+static chaff_status text_windows(chaff_filter *f)
+{
     while (f->pend.len > f->opt.max_doc) {
         /* window: up to the cap, cut after the last line end in it; a
-         * single line longer than the cap is held whole until its end
-         * (cutting it would split the line in the output) */
-        size_t cut = f->opt.max_doc;
+         * single line longer than the cap is cut (text_line_cut) and its
+         * pieces are joined again in the output when both are kept, so
+         * memory stays bounded by the cap */
         const char *q = f->pend.p;
-        size_t k = cut;
-        while (k > 0 && q[k - 1] != '\n')
-            k--;
-        if (k == 0) {
-            const char *nl = memchr(q + cut, '\n', f->pend.len - cut);
-            if (!nl)
-                break;
-            k = (size_t)(nl - q) + 1;
+        const char *nl = last_nl(q, f->opt.max_doc);
+        size_t cut = nl ? (size_t)(nl - q) + 1 : text_line_cut(q, f->opt.max_doc);
+        if (!nl && !f->cut_warned) {
+            f->cut_warned = true;
+            warnf(f, "document: a line longer than the document cap (%zu bytes) is cleaned in "
+                     "pieces",
+                  f->opt.max_doc);
         }
-        cut = k;
         chaff_status st = text_window(f, q, cut, false);
         if (st)
             return st;
+        f->join.cont = !nl;
         memmove(f->pend.p, q + cut, f->pend.len - cut);
         f->pend.len -= cut;
     }
     return CHAFF_OK;
+}
+
+static chaff_status feed_text(chaff_filter *f, const char *p, size_t len)
+{
+    if (f->text_kind == 2) { /* binary: refused */
+        f->total.bytes_in += len;
+        return CHAFF_OK;
+    }
+    if (buf_add(&f->pend, p, len))
+        return f->pend.err;
+    chaff_status st = text_sniff(f, false);
+    return st || f->text_kind != 1 ? st : text_windows(f);
 }
 
 /* A record the reader writes through itself (one over the cap, or bytes
@@ -940,6 +1136,37 @@ static size_t warc_next_start(const char *b, size_t from, size_t n, bool *wait)
     return n;
 }
 
+/* The offset of the first record header inside b[from..to): a WARC
+ * version line after a blank line whose header block parses (its end may
+ * lie up to n).  0 when there is none; *wait is set when one may start
+ * there but its header block is not complete in b[0..n). */
+static size_t warc_inner_record(const char *b, size_t from, size_t to, size_t n, bool *wait)
+{
+    *wait = false;
+    for (size_t k = from; k < to;) {
+        const char *w = memchr(b + k, 'W', to - k);
+        if (!w)
+            break;
+        k = (size_t)(w - b);
+        bool after_blank = k >= 2 && b[k - 1] == '\n' &&
+                           (b[k - 2] == '\n' || (k >= 3 && b[k - 2] == '\r' && b[k - 3] == '\n'));
+        if (after_blank && warc_is_start(b + k, n - k) == 1) {
+            size_t lim = n - k < WARC_HEAD_MAX ? n - k : WARC_HEAD_MAX;
+            size_t hl = warc_head_end(b + k, lim);
+            struct warc_head h;
+            char msg[128];
+            if (hl && warc_parse(b + k, hl, &h, msg) == CHAFF_OK)
+                return k;
+            if (!hl && lim < WARC_HEAD_MAX) {
+                *wait = true;
+                return k;
+            }
+        }
+        k++;
+    }
+    return 0;
+}
+
 /* Cut the pending bytes into records: complete ones go to add_record(),
  * over-cap ones are written through (the rest of their block as it comes,
  * see feed_warc), bytes that are not a record are written through with a
@@ -1008,19 +1235,49 @@ static chaff_status warc_drain(chaff_filter *f, bool at_end)
             }
             continue;
         }
+        /* The block is whole once the byte after it is here (or the input
+         * ended), and it must be followed by the separator: a
+         * Content-Length larger than the block runs into the next record,
+         * which would be swallowed.  So a block not followed by a line end,
+         * or cut short by the end of the input, is searched for a record
+         * header after a blank line; when there is one, the bytes before it
+         * are written through as a malformed record and reading goes on
+         * from it.  A block that is followed by the separator is taken as
+         * it is, whatever it holds (a WARC file archived in a WARC). */
         size_t total = hl + (size_t)h.content_length;
-        if (n - pos < total) {
-            if (at_end) {
-                char why[96];
-                snprintf(why, sizeof why, "record cut short (Content-Length %llu, %zu bytes left)",
-                         (unsigned long long)h.content_length, n - pos - hl);
-                st = warc_garbage(f, b + pos, n - pos, why);
-                pos = n;
-            }
+        bool whole = n - pos > total || (at_end && n - pos == total);
+        if (!whole && !at_end)
             break;
+        size_t after = pos + total;
+        if (whole && (after == n || b[after] == '\r' || b[after] == '\n')) {
+            st = add_record(f, b + pos, total);
+            pos = after;
+            continue;
         }
-        st = add_record(f, b + pos, total);
-        pos += total;
+        bool wait;
+        size_t k = warc_inner_record(b, pos + hl, whole ? after : n, n, &wait);
+        if (wait && !at_end)
+            break;
+        if (k && !wait) {
+            char why[128];
+            snprintf(why, sizeof why,
+                     "Content-Length %llu runs into the next record (a WARC header at byte %zu "
+                     "of the block)",
+                     (unsigned long long)h.content_length, k - pos - hl + 1);
+            st = warc_garbage(f, b + pos, k - pos, why);
+            pos = k;
+            continue;
+        }
+        if (whole) { /* no separator, but no record inside either: lax */
+            st = add_record(f, b + pos, total);
+            pos = after;
+            continue;
+        }
+        char why[96];
+        snprintf(why, sizeof why, "record cut short (Content-Length %llu, %zu bytes left)",
+                 (unsigned long long)h.content_length, n - pos - hl);
+        st = warc_garbage(f, b + pos, n - pos, why);
+        pos = n;
     }
     if (pos) {
         memmove(f->pend.p, b + pos, n - pos);
@@ -1079,7 +1336,12 @@ chaff_status chaff_filter_end_input(chaff_filter *f)
     f->fed = false;
     f->inputs++;
     chaff_status st;
-    if (f->opt.framing == CHAFF_FRAME_TEXT) {
+    if (f->opt.framing == CHAFF_FRAME_TEXT &&
+        ((st = text_sniff(f, true)) != CHAFF_OK || (f->text_kind == 1 && (st = text_windows(f))))) {
+        ; /* failed */
+    } else if (f->opt.framing == CHAFF_FRAME_TEXT && f->text_kind == 2) {
+        st = CHAFF_OK; /* refused as it came */
+    } else if (f->opt.framing == CHAFF_FRAME_TEXT) {
         if (f->pend.len || !f->win_started)
             st = text_window(f, f->pend.p ? f->pend.p : "", f->pend.len, true);
         else /* the last window ended at the input's end: close the text */
@@ -1107,6 +1369,9 @@ chaff_status chaff_filter_end_input(chaff_filter *f)
     }
     buf_reset(&f->pend);
     f->win_started = false;
+    f->join = (struct join){0};
+    f->text_kind = 0;
+    f->cut_warned = false;
     f->rec_sniffed = false;
     f->es = (struct emit_state){0};
     return f->err = st;
@@ -1129,19 +1394,23 @@ const chaff_stats *chaff_filter_stats(const chaff_filter *f) { return &f->total;
 chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write, void *ud)
 {
     const chaff_stats *t = chaff_filter_stats(f);
+    uint64_t n_binary = f->n_binary; /* documents and records written through as binary */
+    for (unsigned k = 0; k < f->jobs; k++)
+        n_binary += f->w[k].n_binary;
     struct buf b;
     buf_init(&b, 0);
     buf_addf(&b,
              "{\"records\":%llu,\"records_error\":%llu,\"lines_in\":%llu,\"lines_out\":%llu,"
              "\"bytes_in\":%llu,\"bytes_out\":%llu,\"replacements\":%llu,\"controls\":%llu,"
              "\"dropped_rule\":%llu,\"dropped_heuristic\":%llu,\"budget_backoffs\":%llu,"
-             "\"windows\":%llu",
+             "\"windows\":%llu,\"binary\":%llu",
              (unsigned long long)t->records, (unsigned long long)t->records_error,
              (unsigned long long)t->lines_in, (unsigned long long)t->lines_out,
              (unsigned long long)t->bytes_in, (unsigned long long)t->bytes_out,
              (unsigned long long)t->replacements, (unsigned long long)t->controls,
              (unsigned long long)t->dropped_rule, (unsigned long long)t->dropped_heuristic,
-             (unsigned long long)t->budget_backoffs, (unsigned long long)t->windows);
+             (unsigned long long)t->budget_backoffs, (unsigned long long)t->windows,
+             (unsigned long long)n_binary);
     const chaff_rules *r = f->rules;
     /* per category and per rule */
     buf_adds(&b, ",\"by_category\":{");

@@ -509,7 +509,9 @@ static chaff_status parse_object(struct jp *p, const char *field, const char *ur
 {
     const unsigned char *s = p->s;
     size_t flen = strlen(field), ulen = url_field ? strlen(url_field) : 0;
-    bool seen_field = false, seen_url = false;
+    /* a duplicated key's last value wins (as jq and most readers take it):
+     * each occurrence truncates what an earlier one appended */
+    size_t text0 = text->len, url0 = url ? url->len : 0;
     chaff_status st;
 
     if (p->len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
@@ -535,15 +537,19 @@ static chaff_status parse_object(struct jp *p, const char *field, const char *ur
             return st;
         size_t kb = p->i - 1;
         bool want_text = false, want_url = false;
-        if (!seen_field) {
-            if ((st = key_is(p, ka, kb, field, flen, scratch, &want_text)))
-                return st;
-            seen_field = want_text;
+        if ((st = key_is(p, ka, kb, field, flen, scratch, &want_text)))
+            return st;
+        if (url_field && (st = key_is(p, ka, kb, url_field, ulen, scratch, &want_url)))
+            return st;
+        if (want_text) {
+            text->len = text0;
+            if (text->p)
+                text->p[text0] = '\0';
         }
-        if (url_field && !seen_url) {
-            if ((st = key_is(p, ka, kb, url_field, ulen, scratch, &want_url)))
-                return st;
-            seen_url = want_url;
+        if (want_url && url) {
+            url->len = url0;
+            if (url->p)
+                url->p[url0] = '\0';
         }
         skip_ws(p);
         if (p->i >= p->len || s[p->i] != ':')
@@ -567,7 +573,7 @@ static chaff_status parse_object(struct jp *p, const char *field, const char *ur
         } else if ((st = skip_value(p, 1))) {
             return st;
         }
-        if (want_text) {
+        if (want_text) { /* an earlier occurrence's span is replaced */
             rec->val_start = vs;
             rec->val_end = p->i;
             rec->has_text = is_str;

@@ -12,7 +12,8 @@
  *
  * Conventions the callers keep:
  *  - The line given to jsonl_parse() has no newline; a CR before the newline
- *    has been stripped by the caller.
+ *    has been set aside by the caller, which writes it back before the
+ *    newline (line ends are kept byte for byte).
  *  - The cleaned text inside the JSON value has NO final newline: where the
  *    text framing ends its output with "\n", the jsonl framing drops it, so
  *    a value "para one\n\npara two\n" comes back as "para one\n\npara two".
@@ -52,9 +53,10 @@ struct jsonl_rec {
  * most JSONL_MAX_DEPTH deep).  White space around tokens is allowed, and a
  * UTF-8 byte order mark at the start of the line is skipped.
  *
- * For the top-level member named `field` (the first occurrence when the key
- * is duplicated; keys are compared after decoding, so "te\u0078t" names
- * "text"), rec gets its value span and, when the value is a string, its
+ * For the top-level member named `field` (the last occurrence when the key
+ * is duplicated, as jq reads it, so earlier ones pass through untouched;
+ * keys are compared after decoding, so "te\u0078t" names "text"), rec gets
+ * its value span and, when the value is a string, its
  * decoded UTF-8 is appended to *text.  Decoding handles every escape,
  * \uXXXX with surrogate pairs; a lone surrogate escape and each maximal
  * ill-formed UTF-8 subsequence of the raw line become U+FFFD, so *text is

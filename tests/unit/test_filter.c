@@ -22,6 +22,9 @@
 #include "alloc.h"
 #include "chaff.h"
 
+size_t text_line_cut(const char *q, size_t cap); /* filter.c, STATIC */
+size_t binary_controls(const char *p, size_t len); /* filter.c, STATIC */
+
 #define P0 "The city council voted on Tuesday evening to extend the tram line across the river, ending a debate that had divided residents of the old harbour district for more than a decade."
 #define P1 "Supporters of the plan argued that the new link would cut travel times for thousands of commuters who now cross the bridge by car every single morning."
 #define P2 "Opponents warned that the construction work would close the market square for at least two summers and drive away the small traders who depend on it."
@@ -521,13 +524,10 @@ static void test_text_windows(void **state)
 static void test_long_line_windows(void **state)
 {
     (void)state;
-    /* exposes bug: a line longer than max_doc in text framing is cut into
-     * windows (src/filter.c:544-546, feed_text) and each piece is emitted as a line
-     * of its own: emit_text joins the windows with '\n' and each piece is
-     * trimmed, so the article line comes out split and altered.  Set
-     * CHAFF_UNIT_BUGS=1 to run it. */
-    if (!getenv("CHAFF_UNIT_BUGS"))
-        skip();
+    /* a line longer than max_doc is cut into windows between two
+     * characters that are not spaces, and the pieces of a kept line are
+     * joined again: the article line comes out whole, fed at once or in
+     * pieces */
     size_t k = 0, cap = 12000;
     char *in = malloc(cap);
     assert_non_null(in);
@@ -543,7 +543,90 @@ static void test_long_line_windows(void **state)
     assert_true(st.windows > 0);
     assert_int_equal(s.len, k + 1);
     assert_memory_equal(s.p, in, k);
+    struct sink b;
+    assert_int_equal(run(&o, in, k, 333, &b, NULL), CHAFF_OK);
+    assert_int_equal(b.len, s.len);
+    assert_memory_equal(b.p, s.p, s.len);
+    sink_free(&b);
     sink_free(&s);
+    free(in);
+}
+
+static void test_line_cut(void **state)
+{
+    (void)state;
+    /* between two characters that are not white space, never inside a
+     * UTF-8 sequence */
+    const char *a = "abc def";
+    assert_int_equal(text_line_cut(a, 4), 2);  /* "ab|c def", not "abc|" */
+    assert_int_equal(text_line_cut(a, 6), 6);  /* "abc de|f" */
+    const char *u = "x\xc3\xa9\xc3\xa9y";  /* x é é y */
+    assert_int_equal(text_line_cut(u, 4), 3); /* "xé|é", not inside the second é */
+    assert_int_equal(text_line_cut(u, 2), 1);
+    const char *sp = "      ";                /* white space all along */
+    assert_int_equal(text_line_cut(sp, 3), 3);
+}
+
+static void test_binary(void **state)
+{
+    (void)state;
+    /* the sample: two controls at least, and more than one byte in twenty */
+    assert_int_equal(binary_controls("", 0), 0);
+    assert_int_equal(binary_controls("ab\x01", 3), 0);
+    assert_int_equal(binary_controls("a\x01\x02", 3), 2);
+    static const char ws[] = "tab\tnl\ncr\r\nff\fesc\x1b$B";
+    assert_int_equal(binary_controls(ws, sizeof ws - 1), 0);
+    char buf[100];
+    memset(buf, 'x', sizeof buf);
+    buf[10] = buf[50] = buf[90] = '\0';
+    assert_int_equal(binary_controls(buf, 100), 0); /* 3 in 100 */
+    buf[20] = buf[30] = '\x7f';
+    buf[40] = '\x08';
+    assert_int_equal(binary_controls(buf, 100), 6);
+    /* a UTF-16 byte-order mark: NULs are its ASCII */
+    assert_int_equal(binary_controls("\xff\xfe" "a\0b\0c\0", 8), 0);
+    /* text framing: a binary document is refused whole, however it is fed */
+    size_t n = 200000;
+    char *in = malloc(n);
+    assert_non_null(in);
+    for (size_t i = 0; i < n; i++)
+        in[i] = (char)(i % 7 == 0 ? 0 : 'a' + i % 26);
+    chaff_options o = opts(CHAFF_FRAME_TEXT);
+    for (size_t step = 0; step <= 4096; step += 4096) {
+        struct sink s;
+        chaff_stats st;
+        assert_int_equal(run(&o, in, n, step, &s, &st), CHAFF_OK);
+        assert_int_equal(s.len, 0);
+        assert_int_equal(st.records, 1);
+        assert_int_equal(st.records_error, 1);
+        assert_int_equal(st.bytes_in, n);
+        sink_free(&s);
+    }
+    free(in);
+}
+
+/* A document of many lines is judged in pieces of WINDOW_LINES lines:
+ * memory per line stays bounded, and the pieces count as windows. */
+static void test_many_lines(void **state)
+{
+    (void)state;
+    size_t n = 3 * 65536 + 100, k = 0;
+    char *in = malloc(n * 2 + 1);
+    assert_non_null(in);
+    for (size_t i = 0; i < n; i++) {
+        in[k++] = i % 2 ? 'a' : '\n';
+        if (i % 2)
+            in[k++] = '\n';
+    }
+    for (int fr = 0; fr < 2; fr++) {
+        chaff_options o = opts(fr ? CHAFF_FRAME_NUL : CHAFF_FRAME_TEXT);
+        struct sink s;
+        chaff_stats st;
+        assert_int_equal(run(&o, in, k, 0, &s, &st), CHAFF_OK);
+        assert_int_equal(st.records, 1);
+        assert_true(st.windows >= 2);
+        sink_free(&s);
+    }
     free(in);
 }
 
@@ -828,6 +911,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_record_over_cap),
     cmocka_unit_test(test_text_windows),
     cmocka_unit_test(test_long_line_windows),
+    cmocka_unit_test(test_line_cut),
+    cmocka_unit_test(test_many_lines),
+    cmocka_unit_test(test_binary),
     cmocka_unit_test(test_stats_json),
     cmocka_unit_test(test_stats_const_readers),
     cmocka_unit_test(test_stats_json_names),

@@ -68,11 +68,13 @@ static const struct pcase k_cases[] = {
     OK_TEXT("{\"text\":\"\xED\xA0\x80\"}", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"),
     OK_TEXT("{\"text\":\"\xF4\x90\x80\x80|\xE4\xB8\\n\"}",
             "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD|\xEF\xBF\xBD\n"),
-    /* where the field is: top level only, first of duplicates */
+    /* where the field is: top level only, last of duplicates (as jq) */
     OK_TEXT("{\"a\":{\"b\":[1,2,{\"text\":\"no\"}]},\"text\":\"yes\",\"c\":[[],{},\"x\"]}", "yes"),
     {"{\"meta\":{\"text\":\"no\"},\"list\":[{\"text\":\"no\"}]}", NULL, CHAFF_OK, "", 0, ABSENT},
-    OK_TEXT("{\"text\":\"first\",\"text\":\"second\"}", "first"),
-    {"{\"text\":null,\"text\":\"second\"}", NULL, CHAFF_OK, "", 0, NOTSTR},
+    OK_TEXT("{\"text\":\"first\",\"text\":\"second\"}", "second"),
+    OK_TEXT("{\"text\":\"a\",\"n\":1,\"text\":\"b\",\"text\":\"last\"}", "last"),
+    OK_TEXT("{\"text\":null,\"text\":\"second\"}", "second"),
+    {"{\"text\":\"first\",\"text\":null}", NULL, CHAFF_OK, "", 0, NOTSTR},
     {"{\"title\":\"x\",\"textual\":\"no\",\"tex\":\"no\"}", NULL, CHAFF_OK, "", 0, ABSENT},
     {"{}", NULL, CHAFF_OK, "", 0, ABSENT},
     {"{\"text\":null}", NULL, CHAFF_OK, "", 0, NOTSTR},
@@ -81,7 +83,7 @@ static const struct pcase k_cases[] = {
     {"{\"text\":[\"no\"],\"b\":true}", NULL, CHAFF_OK, "", 0, NOTSTR},
     /* keys compare after decoding */
     OK_TEXT("{\"te\\u0078t\":\"escaped key\"}", "escaped key"),
-    OK_TEXT("{\"\\u0074\\u0065xt\":\"k\",\"text\":\"dup\"}", "k"),
+    OK_TEXT("{\"\\u0074\\u0065xt\":\"k\",\"text\":\"dup\"}", "dup"),
     OK_TEXT("{\"\\u0074\\u0065\\u0078\\u0074\":\"all escaped\"}", "all escaped"),
     {"{\"\\u0074\\u0065\\u0078\\u0074\\u0020\":\"x\"}", NULL, CHAFF_OK, "", 0, ABSENT},
     {"{\"\xE6\xAD\xA3\xE6\x96\x87\":\"\xE5\x86\x85\xE5\xAE\xB9\"}", "\xE6\xAD\xA3\xE6\x96\x87",
@@ -241,8 +243,12 @@ static void test_url(void **state)
                      "\"text\":\"t\",\"url\":\"second\"}";
     assert_int_equal(jsonl_parse(l1, strlen(l1), "text", "url", &rec, &text, &url, msg), CHAFF_OK);
     assert_true(rec.has_url);
-    assert_string_equal(url.p, "https://example.com/a?b=\xC3\xA9");
+    assert_string_equal(url.p, "second"); /* the last top-level url, as for text */
     assert_string_equal(text.p, "t");
+    buf_reset(&url);
+    const char *l0 = "{\"url\":\"https:\\/\\/example.com\\/a?b=\\u00e9\",\"text\":\"t\"}";
+    assert_int_equal(jsonl_parse(l0, strlen(l0), "text", "url", &rec, &text, &url, msg), CHAFF_OK);
+    assert_string_equal(url.p, "https://example.com/a?b=\xC3\xA9");
 
     /* url not a string, url absent, no url field asked for */
     buf_reset(&url);
