@@ -1151,13 +1151,13 @@ static void sections(struct doc *d)
         }
         if (!started || gap >= G) {
             n_sec++;
-            mass[3 * (n_sec - 1)] = mass[3 * (n_sec - 1) + 1] = mass[3 * (n_sec - 1) + 2] = 0;
+            memset(&mass[(size_t)3 * (n_sec - 1)], 0, 3 * sizeof *mass);
             started = 1;
             shorts_since = 0;
         }
         gap = 0;
         sec[i] = n_sec - 1;
-        uint64_t *m = &mass[3 * (n_sec - 1)];
+        uint64_t *m = &mass[(size_t)3 * (n_sec - 1)];
         if (L->why == R_GOOD || L->why == R_LONGLINE || L->why == R_KEEP_RULE) {
             m[0] += L->f.elen;
             if (m[1])
@@ -1174,7 +1174,7 @@ static void sections(struct doc *d)
      * user name, date) before every paragraph; an article runs its
      * paragraphs together.  Weigh each section by that. */
     for (uint32_t k = 0; k < n_sec; k++) {
-        uint64_t *m = &mass[3 * k];
+        uint64_t *m = &mass[(size_t)3 * k];
         if (m[1])
             m[0] = m[0] * m[1] / (m[1] + m[2]);
         mass[k] = m[0];

@@ -75,9 +75,9 @@
 #include "alloc.h"
 #include "utf8.h"
 
-#define DEC_SNIFF_MAX (64 * 1024) /* bytes shown to the detector */
-#define DEC_CHUNK 16384           /* iconv output chunk */
-#define DEC_MIN_CONFIDENCE 10     /* below this, detection is inconclusive */
+#define DEC_SNIFF_MAX ((size_t)64 * 1024) /* bytes shown to the detector */
+#define DEC_CHUNK 16384                   /* iconv output chunk */
+#define DEC_MIN_CONFIDENCE 10             /* below this, detection is inconclusive */
 #define DEC_FALLBACK "windows-1252"
 
 static const char fffd[3] = {'\xEF', '\xBF', '\xBD'};
