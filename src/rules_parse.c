@@ -156,7 +156,7 @@ static void tok(char out[64], const char *s, size_t n)
             k--;
     }
     memcpy(out, s, k);
-    strcpy(out + k, k < n ? "..." : "");
+    snprintf(out + k, 64 - k, "%s", k < n ? "..." : "");
 }
 
 static chaff_status nomem(struct parse *p)
