@@ -548,8 +548,14 @@ static chaff_status detect(struct dec_cache *c, const char *in, size_t len, int 
     if (!c->det) {
         c->det = ucsdet_open(&ec);
         if (U_FAILURE(ec)) {
+            /* no detector (ICU without its data): the fallback, as when
+             * nothing qualifies */
             c->det = NULL;
-            return ec == U_MEMORY_ALLOCATION_ERROR ? CHAFF_E_NOMEM : CHAFF_OK;
+            if (ec == U_MEMORY_ALLOCATION_ERROR)
+                return CHAFF_E_NOMEM;
+            *confidence = 0;
+            dec_resolve(DEC_FALLBACK, canon, decoder);
+            return CHAFF_OK;
         }
     }
     UCharsetDetector *d = c->det;
@@ -676,7 +682,9 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
         info->had_bom = 1;
         in += skip;
         len -= skip;
-        dec_resolve(bom, canon, decoder);
+        int known = dec_resolve(bom, canon, decoder);
+        if (NEVER(!known)) /* bom is one of the names above */
+            return CHAFF_E_CHARSET;
     }
 
     size_t start = out->len;
