@@ -246,7 +246,10 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
             L->rule = v.keep;
         }
     }
-    /* Actions of strong hits, in document order. */
+    /* Actions of strong hits, in document order; a page without a hit
+     * has none (and d->hits is NULL). */
+    if (!d->n_hits)
+        goto out;
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
         for (uint32_t k = 0; k < L->n_hits; k++) {

@@ -1686,6 +1686,7 @@ static bool heads(const struct rx *p, int32_t k, const struct hset *in, struct h
             }
             for (uint32_t j = 0; j < n->ncp; j++) {
                 struct head x = *e;
+                /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): set_add fills p->cp */
                 x.len = (uint8_t)(x.len + put_utf8(x.s + x.len, p->cp[n->cp0 + j]));
                 x.ncp++;
                 hset_add(out, &x);
