@@ -801,12 +801,10 @@ static void smooth(struct doc *d)
         uint8_t to;
         if (L->init == LC_NEAR || L->init == LC_GOOD) {
             to = (p == LC_BAD && n == LC_BAD) ? LC_BAD : LC_GOOD;
-        } else if (p == LC_GOOD && n == LC_GOOD) {
-            to = LC_GOOD;
+        } else if ((p == LC_GOOD && n == LC_GOOD) || (p == NB_EDGE && n == NB_EDGE)) {
+            to = LC_GOOD; /* good on both sides, or nothing decided anywhere: keep */
         } else if (p == LC_BAD && n == LC_BAD) {
             to = LC_BAD;
-        } else if (p == NB_EDGE && n == NB_EDGE) {
-            to = LC_GOOD; /* nothing decided anywhere: keep */
         } else {
             /* mixed: good only when a near-good sentence stands between
              * the line and the bad side (jusText) */

@@ -361,9 +361,7 @@ STATIC int dec_resolve(const char *name, char canon[40], char decoder[40])
         digits = key + 7;
     else if (k == 6 && memcmp(key, "cp125", 5) == 0)
         digits = key + 2;
-    else if (k == 7 && memcmp(key, "xcp125", 6) == 0)
-        digits = key + 3;
-    else if (k == 7 && memcmp(key, "win125", 6) == 0)
+    else if (k == 7 && (memcmp(key, "xcp125", 6) == 0 || memcmp(key, "win125", 6) == 0))
         digits = key + 3;
     if (digits && digits[3] >= '0' && digits[3] <= '8') {
         char w[16] = "windows-";
