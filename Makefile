@@ -249,9 +249,16 @@ uninstall:
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 
+# clang-tidy with .clang-tidy's checks, one file per run: clang-tidy 14
+# given several files reports every va_start'ed va_list after the first
+# file as uninitialised (clang-analyzer-valist.Uninitialized; LLVM bug
+# 41311).  filter.c, jsonl.c and warc.c are left out while they are being
+# rewritten; they join when that lands.
+LINT_SRC := $(filter-out src/filter.c src/jsonl.c src/warc.c,$(sort $(wildcard src/*.c)))
 lint:
 	clang-format --dry-run -Werror src/*.c src/*.h
-	clang-tidy --quiet src/*.c -- $(CHAFF_CFLAGS)
+	$(Q)st=0; for f in $(LINT_SRC); do $(if $(Q),echo "  TIDY    $$f";) \
+	    clang-tidy --quiet $$f -- $(CHAFF_CFLAGS) || st=1; done; exit $$st
 
 clean:
 	rm -rf build chaff chaff.pc

@@ -11,7 +11,7 @@
 
 #include "alloc.h"
 
-#define ARENA_BLOCK (256u * 1024u)
+#define ARENA_BLOCK ((size_t)256 * 1024)
 
 struct arena_block {
     struct arena_block *next;

@@ -76,7 +76,7 @@ static void compress(struct b2b *s, const uint8_t *block, int last)
     v[13] ^= s->t[1];
     if (last)
         v[14] = ~v[14];
-    for (unsigned i = 0; i < 16; i++)
+    for (size_t i = 0; i < 16; i++)
         m[i] = load64(block + 8 * i);
     /* unrolled so that every sigma index is a constant */
 #define ROUND(r)                                                                                   \

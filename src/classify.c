@@ -246,7 +246,10 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
             L->rule = v.keep;
         }
     }
-    /* Actions of strong hits, in document order. */
+    /* Actions of strong hits, in document order; a page without a hit
+     * has none (and d->hits is NULL). */
+    if (!d->n_hits)
+        goto out;
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
         for (uint32_t k = 0; k < L->n_hits; k++) {
@@ -830,12 +833,10 @@ static void smooth(struct doc *d)
         uint8_t to;
         if (L->init == LC_NEAR || L->init == LC_GOOD) {
             to = (p == LC_BAD && n == LC_BAD) ? LC_BAD : LC_GOOD;
-        } else if (p == LC_GOOD && n == LC_GOOD) {
-            to = LC_GOOD;
+        } else if ((p == LC_GOOD && n == LC_GOOD) || (p == NB_EDGE && n == NB_EDGE)) {
+            to = LC_GOOD; /* good on both sides, or nothing decided anywhere: keep */
         } else if (p == LC_BAD && n == LC_BAD) {
             to = LC_BAD;
-        } else if (p == NB_EDGE && n == NB_EDGE) {
-            to = LC_GOOD; /* nothing decided anywhere: keep */
         } else {
             /* mixed: good only when a near-good sentence stands between
              * the line and the bad side (jusText) */
@@ -1184,13 +1185,13 @@ static void sections(struct doc *d)
         }
         if (!started || gap >= G) {
             n_sec++;
-            mass[3 * (n_sec - 1)] = mass[3 * (n_sec - 1) + 1] = mass[3 * (n_sec - 1) + 2] = 0;
+            memset(&mass[(size_t)3 * (n_sec - 1)], 0, 3 * sizeof *mass);
             started = 1;
             shorts_since = 0;
         }
         gap = 0;
         sec[i] = n_sec - 1;
-        uint64_t *m = &mass[3 * (n_sec - 1)];
+        uint64_t *m = &mass[(size_t)3 * (n_sec - 1)];
         if (L->why == R_GOOD || L->why == R_LONGLINE || L->why == R_KEEP_RULE) {
             m[0] += L->f.elen;
             if (m[1])
@@ -1207,7 +1208,7 @@ static void sections(struct doc *d)
      * user name, date) before every paragraph; an article runs its
      * paragraphs together.  Weigh each section by that. */
     for (uint32_t k = 0; k < n_sec; k++) {
-        uint64_t *m = &mass[3 * k];
+        uint64_t *m = &mass[(size_t)3 * k];
         if (m[1])
             m[0] = m[0] * m[1] / (m[1] + m[2]);
         mass[k] = m[0];

@@ -75,9 +75,9 @@
 #include "alloc.h"
 #include "utf8.h"
 
-#define DEC_SNIFF_MAX (64 * 1024) /* bytes shown to the detector */
-#define DEC_CHUNK 16384           /* iconv output chunk */
-#define DEC_MIN_CONFIDENCE 10     /* below this, detection is inconclusive */
+#define DEC_SNIFF_MAX ((size_t)64 * 1024) /* bytes shown to the detector */
+#define DEC_CHUNK 16384                   /* iconv output chunk */
+#define DEC_MIN_CONFIDENCE 10             /* below this, detection is inconclusive */
 #define DEC_FALLBACK "windows-1252"
 
 static const char fffd[3] = {'\xEF', '\xBF', '\xBD'};
@@ -361,9 +361,7 @@ STATIC int dec_resolve(const char *name, char canon[40], char decoder[40])
         digits = key + 7;
     else if (k == 6 && memcmp(key, "cp125", 5) == 0)
         digits = key + 2;
-    else if (k == 7 && memcmp(key, "xcp125", 6) == 0)
-        digits = key + 3;
-    else if (k == 7 && memcmp(key, "win125", 6) == 0)
+    else if (k == 7 && (memcmp(key, "xcp125", 6) == 0 || memcmp(key, "win125", 6) == 0))
         digits = key + 3;
     if (digits && digits[3] >= '0' && digits[3] <= '8') {
         char w[16] = "windows-";
@@ -548,8 +546,14 @@ static chaff_status detect(struct dec_cache *c, const char *in, size_t len, int 
     if (!c->det) {
         c->det = ucsdet_open(&ec);
         if (U_FAILURE(ec)) {
+            /* no detector (ICU without its data): the fallback, as when
+             * nothing qualifies */
             c->det = NULL;
-            return ec == U_MEMORY_ALLOCATION_ERROR ? CHAFF_E_NOMEM : CHAFF_OK;
+            if (ec == U_MEMORY_ALLOCATION_ERROR)
+                return CHAFF_E_NOMEM;
+            *confidence = 0;
+            dec_resolve(DEC_FALLBACK, canon, decoder);
+            return CHAFF_OK;
         }
     }
     UCharsetDetector *d = c->det;
@@ -676,7 +680,9 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
         info->had_bom = 1;
         in += skip;
         len -= skip;
-        dec_resolve(bom, canon, decoder);
+        int known = dec_resolve(bom, canon, decoder);
+        if (NEVER(!known)) /* bom is one of the names above */
+            return CHAFF_E_CHARSET;
     }
 
     size_t start = out->len;

@@ -311,7 +311,7 @@ chaff_status learn_page(struct learn *l, const char *host, const struct doc *d)
     if (site == UINT32_MAX)
         return CHAFF_E_NOMEM;
     l->sites[site].pages++;
-    if (d->n_lines * 2 > l->page_cap) {
+    if ((size_t)d->n_lines * 2 > l->page_cap) {
         size_t cap = (size_t)d->n_lines * 2 + 64;
         uint64_t *p = chaff_xrealloc(l->page, cap * sizeof *p);
         if (!p)

@@ -567,7 +567,7 @@ void feat_line(const struct feat_ctx *c, uint32_t k, float *x)
 
     neighbour(c, k, -2, x + F_NEIGH);
     neighbour(c, k, -1, x + F_NEIGH + NEIGH_W);
-    neighbour(c, k, +1, x + F_NEIGH + 2 * NEIGH_W);
-    neighbour(c, k, +2, x + F_NEIGH + 3 * NEIGH_W);
+    neighbour(c, k, +1, x + F_NEIGH + (size_t)2 * NEIGH_W);
+    neighbour(c, k, +2, x + F_NEIGH + (size_t)3 * NEIGH_W);
     memcpy(x + F_PAGE, c->page, sizeof c->page);
 }

@@ -102,9 +102,11 @@ chaff_status chaff_rules_test(const chaff_rules *r, chaff_test_fail_fn fail, voi
             for (uint32_t k = 0; k < ss->n; k++)
                 if (ss->names[k][0] != '~') {
                     snprintf(host, sizeof host, "%s", ss->names[k]);
+                    /* "example.*" stands for any suffix: try ".com", cut
+                     * short when the name fills host */
                     char *star = strstr(host, ".*");
                     if (star)
-                        strcpy(star, ".com");
+                        snprintf(star, sizeof host - (size_t)(star - host), ".com");
                     break;
                 }
         }

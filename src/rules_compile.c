@@ -654,7 +654,7 @@ static chaff_status build(const struct chaff_rules *r0, const struct rules_build
         }
         if (ru->match == RM_EXACT) {
             ru->form = RF_TABLE;
-            if ((st = table_add(&t, ru->pat, ru->plen, i)) != CHAFF_OK) {
+            if (table_add(&t, ru->pat, ru->plen, i) != CHAFF_OK) {
                 st = nomem_err(err);
                 goto out;
             }
@@ -703,7 +703,7 @@ static chaff_status build(const struct chaff_rules *r0, const struct rules_build
         st = CHAFF_E_RULES;
         goto out;
     }
-    if ((st = table_index(&t, false)) != CHAFF_OK || (st = table_index(&ht, true)) != CHAFF_OK) {
+    if (table_index(&t, false) != CHAFF_OK || table_index(&ht, true) != CHAFF_OK) {
         st = nomem_err(err);
         goto out;
     }

@@ -389,13 +389,11 @@ static char *rebase(const char *path, uint32_t rel, const char *root)
         return chaff_xstrdup(root);
     size_t rl = strlen(root), tl = strlen(tail);
     int slash = rl > 0 && root[rl - 1] != '/';
-    char *out = chaff_xmalloc(rl + (size_t)slash + tl + 1);
+    size_t size = rl + (size_t)slash + tl + 1;
+    char *out = chaff_xmalloc(size);
     if (!out)
         return NULL;
-    memcpy(out, root, rl);
-    if (slash)
-        out[rl] = '/';
-    memcpy(out + rl + (size_t)slash, tail, tl + 1);
+    snprintf(out, size, "%s%s%s", root, slash ? "/" : "", tail);
     return out;
 }
 

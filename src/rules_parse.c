@@ -156,7 +156,7 @@ static void tok(char out[64], const char *s, size_t n)
             k--;
     }
     memcpy(out, s, k);
-    strcpy(out + k, k < n ? "..." : "");
+    snprintf(out + k, 64 - k, "%s", k < n ? "..." : "");
 }
 
 static chaff_status nomem(struct parse *p)
@@ -1603,8 +1603,10 @@ chaff_status chaff_rules_compile(const chaff_rules_config *c, const char *path, 
     chaff_status st = sources_read(in, n, &src, &none, err);
     if (st == CHAFF_OK && (c->flags & CHAFF_RULES_CHECK))
         st = c->on_error ? check_all(&src, c, &sy, err) : CHAFF_E_INVAL;
-    if (st == CHAFF_OK && !(set = chaff_xcalloc(1, sizeof *set)))
-        st = ferr(err, "", CHAFF_E_NOMEM, "out of memory");
+    if (st == CHAFF_OK && !(set = chaff_xcalloc(1, sizeof *set))) {
+        st = CHAFF_E_NOMEM;
+        ferr(err, "", st, "out of memory");
+    }
     if (st == CHAFF_OK)
         st = sources_parse(&src, set, err, NULL, NULL, NULL);
     if (st == CHAFF_OK) {

@@ -1501,10 +1501,9 @@ chaff_status rx_match(const struct rx_prog *g, const char *key, size_t len, stru
         size_t j = i;
         if (j < len)
             next = key_cp(key, len, &j);
-        if (at == 0 && !g->start_ok)
-            add_state(g, 0, cur, &n_cur, mark, w->gen, stack, at, len, prev, next, &cond, &match);
-        else if (at > 0 && !g->anchored)
-            /* a match may start at every position */
+        /* a match starts at 0 (unless the step from 0 was taken above),
+         * and at every position when the pattern is not anchored */
+        if ((at == 0 && !g->start_ok) || (at > 0 && !g->anchored))
             add_state(g, 0, cur, &n_cur, mark, w->gen, stack, at, len, prev, next, &cond, &match);
         else if (at > 0 && n_cur == 0 && !match)
             break; /* anchored, and nothing left alive */
@@ -1686,6 +1685,7 @@ static bool heads(const struct rx *p, int32_t k, const struct hset *in, struct h
             }
             for (uint32_t j = 0; j < n->ncp; j++) {
                 struct head x = *e;
+                /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): set_add fills p->cp */
                 x.len = (uint8_t)(x.len + put_utf8(x.s + x.len, p->cp[n->cp0 + j]));
                 x.ncp++;
                 hset_add(out, &x);

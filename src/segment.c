@@ -232,9 +232,8 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
                 n_seps++;
             sep_pending = 0;
         }
-        if (sep && (prev_space || is_cjk(prev_nonspace)) && prev_nonspace)
-            sep_pending = c;
-        else if (sep && !prev_space && (i < len && (s[i] == ' ' || is_cjk(last))))
+        if (sep && (((prev_space || is_cjk(prev_nonspace)) && prev_nonspace) ||
+                    (!prev_space && (i < len && (s[i] == ' ' || is_cjk(last))))))
             sep_pending = c;
         /* sentence breaks inside the line */
         if (!space && last && (c < 0x80 ? ascii_class[c] & CL : letter) &&
@@ -285,10 +284,10 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
         break;
     }
     f->elen = f->n_chars + 2 * f->n_cjk;
-    if (first_set && is_bullet(first) && (second == ' ' || second == 0xa0 || first_set == 1))
+    /* a bullet, or the 'o' text browsers draw nested list items with */
+    if ((first_set && is_bullet(first) && (second == ' ' || second == 0xa0 || first_set == 1)) ||
+        (first == 'o' && second == ' ' && len > 2))
         f->bullet = 1;
-    else if (first == 'o' && second == ' ' && len > 2)
-        f->bullet = 1; /* text browsers draw nested list items with 'o' */
     else if (first >= '0' && first <= '9') {
         size_t k = 0;
         while (k < len && s[k] >= '0' && s[k] <= '9')
