@@ -14,9 +14,8 @@
 #include <string.h>
 
 static const uint64_t iv[8] = {
-    0x6a09e667f3bcc908ull, 0xbb67ae8584caa73bull, 0x3c6ef372fe94f82bull,
-    0xa54ff53a5f1d36f1ull, 0x510e527fade682d1ull, 0x9b05688c2b3e6c1full,
-    0x1f83d9abfb41bd6bull, 0x5be0cd19137e2179ull,
+    0x6a09e667f3bcc908ull, 0xbb67ae8584caa73bull, 0x3c6ef372fe94f82bull, 0xa54ff53a5f1d36f1ull,
+    0x510e527fade682d1ull, 0x9b05688c2b3e6c1full, 0x1f83d9abfb41bd6bull, 0x5be0cd19137e2179ull,
 };
 
 /* message word schedule, RFC 7693 section 2.7 (rounds 10 and 11 repeat
@@ -78,8 +77,7 @@ static void compress(struct b2b *s, const uint8_t *block, int last)
         v[14] = ~v[14];
     for (size_t i = 0; i < 16; i++)
         m[i] = load64(block + 8 * i);
-    /* unrolled so that every sigma index is a constant */
-#define ROUND(r)                                                                                   \
+#define ROUND(r) /* unrolled so that every sigma index is a constant */                            \
     do {                                                                                           \
         G(0, 4, 8, 12, m[sigma[r][0]], m[sigma[r][1]]);                                            \
         G(1, 5, 9, 13, m[sigma[r][2]], m[sigma[r][3]]);                                            \

@@ -19,7 +19,7 @@ struct b2b {
     uint64_t h[8];
     uint64_t t[2];
     uint8_t b[128];
-    size_t c;      /* bytes in b */
+    size_t c; /* bytes in b */
     size_t outlen;
 };
 

@@ -17,8 +17,8 @@ struct buf {
     char *p;
     size_t len;
     size_t cap;
-    size_t max;          /* hard cap on len; appends past it fail TOOBIG */
-    chaff_status err;    /* sticky: first failure */
+    size_t max;       /* hard cap on len; appends past it fail TOOBIG */
+    chaff_status err; /* sticky: first failure */
 };
 
 /* Empty buffer that may grow to max bytes (0 = SIZE_MAX/2). */
@@ -32,7 +32,6 @@ chaff_status buf_reserve(struct buf *b, size_t n);
 chaff_status buf_add(struct buf *b, const void *p, size_t n);
 chaff_status buf_addc(struct buf *b, char c);
 chaff_status buf_adds(struct buf *b, const char *s);
-chaff_status buf_addf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+chaff_status buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

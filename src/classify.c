@@ -45,23 +45,23 @@
 #include "stopwords.h"
 
 /* Thresholds (effective length, see segment.c). */
-#define GOOD_LEN 100       /* long enough to be article text when sentence-like */
-#define GOOD_LEN_BARE 250  /* long enough even without sentence punctuation */
-#define NEAR_MIN_WORDS 3   /* a short sentence needs this many words … */
-#define NEAR_MIN_CJK 6     /* … or this many Han/kana characters */
-#define TITLE_RUN_WORDS 8  /* a title-case run: this many cased words … */
-#define TITLE_RUN_SHARE 7  /* … of which this many tenths start upper-case */
+#define GOOD_LEN 100        /* long enough to be article text when sentence-like */
+#define GOOD_LEN_BARE 250   /* long enough even without sentence punctuation */
+#define NEAR_MIN_WORDS 3    /* a short sentence needs this many words … */
+#define NEAR_MIN_CJK 6      /* … or this many Han/kana characters */
+#define TITLE_RUN_WORDS 8   /* a title-case run: this many cased words … */
+#define TITLE_RUN_SHARE 7   /* … of which this many tenths start upper-case */
 #define NONWORD_RULE_LEN 40 /* a line of symbols this long is a drawn rule */
-#define BULLET_RUN_MIN 5     /* long list items in a run that may be teasers */
-#define NAV_ITEM_LEN 24    /* separator-split items no longer than this: a menu */
-#define HEADING_MAX 160    /* a heading is at most this long */
-#define HEADING_GAP 200    /* short text allowed between a heading and its paragraph */
-#define HEADING_SHORTS 3   /* … in at most this many short lines (standfirst, byline, date) */
-#define HEADING_BRIDGE 3   /* dropped lines a heading may reach across */
-#define TITLE_WINDOW 40    /* the head, where a title's first copy is the title */
-#define RANGE_MIN_TEXT 300 /* sentence text a rest/before range must leave standing */
-#define ECHO_SHARE 80      /* % of a line's shingles seen in kept text: an echo … */
-#define ECHO_CLOSE 95      /* … and this much for a copy of a single line */
+#define BULLET_RUN_MIN 5    /* long list items in a run that may be teasers */
+#define NAV_ITEM_LEN 24     /* separator-split items no longer than this: a menu */
+#define HEADING_MAX 160     /* a heading is at most this long */
+#define HEADING_GAP 200     /* short text allowed between a heading and its paragraph */
+#define HEADING_SHORTS 3    /* … in at most this many short lines (standfirst, byline, date) */
+#define HEADING_BRIDGE 3    /* dropped lines a heading may reach across */
+#define TITLE_WINDOW 40     /* the head, where a title's first copy is the title */
+#define RANGE_MIN_TEXT 300  /* sentence text a rest/before range must leave standing */
+#define ECHO_SHARE 80       /* % of a line's shingles seen in kept text: an echo … */
+#define ECHO_CLOSE 95       /* … and this much for a copy of a single line */
 
 const char *cls_reason_name(unsigned why)
 {
@@ -169,7 +169,6 @@ static void rule_drop(struct doc *d, uint32_t i, const struct rule *ru, int own)
     L->rule = (int32_t)ru->id;
 }
 
-
 /* text[i]: sentence-like text (effective length) in lines before i;
  * n_lines + 1 entries, in the arena; made once per document by cls_doc. */
 static uint64_t *text_prefix(const struct doc *d)
@@ -180,7 +179,8 @@ static uint64_t *text_prefix(const struct doc *d)
     t[0] = 0;
     for (uint32_t j = 0; j < d->n_lines; j++)
         t[j + 1] =
-            t[j] + (d->lines[j].len && cls_long_sentence_like(&d->lines[j].f) ? d->lines[j].f.elen : 0);
+            t[j] +
+            (d->lines[j].len && cls_long_sentence_like(&d->lines[j].f) ? d->lines[j].f.elen : 0);
     return t;
 }
 
@@ -1090,7 +1090,8 @@ static void threads(struct doc *d, const uint64_t *text)
          * (a timeline, a schedule) */
         uint64_t after = 0;
         for (uint32_t j = end + 1; j < d->n_lines; j++)
-            if (d->lines[j].len && d->lines[j].cls != LC_BAD && cls_long_sentence_like(&d->lines[j].f))
+            if (d->lines[j].len && d->lines[j].cls != LC_BAD &&
+                cls_long_sentence_like(&d->lines[j].f))
                 after += d->lines[j].f.elen;
         if (after >= RANGE_MIN_TEXT && after * 2 >= text[i]) {
             /* not this shape; try a few others */

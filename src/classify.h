@@ -11,9 +11,9 @@ struct model;
 
 /* Tunable thresholds; the defaults are in classify.c. */
 struct cls_params {
-    double budget;          /* max share of long sentence-like text generic
-                               decisions may remove before backing off */
-    unsigned flags;         /* CHAFF_NO_HEURISTICS, CHAFF_NO_RULES, CHAFF_KEEP_COMMENTS */
+    double budget;             /* max share of long sentence-like text generic
+                                  decisions may remove before backing off */
+    unsigned flags;            /* CHAFF_NO_HEURISTICS, CHAFF_NO_RULES, CHAFF_KEEP_COMMENTS */
     const struct model *model; /* the line model; NULL = the hand-written heuristics decide */
 };
 

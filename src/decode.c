@@ -508,8 +508,8 @@ static chaff_status cache_iconv(struct dec_cache *c, const char *decoder, iconv_
     return CHAFF_OK;
 }
 
-static chaff_status conv_named(struct dec_cache *c, const char *decoder, const char *in,
-                               size_t len, struct dec_state *st, struct buf *out)
+static chaff_status conv_named(struct dec_cache *c, const char *decoder, const char *in, size_t len,
+                               struct dec_state *st, struct buf *out)
 {
     if (is_utf8_decoder(decoder))
         return dec_copy_utf8(st, in, len, out);

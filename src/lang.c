@@ -17,17 +17,17 @@ static const struct {
     const char *code;
     enum lang_script script, script2;
 } lang_table[] = {
-    {"en", SCRIPT_LATIN, SCRIPT_OTHER},    {"zh", SCRIPT_HAN, SCRIPT_OTHER},
-    {"ja", SCRIPT_KANA, SCRIPT_HAN},       {"ko", SCRIPT_HANGUL, SCRIPT_OTHER},
-    {"ru", SCRIPT_CYRILLIC, SCRIPT_OTHER}, {"uk", SCRIPT_CYRILLIC, SCRIPT_OTHER},
-    {"de", SCRIPT_LATIN, SCRIPT_OTHER},    {"fr", SCRIPT_LATIN, SCRIPT_OTHER},
-    {"es", SCRIPT_LATIN, SCRIPT_OTHER},    {"pt", SCRIPT_LATIN, SCRIPT_OTHER},
-    {"it", SCRIPT_LATIN, SCRIPT_OTHER},    {"ar", SCRIPT_ARABIC, SCRIPT_OTHER},
-    {"pl", SCRIPT_LATIN, SCRIPT_OTHER},    {"el", SCRIPT_GREEK, SCRIPT_OTHER},
-    {"nl", SCRIPT_LATIN, SCRIPT_OTHER},    {"tr", SCRIPT_LATIN, SCRIPT_OTHER},
-    {"cs", SCRIPT_LATIN, SCRIPT_OTHER},    {"sv", SCRIPT_LATIN, SCRIPT_OTHER},
-    {"id", SCRIPT_LATIN, SCRIPT_OTHER},    {"vi", SCRIPT_LATIN, SCRIPT_OTHER},
-    {"fa", SCRIPT_ARABIC, SCRIPT_OTHER},   {"he", SCRIPT_HEBREW, SCRIPT_OTHER},
+    {"en", SCRIPT_LATIN, SCRIPT_OTHER},      {"zh", SCRIPT_HAN, SCRIPT_OTHER},
+    {"ja", SCRIPT_KANA, SCRIPT_HAN},         {"ko", SCRIPT_HANGUL, SCRIPT_OTHER},
+    {"ru", SCRIPT_CYRILLIC, SCRIPT_OTHER},   {"uk", SCRIPT_CYRILLIC, SCRIPT_OTHER},
+    {"de", SCRIPT_LATIN, SCRIPT_OTHER},      {"fr", SCRIPT_LATIN, SCRIPT_OTHER},
+    {"es", SCRIPT_LATIN, SCRIPT_OTHER},      {"pt", SCRIPT_LATIN, SCRIPT_OTHER},
+    {"it", SCRIPT_LATIN, SCRIPT_OTHER},      {"ar", SCRIPT_ARABIC, SCRIPT_OTHER},
+    {"pl", SCRIPT_LATIN, SCRIPT_OTHER},      {"el", SCRIPT_GREEK, SCRIPT_OTHER},
+    {"nl", SCRIPT_LATIN, SCRIPT_OTHER},      {"tr", SCRIPT_LATIN, SCRIPT_OTHER},
+    {"cs", SCRIPT_LATIN, SCRIPT_OTHER},      {"sv", SCRIPT_LATIN, SCRIPT_OTHER},
+    {"id", SCRIPT_LATIN, SCRIPT_OTHER},      {"vi", SCRIPT_LATIN, SCRIPT_OTHER},
+    {"fa", SCRIPT_ARABIC, SCRIPT_OTHER},     {"he", SCRIPT_HEBREW, SCRIPT_OTHER},
     {"hi", SCRIPT_DEVANAGARI, SCRIPT_OTHER}, {"th", SCRIPT_THAI, SCRIPT_OTHER},
 };
 #define N_LANG (sizeof lang_table / sizeof lang_table[0])
@@ -85,8 +85,7 @@ uint32_t lang_detect_mask(const uint32_t hist[SCRIPT_COUNT])
     uint32_t m = 0;
     for (size_t i = 0; i < N_LANG; i++) {
         uint32_t n = hist[lang_table[i].script];
-        if (lang_table[i].script2 == SCRIPT_HAN && lang_table[i].script == SCRIPT_KANA &&
-            n == 0)
+        if (lang_table[i].script2 == SCRIPT_HAN && lang_table[i].script == SCRIPT_KANA && n == 0)
             continue; /* Japanese needs kana, Han alone is Chinese */
         if (n >= 30 || (n > 0 && (uint64_t)n * 10 >= total))
             m |= 1u << i;

@@ -217,8 +217,8 @@ static int cmp_u64_pair(const void *a, const void *b)
  * by ICU.  Keep in sync with valid_scope() in rules_parse.c. */
 static int host_byte(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+           c >= 0x80;
 }
 
 /* Labels of 1 to 63 bytes between dots, none at either end. */
@@ -258,10 +258,10 @@ size_t learn_host(const char *host, size_t n, char out[LEARN_HOST_MAX + 1])
     if (!host_labels(out, n) || (!ascii && !dec_valid_utf8(out, n)))
         return 0;
     UErrorCode err = U_ZERO_ERROR;
-    UIDNA *idna = uidna_openUTS46(UIDNA_CHECK_BIDI | UIDNA_CHECK_CONTEXTJ |
-                                      UIDNA_NONTRANSITIONAL_TO_ASCII |
-                                      UIDNA_NONTRANSITIONAL_TO_UNICODE,
-                                  &err);
+    UIDNA *idna =
+        uidna_openUTS46(UIDNA_CHECK_BIDI | UIDNA_CHECK_CONTEXTJ | UIDNA_NONTRANSITIONAL_TO_ASCII |
+                            UIDNA_NONTRANSITIONAL_TO_UNICODE,
+                        &err);
     if (U_FAILURE(err))
         return 0;
     /* toASCII checks what a resolver would get (lengths, Punycode of
@@ -269,20 +269,18 @@ size_t learn_host(const char *host, size_t n, char out[LEARN_HOST_MAX + 1])
      * host, an ASCII one staying as the URL had it */
     char ace[LEARN_HOST_MAX + 1], uni[LEARN_HOST_MAX + 1];
     UIDNAInfo info = UIDNA_INFO_INITIALIZER;
-    int32_t k = uidna_nameToASCII_UTF8(idna, out, (int32_t)n, ace, (int32_t)sizeof ace, &info,
-                                       &err);
-    size_t len = U_SUCCESS(err) && !(info.errors & HOST_IDNA_ERRORS) && k > 0 &&
-                         (size_t)k < sizeof ace
-                     ? n
-                     : 0;
+    int32_t k =
+        uidna_nameToASCII_UTF8(idna, out, (int32_t)n, ace, (int32_t)sizeof ace, &info, &err);
+    size_t len =
+        U_SUCCESS(err) && !(info.errors & HOST_IDNA_ERRORS) && k > 0 && (size_t)k < sizeof ace ? n
+                                                                                               : 0;
     if (len && !ascii) {
         UIDNAInfo uinfo = UIDNA_INFO_INITIALIZER;
-        k = uidna_nameToUnicodeUTF8(idna, out, (int32_t)n, uni, (int32_t)sizeof uni, &uinfo,
-                                    &err);
-        len = U_SUCCESS(err) && !(uinfo.errors & HOST_IDNA_ERRORS) && k > 0 &&
-                      (size_t)k < sizeof uni
-                  ? (size_t)k
-                  : 0;
+        k = uidna_nameToUnicodeUTF8(idna, out, (int32_t)n, uni, (int32_t)sizeof uni, &uinfo, &err);
+        len =
+            U_SUCCESS(err) && !(uinfo.errors & HOST_IDNA_ERRORS) && k > 0 && (size_t)k < sizeof uni
+                ? (size_t)k
+                : 0;
         for (size_t i = 0; i < len; i++)
             if (!host_byte((unsigned char)uni[i]))
                 len = 0; /* mapped to something a rule file cannot hold */

@@ -36,39 +36,174 @@
 /* keep in sync with the F_* order below */
 const char *const feat_names[] = {
     /* own look */
-    "len_log", "elen_log", "words_log", "letter_sh", "digit_sh", "punct_sh", "cjk_sh",
-    "upper_sh", "terminal", "stops", "bullet", "numbered", "bracketed", "url", "sep_lead",
-    "seps_log", "item_len_log", "stop_sh", "stop_log", "colon_end", "ellipsis_end",
-    "indent_log", "digit_start", "dated", "title_run", "long_sent", "currency", "quote_start",
-    "word_len", "long_line",
+    "len_log",
+    "elen_log",
+    "words_log",
+    "letter_sh",
+    "digit_sh",
+    "punct_sh",
+    "cjk_sh",
+    "upper_sh",
+    "terminal",
+    "stops",
+    "bullet",
+    "numbered",
+    "bracketed",
+    "url",
+    "sep_lead",
+    "seps_log",
+    "item_len_log",
+    "stop_sh",
+    "stop_log",
+    "colon_end",
+    "ellipsis_end",
+    "indent_log",
+    "digit_start",
+    "dated",
+    "title_run",
+    "long_sent",
+    "currency",
+    "quote_start",
+    "word_len",
+    "long_line",
     /* rule evidence */
-    "r_strong", "r_weak", "r_keep", "r_range", "r_site", "r_certain", "c_login", "c_share", "c_donation",
-    "c_newsletter", "c_cookie", "c_promo", "c_nav", "c_tags", "c_credit", "c_related",
-    "c_comments", "c_footer", "c_ads", "c_print", "c_meta", "c_learned", "c_other",
+    "r_strong",
+    "r_weak",
+    "r_keep",
+    "r_range",
+    "r_site",
+    "r_certain",
+    "c_login",
+    "c_share",
+    "c_donation",
+    "c_newsletter",
+    "c_cookie",
+    "c_promo",
+    "c_nav",
+    "c_tags",
+    "c_credit",
+    "c_related",
+    "c_comments",
+    "c_footer",
+    "c_ads",
+    "c_print",
+    "c_meta",
+    "c_learned",
+    "c_other",
     /* hand-written heuristics */
-    "h_init_good", "h_init_near", "h_init_short", "h_init_bad", "h_nav", "h_list", "h_nonword",
-    "h_placeholder", "h_repeat_init", "h_keep", "h_context", "h_heading", "h_head", "h_tail",
-    "h_head_clean", "h_tail_clean", "h_weak", "h_offmain", "h_repeat", "h_thread", "h_teasers",
-    "h_colon_list", "h_shaped_list", "h_budget", "sec_share", "sec_none",
+    "h_init_good",
+    "h_init_near",
+    "h_init_short",
+    "h_init_bad",
+    "h_nav",
+    "h_list",
+    "h_nonword",
+    "h_placeholder",
+    "h_repeat_init",
+    "h_keep",
+    "h_context",
+    "h_heading",
+    "h_head",
+    "h_tail",
+    "h_head_clean",
+    "h_tail_clean",
+    "h_weak",
+    "h_offmain",
+    "h_repeat",
+    "h_thread",
+    "h_teasers",
+    "h_colon_list",
+    "h_shaped_list",
+    "h_budget",
+    "sec_share",
+    "sec_none",
     /* place */
-    "pos", "text_before", "blank_before", "blank_after", "block_log", "block_pos", "dist_prev_log",
-    "dist_next_log", "reps_log", "rep_later", "bullet_run_log", "shape_run_log",
-    "indent_run_log", "above_comments", "above_related", "above_footer", "above_share",
-    "below_nav", "below_login", "rules_above_log", "rules_below_log", "dated_near_log",
-    "dated_above_log", "dated_below_log",
+    "pos",
+    "text_before",
+    "blank_before",
+    "blank_after",
+    "block_log",
+    "block_pos",
+    "dist_prev_log",
+    "dist_next_log",
+    "reps_log",
+    "rep_later",
+    "bullet_run_log",
+    "shape_run_log",
+    "indent_run_log",
+    "above_comments",
+    "above_related",
+    "above_footer",
+    "above_share",
+    "below_nav",
+    "below_login",
+    "rules_above_log",
+    "rules_below_log",
+    "dated_near_log",
+    "dated_above_log",
+    "dated_below_log",
     /* neighbours: p2 p1 n1 n2 */
-    "p2_exists", "p2_elen_log", "p2_terminal", "p2_bullet", "p2_stop_sh", "p2_long_sent",
-    "p2_h_keep", "p2_rule", "p2_seps", "p2_indent_log", "p2_blank",
-    "p1_exists", "p1_elen_log", "p1_terminal", "p1_bullet", "p1_stop_sh", "p1_long_sent",
-    "p1_h_keep", "p1_rule", "p1_seps", "p1_indent_log", "p1_blank",
-    "n1_exists", "n1_elen_log", "n1_terminal", "n1_bullet", "n1_stop_sh", "n1_long_sent",
-    "n1_h_keep", "n1_rule", "n1_seps", "n1_indent_log", "n1_blank",
-    "n2_exists", "n2_elen_log", "n2_terminal", "n2_bullet", "n2_stop_sh", "n2_long_sent",
-    "n2_h_keep", "n2_rule", "n2_seps", "n2_indent_log", "n2_blank",
+    "p2_exists",
+    "p2_elen_log",
+    "p2_terminal",
+    "p2_bullet",
+    "p2_stop_sh",
+    "p2_long_sent",
+    "p2_h_keep",
+    "p2_rule",
+    "p2_seps",
+    "p2_indent_log",
+    "p2_blank",
+    "p1_exists",
+    "p1_elen_log",
+    "p1_terminal",
+    "p1_bullet",
+    "p1_stop_sh",
+    "p1_long_sent",
+    "p1_h_keep",
+    "p1_rule",
+    "p1_seps",
+    "p1_indent_log",
+    "p1_blank",
+    "n1_exists",
+    "n1_elen_log",
+    "n1_terminal",
+    "n1_bullet",
+    "n1_stop_sh",
+    "n1_long_sent",
+    "n1_h_keep",
+    "n1_rule",
+    "n1_seps",
+    "n1_indent_log",
+    "n1_blank",
+    "n2_exists",
+    "n2_elen_log",
+    "n2_terminal",
+    "n2_bullet",
+    "n2_stop_sh",
+    "n2_long_sent",
+    "n2_h_keep",
+    "n2_rule",
+    "n2_seps",
+    "n2_indent_log",
+    "n2_blank",
     /* page */
-    "pg_lines_log", "pg_elen_log", "pg_text_sh", "pg_bullet_sh", "pg_max_log", "pg_sections_log",
-    "pg_main_sh", "pg_thread", "pg_teasers", "pg_cjk_sh", "pg_stop_sh", "pg_rule_sh",
-    "pg_mean_log", "pg_keep_sh", "pg_indent_mean", "pg_short_sh",
+    "pg_lines_log",
+    "pg_elen_log",
+    "pg_text_sh",
+    "pg_bullet_sh",
+    "pg_max_log",
+    "pg_sections_log",
+    "pg_main_sh",
+    "pg_thread",
+    "pg_teasers",
+    "pg_cjk_sh",
+    "pg_stop_sh",
+    "pg_rule_sh",
+    "pg_mean_log",
+    "pg_keep_sh",
+    "pg_indent_mean",
+    "pg_short_sh",
 };
 const unsigned feat_count = sizeof feat_names / sizeof feat_names[0];
 
@@ -88,12 +223,10 @@ _Static_assert(F_END <= MODEL_INPUTS_MAX, "a feature vector longer than MODEL_IN
 
 /* rule categories with a feature of their own; keep in sync with c_* and
  * the CAT_* bits below */
-static const char *const cat_names[] = {"login",    "share",   "donation", "newsletter",
-                                        "cookie",   "promo",   "nav",      "tags",
-                                        "credit",   "related", "comments", "footer",
-                                        "ads",      "print",   "meta",     "learned"};
+static const char *const cat_names[] = {
+    "login",  "share",   "donation", "newsletter", "cookie", "promo", "nav",  "tags",
+    "credit", "related", "comments", "footer",     "ads",    "print", "meta", "learned"};
 #define N_CAT (sizeof cat_names / sizeof cat_names[0])
-
 
 static float lg(double x) { return (float)log2(1.0 + x); }
 
@@ -127,7 +260,14 @@ static int rule_cat(const struct feat_ctx *c, const struct line *L)
 #define DATED_NEAR 8
 
 /* bits of categories in cat_above/cat_below: cat_names order */
-enum { CAT_LOGIN = 0, CAT_SHARE = 1, CAT_NAV = 6, CAT_RELATED = 9, CAT_COMMENTS = 10, CAT_FOOTER = 11 };
+enum {
+    CAT_LOGIN = 0,
+    CAT_SHARE = 1,
+    CAT_NAV = 6,
+    CAT_RELATED = 9,
+    CAT_COMMENTS = 10,
+    CAT_FOOTER = 11
+};
 
 static float has_cat(uint32_t bits, unsigned cat) { return (float)((bits >> cat) & 1u); }
 
@@ -153,8 +293,14 @@ static int starts_quote(const struct line *L)
 /* A price: a currency sign beside a digit ("$19.99", "12,50 €", "¥980"). */
 static int has_price(const struct line *L)
 {
-    static const char *const signs[] = {"$", "\xe2\x82\xac", "\xc2\xa3", "\xc2\xa5", "\xe2\x82\xbd",
-                                        "\xe2\x82\xb9", "\xef\xbf\xa5", "\xe5\x85\x83"};
+    static const char *const signs[] = {"$",
+                                        "\xe2\x82\xac",
+                                        "\xc2\xa3",
+                                        "\xc2\xa5",
+                                        "\xe2\x82\xbd",
+                                        "\xe2\x82\xb9",
+                                        "\xef\xbf\xa5",
+                                        "\xe5\x85\x83"};
     const char *t = L->text, *end = L->text + L->len;
     for (size_t k = 0; k < sizeof signs / sizeof signs[0]; k++) {
         size_t n = strlen(signs[k]);
@@ -214,7 +360,8 @@ chaff_status feat_prepare(struct feat_ctx *c, const struct doc *d, const struct 
     c->cat_below = arena_alloc(a, n1 * sizeof *c->cat_below);
     c->rules_above = arena_alloc(a, n1 * sizeof *c->rules_above);
     c->rules_below = arena_alloc(a, n1 * sizeof *c->rules_below);
-    if (!c->lc || !c->dated_pre || !c->cat_above || !c->cat_below || !c->rules_above || !c->rules_below)
+    if (!c->lc || !c->dated_pre || !c->cat_above || !c->cat_below || !c->rules_above ||
+        !c->rules_below)
         return CHAFF_E_NOMEM;
     pthread_once(&lg_once, lg_init);
     if (!c->nb || !c->block || !c->block_pos || !c->dist_prev || !c->dist_next || !c->reps ||
@@ -264,14 +411,16 @@ chaff_status feat_prepare(struct feat_ctx *c, const struct doc *d, const struct 
     uint32_t last = UINT32_MAX;
     for (uint32_t k = 0; k < n; k++) {
         const struct line *L = &d->lines[c->nb[k]];
-        c->dist_prev[k] = last == UINT32_MAX ? UINT16_MAX : (uint16_t)(k - last > 999 ? 999 : k - last);
+        c->dist_prev[k] =
+            last == UINT32_MAX ? UINT16_MAX : (uint16_t)(k - last > 999 ? 999 : k - last);
         if (is_sentence(L))
             last = k;
     }
     last = UINT32_MAX;
     for (uint32_t k = n; k-- > 0;) {
         const struct line *L = &d->lines[c->nb[k]];
-        c->dist_next[k] = last == UINT32_MAX ? UINT16_MAX : (uint16_t)(last - k > 999 ? 999 : last - k);
+        c->dist_next[k] =
+            last == UINT32_MAX ? UINT16_MAX : (uint16_t)(last - k > 999 ? 999 : last - k);
         if (is_sentence(L))
             last = k;
     }
@@ -532,11 +681,11 @@ void feat_line(const struct feat_ctx *c, uint32_t k, float *x)
 
     float *p = x + F_PLACE;
     double n = c->n_nb ? (double)c->n_nb : 1.0;
-    uint64_t text_all = c->n_nb ? c->text_before[c->n_nb - 1] +
-                                      (is_sentence(&d->lines[c->nb[c->n_nb - 1]])
-                                           ? d->lines[c->nb[c->n_nb - 1]].f.elen
-                                           : 0)
-                                : 0;
+    uint64_t text_all =
+        c->n_nb ? c->text_before[c->n_nb - 1] + (is_sentence(&d->lines[c->nb[c->n_nb - 1]])
+                                                     ? d->lines[c->nb[c->n_nb - 1]].f.elen
+                                                     : 0)
+                : 0;
     p[0] = (float)((double)k / n);
     p[1] = text_all ? (float)((double)c->text_before[k] / (double)text_all) : 0.0f;
     p[2] = i > 0 && !d->lines[i - 1].len;

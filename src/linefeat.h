@@ -26,21 +26,21 @@ struct feat_line_cache {
 struct feat_ctx {
     const struct doc *d;
     const struct chaff_rules *r;
-    uint32_t *nb;        /* index of the k-th non-blank line */
+    uint32_t *nb; /* index of the k-th non-blank line */
     uint32_t n_nb;
     struct feat_line_cache *lc; /* per non-blank line */
     uint32_t *dated_pre;        /* dated lines before the k-th, n_nb + 1 entries */
-    uint16_t *block;     /* non-blank lines of the line's block (blank-line separated) */
-    uint16_t *block_pos; /* the line's place in it */
+    uint16_t *block;            /* non-blank lines of the line's block (blank-line separated) */
+    uint16_t *block_pos;        /* the line's place in it */
     uint16_t *dist_prev, *dist_next; /* non-blank lines to the nearest sentence line */
-    uint16_t *reps;      /* lines of the page with the same key */
-    uint8_t *rep_later;  /* a copy stands above */
+    uint16_t *reps;                  /* lines of the page with the same key */
+    uint8_t *rep_later;              /* a copy stands above */
     uint16_t *bullet_run, *shape_run, *indent_run;
-    uint64_t *text_before; /* sentence text (effective length) before the line */
-    uint32_t *cat_above, *cat_below; /* rule categories that named a line above / below */
+    uint64_t *text_before;               /* sentence text (effective length) before the line */
+    uint32_t *cat_above, *cat_below;     /* rule categories that named a line above / below */
     uint16_t *rules_above, *rules_below; /* lines a rule named above / below */
-    float page[16];      /* page figures, the same for every line */
-    int16_t cat_index[64]; /* rule category -> feature slot, -1 = "other" */
+    float page[16];                      /* page figures, the same for every line */
+    int16_t cat_index[64];               /* rule category -> feature slot, -1 = "other" */
 };
 
 /* The features, in order (F_* in linefeat.c). */

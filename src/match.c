@@ -80,9 +80,8 @@
 /* The AVX2 build of hs_scan in a fat Vectorscan runtime (see "Which
  * scan" above); not part of the documented API, hence weak. */
 extern hs_error_t avx2_hs_scan(const hs_database_t *db, const char *data, unsigned length,
-                               unsigned flags, hs_scratch_t *scratch,
-                               match_event_handler on_event, void *context)
-    __attribute__((weak));
+                               unsigned flags, hs_scratch_t *scratch, match_event_handler on_event,
+                               void *context) __attribute__((weak));
 
 typedef hs_error_t (*scan_fn)(const hs_database_t *, const char *, unsigned, unsigned,
                               hs_scratch_t *, match_event_handler, void *);
@@ -158,10 +157,8 @@ bool rules_word_char(uint32_t c)
     case USCRIPT_KHMER:
     case USCRIPT_MYANMAR:
     case USCRIPT_TIBETAN:
-    case USCRIPT_YI:
-        return false;
-    default:
-        return true;
+    case USCRIPT_YI: return false;
+    default: return true;
     }
 }
 
@@ -172,7 +169,8 @@ chaff_status rules_finish(struct chaff_rules *r)
         bool any = false;
         for (uint32_t i = 0; i < p->n && !any; i++)
             any = r->v[p->first + i].form == RF_VERIFIED || r->v[p->first + i].form == RF_ANCHORED;
-        if (any && !p->progs && !(p->progs = chaff_xcalloc(p->n, sizeof(_Atomic(struct rx_prog *)))))
+        if (any && !p->progs &&
+            !(p->progs = chaff_xcalloc(p->n, sizeof(_Atomic(struct rx_prog *)))))
             return CHAFF_E_NOMEM;
         for (uint32_t j = 0; j < p->n_hs; j++) {
             hs_scratch_t *proto = r->scratch_proto;
@@ -307,8 +305,8 @@ static void add_hit(struct match_scratch *s, uint32_t id, uint64_t end, int exac
     s->hits[s->n_hits++] = (struct hit){end << 1 | (uint64_t)(exact != 0), id};
 }
 
-static int on_match(unsigned id, unsigned long long from, unsigned long long to,
-                    unsigned flags, void *ud)
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                    void *ud)
 {
     (void)from;
     (void)flags;

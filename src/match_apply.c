@@ -110,8 +110,11 @@ chaff_status chaff_rules_test(const chaff_rules *r, chaff_test_fail_fn fail, voi
                     break;
                 }
         }
-        struct apply_ctx ax = {.langs = ex->langs, .host = host[0] ? host : NULL,
-                               .n_nonblank = 1, .at_head = true, .at_tail = true,
+        struct apply_ctx ax = {.langs = ex->langs,
+                               .host = host[0] ? host : NULL,
+                               .n_nonblank = 1,
+                               .at_head = true,
+                               .at_tail = true,
                                .any_position = true};
         struct ids hits = {.n = 0};
         if ((st = match_key(r, ms, key.p ? key.p : "", key.len, add_id, &hits)) != CHAFF_OK)
@@ -135,7 +138,8 @@ chaff_status chaff_rules_test(const chaff_rules *r, chaff_test_fail_fn fail, voi
             ce.line = ex->line;
             ce.col = ex->col;
             if (ex->expect_drop)
-                snprintf(ce.msg, sizeof ce.msg, "test-drop failed: no rule drops '%.160s'", ex->text);
+                snprintf(ce.msg, sizeof ce.msg, "test-drop failed: no rule drops '%.160s'",
+                         ex->text);
             else {
                 int32_t by = v.site_drop >= 0 ? v.site_drop : v.strong >= 0 ? v.strong : v.weak;
                 const struct rule *ru = &r->v[by];

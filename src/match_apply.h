@@ -14,11 +14,11 @@
 #include "rules.h"
 
 struct apply_ctx {
-    uint32_t langs;      /* the document's languages */
-    const char *host;    /* lowercase host, or NULL */
-    uint32_t n_nonblank; /* for tail positions */
+    uint32_t langs;        /* the document's languages */
+    const char *host;      /* lowercase host, or NULL */
+    uint32_t n_nonblank;   /* for tail positions */
     bool at_head, at_tail; /* head/tail guards may hold in this window */
-    bool any_position;   /* examples: position guards count as met */
+    bool any_position;     /* examples: position guards count as met */
 };
 
 /* Do ru's guards (language, site, position, length) hold for a line with

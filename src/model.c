@@ -60,9 +60,9 @@ struct forest {
     uint32_t n_inputs;
     uint32_t n_trees;
     double base;
-    uint32_t *tree;  /* first node of each tree */
+    uint32_t *tree; /* first node of each tree */
     struct node *nodes;
-    float *value;    /* every node's value (a leaf's, or the mean below), for explain */
+    float *value; /* every node's value (a leaf's, or the mean below), for explain */
     uint32_t n_nodes, cap_nodes;
 };
 
@@ -126,7 +126,10 @@ static int word(struct parser *ps, const char **w, size_t *n)
     return 1;
 }
 
-static int is_word(const char *w, size_t n, const char *s) { return strlen(s) == n && !memcmp(w, s, n); }
+static int is_word(const char *w, size_t n, const char *s)
+{
+    return strlen(s) == n && !memcmp(w, s, n);
+}
 
 static chaff_status number(struct parser *ps, double *v)
 {
@@ -326,8 +329,8 @@ chaff_status model_parse(struct model **out, const char *name, const char *text,
     if (!m)
         return CHAFF_E_NOMEM;
     memset(m, 0, sizeof *m);
-    struct parser ps = {.name = name, .p = text, .end = text + len, .line_start = text, .line = 1,
-                        .err = err};
+    struct parser ps = {
+        .name = name, .p = text, .end = text + len, .line_start = text, .line = 1, .err = err};
     chaff_status st;
     const char *w;
     size_t n;
@@ -358,8 +361,8 @@ chaff_status model_parse(struct model **out, const char *name, const char *text,
         (st = keyword(&ps, "floor")) || (st = number(&ps, &m->floor)))
         goto fail;
     if (!(m->relative >= 0 && m->relative < 1 && m->floor >= 0 && m->floor <= m->threshold)) {
-        st = fail(&ps, ps.line_start,
-                  "relative must be in [0, 1) and floor in [0, threshold]%s", "");
+        st = fail(&ps, ps.line_start, "relative must be in [0, 1) and floor in [0, threshold]%s",
+                  "");
         goto fail;
     }
     if ((st = end_of_line(&ps)))

@@ -93,9 +93,9 @@ static const struct nk_entry *nk_lookup(const UNormalizer2 *cf, uint32_t c)
     if (st == NK_READY)
         return &nk_table[c];
     unsigned char expect = NK_EMPTY;
-    if (st == NK_EMPTY && atomic_compare_exchange_strong_explicit(
-                              &nk_state[b], &expect, NK_FILLING, memory_order_acquire,
-                              memory_order_relaxed)) {
+    if (st == NK_EMPTY &&
+        atomic_compare_exchange_strong_explicit(&nk_state[b], &expect, NK_FILLING,
+                                                memory_order_acquire, memory_order_relaxed)) {
         nk_fill(cf, b);
         atomic_store_explicit(&nk_state[b], NK_READY, memory_order_release);
         return &nk_table[c];
@@ -180,9 +180,8 @@ int norm_is_space(uint32_t c)
 {
     if (c < 0x80)
         return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-    return c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200b) || c == 0x2028 ||
-           c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000 || c == 0xfeff ||
-           c == 0x85;
+    return c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200b) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202f || c == 0x205f || c == 0x3000 || c == 0xfeff || c == 0x85;
 }
 
 /* Bounds of s after trimming white space at both ends. */
@@ -283,8 +282,8 @@ static chaff_status icu_normalize(const UNormalizer2 *n2, const char *s, size_t 
         goto done;
     int32_t n8 = 0;
     e = U_ZERO_ERROR;
-    u_strToUTF8WithSub(out->p + out->len, (int32_t)(out->cap - out->len), &n8, res, n_out,
-                       0xfffd, NULL, &e);
+    u_strToUTF8WithSub(out->p + out->len, (int32_t)(out->cap - out->len), &n8, res, n_out, 0xfffd,
+                       NULL, &e);
     if (U_FAILURE(e)) {
         st = CHAFF_E_INVAL;
         goto done;

@@ -35,24 +35,24 @@ enum rule_match {
 };
 
 enum rule_action {
-    RA_DROP = 0,      /* drop the line */
-    RA_KEEP = 1,      /* exception: protect the line from generic rules and heuristics */
-    RA_NEXT = 2,      /* drop the line and the n non-blank lines after it */
-    RA_PARA = 3,      /* drop the line and the lines after it up to a blank line */
-    RA_REST = 4,      /* drop the line and everything after it */
-    RA_BEFORE = 5,    /* drop the line and everything before it */
-    RA_BLOCK = 6,     /* start of a block: drop through the line matching .pair */
-    RA_BLOCK_END = 7  /* end of a block (never acts on its own) */
+    RA_DROP = 0,     /* drop the line */
+    RA_KEEP = 1,     /* exception: protect the line from generic rules and heuristics */
+    RA_NEXT = 2,     /* drop the line and the n non-blank lines after it */
+    RA_PARA = 3,     /* drop the line and the lines after it up to a blank line */
+    RA_REST = 4,     /* drop the line and everything after it */
+    RA_BEFORE = 5,   /* drop the line and everything before it */
+    RA_BLOCK = 6,    /* start of a block: drop through the line matching .pair */
+    RA_BLOCK_END = 7 /* end of a block (never acts on its own) */
 };
 
 /* How a rule is matched; chosen by rules_compile.c, the cheapest form that
  * means the same. */
 enum rule_form {
-    RF_TABLE = 0,   /* looked up by the whole key: `=` rules, and `~` regexes
-                       whose finite expansion is small (rules_regex.c) */
-    RF_LITERAL = 1, /* a phrase in the literal database; word edges are
-                       checked on each report (match.c) */
-    RF_REGEX = 2,   /* a regex in the database of its @maxlen tier */
+    RF_TABLE = 0,    /* looked up by the whole key: `=` rules, and `~` regexes
+                        whose finite expansion is small (rules_regex.c) */
+    RF_LITERAL = 1,  /* a phrase in the literal database; word edges are
+                        checked on each report (match.c) */
+    RF_REGEX = 2,    /* a regex in the database of its @maxlen tier */
     RF_VERIFIED = 3, /* a regex too costly to compile as written: a cheaper
                         pattern that matches a superset is compiled, and each
                         report is confirmed by rx_match() */
@@ -70,7 +70,7 @@ enum rule_where {
 #define RULE_DEFAULT_WHERE_N 15
 #define RULE_DEFAULT_MAXLEN 80
 #define RULE_DEFAULT_SPAN 60
-#define RULE_MAX_LINE 4096   /* statement length limit in bytes */
+#define RULE_MAX_LINE 4096 /* statement length limit in bytes */
 #define RULE_MAX_FILES 4096
 
 struct rule {
@@ -105,19 +105,19 @@ struct site_set {
 };
 
 struct rule_file {
-    char *path;        /* as opened; used in messages and --explain */
-    uint32_t root;     /* the input (a path given to load) it came from */
-    uint32_t rel;      /* bytes of path before the part below that input
-                          (strlen(path) when the input is the file) */
+    char *path;    /* as opened; used in messages and --explain */
+    uint32_t root; /* the input (a path given to load) it came from */
+    uint32_t rel;  /* bytes of path before the part below that input
+                      (strlen(path) when the input is the file) */
     char *title, *version, *license, *description; /* header; may be NULL */
 };
 
 struct rule_example {
     uint32_t file, line, col;
-    bool expect_drop;  /* test-drop (true) or test-keep (false) */
-    char *text;        /* the example line as written (not normalized) */
-    uint32_t langs;    /* the @lang in force where it was written */
-    uint32_t site;     /* the @site in force where it was written */
+    bool expect_drop; /* test-drop (true) or test-keep (false) */
+    char *text;       /* the example line as written (not normalized) */
+    uint32_t langs;   /* the @lang in force where it was written */
+    uint32_t site;    /* the @site in force where it was written */
 };
 
 struct chaff_rules {
@@ -131,16 +131,16 @@ struct chaff_rules {
     uint32_t n_sites;
     struct rule_example *examples;
     uint32_t n_examples;
-    uint32_t n_statements;  /* what chaff_rules_count() reports */
-    uint32_t n_roots;       /* inputs the files came from */
-    uint32_t scan_chars;    /* a line of more characters than this … */
-    uint32_t scan_bytes;    /* … and a longer key than this cannot match:
-                               the largest phrase/regex @maxlen (UINT32_MAX
-                               when one has none) and exact key length */
+    uint32_t n_statements;   /* what chaff_rules_count() reports */
+    uint32_t n_roots;        /* inputs the files came from */
+    uint32_t scan_chars;     /* a line of more characters than this … */
+    uint32_t scan_bytes;     /* … and a longer key than this cannot match:
+                                the largest phrase/regex @maxlen (UINT32_MAX
+                                when one has none) and exact key length */
     struct rules_part *part; /* the compiled parts, in id order */
     uint32_t n_parts;
-    void *scratch_proto;    /* hs_scratch_t * fitting every database, to
-                               clone per thread; NULL when none */
+    void *scratch_proto; /* hs_scratch_t * fitting every database, to
+                            clone per thread; NULL when none */
 };
 
 /* ---- compiled parts ------------------------------------------------- */
@@ -174,29 +174,29 @@ size_t rules_head_len(const char *s, size_t len, unsigned cps);
  * of a part, or the prefixes of its anchored regexes (up to eight code
  * points, rx_heads), hashed and chained by their first RULES_HEAD. */
 struct key_table {
-    const uint32_t *slot;       /* the first entry of each key, UINT32_MAX empty */
-    uint32_t cap;               /* slots, a power of two; 0 = no keys */
+    const uint32_t *slot; /* the first entry of each key, UINT32_MAX empty */
+    uint32_t cap;         /* slots, a power of two; 0 = no keys */
     const struct exact_entry *v;
     uint32_t n;
     const char *keys;
-    uint32_t max_len;           /* the longest key: a longer line is not looked up */
+    uint32_t max_len; /* the longest key: a longer line is not looked up */
 };
 
 struct rules_part {
-    uint32_t first, n;          /* its rules in chaff_rules.v */
-    struct key_table exact;     /* `=` rules and expanded regexes */
-    struct key_table heads;     /* RF_ANCHORED rules by their heads */
+    uint32_t first, n;      /* its rules in chaff_rules.v */
+    struct key_table exact; /* `=` rules and expanded regexes */
+    struct key_table heads; /* RF_ANCHORED rules by their heads */
     struct rules_hs hs[RULES_MAX_DB];
     uint32_t n_hs;
-    void *progs;                /* per local id: the exact program of an
-                                   RF_VERIFIED or RF_ANCHORED rule, made on
-                                   first use (match.c) */
+    void *progs; /* per local id: the exact program of an
+                    RF_VERIFIED or RF_ANCHORED rule, made on
+                    first use (match.c) */
     /* storage: the database image, mapped from a file or on the heap */
     void *image;
     size_t image_len;
-    int mapped;                 /* 1: munmap(image), 0: image is in heap */
-    void *heap;                 /* what to free when not mapped */
-    int borrowed;               /* 1: the rules' patterns point into image */
+    int mapped;   /* 1: munmap(image), 0: image is in heap */
+    void *heap;   /* what to free when not mapped */
+    int borrowed; /* 1: the rules' patterns point into image */
 };
 
 /* ---- rules_parse.c -------------------------------------------------- */
@@ -205,22 +205,20 @@ struct rules_part {
  * into r, appending rules, examples, categories and sites.  default_langs
  * is the mask from the file's folder (rules/en/... -> en), LANG_ALL if
  * none.  Returns CHAFF_E_RULES and fills err on the first error. */
-chaff_status rules_parse_text(struct chaff_rules *r, const char *path,
-                              const char *text, size_t len,
+chaff_status rules_parse_text(struct chaff_rules *r, const char *path, const char *text, size_t len,
                               uint32_t default_langs, chaff_error *err);
 
 /* rules_parse_text, going on after errors when on_error is not NULL:
  * each error is reported through it and counted in *n_errors, the
  * statement that failed is left out, and the result is CHAFF_E_RULES when
  * there was any (CHAFF_E_NOMEM stops at once). */
-chaff_status rules_parse_all(struct chaff_rules *r, const char *path, const char *text,
-                             size_t len, uint32_t default_langs, chaff_error *err,
-                             chaff_test_fail_fn on_error, void *ud, unsigned *n_errors);
+chaff_status rules_parse_all(struct chaff_rules *r, const char *path, const char *text, size_t len,
+                             uint32_t default_langs, chaff_error *err, chaff_test_fail_fn on_error,
+                             void *ud, unsigned *n_errors);
 
 /* Does site scope `site` admit host (lowercase, no port)?  Scope 0 admits
  * every host; a non-zero scope admits none when host is NULL. */
-bool rules_site_match(const struct chaff_rules *r, uint32_t site,
-                      const char *host);
+bool rules_site_match(const struct chaff_rules *r, uint32_t site, const char *host);
 
 /* Free r's compiled parts and scratch (the rules stay); used before a
  * recompile and by chaff_rules_free. */
@@ -237,14 +235,14 @@ chaff_status rules_compile(struct chaff_rules *r, chaff_error *err);
 /* How rules_build works and reports. */
 typedef void (*rules_warn_fn)(void *ud, const chaff_error *w);
 struct rules_build_opts {
-    const uint8_t *source;        /* digest recorded in the file (B2B_OUT
-                                     bytes; NULL: zeros) */
-    const uint8_t *key;           /* the tag's key (B2B_KEY bytes), or NULL */
-    chaff_test_fail_fn on_error;  /* every error goes here and compiling
-                                     goes on to the end (--check-rules);
-                                     NULL: stop at the first, in err */
+    const uint8_t *source;       /* digest recorded in the file (B2B_OUT
+                                    bytes; NULL: zeros) */
+    const uint8_t *key;          /* the tag's key (B2B_KEY bytes), or NULL */
+    chaff_test_fail_fn on_error; /* every error goes here and compiling
+                                    goes on to the end (--check-rules);
+                                    NULL: stop at the first, in err */
     void *error_ud;
-    rules_warn_fn warn;           /* patterns slow to compile or to scan */
+    rules_warn_fn warn; /* patterns slow to compile or to scan */
     void *warn_ud;
 };
 
@@ -287,8 +285,7 @@ void rules_free_progs(struct rules_part *p);
 struct match_scratch;
 
 /* Per-thread scanning state for r (r may have no rules). */
-chaff_status match_scratch_new(const struct chaff_rules *r,
-                               struct match_scratch **out);
+chaff_status match_scratch_new(const struct chaff_rules *r, struct match_scratch **out);
 void match_scratch_free(struct match_scratch *s);
 
 typedef void (*match_fn)(void *ud, uint32_t rule_id);
@@ -304,7 +301,7 @@ chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, co
                         size_t len, uint32_t n_chars, match_fn fn, void *ud);
 
 /* match_line for a line of unknown length: every database is scanned. */
-chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s,
-                       const char *key, size_t len, match_fn fn, void *ud);
+chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s, const char *key,
+                       size_t len, match_fn fn, void *ud);
 
 #endif

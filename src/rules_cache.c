@@ -345,8 +345,8 @@ static void prune(const struct rcache *c, const char *prefix, const char *suffix
     }
 }
 
-chaff_status rcache_store(const struct rcache *c, const char *name, const void *bytes,
-                          size_t len, char why[160])
+chaff_status rcache_store(const struct rcache *c, const char *name, const void *bytes, size_t len,
+                          char why[160])
 {
     why[0] = '\0';
     if (c->dirfd < 0)
@@ -460,8 +460,8 @@ chaff_status rdb_save(const char *path, const void *bytes, size_t len, char why[
         uint8_t r[4];
         if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
             memset(r, attempt, sizeof r);
-        int k = snprintf(tmp, sizeof tmp, "%s.%ld.%02x%02x%02x%02x.tmp", path, (long)getpid(),
-                         r[0], r[1], r[2], r[3]);
+        int k = snprintf(tmp, sizeof tmp, "%s.%ld.%02x%02x%02x%02x.tmp", path, (long)getpid(), r[0],
+                         r[1], r[2], r[3]);
         if (k < 0 || (size_t)k >= sizeof tmp) {
             snprintf(why, 160, "path too long");
             return CHAFF_E_IO;

@@ -25,10 +25,10 @@ struct stat;
 void file_id_of(const struct stat *st, struct file_id *id);
 
 struct rcache {
-    int dirfd;             /* the folder, or -1: no cache */
-    char path[1024];       /* its path (for messages) */
-    uint8_t key[B2B_KEY];  /* this user's secret: cache files are tagged with it */
-    char why[256];         /* dirfd < 0: why not, "" when turned off */
+    int dirfd;            /* the folder, or -1: no cache */
+    char path[1024];      /* its path (for messages) */
+    uint8_t key[B2B_KEY]; /* this user's secret: cache files are tagged with it */
+    char why[256];        /* dirfd < 0: why not, "" when turned off */
 };
 
 /*
@@ -69,8 +69,8 @@ void rcache_unlock(int fd);
 /* Store len bytes as name: a new temporary file (O_CREAT|O_EXCL|O_NOFOLLOW,
  * 0600) renamed into place, then prune the folder to RCACHE_KEEP
  * databases.  CHAFF_E_IO with why on failure. */
-chaff_status rcache_store(const struct rcache *c, const char *name, const void *bytes,
-                          size_t len, char why[160]);
+chaff_status rcache_store(const struct rcache *c, const char *name, const void *bytes, size_t len,
+                          char why[160]);
 
 /* Map the database file at path read-only: regular files only (a FIFO or
  * a device is refused, never waited on), and only one no other user could

@@ -57,10 +57,10 @@
 #include "rules_db.h"
 #include "rules_regex.h"
 
-#define EXPAND_MAX 256 /* keys of one regex's expansion */
-#define HEADS_MAX 256  /* heads of one anchored regex … */
+#define EXPAND_MAX 256    /* keys of one regex's expansion */
+#define HEADS_MAX 256     /* heads of one anchored regex … */
 #define HEADS_SHORT_MAX 0 /* … of them short (rx_heads) */
-#define RELAX_MIN 41   /* a repeat bound this large is the length guard's job */
+#define RELAX_MIN 41      /* a repeat bound this large is the length guard's job */
 #define N_TIERS 3
 static const uint32_t tier_max[N_TIERS] = {80, 300, UINT32_MAX}; /* @maxlen (0 = any) */
 
@@ -238,8 +238,8 @@ static const char *translate(const char *msg, size_t *at)
 
 /* What is compiled for one rule. */
 struct plan {
-    char *text;   /* a regex's compiled text (owned), NULL otherwise */
-    char *exact;  /* a verified regex: its exact text (owned) */
+    char *text;  /* a regex's compiled text (owned), NULL otherwise */
+    char *exact; /* a verified regex: its exact text (owned) */
     uint32_t tier;
 };
 
@@ -446,8 +446,7 @@ static chaff_status plan_regex(const struct chaff_rules *r, struct rule *ru, str
      * its cheaper superset, which is just as strict about syntax) */
     uint32_t n_heads = 0, n_short = 0, hbefore = ht->n;
     struct expand_ctx hc = {ht, ru->id};
-    if (!in.unknown &&
-        (st = rx_heads(relaxed, HEADS_MAX, add_expanded, &hc, &n_heads, &n_short)))
+    if (!in.unknown && (st = rx_heads(relaxed, HEADS_MAX, add_expanded, &hc, &n_heads, &n_short)))
         goto out;
     if (n_short > HEADS_SHORT_MAX) {
         /* it would run on most lines (`^[a-z .'-]{2,40} / …`): Vectorscan's
@@ -502,8 +501,7 @@ static chaff_status plan_regex(const struct chaff_rules *r, struct rule *ru, str
             goto out;
         }
         struct rx_info pin;
-        if (ps == CHAFF_OK && (st = rx_analyse(pre, &pin)) == CHAFF_OK &&
-            pin.cost < in.cost) {
+        if (ps == CHAFF_OK && (st = rx_analyse(pre, &pin)) == CHAFF_OK && pin.cost < in.cost) {
             if (o && o->warn && in.cost >= RX_WARN_COST) {
                 fill_err(&one, r, ru, col_at(ru, in.cost_at),
                          "slow to compile as written ('%.*s' repeats %u positions up to %u "
@@ -735,8 +733,9 @@ static chaff_status build(const struct chaff_rules *r0, const struct rules_build
         }
         if (m == start)
             continue;
-        jobs[n_jobs] = (struct job){expr + start, flags + start, ids + start, lens + start,
-                                    m - start, pass < 0, platp, NULL, NULL, HS_SUCCESS};
+        jobs[n_jobs] =
+            (struct job){expr + start, flags + start, ids + start, lens + start, m - start,
+                         pass < 0,     platp,         NULL,        NULL,         HS_SUCCESS};
         n_jobs++;
     }
     /* compile them side by side */

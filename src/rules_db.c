@@ -44,10 +44,21 @@
 
 /* keep in sync with the loader's checks in rdb_load */
 enum {
-    S_META, S_RULES, S_STRINGS, S_FILES, S_CATS, S_SITES, S_SITE_NAMES, S_EXAMPLES,
-    S_SLOTS, S_EXACT, S_KEYS,    /* the exact-key table … */
-    S_HSLOTS, S_HEADS, S_HKEYS,  /* … and the heads table: S_SLOTS + 3 */
-    S_HS0, /* … S_HS0 + RULES_MAX_DB - 1 */
+    S_META,
+    S_RULES,
+    S_STRINGS,
+    S_FILES,
+    S_CATS,
+    S_SITES,
+    S_SITE_NAMES,
+    S_EXAMPLES,
+    S_SLOTS,
+    S_EXACT,
+    S_KEYS, /* the exact-key table … */
+    S_HSLOTS,
+    S_HEADS,
+    S_HKEYS, /* … and the heads table: S_SLOTS + 3 */
+    S_HS0,   /* … S_HS0 + RULES_MAX_DB - 1 */
     N_SECT = S_HS0 + RULES_MAX_DB
 };
 
@@ -86,9 +97,9 @@ struct rdb_rule {
 };
 
 struct rdb_file {
-    uint32_t path;    /* string: the path as it was opened */
-    uint32_t root;    /* the input (a -R argument) it came from */
-    uint32_t rel;     /* bytes of path before the part below root */
+    uint32_t path; /* string: the path as it was opened */
+    uint32_t root; /* the input (a -R argument) it came from */
+    uint32_t rel;  /* bytes of path before the part below root */
     uint32_t title, version, license, description;
 };
 
@@ -179,8 +190,11 @@ chaff_status rdb_write(const struct rdb_input *in, void **image, size_t *len, vo
     }
     for (uint32_t i = 0; i < r->n_files; i++) {
         const struct rule_file *f = &r->files[i];
-        files[i] = (struct rdb_file){pool_add(&pool, f->path), f->root, f->rel,
-                                     pool_add(&pool, f->title), pool_add(&pool, f->version),
+        files[i] = (struct rdb_file){pool_add(&pool, f->path),
+                                     f->root,
+                                     f->rel,
+                                     pool_add(&pool, f->title),
+                                     pool_add(&pool, f->version),
                                      pool_add(&pool, f->license),
                                      pool_add(&pool, f->description)};
     }
@@ -193,8 +207,8 @@ chaff_status rdb_write(const struct rdb_input *in, void **image, size_t *len, vo
     }
     for (uint32_t i = 0; i < r->n_examples; i++) {
         const struct rule_example *e = &r->examples[i];
-        ex[i] = (struct rdb_example){e->file, e->line, e->col, e->expect_drop, e->langs,
-                                     e->site, pool_add(&pool, e->text)};
+        ex[i] = (struct rdb_example){
+            e->file, e->line, e->col, e->expect_drop, e->langs, e->site, pool_add(&pool, e->text)};
     }
     if (pool.b.err) {
         st = pool.b.err == CHAFF_E_NOMEM ? CHAFF_E_NOMEM : CHAFF_E_TOOBIG;
@@ -531,8 +545,7 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
     if (m.n_sites == 0 || (m.cap[0] & (m.cap[0] - 1)) != 0 || (m.cap[1] & (m.cap[1] - 1)) != 0 ||
         (m.cap[0] == 0) != (m.n_entries[0] == 0) || (m.cap[1] == 0) != (m.n_entries[1] == 0) ||
         m.n_entries[0] >= UINT32_MAX || m.n_entries[1] >= UINT32_MAX ||
-        (how->roots && how->n_roots != m.n_roots) || m.n_rules > 1000000 ||
-        m.n_cats > 65535) {
+        (how->roots && how->n_roots != m.n_roots) || m.n_rules > 1000000 || m.n_cats > 65535) {
         st = WHY("damaged (counts)");
         goto fail;
     }
@@ -547,7 +560,9 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
         tables[t] = (struct key_table){(const void *)(img + h->sect[S_SLOTS + 3 * t].off),
                                        m.cap[t],
                                        (const void *)(img + h->sect[S_EXACT + 3 * t].off),
-                                       m.n_entries[t], img + h->sect[S_KEYS + 3 * t].off, 0};
+                                       m.n_entries[t],
+                                       img + h->sect[S_KEYS + 3 * t].off,
+                                       0};
     bool ok = true;
     for (uint32_t i = 0; ok && i < m.n_rules; i++) {
         const struct rdb_rule *x = &rr[i];
@@ -614,8 +629,8 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
     }
 
     /* append: rules, files, categories, sites, examples, the part */
-    struct counts before = {r->n, r->n_files, r->n_categories, r->n_sites, r->n_examples,
-                            r->n_parts};
+    struct counts before = {r->n,       r->n_files,    r->n_categories,
+                            r->n_sites, r->n_examples, r->n_parts};
     if (r->n_sites == 0) {
         /* sites[0], the generic scope, is shared by every part */
         struct site_set *v = chaff_xcalloc(1, sizeof *v);
@@ -634,7 +649,8 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
     struct rule *v = chaff_xrealloc(r->v, ((size_t)r->n + m.n_rules + 1) * sizeof *v);
     if (v)
         r->v = v;
-    struct rule_file *fv = chaff_xrealloc(r->files, ((size_t)r->n_files + m.n_files + 1) * sizeof *fv);
+    struct rule_file *fv =
+        chaff_xrealloc(r->files, ((size_t)r->n_files + m.n_files + 1) * sizeof *fv);
     if (fv)
         r->files = fv;
     struct site_set *sv = chaff_xrealloc(r->sites, ((size_t)r->n_sites + m.n_sites) * sizeof *sv);
@@ -665,8 +681,8 @@ chaff_status rdb_load(struct chaff_rules *r, void *image, size_t len, int mapped
         const char *root = how->roots ? how->roots[rf[i].root] : NULL;
         f->path = rebase(pool + rf[i].path, rf[i].rel, root);
         f->root = rf[i].root;
-        f->rel = root ? (uint32_t)(strlen(f->path) - strlen(pool + rf[i].path + rf[i].rel))
-                      : rf[i].rel;
+        f->rel =
+            root ? (uint32_t)(strlen(f->path) - strlen(pool + rf[i].path + rf[i].rel)) : rf[i].rel;
         if (rf[i].title != RDB_NONE && !(f->title = chaff_xstrdup(pool + rf[i].title)))
             goto undo;
         if (rf[i].version != RDB_NONE && !(f->version = chaff_xstrdup(pool + rf[i].version)))

@@ -15,9 +15,10 @@
 #include "blake2b.h"
 #include "rules.h"
 
-#define RDB_VERSION 2    /* bump on any change of the layout or of what a
-                            compile produces (forms, tiers, limits) */
-#define RDB_ALIGN 4096   /* Vectorscan images start at this alignment */
+#define RDB_VERSION                                                                                \
+    2                  /* bump on any change of the layout or of what a                            \
+                          compile produces (forms, tiers, limits) */
+#define RDB_ALIGN 4096 /* Vectorscan images start at this alignment */
 #define RDB_MAX_SIZE ((size_t)1 << 30)
 
 /* What rules_build hands over to be laid out. */
@@ -30,9 +31,9 @@ struct rdb_input {
     uint32_t hs_max_chars[RULES_MAX_DB];
     uint8_t hs_literal[RULES_MAX_DB];
     uint32_t n_hs;
-    uint64_t cpu_features;        /* what the databases were compiled for */
-    const uint8_t *source;        /* B2B_OUT bytes: rules_source_digest */
-    const uint8_t *key;           /* B2B_KEY bytes, or NULL: plain digest */
+    uint64_t cpu_features; /* what the databases were compiled for */
+    const uint8_t *source; /* B2B_OUT bytes: rules_source_digest */
+    const uint8_t *key;    /* B2B_KEY bytes, or NULL: plain digest */
 };
 
 /* Lay out a database file.  *image (RDB_ALIGN-aligned, *len bytes) lies in
@@ -42,13 +43,13 @@ chaff_status rdb_write(const struct rdb_input *in, void **image, size_t *len, vo
 
 /* How a database is loaded into a set. */
 struct rdb_load {
-    const uint8_t *key;           /* the tag's key, or NULL for a plain one */
-    const uint8_t *tag_seen;      /* the tag this very file had when it was
-                                   last checked (a "seen" record), or NULL:
-                                   then the tag is not computed again */
-    const uint8_t *source;        /* expected source digest, or NULL: any */
-    const char *const *roots;     /* rebase file paths onto these inputs
-                                     (n_roots must equal the file's), or NULL */
+    const uint8_t *key;       /* the tag's key, or NULL for a plain one */
+    const uint8_t *tag_seen;  /* the tag this very file had when it was
+                               last checked (a "seen" record), or NULL:
+                               then the tag is not computed again */
+    const uint8_t *source;    /* expected source digest, or NULL: any */
+    const char *const *roots; /* rebase file paths onto these inputs
+                                 (n_roots must equal the file's), or NULL */
     size_t n_roots;
 };
 

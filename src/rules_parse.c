@@ -62,7 +62,7 @@ struct parse {
     const char *path;
     uint32_t file;
     uint32_t line;
-    const char *ls;   /* first byte of the current line, for columns */
+    const char *ls; /* first byte of the current line, for columns */
     bool have_category;
     bool seen_statement;
     bool hdr_seen[4];
@@ -73,8 +73,8 @@ struct parse {
     uint16_t where_n;
     uint16_t maxlen;
     uint8_t strong;
-    struct buf tmp;   /* unescaped pattern text */
-    struct buf key;   /* its key */
+    struct buf tmp;              /* unescaped pattern text */
+    struct buf key;              /* its key */
     chaff_test_fail_fn on_error; /* every error (--check-rules), or NULL */
     void *error_ud;
     unsigned n_errors;
@@ -132,12 +132,11 @@ static chaff_status perr(struct parse *p, const char *at, const char *fmt, ...)
     return st;
 }
 
-static chaff_status ferr(chaff_error *err, const char *path, chaff_status st, const char *fmt,
-                         ...) __attribute__((format(printf, 4, 5)));
+static chaff_status ferr(chaff_error *err, const char *path, chaff_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Error about a whole file (line and column 0) with status st. */
-static chaff_status ferr(chaff_error *err, const char *path, chaff_status st, const char *fmt,
-                         ...)
+static chaff_status ferr(chaff_error *err, const char *path, chaff_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -193,7 +192,10 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     unsigned c = s[0];
     if (c < 0x80)
         return 1;
-    size_t k = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    size_t k = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
     if (k == 0 || k > n)
         return 0;
     for (size_t i = 1; i < k; i++)
@@ -580,8 +582,7 @@ static chaff_status check_regex(struct parse *p, const char *s, const char *e)
                 return perr(p, s + i, "regex character '%s' is not in key form (write ' ')", ch);
             char want[64];
             tok(want, p->key.p, p->key.len);
-            return perr(p, s + i, "regex character '%s' is not in key form (write '%s')", ch,
-                        want);
+            return perr(p, s + i, "regex character '%s' is not in key form (write '%s')", ch, want);
         }
         i += k;
     }
@@ -755,8 +756,10 @@ static chaff_status comment(struct parse *p, const char *s, const char *e)
             return perr(p, k, "duplicate header key '%s'", header_keys[h]);
         p->hdr_seen[h] = true;
         struct rule_file *f = &p->r->files[p->file];
-        char **slot = h == 0 ? &f->title : h == 1 ? &f->version : h == 2 ? &f->license
-                                                                         : &f->description;
+        char **slot = h == 0   ? &f->title
+                      : h == 1 ? &f->version
+                      : h == 2 ? &f->license
+                               : &f->description;
         *slot = chaff_xstrndup(v, (size_t)(e - v));
         return *slot ? CHAFF_OK : nomem(p);
     }
@@ -827,9 +830,9 @@ static chaff_status parse_lines(struct parse *p, const char *text, size_t len)
     return CHAFF_OK;
 }
 
-chaff_status rules_parse_all(struct chaff_rules *r, const char *path, const char *text,
-                             size_t len, uint32_t default_langs, chaff_error *err,
-                             chaff_test_fail_fn on_error, void *ud, unsigned *n_errors)
+chaff_status rules_parse_all(struct chaff_rules *r, const char *path, const char *text, size_t len,
+                             uint32_t default_langs, chaff_error *err, chaff_test_fail_fn on_error,
+                             void *ud, unsigned *n_errors)
 {
     struct parse p;
     chaff_error scratch;
@@ -890,8 +893,8 @@ out:
     return st;
 }
 
-chaff_status rules_parse_text(struct chaff_rules *r, const char *path, const char *text,
-                              size_t len, uint32_t default_langs, chaff_error *err)
+chaff_status rules_parse_text(struct chaff_rules *r, const char *path, const char *text, size_t len,
+                              uint32_t default_langs, chaff_error *err)
 {
     return rules_parse_all(r, path, text, len, default_langs, err, NULL, NULL, NULL);
 }
@@ -961,8 +964,8 @@ static void path_list_free(struct path_list *pl)
 static chaff_status path_push(struct path_list *pl, char *path, chaff_error *err)
 {
     if (pl->n >= RULE_MAX_FILES) {
-        chaff_status st = ferr(err, path, CHAFF_E_RULES, "too many rule files (limit %d)",
-                               RULE_MAX_FILES);
+        chaff_status st =
+            ferr(err, path, CHAFF_E_RULES, "too many rule files (limit %d)", RULE_MAX_FILES);
         chaff_xfree(path);
         return st;
     }
@@ -1102,10 +1105,10 @@ static chaff_status read_file(const char *path, struct buf *b, chaff_error *err)
 struct sources {
     const char *const *inputs;
     uint32_t n_inputs;
-    struct path_list files;  /* paths as opened */
-    uint32_t *root;          /* per file: its input */
-    uint32_t *rel;           /* per file: bytes of path before its part below the input */
-    struct buf *text;        /* per file: its bytes (read when needed) */
+    struct path_list files; /* paths as opened */
+    uint32_t *root;         /* per file: its input */
+    uint32_t *rel;          /* per file: bytes of path before its part below the input */
+    struct buf *text;       /* per file: its bytes (read when needed) */
     bool have_text;
     uint8_t digest[B2B_OUT];
 };
@@ -1254,8 +1257,7 @@ static chaff_status sources_parse(struct sources *s, struct chaff_rules *r, chaf
     for (uint32_t i = 0; i < s->files.n; i++) {
         const struct buf *t = &s->text[i];
         chaff_status fs = rules_parse_all(r, s->files.v[i], t->p ? t->p : "", t->len,
-                                          folder_langs(s->files.v[i]), err, on_error, ud,
-                                          n_errors);
+                                          folder_langs(s->files.v[i]), err, on_error, ud, n_errors);
         if (fs == CHAFF_E_RULES && on_error) {
             st = fs;
             /* a file rejected as a whole adds no entry */
@@ -1318,8 +1320,7 @@ static void describe(const struct sources *s, char *out, size_t n)
 
 /* The question of a database file's "seen" record: the file as it is now
  * and the tag it ends in. */
-static void db_question(const void *image, size_t len, const struct file_id *id,
-                        uint8_t q[B2B_OUT])
+static void db_question(const void *image, size_t len, const struct file_id *id, uint8_t q[B2B_OUT])
 {
     struct b2b h;
     b2b_init(&h, B2B_OUT, NULL, 0);
@@ -1432,8 +1433,8 @@ static chaff_status load_part(struct chaff_rules *r, struct sources *src, const 
         /* else the cache was turned off (CHAFF_CACHE_DIR=): compiling at
          * every run is what was asked for, and golden tests rely on it
          * saying nothing */
-        struct rules_build_opts o = {src->digest, cache->dirfd >= 0 ? cache->key : NULL,
-                                     NULL, NULL, NULL, NULL};
+        struct rules_build_opts o = {
+            src->digest, cache->dirfd >= 0 ? cache->key : NULL, NULL, NULL, NULL, NULL};
         void *heap = NULL;
         st = rules_build(set, &o, &image, &len, &heap, err);
         if (st == CHAFF_OK && cache->dirfd >= 0 &&
@@ -1462,8 +1463,8 @@ void chaff_rules_config_init(chaff_rules_config *c)
 
 /* --check-rules: parse every source and plan every regex, reporting every
  * error and every costly pattern; CHAFF_E_RULES when there was an error. */
-static chaff_status check_all(struct sources *src, const chaff_rules_config *c,
-                              struct say *sy, chaff_error *err)
+static chaff_status check_all(struct sources *src, const chaff_rules_config *c, struct say *sy,
+                              chaff_error *err)
 {
     struct chaff_rules *set = chaff_xcalloc(1, sizeof *set);
     if (!set)
@@ -1555,7 +1556,8 @@ chaff_status chaff_rules_open(chaff_rules **out, const chaff_rules_config *c, ch
     if (st == CHAFF_OK && r->n_sites == 0 && new_site(r, &(uint32_t){0}))
         st = ferr(err, "", CHAFF_E_NOMEM, "out of memory");
     if (st == CHAFF_OK && (st = rules_finish(r)) != CHAFF_OK)
-        st = ferr(err, "", st, st == CHAFF_E_NOMEM ? "out of memory" : "cannot prepare the matcher");
+        st =
+            ferr(err, "", st, st == CHAFF_E_NOMEM ? "out of memory" : "cannot prepare the matcher");
     if (st) {
         chaff_rules_free(r);
         return st;
@@ -1650,8 +1652,7 @@ void chaff_rules_free(chaff_rules *r)
     for (uint32_t i = 0; i < r->n; i++) {
         bool borrowed = false;
         for (uint32_t k = 0; k < r->n_parts; k++)
-            if (r->part[k].borrowed && i >= r->part[k].first &&
-                i - r->part[k].first < r->part[k].n)
+            if (r->part[k].borrowed && i >= r->part[k].first && i - r->part[k].first < r->part[k].n)
                 borrowed = true;
         if (!borrowed)
             chaff_xfree(r->v[i].pat);

@@ -43,10 +43,10 @@
 #include "alloc.h"
 #include "buf.h"
 
-#define SET_MAX 64       /* members of an enumerated set */
-#define RX_MAX_DEPTH 200 /* nested groups and repeats */
-#define W_ANY 4          /* weight of `.`, [^…] and the negated escapes */
-#define W_PROPERTY 200   /* weight of a \p{…} ICU cannot count */
+#define SET_MAX 64          /* members of an enumerated set */
+#define RX_MAX_DEPTH 200    /* nested groups and repeats */
+#define W_ANY 4             /* weight of `.`, [^…] and the negated escapes */
+#define W_PROPERTY 200      /* weight of a \p{…} ICU cannot count */
 #define EXPAND_MAX_LEN 4096 /* bytes of one expanded key */
 #define INF UINT32_MAX
 
@@ -54,26 +54,26 @@ enum kind { N_SET, N_CAT, N_ALT, N_REP, N_BOL, N_EOL, N_ASSERT, N_EMPTY };
 
 struct node {
     uint8_t kind;
-    bool wide;        /* N_SET: not enumerated */
-    USet *u;          /* N_SET, when building a program: its members … */
-    USet *lit;        /* … and the characters and ranges written out, which
-                         are closed over case when the set is complete
-                         (properties and negated escapes are not: their
-                         closure would take ICU milliseconds and change
-                         nothing the shipped rules use) */
-    uint32_t weight;  /* N_SET: positions per character */
+    bool wide;         /* N_SET: not enumerated */
+    USet *u;           /* N_SET, when building a program: its members … */
+    USet *lit;         /* … and the characters and ranges written out, which
+                          are closed over case when the set is complete
+                          (properties and negated escapes are not: their
+                          closure would take ICU milliseconds and change
+                          nothing the shipped rules use) */
+    uint32_t weight;   /* N_SET: positions per character */
     uint32_t cp0, ncp; /* N_SET: members in rx.cp[cp0 .. cp0+ncp) */
     uint32_t min, max; /* N_REP */
     int32_t child, next;
-    size_t at, end;   /* source span */
+    size_t at, end; /* source span */
 };
 
 struct rx {
     const char *s;
     size_t len, i;
-    bool want_sets;   /* build node.u for the exact program */
-    bool uncased;     /* a property whose members depend on case: the
-                         program cannot model caseless matching of it */
+    bool want_sets; /* build node.u for the exact program */
+    bool uncased;   /* a property whose members depend on case: the
+                       program cannot model caseless matching of it */
     struct node *v;
     uint32_t n, cap;
     uint32_t *cp;
@@ -193,8 +193,10 @@ static uint32_t next_cp(struct rx *p)
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* The number of code point ranges of the ICU set [\p{name}] (or
@@ -256,9 +258,7 @@ static enum esc escape(struct rx *p, int32_t k, bool in_class, uint32_t *cp, cha
     }
     p->i++;
     switch (c) {
-    case 'd':
-        set_range(p, k, '0', '9');
-        return ESC_SET;
+    case 'd': set_range(p, k, '0', '9'); return ESC_SET;
     case 'w':
         set_range(p, k, 'a', 'z');
         set_range(p, k, 'A', 'Z');
@@ -328,9 +328,18 @@ static enum esc escape(struct rx *p, int32_t k, bool in_class, uint32_t *cp, cha
         }
         /* properties whose members depend on case: caseless matching of
          * them is not modelled */
-        static const char *const cased[] = {"Lu", "Ll", "Lt", "LC", "L&", "Upper", "Lower",
-                                            "Uppercase", "Lowercase", "Titlecase_Letter",
-                                            "Uppercase_Letter", "Lowercase_Letter"};
+        static const char *const cased[] = {"Lu",
+                                            "Ll",
+                                            "Lt",
+                                            "LC",
+                                            "L&",
+                                            "Upper",
+                                            "Lower",
+                                            "Uppercase",
+                                            "Lowercase",
+                                            "Titlecase_Letter",
+                                            "Uppercase_Letter",
+                                            "Lowercase_Letter"};
         for (size_t j = 0; j < sizeof cased / sizeof cased[0]; j++)
             if (strlen(cased[j]) == n && memcmp(cased[j], name, n) == 0)
                 p->uncased = true;
@@ -385,8 +394,7 @@ static enum esc escape(struct rx *p, int32_t k, bool in_class, uint32_t *cp, cha
             return ESC_UNKNOWN;
         *assert = c;
         return ESC_ASSERT;
-    default:
-        break;
+    default: break;
     }
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return ESC_UNKNOWN; /* \h, \v, \R, \Q, \cX, back-references, octal */
@@ -726,8 +734,7 @@ static uint64_t cost(const struct rx *p, int32_t k, struct rx_info *info, uint64
 {
     const struct node *n = &p->v[k];
     switch (n->kind) {
-    case N_SET:
-        return n->weight;
+    case N_SET: return n->weight;
     case N_CAT:
     case N_ALT: {
         uint64_t sum = 0;
@@ -755,8 +762,7 @@ static uint64_t cost(const struct rx *p, int32_t k, struct rx_info *info, uint64
         }
         return total;
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -796,10 +802,8 @@ static bool first_any(const struct rx *p, int32_t k, bool *any, struct rx_info *
         }
         return empty || n->min == 0;
     }
-    case N_BOL:
-        return false;
-    default:
-        return true;
+    case N_BOL: return false;
+    default: return true;
     }
 }
 
@@ -948,10 +952,8 @@ static bool expand(const struct rx *p, int32_t k, uint32_t max, struct sset *out
         }
         return true;
     }
-    case N_EMPTY:
-        return sset_add(out, "", 0, "", 0);
-    case N_CAT:
-        return expand_seq(p, n->child, max, out);
+    case N_EMPTY: return sset_add(out, "", 0, "", 0);
+    case N_CAT: return expand_seq(p, n->child, max, out);
     case N_ALT:
         for (int32_t c = n->child; c >= 0; c = p->v[c].next)
             if (!expand(p, c, max, out) || out->n > max)
@@ -967,8 +969,8 @@ static bool expand(const struct rx *p, int32_t k, uint32_t max, struct sset *out
         for (uint32_t t = 0; ok && t <= n->max; t++) {
             if (t >= n->min)
                 for (uint32_t i = 0; ok && i < acc.n; i++)
-                    ok = sset_add(out, acc.bytes.p + acc.off[i], acc.len[i], "", 0) &&
-                         out->n <= max;
+                    ok =
+                        sset_add(out, acc.bytes.p + acc.off[i], acc.len[i], "", 0) && out->n <= max;
             if (t == n->max)
                 break;
             struct sset next;
@@ -981,8 +983,7 @@ static bool expand(const struct rx *p, int32_t k, uint32_t max, struct sset *out
         sset_free(&acc);
         return ok;
     }
-    default:
-        return false; /* anchors and assertions inside */
+    default: return false; /* anchors and assertions inside */
     }
 }
 
@@ -1107,13 +1108,13 @@ struct first {
 };
 
 struct rx_prog {
-    bool anchored;    /* every match starts at the start of the key */
-    bool start_ok;    /* the states at position 0 depend on nothing but the
-                         key being at its start (no $ or \b on the way) … */
+    bool anchored;       /* every match starts at the start of the key */
+    bool start_ok;       /* the states at position 0 depend on nothing but the
+                            key being at its start (no $ or \b on the way) … */
     struct first *first; /* … and are these, by the first character they
                             take (enumerated sets), sorted by it … */
     uint32_t n_first;
-    uint32_t *wide;   /* … and these, wide sets */
+    uint32_t *wide; /* … and these, wide sets */
     uint32_t n_wide;
     struct inst *code;
     uint32_t n, cap;
@@ -1144,8 +1145,7 @@ static bool gen(struct rx_prog *g, const struct rx *p, int32_t k, uint32_t *set_
 {
     const struct node *n = &p->v[k];
     switch (n->kind) {
-    case N_SET:
-        return emit(g, OP_SET, set_of[k], 0);
+    case N_SET: return emit(g, OP_SET, set_of[k], 0);
     case N_CAT:
         for (int32_t c = n->child; c >= 0; c = p->v[c].next)
             if (!gen(g, p, c, set_of))
@@ -1210,14 +1210,10 @@ static bool gen(struct rx_prog *g, const struct rx *p, int32_t k, uint32_t *set_
                 g->code[i].y = g->n;
         return true;
     }
-    case N_BOL:
-        return emit(g, OP_BOL, 0, 0);
-    case N_EOL:
-        return emit(g, OP_EOL, 0, 0);
-    case N_ASSERT:
-        return emit(g, (p->s[n->at + 1] == 'b') ? OP_WORDB : OP_NWORDB, 0, 0);
-    default:
-        return true;
+    case N_BOL: return emit(g, OP_BOL, 0, 0);
+    case N_EOL: return emit(g, OP_EOL, 0, 0);
+    case N_ASSERT: return emit(g, (p->s[n->at + 1] == 'b') ? OP_WORDB : OP_NWORDB, 0, 0);
+    default: return true;
     }
 }
 
@@ -1356,9 +1352,7 @@ static void add_state(const struct rx_prog *g, uint32_t pc, uint32_t *list, uint
         mark[pc] = gen;
         const struct inst *in = &g->code[pc];
         switch (in->op) {
-        case OP_JMP:
-            stack[top++] = in->x;
-            break;
+        case OP_JMP: stack[top++] = in->x; break;
         case OP_SPLIT:
             stack[top++] = in->y;
             stack[top++] = in->x;
@@ -1381,12 +1375,8 @@ static void add_state(const struct rx_prog *g, uint32_t pc, uint32_t *list, uint
                 stack[top++] = pc + 1;
             break;
         }
-        case OP_MATCH:
-            *match = true;
-            break;
-        default: /* OP_SET: a state of the list */
-            list[(*n)++] = pc;
-            break;
+        case OP_MATCH: *match = true; break;
+        default: /* OP_SET: a state of the list */ list[(*n)++] = pc; break;
         }
     }
 }
@@ -1634,8 +1624,8 @@ struct head {
 struct hset {
     struct head *v;
     uint32_t n, cap, max;
-    bool over;    /* more than max: give up */
-    uint8_t cps;  /* code points in a head: HEAD_CPS, or 1 when that gives too many */
+    bool over;   /* more than max: give up */
+    uint8_t cps; /* code points in a head: HEAD_CPS, or 1 when that gives too many */
 };
 
 static void hset_add(struct hset *h, const struct head *x)
@@ -1747,9 +1737,8 @@ static bool heads(const struct rx *p, int32_t k, const struct hset *in, struct h
             hset_add(out, &x);
         }
         return !out->over;
-    case N_BOL:
-        return false; /* one inside: not modelled */
-    default: /* assertions, empty */
+    case N_BOL: return false; /* one inside: not modelled */
+    default:                  /* assertions, empty */
         for (uint32_t i = 0; i < in->n; i++)
             hset_add(out, &in->v[i]);
         return !out->over;
@@ -1849,7 +1838,4 @@ chaff_status rx_heads(const char *pat, uint32_t max, rx_key_fn fn, void *ud, uin
     return st;
 }
 
-bool rx_prog_anchored(const struct rx_prog *g)
-{
-    return g->anchored;
-}
+bool rx_prog_anchored(const struct rx_prog *g) { return g->anchored; }

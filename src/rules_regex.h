@@ -19,33 +19,36 @@
 
 #include "chaff.h"
 
-#define RX_MAX_LEN 2048      /* bytes of one regex */
-#define RX_MAX_ALT 200       /* '|' in one regex */
-#define RX_MAX_COST 20000u   /* estimated positions (see rules_regex.c) */
-#define RX_WARN_COST 4000u   /* --check-rules names a regex above this */
-#define RX_VERIFY_COST 500u  /* above this, compile a cheaper superset and
-                                confirm each report (rx_prefilter, rx_match) */
-#define RX_RELAX_REPEAT 64u  /* a bounded repeat of this many positions or
-                                more is unbounded in the prefilter */
-#define RX_MAX_PROG 200000u  /* instructions of an exact program */
-#define RX_DOT_WEIGHT 16u    /* a class heavier than this (\p{L}: about 650
-                                ranges) is `.` in the prefilter */
+#define RX_MAX_LEN 2048    /* bytes of one regex */
+#define RX_MAX_ALT 200     /* '|' in one regex */
+#define RX_MAX_COST 20000u /* estimated positions (see rules_regex.c) */
+#define RX_WARN_COST 4000u /* --check-rules names a regex above this */
+#define RX_VERIFY_COST                                                                             \
+    500u /* above this, compile a cheaper superset and                                             \
+            confirm each report (rx_prefilter, rx_match) */
+#define RX_RELAX_REPEAT                                                                            \
+    64u                     /* a bounded repeat of this many positions or                          \
+                               more is unbounded in the prefilter */
+#define RX_MAX_PROG 200000u /* instructions of an exact program */
+#define RX_DOT_WEIGHT                                                                              \
+    16u /* a class heavier than this (\p{L}: about 650                                             \
+           ranges) is `.` in the prefilter */
 
 struct rx_info {
-    uint32_t alternations; /* '|' outside classes */
-    uint64_t cost;         /* estimated compile cost, in unrolled positions */
-    size_t cost_at;        /* byte offset of the costliest repeat (or 0) */
-    size_t cost_end;       /* … and its end */
-    uint32_t cost_class;   /* the weight of the class it repeats */
-    uint32_t cost_times;   /* how often it repeats it */
-    bool first_any;        /* unanchored, and its first character may be
-                              almost anything: every position is a start */
+    uint32_t alternations;      /* '|' outside classes */
+    uint64_t cost;              /* estimated compile cost, in unrolled positions */
+    size_t cost_at;             /* byte offset of the costliest repeat (or 0) */
+    size_t cost_end;            /* … and its end */
+    uint32_t cost_class;        /* the weight of the class it repeats */
+    uint32_t cost_times;        /* how often it repeats it */
+    bool first_any;             /* unanchored, and its first character may be
+                                   almost anything: every position is a start */
     size_t first_at, first_end; /* that leading piece */
-    bool unknown;          /* syntax the parser does not model */
-    uint32_t loops;        /* unbounded repeats */
-    bool wide_repeat;      /* a repeat whose body holds a wide set (`.{0,40}`,
-                              `[^。]*`): many states alive at once in a
-                              program run over it */
+    bool unknown;               /* syntax the parser does not model */
+    uint32_t loops;             /* unbounded repeats */
+    bool wide_repeat;           /* a repeat whose body holds a wide set (`.{0,40}`,
+                                   `[^。]*`): many states alive at once in a
+                                   program run over it */
 };
 
 /* Analyse pat (NUL-terminated, the text that is compiled).  Returns
@@ -103,8 +106,8 @@ chaff_status rx_match(const struct rx_prog *g, const char *key, size_t len, stru
  * The heads of a regex anchored at its start: strings of up to eight code
  * points (four, two or one when there would be more than max) such that
  * every key it matches begins with one of them (a superset: assertions
- * are passed over, and a head stops before a wide set).  fn gets each (none a prefix of another) when there are at most
- * max and the regex is anchored and fully modelled; else *n_heads = 0.
+ * are passed over, and a head stops before a wide set).  fn gets each (none a prefix of another)
+ * when there are at most max and the regex is anchored and fully modelled; else *n_heads = 0.
  * *n_short: how many heads are shorter than RX_HEAD_MIN code points
  * without being the whole of a match (they say little about a key).
  */

@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unicode/uchar.h>
 
-#include "normalize.h"
 #include "hash.h"
+#include "normalize.h"
 
 /* ASCII byte classes.  L letter, D digit, S space, P punctuation/symbol,
  * T terminal punctuation (also P), X separator candidate (also P). */
@@ -30,23 +30,21 @@ enum { CL = 1, CD = 2, CS = 4, CP = 8, CT = 16, CX = 32 };
 /* Letters A-Z a-z; digits; space and tab; every other printable is P;
  * . ! ? are also T; | / > - ~ < * \ are also X; other controls and DEL
  * are nothing.  Rows of 8 from 0x00. */
-static const unsigned char ascii_class[128] = {
-    0, 0, 0, 0, 0, 0, 0, 0,
-    0, CS, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0,
-    CS, CP|CT, CP, CP, CP, CP, CP, CP,              /*  !"#$%&' */
-    CP, CP, CP|CX, CP, CP, CP|CX, CP|CT, CP|CX,     /* ()*+,-./ */
-    CD, CD, CD, CD, CD, CD, CD, CD,
-    CD, CD, CP, CP, CP|CX, CP, CP|CX, CP|CT,        /* 89:;<=>? */
-    CP, CL, CL, CL, CL, CL, CL, CL,                 /* @A-G */
-    CL, CL, CL, CL, CL, CL, CL, CL,
-    CL, CL, CL, CL, CL, CL, CL, CL,
-    CL, CL, CL, CP, CP|CX, CP, CP, CP,              /* XYZ[\]^_ */
-    CP, CL, CL, CL, CL, CL, CL, CL,                 /* `a-g */
-    CL, CL, CL, CL, CL, CL, CL, CL,
-    CL, CL, CL, CL, CL, CL, CL, CL,
-    CL, CL, CL, CP, CP|CX, CP, CP|CX, 0,            /* xyz{|}~ DEL */
+static const unsigned char ascii_class[128] =
+    {
+        0,  0,       0,       0,  0,  0,       0,       0,       0,  CS,      0,  0,  0,
+        0,  0,       0,       0,  0,  0,       0,       0,       0,  0,       0,  0,  0,
+        0,  0,       0,       0,  0,  0,       CS,      CP | CT, CP, CP,      CP, CP, CP,
+        CP,                                                      /*  !"#$%&' */
+        CP, CP,      CP | CX, CP, CP, CP | CX, CP | CT, CP | CX, /* ()*+,-./ */
+        CD, CD,      CD,      CD, CD, CD,      CD,      CD,      CD, CD,      CP, CP, CP | CX,
+        CP, CP | CX, CP | CT,                               /* 89:;<=>? */
+        CP, CL,      CL,      CL, CL, CL,      CL,      CL, /* @A-G */
+        CL, CL,      CL,      CL, CL, CL,      CL,      CL,      CL, CL,      CL, CL, CL,
+        CL, CL,      CL,      CL, CL, CL,      CP,      CP | CX, CP, CP,      CP, /* XYZ[\]^_ */
+        CP, CL,      CL,      CL, CL, CL,      CL,      CL,                       /* `a-g */
+        CL, CL,      CL,      CL, CL, CL,      CL,      CL,      CL, CL,      CL, CL, CL,
+        CL, CL,      CL,      CL, CL, CL,      CP,      CP | CX, CP, CP | CX, 0, /* xyz{|}~ DEL */
 };
 
 /* A count for a 16-bit field of struct seg_feat: saturated, not wrapped. */
@@ -68,10 +66,13 @@ static int is_terminal(uint32_t c)
     case 0x0964: /* । danda */
     case 0x0965: /* ॥ */
     case 0x1362: /* ። ethiopic */
-    case 0x203c: case 0x2047: case 0x2048: case 0x2049: case 0x203d:
+    case 0x203c:
+    case 0x2047:
+    case 0x2048:
+    case 0x2049:
+    case 0x203d:
     case 0x037e: /* greek question mark (NFC maps it to ';') */
-    case 0xff1b: /* ； */
-        return 1;
+    case 0xff1b: /* ； */ return 1;
     }
     return 0;
 }
@@ -80,26 +81,25 @@ static int is_terminal(uint32_t c)
 static int is_closer(uint32_t c)
 {
     return c == '"' || c == '\'' || c == ')' || c == ']' || c == 0x201d || c == 0x2019 ||
-           c == 0xbb || c == 0x203a || c == 0xff09 || c == 0x300d || c == 0x300f ||
-           c == 0x3011 || c == 0x3009 || c == 0x300b || c == 0xff02 || c == 0x201c ||
-           c == 0x2018;
+           c == 0xbb || c == 0x203a || c == 0xff09 || c == 0x300d || c == 0x300f || c == 0x3011 ||
+           c == 0x3009 || c == 0x300b || c == 0xff02 || c == 0x201c || c == 0x2018;
 }
 
 /* Separator characters between navigation items. */
 static int is_sep(uint32_t c)
 {
     return c == 0xbb || c == 0xab || c == 0x203a || c == 0x2039 || c == 0xb7 || c == 0x2022 ||
-           c == 0x2013 || c == 0x2014 || c == 0xff5c || c == 0x2192 || c == 0x25b8 ||
-           c == 0x25ba || c == 0x30fb || c == 0xff0f || c == 0xff1e;
+           c == 0x2013 || c == 0x2014 || c == 0xff5c || c == 0x2192 || c == 0x25b8 || c == 0x25ba ||
+           c == 0x30fb || c == 0xff0f || c == 0xff1e;
 }
 
 static int is_bullet(uint32_t c)
 {
-    return c == 0x2022 || c == 0x25e6 || c == 0x25aa || c == 0x25ab || c == 0x25a0 ||
-           c == 0x25a1 || c == 0x25cf || c == 0x25cb || c == 0x25ba || c == 0x25b6 || c == 0xb7 ||
-           c == '*' || c == '+' || c == '-' || c == 0x2013 || c == 0x2023 || c == 0x2043 ||
-           c == 0x25c6 || c == 0x25c7 || c == 0x2605 || c == 0x2606 || c == 0x203a || c == 0xbb ||
-           c == 0x30fb || c == 0xff65 || c == 0x2027 || c == 0x2219 || c == 0x25b8 || c == 0x25b7;
+    return c == 0x2022 || c == 0x25e6 || c == 0x25aa || c == 0x25ab || c == 0x25a0 || c == 0x25a1 ||
+           c == 0x25cf || c == 0x25cb || c == 0x25ba || c == 0x25b6 || c == 0xb7 || c == '*' ||
+           c == '+' || c == '-' || c == 0x2013 || c == 0x2023 || c == 0x2043 || c == 0x25c6 ||
+           c == 0x25c7 || c == 0x2605 || c == 0x2606 || c == 0x203a || c == 0xbb || c == 0x30fb ||
+           c == 0xff65 || c == 0x2027 || c == 0x2219 || c == 0x25b8 || c == 0x25b7;
 }
 
 static int is_cjk(uint32_t c)
@@ -214,9 +214,9 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
         } else {
             if (!in_word && letter) {
                 /* the case of a word's first character: title-case runs */
-                int8_t t = c < 0x80 ? (c >= 'A' && c <= 'Z' ? U_UPPERCASE_LETTER
-                                                            : U_LOWERCASE_LETTER)
-                                    : type;
+                int8_t t = c < 0x80
+                               ? (c >= 'A' && c <= 'Z' ? U_UPPERCASE_LETTER : U_LOWERCASE_LETTER)
+                               : type;
                 n_upper += t == U_UPPERCASE_LETTER || t == U_TITLECASE_LETTER;
                 n_lower += t == U_LOWERCASE_LETTER;
             }
@@ -236,12 +236,12 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
                     (!prev_space && (i < len && (s[i] == ' ' || is_cjk(last))))))
             sep_pending = c;
         /* sentence breaks inside the line */
-        if (!space && last && (c < 0x80 ? ascii_class[c] & CL : letter) &&
-            (last == ' ') && (prev_nonspace < 0x80 ? (ascii_class[prev_nonspace] & CT) != 0
-                                                   : is_terminal(prev_nonspace)))
+        if (!space && last && (c < 0x80 ? ascii_class[c] & CL : letter) && (last == ' ') &&
+            (prev_nonspace < 0x80 ? (ascii_class[prev_nonspace] & CT) != 0
+                                  : is_terminal(prev_nonspace)))
             n_stops++;
-        if (letter && is_cjk(c) && (prev_nonspace == 0x3002 || prev_nonspace == 0xff01 ||
-                                     prev_nonspace == 0xff1f))
+        if (letter && is_cjk(c) &&
+            (prev_nonspace == 0x3002 || prev_nonspace == 0xff01 || prev_nonspace == 0xff1f))
             n_stops++;
         if (!space) {
             prev_nonspace = c;
@@ -295,14 +295,14 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
         if (k < 4 && k + 1 < len && (s[k] == '.' || s[k] == ')') && s[k + 1] == ' ')
             f->bullet = 2;
     }
-    f->sep_lead = first_set && (first < 0x80 ? (first == '/' || first == '|' || first == '>')
-                                             : is_sep(first)) && second == ' ';
+    f->sep_lead = first_set &&
+                  (first < 0x80 ? (first == '/' || first == '|' || first == '>') : is_sep(first)) &&
+                  second == ' ';
     if (len >= 2 && s[0] == '[' && s[len - 1] == ']')
         f->bracketed = 1;
     if ((len >= 7 && (memcmp(s, "IFRAME:", 7) == 0 || memcmp(s, "IMAGE:", 6) == 0)))
         f->bracketed = 1;
-    f->url = (has_sub(s, len, "http://") || has_sub(s, len, "https://") ||
-              has_sub(s, len, "www."))
+    f->url = (has_sub(s, len, "http://") || has_sub(s, len, "https://") || has_sub(s, len, "www."))
                  ? 1
                  : 0;
     uint32_t best = 0;

@@ -47,7 +47,7 @@ static pthread_once_t sw_once = PTHREAD_ONCE_INIT;
 static uint32_t sw_hash(const char *w, size_t len)
 {
     uint32_t h = (uint32_t)hash_key(w, len); /* a word is one or two steps */
-    return h ? h : 1;                         /* a tag is never 0 */
+    return h ? h : 1;                        /* a tag is never 0 */
 }
 
 static void sw_add(const char *w, size_t len, uint32_t mask)
@@ -126,9 +126,13 @@ static uint32_t greek_base(uint32_t c)
     case 0x3ac: return 0x3b1; /* ά */
     case 0x3ad: return 0x3b5; /* έ */
     case 0x3ae: return 0x3b7; /* ή */
-    case 0x3af: case 0x3ca: case 0x390: return 0x3b9; /* ί ϊ ΐ */
+    case 0x3af:
+    case 0x3ca:
+    case 0x390: return 0x3b9; /* ί ϊ ΐ */
     case 0x3cc: return 0x3bf; /* ό */
-    case 0x3cd: case 0x3cb: case 0x3b0: return 0x3c5; /* ύ ϋ ΰ */
+    case 0x3cd:
+    case 0x3cb:
+    case 0x3b0: return 0x3c5; /* ύ ϋ ΰ */
     case 0x3ce: return 0x3c9; /* ώ */
     }
     return c;

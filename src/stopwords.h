@@ -19,8 +19,8 @@
 
 /* What the function words of one line say. */
 struct sw_tally {
-    uint16_t n_words;              /* words looked up (a Han or kana character is one) */
-    uint16_t n_stop;               /* of them, a stop word of some language */
+    uint16_t n_words;               /* words looked up (a Han or kana character is one) */
+    uint16_t n_stop;                /* of them, a stop word of some language */
     uint16_t per_lang[SW_MAX_LANG]; /* stop words of each language id */
 };
 

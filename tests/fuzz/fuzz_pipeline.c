@@ -131,9 +131,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* JSONL writes an empty line back without counting it */
     CHECK(o.framing == CHAFF_FRAME_JSONL ? a.st.bytes_out <= a.out.len
                                          : a.st.bytes_out == a.out.len);
-    if (!(o.flags & CHAFF_EXPLAIN) && (o.framing == CHAFF_FRAME_LINES ||
-                                        o.framing == CHAFF_FRAME_JSONL ||
-                                        o.framing == CHAFF_FRAME_NUL)) {
+    if (!(o.flags & CHAFF_EXPLAIN) &&
+        (o.framing == CHAFF_FRAME_LINES || o.framing == CHAFF_FRAME_JSONL ||
+         o.framing == CHAFF_FRAME_NUL)) {
         uint8_t delim = o.framing == CHAFF_FRAME_NUL ? 0 : '\n';
         CHECK(records_of((const uint8_t *)a.out.p, a.out.len, delim) ==
               records_of(data, size, delim));

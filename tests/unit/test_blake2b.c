@@ -29,8 +29,9 @@ static void test_vectors(void **state)
     for (unsigned i = 0; i < sizeof m; i++)
         m[i] = (uint8_t)(i % 251);
     assert_int_equal(b2b(d, 64, NULL, 0, "abc", 3), 0);
-    expect(d, 64, "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1"
-                  "7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923");
+    expect(d, 64,
+           "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1"
+           "7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923");
     assert_int_equal(b2b(d, 32, NULL, 0, "", 0), 0);
     expect(d, 32, "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
     assert_int_equal(b2b(d, 32, key, 32, m, 1000), 0);

@@ -24,17 +24,39 @@
 #include "segment.h"
 
 /* Ten distinct article paragraphs: long and sentence-like. */
-#define P0 "The city council voted on Tuesday evening to extend the tram line across the river, ending a debate that had divided residents of the old harbour district for more than a decade."
-#define P1 "Supporters of the plan argued that the new link would cut travel times for thousands of commuters who now cross the bridge by car every single morning."
-#define P2 "Opponents warned that the construction work would close the market square for at least two summers and drive away the small traders who depend on it."
-#define P3 "The mayor said the first trams could run by the end of next year if the national government approves the loan that the council requested in the spring."
-#define P4 "Engineers from the transport authority will begin surveying the riverbank next month, starting with the stretch between the ferry terminal and the old customs house."
-#define P5 "A group of residents has already announced that it will challenge the decision in court, arguing that the public consultation was too short to be meaningful."
-#define P6 "Local businesses along the planned route were divided, with cafe owners hoping for more customers and shopkeepers fearing that the works would keep buyers away."
-#define P7 "The council will publish a detailed timetable for the works in January, together with a plan for temporary bus services while the bridge is closed to cars."
-#define P8 "Historians noted that the harbour district had been served by trams once before, until the old line was torn up in the nineteen sixties to make room for cars."
-#define P9 "Whatever the outcome in court, the vote marks the largest investment in public transport that the city has made since the opening of its underground railway."
-#define CAPTION "Passengers wait for a tram at the central station during the evening rush hour, when delays on the old line regularly stretch to half an hour."
+#define P0                                                                                         \
+    "The city council voted on Tuesday evening to extend the tram line across the river, ending "  \
+    "a debate that had divided residents of the old harbour district for more than a decade."
+#define P1                                                                                         \
+    "Supporters of the plan argued that the new link would cut travel times for thousands of "     \
+    "commuters who now cross the bridge by car every single morning."
+#define P2                                                                                         \
+    "Opponents warned that the construction work would close the market square for at least two "  \
+    "summers and drive away the small traders who depend on it."
+#define P3                                                                                         \
+    "The mayor said the first trams could run by the end of next year if the national government " \
+    "approves the loan that the council requested in the spring."
+#define P4                                                                                         \
+    "Engineers from the transport authority will begin surveying the riverbank next month, "       \
+    "starting with the stretch between the ferry terminal and the old customs house."
+#define P5                                                                                         \
+    "A group of residents has already announced that it will challenge the decision in court, "    \
+    "arguing that the public consultation was too short to be meaningful."
+#define P6                                                                                         \
+    "Local businesses along the planned route were divided, with cafe owners hoping for more "     \
+    "customers and shopkeepers fearing that the works would keep buyers away."
+#define P7                                                                                         \
+    "The council will publish a detailed timetable for the works in January, together with a "     \
+    "plan for temporary bus services while the bridge is closed to cars."
+#define P8                                                                                         \
+    "Historians noted that the harbour district had been served by trams once before, until the "  \
+    "old line was torn up in the nineteen sixties to make room for cars."
+#define P9                                                                                         \
+    "Whatever the outcome in court, the vote marks the largest investment in public transport "    \
+    "that the city has made since the opening of its underground railway."
+#define CAPTION                                                                                    \
+    "Passengers wait for a tram at the central station during the evening rush hour, when delays " \
+    "on the old line regularly stretch to half an hour."
 
 struct cx {
     struct arena arena;
@@ -113,9 +135,8 @@ static void expect(const struct doc *d, const char *prefix, int keep, unsigned w
 {
     const struct line *L = line_at(d, prefix);
     if (L->keep != keep || L->why != why)
-        fail_msg("line %d: '%.30s': %s/%s, expected %s/%s", line, prefix,
-                 L->keep ? "keep" : "drop", cls_reason_name(L->why), keep ? "keep" : "drop",
-                 cls_reason_name(why));
+        fail_msg("line %d: '%.30s': %s/%s, expected %s/%s", line, prefix, L->keep ? "keep" : "drop",
+                 cls_reason_name(L->why), keep ? "keep" : "drop", cls_reason_name(why));
 }
 #define KEEP(d, p, why) expect(d, p, 1, why, __LINE__)
 #define DROP(d, p, why) expect(d, p, 0, why, __LINE__)
@@ -185,10 +206,8 @@ static void test_bullet_menu_dropped(void **state)
      * lines before list-run sees them */
     struct cx c;
     cx_init(&c, NULL);
-    struct doc *d = run(&c,
-                        "\xe2\x80\xa2 Home\n\xe2\x80\xa2 World\n\xe2\x80\xa2 Sport\n" P0 "\n" P1
-                        "\n",
-                        0);
+    struct doc *d =
+        run(&c, "\xe2\x80\xa2 Home\n\xe2\x80\xa2 World\n\xe2\x80\xa2 Sport\n" P0 "\n" P1 "\n", 0);
     static const char *const menu[] = {"\xe2\x80\xa2 Home", "\xe2\x80\xa2 World",
                                        "\xe2\x80\xa2 Sport"};
     for (size_t i = 0; i < sizeof menu / sizeof menu[0]; i++) {
@@ -214,7 +233,8 @@ static void test_repeats(void **state)
     assert_int_equal(first->why, R_GOOD);
     const struct line *echo = NULL;
     for (uint32_t i = 0; i < d->n_lines; i++)
-        if (&d->lines[i] != first && d->lines[i].len && memcmp(d->lines[i].text, "Passengers", 10) == 0)
+        if (&d->lines[i] != first && d->lines[i].len &&
+            memcmp(d->lines[i].text, "Passengers", 10) == 0)
             echo = &d->lines[i];
     assert_non_null(echo);
     assert_false(echo->keep);
@@ -243,10 +263,11 @@ static void test_echoes(void **state)
     assert_int_equal(blob->fig, 2);
     /* a looser variant of one line is content: rows of a plan differ in a
      * few figures */
-    d = run(&c, P0 "\nDay 1: porridge oats with 1 cup of milk, 2 boiled eggs, a slice of wholegrain toast "
-                "and 100 g of fresh berries.\nDay 2: porridge oats with 2 cups of milk, 3 boiled eggs, "
-                "a slice of wholegrain toast and 150 g of fresh berries.\n" P1
-                "\n",
+    d = run(&c,
+            P0
+            "\nDay 1: porridge oats with 1 cup of milk, 2 boiled eggs, a slice of wholegrain toast "
+            "and 100 g of fresh berries.\nDay 2: porridge oats with 2 cups of milk, 3 boiled eggs, "
+            "a slice of wholegrain toast and 150 g of fresh berries.\n" P1 "\n",
             0);
     KEEP(d, "Day 2", R_GOOD);
     cx_free(&c);
@@ -259,11 +280,14 @@ static void test_threads(void **state)
     cx_init(&c, NULL);
     /* comments after the article: each record opens with a dated meta
      * line of one shape, whatever the name */
-    const char *doc = P0 "\n" P1 "\n" P2 "\n\n"
-                      "+12 #1 Anna 26.11.2011 16:14\nWhat a decision, the tram is long overdue in our part of town.\n"
-                      "-3 #2 Old Harbour Resident 26.11.2011 17:05\n" P7 "\n"
-                      "+5 #3 Ivan 26.11.2011 17:38\nI will believe it when I see the first tram cross the bridge.\n"
-                      "+1 #4 Mari 26.11.2011 18:41\nWho is going to pay for the loan in the end? We are.\n";
+    const char *doc =
+        P0 "\n" P1 "\n" P2 "\n\n"
+           "+12 #1 Anna 26.11.2011 16:14\nWhat a decision, the tram is long overdue in our part of "
+           "town.\n"
+           "-3 #2 Old Harbour Resident 26.11.2011 17:05\n" P7 "\n"
+           "+5 #3 Ivan 26.11.2011 17:38\nI will believe it when I see the first tram cross the "
+           "bridge.\n"
+           "+1 #4 Mari 26.11.2011 18:41\nWho is going to pay for the loan in the end? We are.\n";
     struct doc *d = run(&c, doc, 0);
     KEEP(d, "The city council", R_GOOD);
     KEEP(d, "Opponents", R_GOOD);
@@ -274,27 +298,28 @@ static void test_threads(void **state)
     /* the same dated lines as a schedule inside the article, with more
      * article text after them than before: content */
     doc = P0 "\n"
-          "June 23, 2020 at 7:30 pm\nThe first public hearing takes place in the town hall.\n"
-          "July 14, 2020 at 7:30 pm\nThe second hearing moves to the harbour district library.\n"
-          "August 8, 2020 at 6:00 pm\nThe council votes on the final route of the line.\n" P1 "\n" P2
-          "\n" P3 "\n" P4 "\n";
+             "June 23, 2020 at 7:30 pm\nThe first public hearing takes place in the town hall.\n"
+             "July 14, 2020 at 7:30 pm\nThe second hearing moves to the harbour district library.\n"
+             "August 8, 2020 at 6:00 pm\nThe council votes on the final route of the line.\n" P1
+             "\n" P2 "\n" P3 "\n" P4 "\n";
     d = run(&c, doc, 0);
     KEEP(d, "July 14", R_CONTEXT);
     KEEP(d, "The council votes", R_NEAR);
     /* or records opened by the same words: a rubric over each teaser */
     doc = P0 "\n" P1 "\n" P2 "\n"
-          "//Politics\nVoters in the north will choose a new governor on Sunday after a short campaign.\n"
-          "//Economy\nThe central bank kept its rates unchanged for the third month in a row.\n"
-          "//Politics\nThe opposition asked for a recount in two districts of the capital.\n"
-          "//Politics\nParliament will debate the budget for next year in its last session.\n"
-          "//Politics\nThe mayor of the port city resigned after a dispute with the council.\n";
+             "//Politics\nVoters in the north will choose a new governor on Sunday after a short "
+             "campaign.\n"
+             "//Economy\nThe central bank kept its rates unchanged for the third month in a row.\n"
+             "//Politics\nThe opposition asked for a recount in two districts of the capital.\n"
+             "//Politics\nParliament will debate the budget for next year in its last session.\n"
+             "//Politics\nThe mayor of the port city resigned after a dispute with the council.\n";
     d = run(&c, doc, 0);
     KEEP(d, "Opponents", R_GOOD);
     DROP(d, "The central bank", R_THREAD);
     DROP(d, "The mayor of the port", R_THREAD);
     /* numbered headings of a list article are not meta lines */
     doc = P0 "\n1. Plan the route 2020\n" P1 "\n2. Find the money 2021\n" P2
-          "\n3. Build the bridge 2022\n" P3 "\n";
+             "\n3. Build the bridge 2022\n" P3 "\n";
     d = run(&c, doc, 0);
     KEEP(d, "The mayor", R_GOOD);
     cx_free(&c);
@@ -307,12 +332,20 @@ static void test_teasers(void **state)
     cx_init(&c, NULL);
     /* after the article, other stories: a title and an excerpt that the
      * site cut to one length */
-#define T1 "The new ferry timetable adds two early crossings on weekdays, but passengers on the island say the last boat still leaves far too soon in the evening..."
-#define T2 "Teachers and the regional government agreed on a budget that restores music lessons in primary schools, ending a dispute that lasted the whole winter..."
-#define T3 "A court ruled that the hospital may not charge staff for parking at night, a decision the unions hope will be followed by other public employers soon..."
-#define T4 "Night buses will run every twenty minutes on Fridays and Saturdays from March, after a trial last year drew more riders than the city had expected..."
+#define T1                                                                                         \
+    "The new ferry timetable adds two early crossings on weekdays, but passengers on the island "  \
+    "say the last boat still leaves far too soon in the evening..."
+#define T2                                                                                         \
+    "Teachers and the regional government agreed on a budget that restores music lessons in "      \
+    "primary schools, ending a dispute that lasted the whole winter..."
+#define T3                                                                                         \
+    "A court ruled that the hospital may not charge staff for parking at night, a decision the "   \
+    "unions hope will be followed by other public employers soon..."
+#define T4                                                                                         \
+    "Night buses will run every twenty minutes on Fridays and Saturdays from March, after a "      \
+    "trial last year drew more riders than the city had expected..."
     const char *doc = P0 "\n" P1 "\n" P2 "\nHarbour ferry fares\n" T1 "\nSchool budget\n" T2
-                      "\nHospital parking\n" T3 "\nNight buses\n" T4 "\n";
+                         "\nHospital parking\n" T3 "\nNight buses\n" T4 "\n";
     struct doc *d = run(&c, doc, 0);
     KEEP(d, "Opponents", R_GOOD);
     DROP(d, "Harbour ferry", R_TEASERS);
@@ -321,7 +354,7 @@ static void test_teasers(void **state)
     assert_false(d->budget_backoff);
     /* three are not yet a list */
     doc = P0 "\n" P1 "\n" P2 "\nHarbour ferry fares\n" T1 "\nSchool budget\n" T2
-          "\nHospital parking\n" T3 "\nNight buses\n" P0 "\n";
+             "\nHospital parking\n" T3 "\nNight buses\n" P0 "\n";
     d = run(&c, doc, 0);
     KEEP(d, "Teachers and", R_GOOD);
     /* nor paragraphs of one length without titles between them */
@@ -379,10 +412,11 @@ static void test_title_case_runs(void **state)
     cx_init(&c, NULL);
     /* a tag cloud or a menu printed as one long line: nearly every word
      * capitalised, no sentence end; a sentence of the same length stays */
-    const char *cloud = "Afghanistan Barack Obama Economy Elections Erdogan Hamas Health Iran Israel "
-                        "Jerusalem Middle East Opinion Politics Premium Science Sport Syria Technology "
-                        "Turkey United Nations Washington World News Video Podcasts Magazine Newsletters "
-                        "Crosswords Obituaries Weather Travel Food Books Real Estate";
+    const char *cloud =
+        "Afghanistan Barack Obama Economy Elections Erdogan Hamas Health Iran Israel "
+        "Jerusalem Middle East Opinion Politics Premium Science Sport Syria Technology "
+        "Turkey United Nations Washington World News Video Podcasts Magazine Newsletters "
+        "Crosswords Obituaries Weather Travel Food Books Real Estate";
     char doc[2048];
     snprintf(doc, sizeof doc, P0 "\n" P1 "\nHome | News | World\n%s\n", cloud);
     struct doc *d = run(&c, doc, 0);
@@ -410,7 +444,9 @@ static void test_neutral_lines(void **state)
     /* a plan printed twice with one long line in common: the second copy
      * goes, and the short lines around it still take the class of the
      * text they stand in */
-#define ROW "Asparagus and eggs: one cup of asparagus, two poached eggs and half a cup of sweet potato, with a teaspoon of olive oil."
+#define ROW                                                                                        \
+    "Asparagus and eggs: one cup of asparagus, two poached eggs and half a cup of sweet potato, "  \
+    "with a teaspoon of olive oil."
     const char *doc = P0 "\nPlan A\nBefore the workout\n" ROW "\nEat an hour before\n" P1
                          "\nPlan B\nBefore the run\n" ROW "\nTake it an hour before\n" P2 "\n";
 #undef ROW
@@ -429,15 +465,15 @@ static void test_neutral_lines(void **state)
      * (a company's boilerplate under the release goes) and says nothing
      * of the short lines beside it */
     d = run(&c,
-            P0 "\n" P1 "\n" P2 "\n" P3 "\n" P4
-               "\nThat was all\n"
-               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
-               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
-               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
-               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
-               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
-               "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
-               "\n" P9 "\n",
+            P0
+            "\n" P1 "\n" P2 "\n" P3 "\n" P4 "\nThat was all\n"
+            "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+            "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+            "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+            "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+            "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+            "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81"
+            "\n" P9 "\n",
             0);
     DROP(d, "\xe2\x94\x81", R_NONWORD);
     KEEP(d, "That was all", R_CONTEXT);
@@ -460,8 +496,9 @@ static void test_shaped_lists(void **state)
                         "June 20 \xe2\x80\x93 Lakeside, NY @ Pavilion at the Lake\n"
                         "June 22 \xe2\x80\x93 Hillcrest, PA @ Music Hall\n";
     char doc[4096];
-    snprintf(doc, sizeof doc, "%s\n%s\n%s\nThe tour dates\n%s\n\xe2\x80\xa2 Facebook\n\xe2\x80\xa2 Twitter\n",
-             P0, P1, P2, dates);
+    snprintf(doc, sizeof doc,
+             "%s\n%s\n%s\nThe tour dates\n%s\n\xe2\x80\xa2 Facebook\n\xe2\x80\xa2 Twitter\n", P0,
+             P1, P2, dates);
     struct doc *d = run(&c, doc, 0);
     KEEP(d, "The tour dates", R_SHAPED_LIST);
     KEEP(d, "June 9 ", R_SHAPED_LIST);
@@ -475,8 +512,9 @@ static void test_shaped_lists(void **state)
     KEEP(d, "Tour dates (2020)", R_SHAPED_LIST);
     KEEP(d, "June 20", R_SHAPED_LIST);
     /* the same lines far from the article's text are left to context */
-    snprintf(doc, sizeof doc, "%s\n%s\n%s\n\xe2\x80\xa2 Home\n\xe2\x80\xa2 News\n\xe2\x80\xa2 Sport\n%s", P0,
-             P1, P2, dates);
+    snprintf(doc, sizeof doc,
+             "%s\n%s\n%s\n\xe2\x80\xa2 Home\n\xe2\x80\xa2 News\n\xe2\x80\xa2 Sport\n%s", P0, P1, P2,
+             dates);
     d = run(&c, doc, 0);
     assert_false(line_at(d, "June 12")->keep);
     /* teaser titles after the text share no look */
@@ -497,20 +535,29 @@ static void test_bullet_runs(void **state)
     cx_init(&c, NULL);
     /* teasers as a bulleted run: a headline run into its excerpt, no
      * sentence end; the article's own bulleted sentences stay */
-    const char *doc =
-        P0 "\n" P1 "\nThe plan in brief.\n"
-           "* The new bridge will carry two tram tracks and a cycle lane, and it will open to traffic in the spring of the year after next.\n"
-           "* Four stops on the island will have step-free access to every platform, with lifts at both ends of each one.\n"
-           "* A depot for twelve trams will be built on the site of the former bus garage, which closed more than ten years ago.\n"
-           "* The old road bridge will close to cars for two summers while the tracks are laid, and buses will take a detour.\n"
-           "* Residents of the harbour district will be offered free season tickets for the first year of the new service.\n"
-        P2 "\nMORE FROM THE CITY\n"
-           "* Mayor opens winter market early! Stalls from twenty countries line the square as the season starts a week ahead of plan\n"
-           "* Is this the busiest bus stop in the country? Commuters queue for an hour at the stop outside the station every morning\n"
-           "* Ferry fares to rise again: why? The operator blames the price of fuel for the third rise in a year as passengers protest\n"
-           "* Harbour cafe wins national award! Owners say the secret is the fish that comes straight off the boats each morning\n"
-           "* Library to stay open late. Students welcome the move as exams approach and the reading rooms fill up after six\n"
-           "* Old customs house for sale? The listed building by the ferry terminal could become flats or a hotel, agents say\n";
+    const char *doc = P0 "\n" P1 "\nThe plan in brief.\n"
+                         "* The new bridge will carry two tram tracks and a cycle lane, and it "
+                         "will open to traffic in the spring of the year after next.\n"
+                         "* Four stops on the island will have step-free access to every platform, "
+                         "with lifts at both ends of each one.\n"
+                         "* A depot for twelve trams will be built on the site of the former bus "
+                         "garage, which closed more than ten years ago.\n"
+                         "* The old road bridge will close to cars for two summers while the "
+                         "tracks are laid, and buses will take a detour.\n"
+                         "* Residents of the harbour district will be offered free season tickets "
+                         "for the first year of the new service.\n" P2 "\nMORE FROM THE CITY\n"
+                         "* Mayor opens winter market early! Stalls from twenty countries line the "
+                         "square as the season starts a week ahead of plan\n"
+                         "* Is this the busiest bus stop in the country? Commuters queue for an "
+                         "hour at the stop outside the station every morning\n"
+                         "* Ferry fares to rise again: why? The operator blames the price of fuel "
+                         "for the third rise in a year as passengers protest\n"
+                         "* Harbour cafe wins national award! Owners say the secret is the fish "
+                         "that comes straight off the boats each morning\n"
+                         "* Library to stay open late. Students welcome the move as exams approach "
+                         "and the reading rooms fill up after six\n"
+                         "* Old customs house for sale? The listed building by the ferry terminal "
+                         "could become flats or a hotel, agents say\n";
     struct doc *d = run(&c, doc, 0);
     KEEP(d, "* The new bridge", R_GOOD);
     KEEP(d, "* Residents of the harbour", R_GOOD);
@@ -552,37 +599,38 @@ static void test_clusters_without_rules(void **state)
     cx_free(&c);
 }
 
-static const char RULES[] =
-    "! title: test rules\n"
-    "@category share\n"
-    "= share on facebook\n"                              /* 3 */
-    "@strength weak\n"
-    "+ subscribe\n"                                      /* 5 */
-    "+ sign in\n"                                        /* 6 */
-    "+ editor's pick\n"                                  /* 7 */
-    "@category nav\n"
-    "keep = home | news | world\n"                       /* 9 */
-    "= home | news | world\n"                            /* 10 */
-    "next 2 = related stories\n"                         /* 11 */
-    "para = advertisement\n"                             /* 12 */
-    "rest = more from the city desk\n"                   /* 13 */
-    "before + you are here:\n"                           /* 14 */
-    "block = a message from us: .. = remind me later.\n" /* 15 */
-    "rest = photo gallery\n"                             /* 16 */
-    "@site example.com\n"
-    "= share this story\n"                               /* 18 */
-    "rest = site footer starts\n"                        /* 19 */
-    "= protected line\n"                                 /* 20 */
-    "@site *\n"
-    "keep = protected line\n";                           /* 22 */
+static const char RULES[] = "! title: test rules\n"
+                            "@category share\n"
+                            "= share on facebook\n" /* 3 */
+                            "@strength weak\n"
+                            "+ subscribe\n"     /* 5 */
+                            "+ sign in\n"       /* 6 */
+                            "+ editor's pick\n" /* 7 */
+                            "@category nav\n"
+                            "keep = home | news | world\n"                       /* 9 */
+                            "= home | news | world\n"                            /* 10 */
+                            "next 2 = related stories\n"                         /* 11 */
+                            "para = advertisement\n"                             /* 12 */
+                            "rest = more from the city desk\n"                   /* 13 */
+                            "before + you are here:\n"                           /* 14 */
+                            "block = a message from us: .. = remind me later.\n" /* 15 */
+                            "rest = photo gallery\n"                             /* 16 */
+                            "@site example.com\n"
+                            "= share this story\n"        /* 18 */
+                            "rest = site footer starts\n" /* 19 */
+                            "= protected line\n"          /* 20 */
+                            "@site *\n"
+                            "keep = protected line\n"; /* 22 */
 
 static void test_strong_weak_keep(void **state)
 {
     (void)state;
     struct cx c;
     cx_init(&c, RULES);
-    struct doc *d = run(&c, P0 "\nShare on Facebook\n" P1 "\nSubscribe now\n" P2 "\n"
-                            "Home | News | World\n" P3 "\n", 0);
+    struct doc *d = run(&c,
+                        P0 "\nShare on Facebook\n" P1 "\nSubscribe now\n" P2 "\n"
+                           "Home | News | World\n" P3 "\n",
+                        0);
     DROP(d, "Share on", R_RULE);
     assert_int_equal(rule_line(&c, line_at(d, "Share on")), 3);
     /* a weak hit between article paragraphs stays */
@@ -631,7 +679,10 @@ static void test_ranges(void **state)
     assert_false(d->budget_backoff);
 
     /* para: to the next blank line */
-    d = run(&c, P0 "\n" P1 "\nAdvertisement\nBuy our product today at a great price\nCall now\n\n" P2 "\n" P3 "\n", 0);
+    d = run(&c,
+            P0 "\n" P1 "\nAdvertisement\nBuy our product today at a great price\nCall now\n\n" P2
+               "\n" P3 "\n",
+            0);
     DROP(d, "Advertisement", R_RULE);
     DROP(d, "Buy our", R_RULE_RANGE);
     DROP(d, "Call now", R_RULE_RANGE);
@@ -646,14 +697,20 @@ static void test_ranges(void **state)
     assert_false(d->budget_backoff);
 
     /* before: everything up to the marker */
-    d = run(&c, "Welcome to the site\n" P9 "\nYou are here: Home > City\n" P0 "\n" P1 "\n" P2 "\n" P3 "\n", 0);
+    d = run(&c,
+            "Welcome to the site\n" P9 "\nYou are here: Home > City\n" P0 "\n" P1 "\n" P2 "\n" P3
+            "\n",
+            0);
     DROP(d, "Welcome", R_RULE_RANGE);
     DROP(d, "Whatever", R_RULE_RANGE);
     DROP(d, "You are here", R_RULE);
     KEEP(d, "The city council", R_GOOD);
 
     /* block: from start to end, both included */
-    d = run(&c, P0 "\nA message from us:\n" P5 "\nDonate now\nRemind me later.\n" P1 "\n" P2 "\n" P3 "\n", 0);
+    d = run(&c,
+            P0 "\nA message from us:\n" P5 "\nDonate now\nRemind me later.\n" P1 "\n" P2 "\n" P3
+               "\n",
+            0);
     DROP(d, "A message", R_RULE);
     DROP(d, "A group of residents", R_RULE_RANGE);
     DROP(d, "Donate now", R_RULE_RANGE);
@@ -697,7 +754,7 @@ static void test_budget(void **state)
     /* a rest marker with too little text above it is a sidebar link:
      * only its own line goes, the range is not applied */
     const char *doc = P0 "\nPhoto gallery\n" P1 "\n" P2 "\n" P3 "\n" P4 "\n" P5 "\n" P6 "\n" P7
-                      "\n" P8 "\n" P9 "\n";
+                         "\n" P8 "\n" P9 "\n";
     struct doc *d = run(&c, doc, 0);
     assert_false(d->budget_backoff);
     DROP(d, "Photo gallery", R_RULE);
@@ -706,8 +763,8 @@ static void test_budget(void **state)
 
     /* past that text, a rest rule that would delete most of the article
      * is undone as a whole range by the budget, which says so */
-    doc = P0 "\n" P1 "\n" P2 "\nPhoto gallery\n" P3 "\n" P4 "\n" P5 "\n" P6 "\n" P7 "\n" P8
-          "\n" P9 "\n";
+    doc = P0 "\n" P1 "\n" P2 "\nPhoto gallery\n" P3 "\n" P4 "\n" P5 "\n" P6 "\n" P7 "\n" P8 "\n" P9
+             "\n";
     d = run(&c, doc, 0);
     assert_true(d->budget_backoff);
     DROP(d, "Photo gallery", R_RULE);
@@ -721,8 +778,8 @@ static void test_budget(void **state)
     assert_int_equal(d->n_dropped_rule, 1);
 
     /* a rest range over a small share of the text stands */
-    doc = P0 "\n" P1 "\n" P2 "\n" P3 "\n" P4 "\n" P5 "\n" P6 "\n" P7 "\nPhoto gallery\n" P8
-          "\n" P9 "\n";
+    doc = P0 "\n" P1 "\n" P2 "\n" P3 "\n" P4 "\n" P5 "\n" P6 "\n" P7 "\nPhoto gallery\n" P8 "\n" P9
+             "\n";
     d = run(&c, doc, 0);
     assert_false(d->budget_backoff);
     DROP(d, "Historians", R_RULE_RANGE);

@@ -69,8 +69,8 @@ static void test_list_and_code(void **state)
 static void test_detect(void **state)
 {
     (void)state;
-    uint32_t en = CODE("en"), de = CODE("de"), zh = CODE("zh"), ja = CODE("ja"),
-             ko = CODE("ko"), ru = CODE("ru"), uk = CODE("uk"), ar = CODE("ar");
+    uint32_t en = CODE("en"), de = CODE("de"), zh = CODE("zh"), ja = CODE("ja"), ko = CODE("ko"),
+             ru = CODE("ru"), uk = CODE("uk"), ar = CODE("ar");
     uint32_t h[SCRIPT_COUNT];
 
     memset(h, 0, sizeof h);
@@ -145,9 +145,9 @@ static void test_script_of(void **state)
     assert_int_equal(lang_script_of(0xfeb3), SCRIPT_ARABIC); /* presentation form */
     assert_int_equal(lang_script_of(0x915), SCRIPT_DEVANAGARI);
     assert_int_equal(lang_script_of(0xe01), SCRIPT_THAI);
-    assert_int_equal(lang_script_of(0x3042), SCRIPT_KANA);  /* あ */
-    assert_int_equal(lang_script_of(0x30a2), SCRIPT_KANA);  /* ア */
-    assert_int_equal(lang_script_of(0xff71), SCRIPT_KANA);  /* half-width ｱ */
+    assert_int_equal(lang_script_of(0x3042), SCRIPT_KANA); /* あ */
+    assert_int_equal(lang_script_of(0x30a2), SCRIPT_KANA); /* ア */
+    assert_int_equal(lang_script_of(0xff71), SCRIPT_KANA); /* half-width ｱ */
     assert_int_equal(lang_script_of(0xac00), SCRIPT_HANGUL);
     assert_int_equal(lang_script_of(0x1100), SCRIPT_HANGUL); /* jamo */
     assert_int_equal(lang_script_of(0x4e00), SCRIPT_HAN);

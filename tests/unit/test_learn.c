@@ -191,9 +191,17 @@ static void test_host(void **state)
     assert_string_equal(host_of("a_b.example", o), "a_b.example");
     assert_string_equal(host_of("192.0.2.1", o), "192.0.2.1");
     assert_string_equal(host_of("xn--bcher-kva.example", o), "xn--bcher-kva.example");
-    assert_string_equal(host_of("b\xc3\xbc" "cher.example", o), "b\xc3\xbc" "cher.example");
+    assert_string_equal(host_of("b\xc3\xbc"
+                                "cher.example",
+                                o),
+                        "b\xc3\xbc"
+                        "cher.example");
     /* UTS #46 maps: an upper-case U-umlaut and a full-width letter */
-    assert_string_equal(host_of("B\xc3\x9c" "cher.example", o), "b\xc3\xbc" "cher.example");
+    assert_string_equal(host_of("B\xc3\x9c"
+                                "cher.example",
+                                o),
+                        "b\xc3\xbc"
+                        "cher.example");
     assert_string_equal(host_of("\xef\xbd\x81.example", o), "a.example");
     static const char *const bad[] = {
         "",
@@ -208,10 +216,11 @@ static void test_host(void **state)
         ".a.example",
         "a.example.",
         "a\x7f.example",
-        "a\xc3.example",           /* not UTF-8 */
+        "a\xc3.example",         /* not UTF-8 */
         "a\xe2\x80\xa8.example", /* U+2028 LINE SEPARATOR */
-        ("a\xc2\xa0" "b.example"), /* NO-BREAK SPACE, mapped to a space */
-        "xn--zz-.example",         /* bad Punycode */
+        ("a\xc2\xa0"
+         "b.example"),     /* NO-BREAK SPACE, mapped to a space */
+        "xn--zz-.example", /* bad Punycode */
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example", /* 64 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -268,12 +277,8 @@ static void test_empty(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_host),
-    cmocka_unit_test(test_empty),
-    cmocka_unit_test(test_counts),
-    cmocka_unit_test(test_rules),
-    cmocka_unit_test(test_bad_counts),
-    cmocka_unit_test(test_cap),
+    cmocka_unit_test(test_host),  cmocka_unit_test(test_empty),      cmocka_unit_test(test_counts),
+    cmocka_unit_test(test_rules), cmocka_unit_test(test_bad_counts), cmocka_unit_test(test_cap),
 };
 
 UNIT_MAIN(tests)

@@ -72,12 +72,12 @@ static void test_exact_phrase_regex(void **state)
 {
     (void)state;
     struct fixture f = build("@category c\n"
-                             "= share\n"          /* 0 */
-                             "+ share\n"          /* 1 */
-                             "~ ^sh(a|o)re\\b\n"  /* 2 */
-                             "+ read more\n"      /* 3 */
+                             "= share\n"            /* 0 */
+                             "+ share\n"            /* 1 */
+                             "~ ^sh(a|o)re\\b\n"    /* 2 */
+                             "+ read more\n"        /* 3 */
                              "~ \\d{3} comments$\n" /* 4 */
-                             "+ a.b\n");          /* 5 */
+                             "+ a.b\n");            /* 5 */
     assert_int_equal(hit_mask(&f, "Share"), 0x7);
     assert_int_equal(hit_mask(&f, "  SHARE  "), 0x7);
     assert_int_equal(hit_mask(&f, "share this"), 0x6);
@@ -100,10 +100,10 @@ static void test_exact_phrase_regex(void **state)
 static void test_exact_lookup(void **state)
 {
     (void)state;
-    struct fixture f = build("@category a\n= share this\n"   /* 0 */
-                             "@category b\n+ share\n"        /* 1 */
-                             "@category c\n= share this\n"   /* 2 */
-                             "= contact\n");                  /* 3 */
+    struct fixture f = build("@category a\n= share this\n" /* 0 */
+                             "@category b\n+ share\n"      /* 1 */
+                             "@category c\n= share this\n" /* 2 */
+                             "= contact\n");               /* 3 */
     for (int round = 0; round < 2; round++) {
         struct buf key;
         buf_init(&key, 0);
@@ -131,20 +131,20 @@ static void test_word_edges(void **state)
 {
     (void)state;
     struct fixture f = build("@category c\n"
-                             "+ share\n"       /* 0 */
-                             "+ привет\n"      /* 1 */
-                             "+ 分享到\n"      /* 2 */
-                             "+ 2024\n"        /* 3 */
-                             "+ ログイン\n"    /* 4 */
-                             "+ :share\n"      /* 5: edge ':' needs no boundary */
-                             "+ café\n");      /* 6 */
+                             "+ share\n"    /* 0 */
+                             "+ привет\n"   /* 1 */
+                             "+ 分享到\n"   /* 2 */
+                             "+ 2024\n"     /* 3 */
+                             "+ ログイン\n" /* 4 */
+                             "+ :share\n"   /* 5: edge ':' needs no boundary */
+                             "+ café\n");   /* 6 */
     assert_int_equal(hit_mask(&f, "shareholders"), 0);
     assert_int_equal(hit_mask(&f, "reshare"), 0);
     assert_int_equal(hit_mask(&f, "share-this"), 0x1);
     assert_int_equal(hit_mask(&f, "(share)"), 0x1);
     assert_int_equal(hit_mask(&f, "shareholders may share"), 0x1); /* second occurrence */
     assert_int_equal(hit_mask(&f, "partagé share"), 0x1);
-    assert_int_equal(hit_mask(&f, "sharé"), 0); /* é is a letter */
+    assert_int_equal(hit_mask(&f, "sharé"), 0);           /* é is a letter */
     assert_int_equal(hit_mask(&f, "分享share按钮"), 0x1); /* Han is no word edge */
     assert_int_equal(hit_mask(&f, "ну привет мир"), 0x2);
     assert_int_equal(hit_mask(&f, "приветствие"), 0);
@@ -164,10 +164,10 @@ static void test_key_space(void **state)
 {
     (void)state;
     struct fixture f = build("@category c\n"
-              "= 看不清？换一张\n"
-              "= 看不清?换一张 x\n"
-              "+ ＳＨＡＲＥ\n"
-              "~ ^strasse\\s+\\p{L}+$\n");
+                             "= 看不清？换一张\n"
+                             "= 看不清?换一张 x\n"
+                             "+ ＳＨＡＲＥ\n"
+                             "~ ^strasse\\s+\\p{L}+$\n");
     assert_int_equal(hit_mask(&f, "看不清?换一张"), 0x1);
     assert_int_equal(hit_mask(&f, "看不清？换一张"), 0x1);
     assert_int_equal(hit_mask(&f, "看不清？换一张\u3000X"), 0x2);
@@ -256,17 +256,28 @@ static void test_sites(void **state)
         const char *host;
         bool want;
     } cases[] = {
-        {0, "example.com", true},        {0, "www.example.com", true},
-        {0, "sub.example.com", false},   {0, "x.sub.example.com", false},
-        {0, "notexample.com", false},    {0, "example.com.evil.net", false},
-        {0, "example.org", false},       {0, "example.com.", true},
-        {0, NULL, false},                {1, "example.co.uk", true},
-        {1, "news.example.co.uk", true}, {1, "example.com", true},
-        {1, "myexample.com", false},     {1, "example", false},
-        {1, "www.example", false},       {2, "news.org", true},
-        {2, "m.news.org", false},        {2, "blog.news.org", false},
-        {2, "other.net", true},          {2, NULL, false},
-        {3, "a.com", true},              {3, "x.b.org", true},
+        {0, "example.com", true},
+        {0, "www.example.com", true},
+        {0, "sub.example.com", false},
+        {0, "x.sub.example.com", false},
+        {0, "notexample.com", false},
+        {0, "example.com.evil.net", false},
+        {0, "example.org", false},
+        {0, "example.com.", true},
+        {0, NULL, false},
+        {1, "example.co.uk", true},
+        {1, "news.example.co.uk", true},
+        {1, "example.com", true},
+        {1, "myexample.com", false},
+        {1, "example", false},
+        {1, "www.example", false},
+        {2, "news.org", true},
+        {2, "m.news.org", false},
+        {2, "blog.news.org", false},
+        {2, "other.net", true},
+        {2, NULL, false},
+        {3, "a.com", true},
+        {3, "x.b.org", true},
         {3, "c.com", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -286,11 +297,11 @@ static void test_sites(void **state)
  * cleaned differently, because Vectorscan's AVX-512 scan missed the `|`
  * bytes after its first 64 bytes unless they ended a 64-byte block. */
 static const char nondet_key[] = "\xcf\x97\xe2\x81\x91\xef\xbf\xbf\xe3\x83\xaf\xe0\xa4\xb5\xe2\x80"
-    "\xa1\xcf\x8e\x69\x6a\x22\xd9\xbb\xef\xbf\xbb\xe3\x81\x9e\xcc\xbf"
-    "\xe0\xa4\x9c\xe0\xa4\xbc\xe7\x97\xbd\xd9\x88\xd7\x86\xcf\xa9\xdb"
-    "\x8c\xe9\x8c\xaa\xe0\xa4\xbc\xf3\xac\xb5\xa9\xe0\xa4\x97\xf3\xa7"
-    "\xaf\x92\x7c\xc3\x97\xd7\x8d\xe2\x81\x90\x7c\xcf\xa9\xce\x80\xcf"
-    "\x88";
+                                 "\xa1\xcf\x8e\x69\x6a\x22\xd9\xbb\xef\xbf\xbb\xe3\x81\x9e\xcc\xbf"
+                                 "\xe0\xa4\x9c\xe0\xa4\xbc\xe7\x97\xbd\xd9\x88\xd7\x86\xcf\xa9\xdb"
+                                 "\x8c\xe9\x8c\xaa\xe0\xa4\xbc\xf3\xac\xb5\xa9\xe0\xa4\x97\xf3\xa7"
+                                 "\xaf\x92\x7c\xc3\x97\xd7\x8d\xe2\x81\x90\x7c\xcf\xa9\xce\x80\xcf"
+                                 "\x88";
 
 /* The same key at every address modulo 64 gets the same hits, and they
  * are the right ones (match.c, "Which scan"). */
@@ -298,10 +309,10 @@ static void test_offsets(void **state)
 {
     (void)state;
     struct fixture f = build("@category c\n"
-                             "~ \\|\n"                      /* 0: one byte, SINGLEMATCH */
+                             "~ \\|\n"                       /* 0: one byte, SINGLEMATCH */
                              "~ ^[^|]+( ?\\| ?[^|]+){2,}$\n" /* 1: the shipped any/nav rule */
-                             "+ |\n"                          /* 2 */
-                             "~ \\|[^|]+\\|\n");          /* 3 */
+                             "+ |\n"                         /* 2 */
+                             "~ \\|[^|]+\\|\n");             /* 3 */
     static _Alignas(64) char buf[4096];
     /* the reproducer's key */
     size_t klen = sizeof nondet_key - 1;
@@ -329,17 +340,20 @@ static void test_offsets(void **state)
                 for (uint32_t i = 0; i < h.n; i++)
                     m |= 1u << h.id[i];
                 if (m != 0x5)
-                    fail_msg("len %zu pos %zu offset %zu: hits 0x%x, want 0x5", len, pos, off,
-                             m);
+                    fail_msg("len %zu pos %zu offset %zu: hits 0x%x, want 0x5", len, pos, off, m);
             }
     teardown(&f);
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_exact_phrase_regex), cmocka_unit_test(test_word_edges),
-    cmocka_unit_test(test_key_space),          cmocka_unit_test(test_once_and_blocks),
-    cmocka_unit_test(test_empty_set),          cmocka_unit_test(test_scratch_nomem),
-    cmocka_unit_test(test_sites), cmocka_unit_test(test_exact_lookup),
+    cmocka_unit_test(test_exact_phrase_regex),
+    cmocka_unit_test(test_word_edges),
+    cmocka_unit_test(test_key_space),
+    cmocka_unit_test(test_once_and_blocks),
+    cmocka_unit_test(test_empty_set),
+    cmocka_unit_test(test_scratch_nomem),
+    cmocka_unit_test(test_sites),
+    cmocka_unit_test(test_exact_lookup),
     cmocka_unit_test(test_offsets),
 };
 

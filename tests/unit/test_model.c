@@ -13,24 +13,23 @@
 #include "linefeat.h"
 #include "model.h"
 
-static const char small[] =
-    "chaff-line-model 1 test\n"
-    "! a comment\n"
-    "threshold 0.5 relative 0.25 floor 0.1\n"
-    "trees 3 inputs 2 base 0.25\n"
-    "input elen_log\n"
-    "input terminal\n"
-    "tree 3\n"
-    "node 0 4.5 1 2 0\n"
-    "leaf -1\n"
-    "leaf 1\n"
-    "tree 1\n"
-    "leaf 0.5\n"
-    "tree 3\n"
-    "node 1 0.5 1 2 0.25\n"
-    "leaf -2\n"
-    "leaf 2\n"
-    "end\n";
+static const char small[] = "chaff-line-model 1 test\n"
+                            "! a comment\n"
+                            "threshold 0.5 relative 0.25 floor 0.1\n"
+                            "trees 3 inputs 2 base 0.25\n"
+                            "input elen_log\n"
+                            "input terminal\n"
+                            "tree 3\n"
+                            "node 0 4.5 1 2 0\n"
+                            "leaf -1\n"
+                            "leaf 1\n"
+                            "tree 1\n"
+                            "leaf 0.5\n"
+                            "tree 3\n"
+                            "node 1 0.5 1 2 0.25\n"
+                            "leaf -2\n"
+                            "leaf 2\n"
+                            "end\n";
 
 static int index_of(const char *name)
 {
@@ -149,8 +148,8 @@ static void test_builtin(void **state)
     assert_non_null(embed_model[0].name);
     struct model *m;
     chaff_error err;
-    chaff_status st = model_parse(&m, embed_model[0].name, embed_model[0].data, embed_model[0].len,
-                                  &err);
+    chaff_status st =
+        model_parse(&m, embed_model[0].name, embed_model[0].data, embed_model[0].len, &err);
     if (st)
         fail_msg("%s:%u:%u: %s", err.file, err.line, err.col, err.msg);
     model_free(m);

@@ -17,13 +17,13 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 
-#define NBSP "\xc2\xa0"             /* U+00A0 */
-#define IDSP "\xe3\x80\x80"         /* U+3000 ideographic space */
-#define EMSP "\xe2\x80\x83"         /* U+2003 em space */
-#define ZWSP "\xe2\x80\x8b"         /* U+200B zero width space */
-#define BOM "\xef\xbb\xbf"          /* U+FEFF */
-#define ACUTE "\xcc\x81"            /* U+0301 combining acute */
-#define E_ACUTE "\xc3\xa9"          /* U+00E9 é */
+#define NBSP "\xc2\xa0"     /* U+00A0 */
+#define IDSP "\xe3\x80\x80" /* U+3000 ideographic space */
+#define EMSP "\xe2\x80\x83" /* U+2003 em space */
+#define ZWSP "\xe2\x80\x8b" /* U+200B zero width space */
+#define BOM "\xef\xbb\xbf"  /* U+FEFF */
+#define ACUTE "\xcc\x81"    /* U+0301 combining acute */
+#define E_ACUTE "\xc3\xa9"  /* U+00E9 é */
 
 /* Output form / key of s as a NUL-terminated string in *b (reset first). */
 static const char *out_of(struct buf *b, const char *s)
@@ -65,7 +65,9 @@ static void test_output_nfc(void **state)
     (void)state;
     struct buf b;
     buf_init(&b, 0);
-    assert_string_equal(out_of(&b, "caf" "e" ACUTE), "caf" E_ACUTE);
+    assert_string_equal(out_of(&b, "caf"
+                                   "e" ACUTE),
+                        "caf" E_ACUTE);
     assert_string_equal(out_of(&b, "  e" ACUTE "  "), E_ACUTE);
     /* Hangul jamo compose into a syllable: U+1100 U+1161 -> U+AC00 */
     assert_string_equal(out_of(&b, "\xe1\x84\x80\xe1\x85\xa1"), "\xea\xb0\x80");
@@ -88,7 +90,9 @@ static void test_key_folds(void **state)
     buf_init(&b, 0);
     buf_init(&c, 0);
     assert_string_equal(key_of(&b, "Share This"), "share this");
-    assert_string_equal(key_of(&b, "Stra\xc3\x9f" "e"), "strasse");        /* ß -> ss */
+    assert_string_equal(key_of(&b, "Stra\xc3\x9f"
+                                   "e"),
+                        "strasse"); /* ß -> ss */
     assert_string_equal(key_of(&b, "\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91"),
                         "\xcf\x83\xce\xbf\xcf\x86\xce\xb9\xce\xb1"); /* ΣΟΦΙΑ -> σοφια */
     /* full-width ASCII */
@@ -103,9 +107,12 @@ static void test_key_folds(void **state)
     assert_string_equal(key_of(&b, NBSP IDSP), "");
     assert_string_equal(key_of(&b, ""), "");
     /* decomposed and composed forms give one key */
-    assert_string_equal(key_of(&b, "CAF" "E" ACUTE), "caf" E_ACUTE);
+    assert_string_equal(key_of(&b, "CAF"
+                                   "E" ACUTE),
+                        "caf" E_ACUTE);
     /* 看不清？换一张 and 看不清?换一张 */
-    const char *full = "\xe7\x9c\x8b\xe4\xb8\x8d\xe6\xb8\x85\xef\xbc\x9f\xe6\x8d\xa2\xe4\xb8\x80\xe5\xbc\xa0";
+    const char *full =
+        "\xe7\x9c\x8b\xe4\xb8\x8d\xe6\xb8\x85\xef\xbc\x9f\xe6\x8d\xa2\xe4\xb8\x80\xe5\xbc\xa0";
     const char *half = "\xe7\x9c\x8b\xe4\xb8\x8d\xe6\xb8\x85?\xe6\x8d\xa2\xe4\xb8\x80\xe5\xbc\xa0";
     key_of(&b, full);
     key_of(&c, half);
@@ -124,7 +131,8 @@ static void test_key_appends(void **state)
     assert_int_equal(buf_adds(&b, "x  "), CHAFF_OK);
     assert_int_equal(norm_key("  A  B ", 7, &b), CHAFF_OK);
     assert_string_equal(b.p, "x  a b");
-    assert_int_equal(norm_key(NBSP "C" NBSP NBSP "D", strlen(NBSP "C" NBSP NBSP "D"), &b), CHAFF_OK);
+    assert_int_equal(norm_key(NBSP "C" NBSP NBSP "D", strlen(NBSP "C" NBSP NBSP "D"), &b),
+                     CHAFF_OK);
     assert_string_equal(b.p, "x  a bc d");
     assert_int_equal(b.len, strlen("x  a bc d"));
     buf_free(&b);
@@ -220,8 +228,8 @@ static void test_nomem_and_cap(void **state)
 static void test_space_and_decode(void **state)
 {
     (void)state;
-    uint32_t spaces[] = {' ', '\t', '\n', '\r', 0xa0, 0x1680, 0x2000, 0x2003, 0x200a, 0x200b,
-                         0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff, 0x85};
+    uint32_t spaces[] = {' ',    '\t',   '\n',   '\r',   0xa0,   0x1680, 0x2000, 0x2003, 0x200a,
+                         0x200b, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff, 0x85};
     for (size_t i = 0; i < sizeof spaces / sizeof spaces[0]; i++)
         assert_true(norm_is_space(spaces[i]));
     uint32_t not_spaces[] = {'a', '_', 0, 0x200c, 0x200d, 0x2060, 0x3001, 0xff01};
@@ -245,7 +253,8 @@ static void test_space_and_decode(void **state)
     assert_int_equal(i, 2);
     assert_int_equal(norm_next(bad, 3, &i), 0xfffd);
     assert_int_equal(i, 3);
-    const char lead_then_ascii[] = "\xe4" "ab";
+    const char lead_then_ascii[] = "\xe4"
+                                   "ab";
     i = 0;
     assert_int_equal(norm_next(lead_then_ascii, 3, &i), 0xfffd);
     assert_int_equal(i, 1);
@@ -331,10 +340,10 @@ static void test_key_table_matches_icu(void **state)
             fail_msg("U+%04X: key differs from ICU's", (unsigned)c);
     }
     static const uint32_t pool[] = {
-        'a', 'Z', ' ', 0xa0, 0x3000, 0xc9, 0xdf, 0x301, 0x308, 0x3b1, 0x3a3, 0x3c2, 0x410,
-        0x439, 0x419, 0x306, 0x4e00, 0x3042, 0x304b, 0x3099, 0x309b, 0x30ab, 0xff76, 0xff9e,
-        0x1100, 0x1161, 0x11a8, 0xac00, 0xfb01, 0x2460, 0x3392, 0xfdfa, 0x1e9e, 0x130, 0x0928,
-        0x093c, 0x0915, 0x094d, 0x200d, 0xff01, 0x1f600, 0x20000, 0x2028};
+        'a',    'Z',    ' ',    0xa0,   0x3000, 0xc9,   0xdf,   0x301,   0x308,   0x3b1,  0x3a3,
+        0x3c2,  0x410,  0x439,  0x419,  0x306,  0x4e00, 0x3042, 0x304b,  0x3099,  0x309b, 0x30ab,
+        0xff76, 0xff9e, 0x1100, 0x1161, 0x11a8, 0xac00, 0xfb01, 0x2460,  0x3392,  0xfdfa, 0x1e9e,
+        0x130,  0x0928, 0x093c, 0x0915, 0x094d, 0x200d, 0xff01, 0x1f600, 0x20000, 0x2028};
     uint64_t x = 0x9e3779b97f4a7c15u;
     for (int t = 0; t < 20000; t++) {
         size_t k = 0;

@@ -337,7 +337,9 @@ static const struct {
     {"@category c\nkeep foo\n", "2:6: expected '=', '+' or '~' before 'foo'"},
     {"! fine\na\xff\n", "2:2: invalid utf-8"},
     {"\xc0\xaf\n", "1:1: invalid utf-8"},
-    {"@category c\n= a\x01" "b\n", "2:4: control character U+0001"},
+    {"@category c\n= a\x01"
+     "b\n",
+     "2:4: control character U+0001"},
     {"@category c\n! test-drop:\n", "2:13: empty example"},
     /* Vectorscan rejects these at compile time; the position is the rule's */
     {"@category c\n= ok\n~ (?<=a)b\n", "3:3: bad regex: look-around is not available"},
@@ -358,8 +360,7 @@ static void test_malformed(void **state)
         char got[400];
         snprintf(got, sizeof got, "%u:%u: %s", err.line, err.col, err.msg);
         if (st != CHAFF_E_RULES || strcmp(got, bad[i].want) != 0)
-            fail_msg("case %zu: status %d, got \"%s\", want \"%s\"", i, (int)st, got,
-                     bad[i].want);
+            fail_msg("case %zu: status %d, got \"%s\", want \"%s\"", i, (int)st, got, bad[i].want);
         assert_string_equal(err.file, "t.rules");
         release(&r);
     }
@@ -423,8 +424,8 @@ static void test_many_rules_compile_time(void **state)
     struct buf b;
     buf_init(&b, 0);
     buf_adds(&b, "@category c\n");
-    static const char *const words[] = {"share", "login", "подписаться", "分享到", "cookie",
-                                        "newsletter", "微信", "follow"};
+    static const char *const words[] = {"share",  "login",      "подписаться", "分享到",
+                                        "cookie", "newsletter", "微信",        "follow"};
     for (int i = 0; i < 2000; i++) {
         const char *w1 = words[i % 8], *w2 = words[(i / 8) % 8];
         if (i % 10 < 4)

@@ -103,8 +103,8 @@ static unsigned count_prefix(const char *dir, const char *prefix, const char *su
 }
 
 /* Open the rules in paths with cache folder cache, notices into s. */
-static chaff_status open_rules(chaff_rules **r, const char *cache, const char *path,
-                               const char *db, struct said *s, chaff_error *err)
+static chaff_status open_rules(chaff_rules **r, const char *cache, const char *path, const char *db,
+                               struct said *s, chaff_error *err)
 {
     chaff_rules_config c;
     chaff_rules_config_init(&c);
@@ -361,8 +361,8 @@ static void test_crafted_cache(void **state)
     memcpy(source, rdb_source(image, len), B2B_OUT);
     chaff_xfree(heap);
     memset(wrong_key, 0x5a, sizeof wrong_key);
-    struct rdb_input in = {.r = set, .cpu_features = rdb_cpu_features(), .source = source,
-                           .key = wrong_key};
+    struct rdb_input in = {
+        .r = set, .cpu_features = rdb_cpu_features(), .source = source, .key = wrong_key};
     in.hs[0] = bad;
     in.hs_max_chars[0] = UINT32_MAX;
     in.n_hs = 1;
@@ -600,7 +600,7 @@ static void test_every_error(void **state)
     put(dir, "bad.rules",
         "@category c\n"
         "= fine\n"
-        "@catgory x\n"                  /* 3 */
+        "@catgory x\n" /* 3 */
         "= fine too\n"
         "~ (?<=a)b\n"                   /* 5: Vectorscan's, in our words */
         "next x = a\n"                  /* 6 */

@@ -62,7 +62,7 @@ static void test_expand(void **state)
     assert_int_equal(n, 5);
     assert_true(has(&k, "фο") && has(&k, "ab"));
     /* not finite, not anchored, too many, or not modelled: no keys */
-    static const char *const none[] = {"^a+$", "^ab", "ab$", "^\\w{1,4}$", "^(?i)ab$",
+    static const char *const none[] = {"^a+$",    "^ab",    "ab$",      "^\\w{1,4}$", "^(?i)ab$",
                                        "^a\\bb$", "^[^a]$", "^\\p{L}$", "^a{2,1}$"};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
         memset(&k, 0, sizeof k);
@@ -121,9 +121,9 @@ static void test_cost_and_prefilter(void **state)
 
 /* Characters a key may hold: folded, and only ASCII spaces. */
 static const char *const alphabet[] = {
-    "a", "b", "c", "e", "r", "s", "x", "z", "0", "1", "7", " ", " ", ".", ",", ":", "/", "|",
-    "-", "(", ")", "»", "а", "б", "в", "е", "о", "ф", "α", "ο", "ί", "中", "文", "の", "é",
-    "ß", "_", "@", "'",
+    "a", "b", "c", "e", "r", "s",  "x",  "z",  "0", "1", "7", " ", " ",
+    ".", ",", ":", "/", "|", "-",  "(",  ")",  "»", "а", "б", "в", "е",
+    "о", "ф", "α", "ο", "ί", "中", "文", "の", "é", "ß", "_", "@", "'",
 };
 
 static int on_hs(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
@@ -179,10 +179,10 @@ static void test_program_vs_vectorscan(void **state)
         struct rx_prog *g = NULL;
         assert_int_equal(rx_prog_new(pats[i], &g), CHAFF_OK);
         /* keys that match some of the patterns, then random ones */
-        static const char *const extra[] = {"abcs", "12 comments", "1 comment", "x y (x)",
-                                            "abc. x", "ab b. x", "аq/e", "б / r", "___",
-                                            "a | b|a", "5 a", "www.ex-1.com/a", "ex.com",
-                                            "中文中", "rel x", "read more:", "ab bc"};
+        static const char *const extra[] = {
+            "abcs",   "12 comments", "1 comment", "x y (x)",    "abc. x", "ab b. x",
+            "аq/e",   "б / r",       "___",       "a | b|a",    "5 a",    "www.ex-1.com/a",
+            "ex.com", "中文中",      "rel x",     "read more:", "ab bc"};
         unsigned matched = 0;
         for (int t = 0; t < 4000 + (int)(sizeof extra / sizeof extra[0]); t++) {
             char key[64];

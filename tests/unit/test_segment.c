@@ -51,7 +51,8 @@ static void test_lengths_and_words(void **state)
     assert_int_equal(f.script, SCRIPT_KANA);
 
     /* Hangul is spaced: counted once, in words */
-    f = feat("\xec\x95\x88\xeb\x85\x95\xed\x95\x98\xec\x84\xb8\xec\x9a\x94 \xec\x84\xb8\xec\x83\x81");
+    f = feat(
+        "\xec\x95\x88\xeb\x85\x95\xed\x95\x98\xec\x84\xb8\xec\x9a\x94 \xec\x84\xb8\xec\x83\x81");
     assert_int_equal(f.n_chars, 8);
     assert_int_equal(f.n_cjk, 0);
     assert_int_equal(f.elen, 8);
@@ -92,15 +93,15 @@ static void test_terminal(void **state)
         "It ends here.",
         "Wow!",
         "Why?",
-        "Wait\xe2\x80\xa6",                       /* … */
-        "\xe5\x8f\xa5\xe5\xad\x90\xe3\x80\x82",   /* 句子。 */
-        "\xe5\xa5\xbd\xef\xbc\x81",               /* 好！ */
-        "\xe5\x90\x97\xef\xbc\x9f",               /* 吗？ */
+        "Wait\xe2\x80\xa6",                                  /* … */
+        "\xe5\x8f\xa5\xe5\xad\x90\xe3\x80\x82",              /* 句子。 */
+        "\xe5\xa5\xbd\xef\xbc\x81",                          /* 好！ */
+        "\xe5\x90\x97\xef\xbc\x9f",                          /* 吗？ */
         "\xd9\x87\xd9\x84 \xd8\xb0\xd9\x84\xd9\x83\xd8\x9f", /* هل ذلك؟ */
         "\xe0\xa4\xb5\xe0\xa4\xbe\xe0\xa4\x95\xe0\xa5\x8d\xe0\xa4\xaf\xe0\xa5\xa4", /* वाक्य। */
-        "He said \"yes.\"",                       /* ." */
+        "He said \"yes.\"",                                                         /* ." */
         "(See above.)",
-        "\xe2\x80\x9cQuoted.\xe2\x80\x9d",        /* “Quoted.” */
+        "\xe2\x80\x9cQuoted.\xe2\x80\x9d",                  /* “Quoted.” */
         "\xe6\x96\x87\xe7\xab\xa0\xe3\x80\x82\xe3\x80\x8d", /* 文章。」 */
         "\xe6\x96\x87\xe3\x80\x82\xe3\x80\x8f\xef\xbc\x89", /* 文。』） */
         "Ends with spaces.   ",
@@ -112,9 +113,15 @@ static void test_terminal(void **state)
             fail_msg("not terminal: %s", yes[i]);
     }
     const char *no[] = {
-        "No stop", "Trailing comma,", "Title:", "Home | News", "\"quoted\"", "(aside)",
+        "No stop",
+        "Trailing comma,",
+        "Title:",
+        "Home | News",
+        "\"quoted\"",
+        "(aside)",
         "\xe6\x96\x87\xe7\xab\xa0\xe3\x80\x8d", /* 文章」 */
-        "", "...x",
+        "",
+        "...x",
     };
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
         struct seg_feat f = feat(no[i]);
@@ -127,35 +134,37 @@ static void test_stops(void **state)
 {
     (void)state;
     assert_int_equal(feat("One. Two! Three? four").n_stops, 3);
-    assert_int_equal(feat("One. two").n_stops, 1);    /* any letter after the break */
+    assert_int_equal(feat("One. two").n_stops, 1); /* any letter after the break */
     assert_int_equal(feat("Mr.Smith and e.g. 3.5").n_stops, 0);
     /* 你好。世界。: a stop between two CJK sentences, none at the end */
-    assert_int_equal(feat("\xe4\xbd\xa0\xe5\xa5\xbd\xe3\x80\x82\xe4\xb8\x96\xe7\x95\x8c\xe3\x80\x82").n_stops, 1);
+    assert_int_equal(
+        feat("\xe4\xbd\xa0\xe5\xa5\xbd\xe3\x80\x82\xe4\xb8\x96\xe7\x95\x8c\xe3\x80\x82").n_stops,
+        1);
 }
 
 static void test_bullets(void **state)
 {
     (void)state;
-    assert_int_equal(feat("\xe2\x80\xa2 Home").bullet, 1);    /* • */
+    assert_int_equal(feat("\xe2\x80\xa2 Home").bullet, 1); /* • */
     assert_int_equal(feat("* Item").bullet, 1);
     assert_int_equal(feat("- Item").bullet, 1);
     assert_int_equal(feat("o Nested item").bullet, 1);
-    assert_int_equal(feat("\xc2\xb7 Dot").bullet, 1);        /* · */
+    assert_int_equal(feat("\xc2\xb7 Dot").bullet, 1); /* · */
     /* CJK pages put U+30FB (and its half-width form, and U+2027 in
      * Traditional Chinese) before list items */
     assert_int_equal(feat("\xe3\x83\xbb 张馨予称发自拍照因登错微博").bullet, 1);
     assert_int_equal(feat("\xef\xbd\xa5 \xe6\x96\xb0\xe8\x81\x9e").bullet, 1);
     assert_int_equal(feat("\xe2\x80\xa7 \xe6\x96\xb0\xe8\x81\x9e").bullet, 1);
     assert_int_equal(feat("\xe3\x83\xbb\xe3\x83\xbb\xe3\x83\xbb").bullet, 0);
-    assert_int_equal(feat("\xe2\x80\xa2").bullet, 1);        /* a lone bullet */
+    assert_int_equal(feat("\xe2\x80\xa2").bullet, 1); /* a lone bullet */
     assert_int_equal(feat("1. First").bullet, 2);
     assert_int_equal(feat("12) Twelfth").bullet, 2);
     assert_int_equal(feat("999. Last").bullet, 2);
-    assert_int_equal(feat("1999. A year").bullet, 0);        /* four digits: a year */
+    assert_int_equal(feat("1999. A year").bullet, 0); /* four digits: a year */
     assert_int_equal(feat("2024 was a year").bullet, 0);
     assert_int_equal(feat("3.5 percent").bullet, 0);
     assert_int_equal(feat("-5 degrees").bullet, 0);
-    assert_int_equal(feat("\xe2\x80\xa2Home").bullet, 0);    /* no space after */
+    assert_int_equal(feat("\xe2\x80\xa2Home").bullet, 0); /* no space after */
     assert_int_equal(feat("on the road").bullet, 0);
     assert_int_equal(feat("Hello").bullet, 0);
 }
@@ -212,7 +221,7 @@ static void test_histogram(void **state)
     assert_int_equal(hist[SCRIPT_LATIN], 5);
     assert_int_equal(hist[SCRIPT_HAN], 2);
     assert_int_equal(hist[SCRIPT_CYRILLIC], 2);
-    assert_int_equal(hist[SCRIPT_OTHER], 0); /* digits are not letters */
+    assert_int_equal(hist[SCRIPT_OTHER], 0);  /* digits are not letters */
     assert_int_equal(f.script, SCRIPT_LATIN); /* a tie goes to the lower script number */
 }
 
@@ -246,7 +255,10 @@ static void test_seg_doc_lines(void **state)
     (void)state;
     struct segd x;
     segd_init(&x, 0);
-    const char *t = "  First line.  \n\n" "\xc2\xa0\xe3\x80\x80\n" "SECOND  Line\n" "last";
+    const char *t = "  First line.  \n\n"
+                    "\xc2\xa0\xe3\x80\x80\n"
+                    "SECOND  Line\n"
+                    "last";
     assert_int_equal(seg(&x, t, strlen(t)), CHAFF_OK);
     struct doc *d = &x.d;
     assert_int_equal(d->n_lines, 5);
@@ -300,7 +312,7 @@ static void test_seg_doc_key_limit(void **state)
     size_t n = DOC_KEY_MAX + 1;
     char *t = malloc(2 * n + 4);
     assert_non_null(t);
-    memset(t, 'x', n);          /* line 0: one byte over the key limit */
+    memset(t, 'x', n); /* line 0: one byte over the key limit */
     t[n] = '\n';
     memset(t + n + 1, 'y', n - 1); /* line 1: exactly at the limit */
     t[2 * n] = '\0';

@@ -19,13 +19,13 @@
 
 #include <cmocka.h>
 
-#define UNIT_MAIN(tests)                                                        \
-    int main(int argc, char **argv)                                             \
-    {                                                                           \
-        const char *filt = argc > 1 ? argv[1] : getenv("CHAFF_TEST_FILTER");    \
-        if (filt && *filt)                                                      \
-            cmocka_set_test_filter(filt);                                       \
-        return cmocka_run_group_tests(tests, NULL, NULL);                       \
+#define UNIT_MAIN(tests)                                                                           \
+    int main(int argc, char **argv)                                                                \
+    {                                                                                              \
+        const char *filt = argc > 1 ? argv[1] : getenv("CHAFF_TEST_FILTER");                       \
+        if (filt && *filt)                                                                         \
+            cmocka_set_test_filter(filt);                                                          \
+        return cmocka_run_group_tests(tests, NULL, NULL);                                          \
     }
 
 /* Path of a file under the checkout: CHAFF_TOP or ".". Static storage. */
