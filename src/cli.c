@@ -48,15 +48,9 @@
 #include <zlib.h>
 
 #include "chaff.h"
+#include "config.h" /* CHAFF_RULES_DIR, CHAFF_RULES_DB: made by make from PREFIX */
 
 enum exit_code { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_RULES = 3, EXIT_IO = 4 };
-
-#ifndef CHAFF_RULES_DIR
-#define CHAFF_RULES_DIR "/usr/local/share/chaff/rules"
-#endif
-#ifndef CHAFF_RULES_DB
-#define CHAFF_RULES_DB "/usr/local/share/chaff/rules.db"
-#endif
 
 static int quiet;
 
@@ -1025,10 +1019,14 @@ int main(int argc, char **argv)
     if (!no_default && !rules_db) {
         const char *d = default_rules(defbuf, sizeof defbuf, dbbuf, sizeof dbbuf, &rc.shipped_db);
         if (!is_dir(d)) {
-            if (meta || !(opt.flags & CHAFF_NO_RULES))
-                errorf("rules folder '%s' not found (set CHAFF_RULES or use -R)", d);
-            if (meta)
+            /* running without the rules one meant to load would pass every
+             * page through nearly unchanged, with exit 0 */
+            if (meta || !(opt.flags & CHAFF_NO_RULES)) {
+                errorf("rules folder '%s' not found (set CHAFF_RULES, or "
+                       "--no-default-rules with -R)",
+                       d);
                 return EXIT_RULES;
+            }
         } else {
             rc.shipped = d;
         }
