@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -917,7 +918,24 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_EXPLAIN: explain = 1; break;
-        case OPT_STATS: want_stats = 1; stats_path = optarg; break;
+        case OPT_STATS: {
+            /* --stats FILE cannot mean the file: a bare --stats followed by
+             * an input (`chaff --stats page.txt`) has always read it, and
+             * taking it as the summary's file would overwrite that input.
+             * A next word that looks like a summary is refused instead of
+             * being read as a page. */
+            const char *next = !optarg && optind < argc ? argv[optind] : NULL;
+            size_t k = next ? strlen(next) : 0;
+            if (k > 5 && !strcasecmp(next + k - 5, ".json")) {
+                errorf("--stats takes its file as --stats=FILE: '%s' after it would be read as "
+                       "input (--stats=%s writes the summary there; --stats -- %s reads it)",
+                       next, next, next);
+                return EXIT_USAGE;
+            }
+            want_stats = 1;
+            stats_path = optarg;
+            break;
+        }
         case OPT_RULES_ONLY: opt.flags |= CHAFF_NO_HEURISTICS; break;
         case OPT_DUMP_FEATURES: opt.flags |= CHAFF_DUMP_FEATURES; break;
         case OPT_KEEP_COMMENTS: opt.flags |= CHAFF_KEEP_COMMENTS; break;
