@@ -29,6 +29,10 @@ WERROR  ?=
 PKGS      := icu-uc icu-i18n libhs zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# The command alone reads .zst input: libchaff (and chaff.pc) need no zstd.
+CLI_PKGS  := libzstd
+CLI_CFLAGS := $(shell pkg-config --cflags $(CLI_PKGS) 2>/dev/null)
+CLI_LIBS   := $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -36,7 +40,7 @@ WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
         -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
         -Wno-sign-conversion
 CHAFF_CFLAGS := $(WARN) $(WERROR) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-        -fPIC -MMD -MP -Isrc -I$(B)/gen $(PKG_CFLAGS)
+        -fPIC -MMD -MP -Isrc -I$(B)/gen $(PKG_CFLAGS) $(CLI_CFLAGS)
 
 VERSION := $(shell sed -n 's/^#define CHAFF_VERSION_STRING "\(.*\)"/\1/p' src/chaff.h)
 
@@ -125,7 +129,7 @@ $(B)/libchaff.so: $(LIB_OBJ) src/libchaff.map
 
 $(B)/chaff: $(CLI_OBJ) $(B)/libchaff.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CLI_LIBS)
 
 # The shipped rules' database: loaded by mmap at every run (README.md, Rules).
 $(B)/rules.db: $(B)/chaff $(RULE_FILES)

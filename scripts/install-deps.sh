@@ -9,7 +9,8 @@
 # packages.  Runs as root, or through sudo when it is available.
 #
 #   build     gcc make (build-essential) pkg-config libicu-dev
-#             libvectorscan-dev libcmocka-dev zlib1g-dev
+#             libvectorscan-dev libcmocka-dev zlib1g-dev libzstd-dev (.zst
+#             input), zstd (the tests make .zst files)
 #   test      valgrind clang (libFuzzer, -fsanitize=fuzzer) clang-format
 #             clang-tidy (make lint)
 #   bench     time (/usr/bin/time -f %M for peak RSS), libc-bin (iconv)
@@ -21,7 +22,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libicu-dev libvectorscan-dev libcmocka-dev
-zlib1g-dev valgrind clang clang-format clang-tidy python3 time libc-bin
+zlib1g-dev libzstd-dev zstd valgrind clang clang-format clang-tidy python3 time libc-bin
 groff-base man-db"
 if [ "${1:-}" = "--train" ]; then
     PACKAGES="$PACKAGES python3-sklearn python3-numpy liblingua-stopwords-perl"

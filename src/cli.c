@@ -2,13 +2,16 @@
  * cli.c — the chaff command: options, rule loading, input and output.
  *
  * The only file that touches argv, FILE *, stderr and exit().  Inputs are
- * read by struct input: a file that starts with the gzip magic is inflated
- * member after member, anything else passes through unchanged, so `.gz`
- * works for any input.  Unlike gzread, which drops them silently, bytes
- * after the last member that do not start another one are reported as
- * gzip -t does ("trailing garbage ignored"; a data error for --strict),
- * and a member cut short is a read error.  --max-inflate caps what one
- * input may inflate to (bytes, or a multiple of what was read).  After a
+ * read by struct input: a file (or standard input) that starts with the
+ * gzip magic is inflated member after member, one that starts with the
+ * zstd magic is decompressed frame after frame (skippable frames too),
+ * anything else passes through unchanged, so `.gz` and `.zst` work for any
+ * input, by content rather than by name.  Unlike gzread, which drops them
+ * silently, bytes after the last member or frame that do not start another
+ * one are reported as gzip -t does ("trailing garbage ignored"; a data
+ * error for --strict), and a member or frame cut short is a read error.
+ * --max-inflate caps what one input may inflate to (bytes, or a multiple
+ * of what was read).  After a
  * read error every record read before it is still cleaned and written:
  * in lines, nul and jsonl framing the bytes after the last delimiter are
  * held back until more come, so the record cut by the error is not.
@@ -47,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "chaff.h"
 #include "config.h" /* CHAFF_RULES_DIR, CHAFF_RULES_DB: made by make from PREFIX */
@@ -71,7 +75,7 @@ static void usage(FILE *to)
     fputs("usage: chaff [OPTION]... [FILE]...\n"
           "Remove page chrome (menus, login and share widgets, appeals, notices, credits,\n"
           "related lists) from scraped page text; write the article text as NFC UTF-8.\n"
-          "With no FILE, or when FILE is -, read standard input.  FILEs may be gzip-compressed.\n"
+          "With no FILE, or when FILE is -, read standard input.  FILEs may be gzip- or zstd-compressed.\n"
           "\n"
           "  -f, --format FMT      text (whole input is one document; default), lines, nul,\n"
           "                        jsonl, warc (WARC/WET records; text records are cleaned;\n"
@@ -88,7 +92,7 @@ static void usage(FILE *to)
           "  -o, --output FILE     write to FILE instead of standard output\n"
           "  -j, --jobs N          worker threads for lines, nul, jsonl and warc (default 1)\n"
           "      --max-doc SIZE    document cap, 1K to 1G, e.g. 64M (default 256M)\n"
-          "      --max-inflate LIMIT  stop reading a .gz input that inflates past LIMIT:\n"
+          "      --max-inflate LIMIT  stop reading a .gz or .zst input that inflates past LIMIT:\n"
           "                        a size (e.g. 10G) or a multiple of its size (e.g. 200x)\n"
           "      --explain         print every line with its decision and reason\n"
           "      --stats[=FILE]    write a JSON summary to FILE (default standard error)\n"
@@ -457,14 +461,16 @@ static int parse_share(const char *s, double *out)
 #define IN_BUFSIZE (1 << 17)
 #define CARRY_MAX ((size_t)4 << 20) /* a longer cut record is written cut */
 
-/* One input file, plain or gzip (see the file comment). */
+/* One input file, plain, gzip or zstd (see the file comment). */
 struct input {
     int fd;
     const char *name;      /* for messages: the file name or "standard input" */
     int gzip;              /* 1: inflating; 0: plain (or not yet known) */
+    ZSTD_DStream *zd;      /* decompressing zstd, else NULL */
     int started, eof, in_member, trailing;
     int failed; /* err is set: reported after the bytes before it */
-    z_stream zs;
+    z_stream zs; /* zlib's state; next_in/avail_in are the read cursor of
+                    every input, plain and zstd too */
     unsigned char buf[IN_BUFSIZE];
     unsigned long long read_total, out_total;
     unsigned long long max_out; /* --max-inflate SIZE, or 0 */
@@ -491,6 +497,8 @@ static void input_close(struct input *in)
 {
     if (in->gzip)
         inflateEnd(&in->zs);
+    ZSTD_freeDStream(in->zd); /* accepts NULL */
+    in->zd = NULL;
     if (in->fd > 0)
         close(in->fd);
     in->fd = -1;
@@ -518,17 +526,92 @@ static ssize_t input_fill(struct input *in)
     return k;
 }
 
+/* Does p (4 bytes) open a zstd frame, or a skippable frame (0x184D2A5?),
+ * both little-endian magic numbers? */
+static int is_zstd_magic(const unsigned char *p)
+{
+    return (p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) ||
+           ((p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18);
+}
+
+/* Has the input inflated past --max-inflate?  Then 1, with in->err set. */
+static int inflate_over(struct input *in)
+{
+    if (in->max_out && in->out_total > in->max_out) {
+        snprintf(in->err, sizeof in->err, "inflates to more than --max-inflate allows (%llu bytes)",
+                 in->max_out);
+        return 1;
+    }
+    if (in->ratio && in->out_total > ((unsigned long long)1 << 20) &&
+        in->out_total / in->ratio > in->read_total) {
+        snprintf(in->err, sizeof in->err,
+                 "inflates to more than --max-inflate allows (%ux the compressed size)", in->ratio);
+        return 1;
+    }
+    return 0;
+}
+
+/* input_read() of a zstd input: frame after frame, as gzip members are
+ * read below.  ZSTD_decompressStream starts the next frame by itself; the
+ * magic is checked between frames only to tell trailing bytes. */
+static ssize_t input_read_zstd(struct input *in, char *p, size_t cap)
+{
+    size_t got = 0;
+    while (got < cap) {
+        if (!in->in_member) {
+            while (in->zs.avail_in < 4 && !in->eof)
+                if (input_fill(in) < 0)
+                    goto fail;
+            if (in->zs.avail_in == 0)
+                break;
+            if (in->zs.avail_in < 4 || !is_zstd_magic(in->zs.next_in)) {
+                in->trailing = 1;
+                in->zs.avail_in = 0;
+                in->eof = 1;
+                break;
+            }
+            in->in_member = 1;
+        }
+        if (in->zs.avail_in == 0 && !in->eof && input_fill(in) < 0)
+            goto fail;
+        ZSTD_inBuffer zi = {in->zs.next_in, in->zs.avail_in, 0};
+        ZSTD_outBuffer zo = {p + got, cap - got, 0};
+        size_t zr = ZSTD_decompressStream(in->zd, &zo, &zi);
+        in->zs.next_in += zi.pos;
+        in->zs.avail_in -= (uInt)zi.pos;
+        got += zo.pos;
+        in->out_total += zo.pos;
+        if (ZSTD_isError(zr)) {
+            snprintf(in->err, sizeof in->err, "damaged zstd data (%s)", ZSTD_getErrorName(zr));
+            goto fail;
+        }
+        if (zr == 0)
+            in->in_member = 0;
+        else if (!zi.pos && !zo.pos && !in->zs.avail_in && in->eof) {
+            snprintf(in->err, sizeof in->err, "truncated zstd data");
+            goto fail;
+        }
+        if (inflate_over(in))
+            goto fail;
+    }
+    return (ssize_t)got;
+fail:
+    in->failed = 1;
+    return got ? (ssize_t)got : -1;
+}
+
 /* Up to cap bytes of the file's content into p: their number, 0 at its
  * end, -1 on an error described in in->err.  in->trailing is set when
- * bytes after the last gzip member were ignored. */
+ * bytes after the last gzip member or zstd frame were ignored. */
 static ssize_t input_read(struct input *in, char *p, size_t cap)
 {
     if (in->failed)
         return -1;
     if (!in->started) {
         in->started = 1;
-        /* enough bytes to tell gzip from plain, unless the file is shorter */
-        while (in->zs.avail_in < 2 && !in->eof)
+        /* enough bytes to tell gzip and zstd from plain, unless the file
+         * is shorter */
+        while (in->zs.avail_in < 4 && !in->eof)
             if (input_fill(in) < 0)
                 return -1;
         if (in->zs.avail_in >= 2 && in->buf[0] == 0x1f && in->buf[1] == 0x8b) {
@@ -537,8 +620,16 @@ static ssize_t input_read(struct input *in, char *p, size_t cap)
                 return -1;
             }
             in->gzip = in->in_member = 1;
+        } else if (in->zs.avail_in >= 4 && is_zstd_magic(in->buf)) {
+            if (!(in->zd = ZSTD_createDStream())) {
+                snprintf(in->err, sizeof in->err, "%s", chaff_strerror(CHAFF_E_NOMEM));
+                return -1;
+            }
+            in->in_member = 1;
         }
     }
+    if (in->zd)
+        return input_read_zstd(in, p, cap);
     if (!in->gzip) {
         /* what was read to look for the magic, then more: a full block
          * unless the file ends, so block boundaries do not depend on how
@@ -599,18 +690,8 @@ static ssize_t input_read(struct input *in, char *p, size_t cap)
                      in->zs.msg ? in->zs.msg : zr == Z_MEM_ERROR ? "out of memory" : "zlib error");
             goto fail;
         }
-        if (in->max_out && in->out_total > in->max_out) {
-            snprintf(in->err, sizeof in->err, "inflates to more than --max-inflate allows (%llu bytes)",
-                     in->max_out);
+        if (inflate_over(in))
             goto fail;
-        }
-        if (in->ratio && in->out_total > ((unsigned long long)1 << 20) &&
-            in->out_total / in->ratio > in->read_total) {
-            snprintf(in->err, sizeof in->err,
-                     "inflates to more than --max-inflate allows (%ux the compressed size)",
-                     in->ratio);
-            goto fail;
-        }
     }
     return (ssize_t)got;
 fail:
