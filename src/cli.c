@@ -774,14 +774,76 @@ static void test_fail(void *ud, const chaff_error *e)
     errorf("%s:%u:%u: %s", e->file, e->line, e->col, e->msg);
 }
 
-/* --check-rules: each error as it is found. */
-static void rule_error(void *ud, const chaff_error *e)
+/* --check-rules: every error, printed in the order of the files and of
+ * their lines once all were found.  The library finds them in two passes
+ * (a file's parse errors as it is read, then the regexes that do not
+ * compile), which read out of order (line 6, then line 4).  An error that
+ * cannot be kept (no memory) is printed at once. */
+struct rule_errs {
+    struct rule_err {
+        chaff_error e;
+        size_t file_rank, seq; /* the file's first error; arrival */
+    } *v;
+    size_t n, cap;
+    unsigned n_total;
+};
+
+static void rule_error_print(const chaff_error *e)
 {
-    (*(unsigned *)ud)++;
     if (e->line)
         errorf("%s:%u:%u: %s", e->file, e->line, e->col, e->msg);
     else
         errorf("%s: %s", e->file, e->msg);
+}
+
+static void rule_error(void *ud, const chaff_error *e)
+{
+    struct rule_errs *re = ud;
+    re->n_total++;
+    if (re->n == re->cap) {
+        size_t cap = re->cap ? re->cap * 2 : 16;
+        struct rule_err *v = realloc(re->v, cap * sizeof *v);
+        if (!v) {
+            rule_error_print(e);
+            return;
+        }
+        re->v = v;
+        re->cap = cap;
+    }
+    struct rule_err *r = &re->v[re->n];
+    r->e = *e;
+    r->seq = re->n;
+    r->file_rank = re->n;
+    for (size_t i = 0; i < re->n; i++)
+        if (!strcmp(re->v[i].e.file, e->file)) {
+            r->file_rank = re->v[i].file_rank;
+            break;
+        }
+    re->n++;
+}
+
+static int rule_err_cmp(const void *a, const void *b)
+{
+    const struct rule_err *x = a, *y = b;
+    if (x->file_rank != y->file_rank)
+        return x->file_rank < y->file_rank ? -1 : 1;
+    if (x->e.line != y->e.line)
+        return x->e.line < y->e.line ? -1 : 1;
+    if (x->e.col != y->e.col)
+        return x->e.col < y->e.col ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Print the errors kept by rule_error(), sorted, and free them. */
+static void rule_errors_flush(struct rule_errs *re)
+{
+    if (re->n)
+        qsort(re->v, re->n, sizeof re->v[0], rule_err_cmp);
+    for (size_t i = 0; i < re->n; i++)
+        rule_error_print(&re->v[i].e);
+    free(re->v);
+    re->v = NULL;
+    re->n = re->cap = 0;
 }
 
 /* ---- chaff learn --merge ------------------------------------------------ */
@@ -1134,19 +1196,20 @@ int main(int argc, char **argv)
     rc.paths = rule_paths;
     rc.n_paths = n_rules;
     rc.notice = on_warn;
-    unsigned n_errors = 0;
+    struct rule_errs rerrs = {0};
     if (check) {
         rc.flags |= CHAFF_RULES_CHECK;
         rc.on_error = rule_error;
-        rc.error_ud = &n_errors;
+        rc.error_ud = &rerrs;
     }
     chaff_rules *rules = NULL;
     chaff_error rerr;
     memset(&rerr, 0, sizeof rerr);
     chaff_status st = compile ? chaff_rules_compile(&rc, out_path, &rerr)
                               : chaff_rules_open(&rules, &rc, &rerr);
+    rule_errors_flush(&rerrs);
     if (st) {
-        if (n_errors)
+        if (rerrs.n_total)
             ; /* each was reported */
         else if (rerr.line)
             errorf("%s:%u:%u: %s", rerr.file, rerr.line, rerr.col, rerr.msg);
