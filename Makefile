@@ -19,6 +19,8 @@ libdir     ?= $(PREFIX)/lib
 includedir ?= $(PREFIX)/include
 datadir    ?= $(PREFIX)/share
 mandir     ?= $(datadir)/man
+bashcompdir ?= $(datadir)/bash-completion/completions
+zshcompdir  ?= $(datadir)/zsh/site-functions
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -247,7 +249,8 @@ bless: $(B)/chaff $(B)/rules.db
 
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig $(DESTDIR)$(includedir) \
-	    $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(datadir)/chaff
+	    $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(datadir)/chaff \
+	    $(DESTDIR)$(bashcompdir) $(DESTDIR)$(zshcompdir)
 	install -m 755 $(B)/chaff $(DESTDIR)$(bindir)/chaff
 	install -m 644 $(B)/libchaff.a $(DESTDIR)$(libdir)/libchaff.a
 	install -m 755 $(B)/libchaff.so $(DESTDIR)$(libdir)/libchaff.so.$(VERSION)
@@ -256,6 +259,8 @@ install: all
 	install -m 644 src/chaff.h $(DESTDIR)$(includedir)/chaff.h
 	install -m 644 $(B)/chaff.pc $(DESTDIR)$(libdir)/pkgconfig/chaff.pc
 	install -m 644 chaff.1 $(DESTDIR)$(mandir)/man1/chaff.1
+	install -m 644 completions/chaff.bash $(DESTDIR)$(bashcompdir)/chaff
+	install -m 644 completions/_chaff $(DESTDIR)$(zshcompdir)/_chaff
 	rm -rf $(DESTDIR)$(datadir)/chaff/rules
 	cp -R rules $(DESTDIR)$(datadir)/chaff/rules
 	install -m 644 $(B)/rules.db $(DESTDIR)$(datadir)/chaff/rules.db
@@ -263,7 +268,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/chaff $(DESTDIR)$(libdir)/libchaff.a \
 	    $(DESTDIR)$(libdir)/libchaff.so* $(DESTDIR)$(includedir)/chaff.h \
-	    $(DESTDIR)$(libdir)/pkgconfig/chaff.pc $(DESTDIR)$(mandir)/man1/chaff.1
+	    $(DESTDIR)$(libdir)/pkgconfig/chaff.pc $(DESTDIR)$(mandir)/man1/chaff.1 \
+	    $(DESTDIR)$(bashcompdir)/chaff $(DESTDIR)$(zshcompdir)/_chaff
 	rm -rf $(DESTDIR)$(datadir)/chaff
 
 format:

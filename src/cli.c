@@ -49,6 +49,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <hs/hs.h>
+#include <unicode/uversion.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -90,11 +92,14 @@ static void usage(FILE *to)
           "      --rules-db FILE   load a rules database (from --compile-rules) instead of\n"
           "                        the default rules\n"
           "  -o, --output FILE     write to FILE instead of standard output\n"
-          "  -j, --jobs N          worker threads for lines, nul, jsonl and warc (default 1)\n"
+          "  -j, --jobs N          worker threads for lines, nul, jsonl and warc, 1 to 64;\n"
+          "                        0 or no -j: one per core\n"
           "      --max-doc SIZE    document cap, 1K to 1G, e.g. 64M (default 256M)\n"
           "      --max-inflate LIMIT  stop reading a .gz or .zst input that inflates past LIMIT:\n"
           "                        a size (e.g. 10G) or a multiple of its size (e.g. 200x)\n"
           "      --explain         print every line with its decision and reason\n"
+          "      --color[=WHEN]    colour --explain's keep/drop: auto (default: on a\n"
+          "                        terminal, unless NO_COLOR is set), always, never\n"
           "      --stats[=FILE]    write a JSON summary to FILE (default standard error)\n"
           "      --keep-comments   keep reader comments under an article\n"
           "      --rules-only      no context heuristics\n"
@@ -109,9 +114,11 @@ static void usage(FILE *to)
           "      --list-rules      print the loaded rule files and their rule counts, exit\n"
           "      --compile-rules   compile the rules into one database file (-o FILE), exit\n"
           "  -q, --quiet           no warnings\n"
-          "      --progress        progress on standard error\n"
+          "      --progress        progress on standard error: redrawn on a terminal (bytes,\n"
+          "                        percent and ETA when the input size is known), else a\n"
+          "                        line every 10 seconds and one at the end\n"
           "  -h, --help            this help\n"
-          "  -V, --version         version\n"
+          "  -V, --version         version, rules folder and rule count, library versions\n"
           "\n"
           "usage: chaff learn [OPTION]... [FILE]...\n"
           "Count the lines repeated across each site's pages (site: the host of the record's URL)\n"
@@ -136,6 +143,10 @@ struct out {
     int broken;      /* EPIPE: the reader went away */
     const char *dst; /* -o FILE replaced by the temporary file at the end */
     mode_t mode;     /* the mode it gets */
+    int color;       /* --explain: colour each line's decision */
+    int mid_line;    /* colour: not at the start of a line */
+    char hold[8];    /* colour: a line's first bytes, until they decide */
+    size_t n_hold;
 };
 
 /* The temporary file of -o while it exists: removed by out_cleanup() at
@@ -286,12 +297,64 @@ static int out_fail(struct out *o)
     return 1;
 }
 
+/* --explain in colour: a line that starts "keep\t" or "drop\t" gets its
+ * decision in green or red (SGR 32 / 31).  Lines reach the callback in
+ * pieces of any size, so a line's first five bytes are held until they
+ * are all there (or the line ends).  Everything else passes unchanged. */
+#define DECISION_LEN 5
+static int out_put(struct out *o, const char *p, size_t n)
+{
+    return n && fwrite(p, 1, n, o->fp) != n ? out_fail(o) : 0;
+}
+
+static int out_decide(struct out *o)
+{
+    static const struct {
+        const char *word, *sgr;
+    } decision[] = {{"keep\t", "\033[32m"}, {"drop\t", "\033[31m"}};
+    for (size_t i = 0; i < sizeof decision / sizeof decision[0]; i++)
+        if (o->n_hold == DECISION_LEN && !memcmp(o->hold, decision[i].word, DECISION_LEN)) {
+            o->n_hold = 0;
+            return out_put(o, decision[i].sgr, strlen(decision[i].sgr)) ||
+                   out_put(o, decision[i].word, 4) || out_put(o, "\033[m\t", 4);
+        }
+    size_t n = o->n_hold;
+    o->n_hold = 0;
+    return out_put(o, o->hold, n);
+}
+
+static int out_write_color(struct out *o, const char *buf, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (!o->mid_line) {
+            while (o->n_hold < DECISION_LEN && i < len && buf[i] != '\n')
+                o->hold[o->n_hold++] = buf[i++];
+            if (o->n_hold < DECISION_LEN && i == len)
+                return 0; /* the rest of the line's start comes later */
+            o->mid_line = 1;
+            if (out_decide(o))
+                return 1;
+        }
+        const char *nl = memchr(buf + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - buf) + 1 : len;
+        if (out_put(o, buf + i, end - i))
+            return 1;
+        i = end;
+        if (nl)
+            o->mid_line = 0;
+    }
+    return 0;
+}
+
 /* The filter's write callback: buffered, see out_flush(). */
 static int out_write(void *ud, const char *buf, size_t len)
 {
     struct out *o = ud;
     if (o->broken)
         return 1;
+    if (o->color)
+        return out_write_color(o, buf, len);
     if (fwrite(buf, 1, len, o->fp) != len)
         return out_fail(o);
     return 0;
@@ -651,6 +714,7 @@ static ssize_t input_read(struct input *in, char *p, size_t cap)
             if (k == 0)
                 in->eof = 1;
             got += (size_t)k;
+            in->read_total += (unsigned long long)k;
         }
         return got || !in->failed ? (ssize_t)got : -1;
     }
@@ -901,7 +965,7 @@ enum {
     OPT_FIELD = 256, OPT_URL_FIELD, OPT_URL, OPT_FROM, OPT_LANG, OPT_NO_DEFAULT, OPT_MAX_DOC,
     OPT_EXPLAIN, OPT_STATS, OPT_RULES_ONLY, OPT_NO_RULES, OPT_STRICT, OPT_CHECK, OPT_TEST,
     OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE, OPT_COMPILE,
-    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE
+    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE, OPT_COLOR
 };
 
 static const struct option long_opts[] = {
@@ -918,6 +982,8 @@ static const struct option long_opts[] = {
     {"max-doc", required_argument, NULL, OPT_MAX_DOC},
     {"max-inflate", required_argument, NULL, OPT_MAX_INFLATE},
     {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"color", optional_argument, NULL, OPT_COLOR},
+    {"colour", optional_argument, NULL, OPT_COLOR},
     {"stats", optional_argument, NULL, OPT_STATS},
     {"rules-only", no_argument, NULL, OPT_RULES_ONLY},
     {"dump-features", no_argument, NULL, OPT_DUMP_FEATURES},
@@ -942,25 +1008,114 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* --progress.  On a terminal (standard error) one line, redrawn four
+ * times a second; elsewhere (a log file, a pipe) a plain line every ten
+ * seconds, so a log is not flooded and holds no carriage returns, and one
+ * at the end.  The position is in bytes of the input files as read
+ * (compressed bytes for .gz and .zst), so with every input a regular file
+ * their summed sizes give a percentage and an ETA; standard input from a
+ * pipe has no size and shows bytes and rate alone. */
 struct progress {
-    int on;
-    time_t start, last;
-    unsigned long long bytes;
+    int on, tty;
+    unsigned jobs;             /* worker threads cleaning */
+    double start, last;
+    unsigned long long bytes;  /* content bytes fed (after decompression) */
+    unsigned long long done;   /* input bytes of the files finished */
+    unsigned long long total;  /* the inputs' sizes summed; 0: not known */
+    const struct input *in;    /* the file being read, or NULL */
 };
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* v bytes in B, kB, MB or GB (powers of 1000, as rates are read). */
+static const char *human_bytes(char *b, size_t n, double v)
+{
+    static const char *const unit[] = {"B", "kB", "MB", "GB", "TB"};
+    size_t u = 0;
+    while (v >= 1000 && u + 1 < sizeof unit / sizeof unit[0]) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(b, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+    return b;
+}
+
+/* The inputs' sizes summed, or 0 when one has none (a pipe, a terminal). */
+static unsigned long long inputs_size(char **names, int n)
+{
+    unsigned long long total = 0;
+    for (int i = 0; i < (n ? n : 1); i++) {
+        struct stat sb;
+        const char *name = n ? names[i] : "-";
+        int r = strcmp(name, "-") == 0 ? fstat(0, &sb) : stat(name, &sb);
+        if (r != 0 || !S_ISREG(sb.st_mode))
+            return 0;
+        total += (unsigned long long)sb.st_size;
+    }
+    return total;
+}
 
 static void progress_tick(struct progress *p, chaff_filter *f, int final)
 {
     if (!p->on)
         return;
-    time_t now = time(NULL);
-    if (!final && now == p->last)
+    double t = now_seconds();
+    if (!final && t - p->last < (p->tty ? 0.25 : 10.0))
         return;
-    p->last = now;
+    p->last = t;
     const chaff_stats *s = chaff_filter_stats(f);
-    double secs = difftime(now, p->start);
-    fprintf(stderr, "\rchaff: %llu records, %.1f MB read, %.1f MB/s%s",
-            (unsigned long long)s->records, (double)p->bytes / 1e6,
-            secs > 0 ? (double)p->bytes / 1e6 / secs : 0.0, final ? "\n" : "");
+    unsigned long long pos = p->done + (p->in ? p->in->read_total : 0);
+    double secs = t - p->start;
+    char a[32], b[32], r[32], line[200];
+    size_t k = 0;
+#define ADD(...) (k += (size_t)snprintf(line + k, k < sizeof line ? sizeof line - k : 0, __VA_ARGS__))
+    ADD("%s", human_bytes(a, sizeof a, (double)pos));
+    if (p->total)
+        ADD(" of %s (%llu%%)", human_bytes(b, sizeof b, (double)p->total),
+            pos >= p->total ? 100ULL : pos * 100 / p->total);
+    ADD(", %llu records, %u job%s, %s/s", (unsigned long long)s->records, p->jobs,
+        p->jobs == 1 ? "" : "s", human_bytes(r, sizeof r, secs > 0 ? (double)pos / secs : 0.0));
+    if (p->total && !final && pos && pos < p->total && secs >= 1) {
+        unsigned long long eta = (unsigned long long)(secs * (double)(p->total - pos) / (double)pos);
+        if (eta >= 3600)
+            ADD(", ETA %llu:%02llu:%02llu", eta / 3600, eta / 60 % 60, eta % 60);
+        else
+            ADD(", ETA %llu:%02llu", eta / 60, eta % 60);
+    }
+    if (final)
+        ADD(", done in %.1f s", secs);
+#undef ADD
+    if (p->tty) /* \033[K: clear what a longer line left */
+        fprintf(stderr, "\rchaff: %s\033[K%s", line, final ? "\n" : "");
+    else
+        fprintf(stderr, "chaff: progress: %s\n", line);
+}
+
+/* --version: the command's and the libraries' versions, and which rules a
+ * run would load (the same folder, database and -R files).  rules may be
+ * NULL, with why in note. */
+static void print_version(const char *folder, const chaff_rules *rules, const char *note)
+{
+    printf("chaff %s\n", chaff_version());
+    if (rules)
+        printf("rules: %s (%zu rules in %zu files)\n", folder ? folder : "(none)",
+               chaff_rules_count(rules), chaff_rules_files(rules));
+    else
+        printf("rules: %s (%s)\n", folder ? folder : "(none)", note);
+    /* hs_version() is "5.4.9 2023-..." : the number alone */
+    const char *hv = hs_version();
+    int hn = (int)strcspn(hv, " ");
+    UVersionInfo uv;
+    char icu[U_MAX_VERSION_STRING_LENGTH];
+    u_getVersion(uv);
+    u_versionToString(uv, icu);
+    printf("Vectorscan %.*s, ICU %s, zlib %s, zstd %s\n", hn, hv, icu, zlibVersion(),
+           ZSTD_versionString());
 }
 
 int main(int argc, char **argv)
@@ -973,7 +1128,8 @@ int main(int argc, char **argv)
     int compile = 0;
     const char *rules_db = NULL;
     const char *stats_path = NULL, *out_path = NULL;
-    int want_stats = 0;
+    int want_stats = 0, jobs_set = 0, version = 0;
+    int color = -1; /* --color: 1 always, 0 never, -1 auto */
     struct progress prog = {0};
     unsigned long long max_inflate = 0;
     unsigned max_ratio = 0;
@@ -1020,11 +1176,13 @@ int main(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 'j': {
             unsigned long long v;
-            if (!parse_uint(optarg, 1, 64, &v)) {
-                errorf("invalid --jobs '%s' (a number from 1 to 64)", optarg);
+            if (!parse_uint(optarg, 0, 64, &v)) {
+                errorf("invalid --jobs '%s' (a number from 1 to 64, or 0 for one per core)",
+                       optarg);
                 return EXIT_USAGE;
             }
             opt.jobs = (unsigned)v;
+            jobs_set = v != 0;
             break;
         }
         case OPT_MAX_DOC: {
@@ -1061,6 +1219,15 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_EXPLAIN: explain = 1; break;
+        case OPT_COLOR:
+            if (!optarg || !strcmp(optarg, "always")) color = 1;
+            else if (!strcmp(optarg, "never")) color = 0;
+            else if (!strcmp(optarg, "auto")) color = -1;
+            else {
+                errorf("invalid --color '%s' (auto, always, never)", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case OPT_STATS: {
             /* --stats FILE cannot mean the file: a bare --stats followed by
              * an input (`chaff --stats page.txt`) has always read it, and
@@ -1114,7 +1281,7 @@ int main(int argc, char **argv)
             learn_only = "--min-share";
             break;
         case 'h': usage(stdout); return EXIT_OK;
-        case 'V': printf("chaff %s\n", chaff_version()); return EXIT_OK;
+        case 'V': version = 1; break;
         case ':':
             errorf("option '%s' requires an argument", argv[optind - 1]);
             fputs("Try 'chaff --help' for more information.\n", stderr);
@@ -1143,6 +1310,12 @@ int main(int argc, char **argv)
     }
     if (explain)
         opt.flags |= CHAFF_EXPLAIN;
+    if (!jobs_set) {
+        /* one worker per core, as make -j and xz -T0 would be asked for;
+         * the library caps it at 64 and uses one for text framing */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        opt.jobs = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+    }
     if ((opt.flags & CHAFF_NO_HEURISTICS) && (opt.flags & CHAFF_NO_RULES)) {
         errorf("--rules-only and --no-rules exclude each other");
         return EXIT_USAGE;
@@ -1162,7 +1335,7 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     opt.warn = on_warn;
-    if (!check && !test && !list && !compile) {
+    if (!check && !test && !list && !compile && !version) {
         /* usage errors in the filter options (--from, --lang) are found
          * before the rules are loaded, which may take seconds */
         chaff_filter *probe = NULL;
@@ -1177,8 +1350,14 @@ int main(int argc, char **argv)
     chaff_rules_config rc;
     chaff_rules_config_init(&rc);
     int meta = check || test || list || compile;
+    const char *folder = rules_db;
     if (!no_default && !rules_db) {
         const char *d = default_rules(defbuf, sizeof defbuf, dbbuf, sizeof dbbuf, &rc.shipped_db);
+        folder = d;
+        if (!is_dir(d) && version) {
+            print_version(d, NULL, "not found");
+            return EXIT_OK;
+        }
         if (!is_dir(d)) {
             /* running without the rules one meant to load would pass every
              * page through nearly unchanged, with exit 0 */
@@ -1208,6 +1387,13 @@ int main(int argc, char **argv)
     chaff_status st = compile ? chaff_rules_compile(&rc, out_path, &rerr)
                               : chaff_rules_open(&rules, &rc, &rerr);
     rule_errors_flush(&rerrs);
+    if (version) {
+        char why[300];
+        snprintf(why, sizeof why, "cannot load: %s", rerr.msg[0] ? rerr.msg : chaff_strerror(st));
+        print_version(folder ? folder : n_rules ? rule_paths[0] : NULL, rules, why);
+        chaff_rules_free(rules);
+        return EXIT_OK;
+    }
     if (st) {
         if (rerrs.n_total)
             ; /* each was reported */
@@ -1249,7 +1435,7 @@ int main(int argc, char **argv)
     }
 
     /* output */
-    struct out out = {stdout, "standard output", 0, NULL, 0};
+    struct out out = {.fp = stdout, .name = "standard output"};
     if (out_path && strcmp(out_path, "-") != 0) {
         atexit(out_cleanup);
         static const int fatal[] = {SIGINT, SIGTERM, SIGHUP};
@@ -1268,6 +1454,10 @@ int main(int argc, char **argv)
     }
     /* a failure leaves stdio's own buffer, which works as well */
     (void)setvbuf(out.fp, NULL, _IOFBF, OUT_BUFSIZE);
+    if (explain) { /* NO_COLOR (no-color.org) turns auto off, not always */
+        const char *nc = getenv("NO_COLOR");
+        out.color = color > 0 || (color < 0 && !(nc && *nc) && isatty(fileno(out.fp)));
+    }
     chaff_filter *f = NULL;
     st = chaff_filter_new(&f, rules, &opt, out_write, &out);
     if (st) {
@@ -1282,7 +1472,12 @@ int main(int argc, char **argv)
     int n_files = argc - optind;
     static char block[1 << 20];
     static struct input in;
-    prog.start = time(NULL);
+    prog.start = prog.last = now_seconds();
+    prog.tty = isatty(2);
+    prog.jobs = opt.framing == CHAFF_FRAME_TEXT || learn ? 1 : opt.jobs;
+    prog.in = &in;
+    if (prog.on)
+        prog.total = inputs_size(argv + optind, n_files);
     for (int i = 0; i < (n_files ? n_files : 1) && code == EXIT_OK; i++) {
         const char *name = n_files ? argv[optind + i] : "-";
         if (input_open(&in, name) != 0) {
@@ -1322,6 +1517,7 @@ int main(int argc, char **argv)
                 }
             }
             format_set = 1;
+            prog.jobs = opt.framing == CHAFF_FRAME_TEXT || learn ? 1 : opt.jobs;
             prog.bytes += (unsigned long long)n;
             st = feed_held(f, &cy, delimiter_of(opt.framing), block, (size_t)n);
             if (!st && out_flush(&out))
@@ -1336,6 +1532,8 @@ int main(int argc, char **argv)
                 errorf("%s: trailing garbage ignored", in.name);
         }
         input_close(&in);
+        prog.done += in.read_total;
+        in.read_total = 0;
         if (merge && code == EXIT_OK)
             code = merge_feed(f, &mi, in.name, NULL, 0, 1);
         if (!st && code == EXIT_OK && cy.len) /* the last record, without its delimiter */
@@ -1358,6 +1556,8 @@ int main(int argc, char **argv)
     free(mi.p);
     if (!st && code == EXIT_OK && learn)
         st = chaff_filter_learned(f, counts, min_pages, min_share, out_write, &out);
+    if (!st && out.n_hold && out_decide(&out)) /* a last line shorter than a decision */
+        st = CHAFF_E_WRITE;
     if (!st && out_flush(&out))
         st = CHAFF_E_WRITE;
     progress_tick(&prog, f, 1);
