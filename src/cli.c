@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,6 +56,7 @@
 #include <zstd.h>
 
 #include "chaff.h"
+#include "cli_report.h"
 #include "config.h" /* CHAFF_RULES_DIR, CHAFF_RULES_DB: made by make from PREFIX */
 
 enum exit_code { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_RULES = 3, EXIT_IO = 4 };
@@ -119,8 +121,10 @@ static void usage(FILE *to)
           "                        line every 10 seconds and one at the end\n"
           "  -h, --help            this help\n"
           "  -V, --version         version, rules folder and rule count, library versions\n"
-          "\n"
-          "usage: chaff learn [OPTION]... [FILE]...\n"
+          "\n",
+          to);
+    /* in two: C99 compilers need only take string literals of 4095 bytes */
+    fputs("usage: chaff learn [OPTION]... [FILE]...\n"
           "Count the lines repeated across each site's pages (site: the host of the record's URL)\n"
           "and write them as a rule file to review: exact rules scoped with @site.\n"
           "  -f, --format FMT      as above (jsonl and warc carry a URL per record)\n"
@@ -128,6 +132,15 @@ static void usage(FILE *to)
           "      --min-pages N     and on N pages or more; smaller sites are left out (default 5)\n"
           "      --counts          write the counts instead, to merge later\n"
           "      --merge           read counts files (from --counts) instead of pages\n"
+          "\n"
+          "usage: chaff report [OPTION]... STATS.json...\n"
+          "Write one static HTML page (no script, nothing fetched) from --stats summaries:\n"
+          "totals, removal share per document, removed lines by category, heuristic and\n"
+          "rule (with the rule's text), records with errors.\n"
+          "  -o, --output FILE     write the page to FILE (default standard output)\n"
+          "      --title TEXT      the page's title (default: chaff report)\n"
+          "  -R, --rules PATH      rule files or folders whose text to show (repeatable)\n"
+          "      --no-default-rules, --rules-db FILE  as above\n"
           "\n"
           "Exit status: 0 ok, 1 data errors (--strict), 2 usage, 3 rules, 4 I/O.\n"
           "Rules: rules/README.md; default folder $CHAFF_RULES, else the checkout's rules/,\n"
@@ -381,6 +394,143 @@ static void on_warn(void *ud, const char *msg)
     (void)ud;
     if (!quiet)
         errorf("%s", msg);
+}
+
+/* ---- what --stats adds to the library's summary ------------------------- */
+
+/* The library's summary holds totals.  `chaff report` also shows how much
+ * of each document went and which records had errors; both are gathered
+ * here, in the command, from what the library already gives it:
+ *
+ *  - Removal shares: the totals' lines_in and lines_out are read after
+ *    each document is cleaned, and their difference is that document's.
+ *    That needs documents cleaned one at a time on this thread: text
+ *    framing (one document per input) and lines, nul and jsonl with one
+ *    job, fed one record at a time.  With more jobs records are cleaned in
+ *    batches, and WARC records are not split here, so the summary then says
+ *    why no share was measured.  The share is of lines (blank-line runs
+ *    collapsed count as removed), the same measure in every framing (bytes
+ *    would count JSON escapes).  Bin 0 holds documents with nothing
+ *    removed, bin k (1-10) those with a share in ((k-1)/10, k/10].
+ *  - Errors: the library's warnings about records ("record 7: malformed
+ *    json: ..."), the first ERRORS_KEPT of them.  The library warns from
+ *    the thread that feeds; the lock only keeps that from mattering. */
+#define SHARE_BINS 11
+#define ERRORS_KEPT 1000
+
+struct stats_extra {
+    int measure;                   /* shares measured, document by document */
+    const char *why_not;           /* else why not */
+    unsigned long long hist[SHARE_BINS], measured;
+    unsigned long long last_records, last_in, last_out;
+    char *errors[ERRORS_KEPT];
+    size_t n_errors;
+    unsigned long long errors_dropped;
+    pthread_mutex_t lock;
+};
+static struct stats_extra sx = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The filter's warnings: printed as every warning is, and kept for --stats. */
+static void on_data_warn(void *ud, const char *msg)
+{
+    on_warn(ud, msg);
+    pthread_mutex_lock(&sx.lock);
+    char *copy = sx.n_errors < ERRORS_KEPT ? strdup(msg) : NULL;
+    if (copy)
+        sx.errors[sx.n_errors++] = copy;
+    else
+        sx.errors_dropped++;
+    pthread_mutex_unlock(&sx.lock);
+}
+
+/* After a document may have been cleaned: its share, when exactly one was. */
+static void stats_doc_done(const chaff_filter *f)
+{
+    const chaff_stats *t = chaff_filter_stats(f);
+    if (sx.measure && t->records == sx.last_records + 1 && t->lines_in > sx.last_in) {
+        unsigned long long in = t->lines_in - sx.last_in, out = t->lines_out - sx.last_out;
+        unsigned bin = 0;
+        if (out < in) { /* removed / in, rounded up to the next tenth */
+            bin = (unsigned)(((in - out) * 10 + in - 1) / in);
+            bin = bin < 1 ? 1 : bin > 10 ? 10 : bin;
+        }
+        sx.hist[bin]++;
+        sx.measured++;
+    }
+    sx.last_records = t->records;
+    sx.last_in = t->lines_in;
+    sx.last_out = t->lines_out;
+}
+
+/* A growable buffer for the library's JSON summary. */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+};
+
+static int sbuf_write(void *ud, const char *buf, size_t len)
+{
+    struct sbuf *b = ud;
+    if (b->len + len > b->cap) {
+        size_t cap = (b->len + len) * 2 + 256;
+        char *q = realloc(b->p, cap);
+        if (!q)
+            return 1;
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, buf, len);
+    b->len += len;
+    return 0;
+}
+
+/* s as a JSON string. */
+static void json_string(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        if (*q == '"' || *q == '\\')
+            fprintf(fp, "\\%c", *q);
+        else if (*q < 0x20)
+            fprintf(fp, "\\u%04x", *q);
+        else
+            fputc(*q, fp);
+    }
+    fputc('"', fp);
+}
+
+/* Write the summary: the library's object with the command's keys added
+ * before its closing brace (keep in sync with README.md, Statistics, and
+ * chaff.1).  0, or 1 on a write or memory failure. */
+static int stats_write(chaff_filter *f, FILE *fp, char **inputs, int n_inputs)
+{
+    struct sbuf b = {0};
+    if (chaff_filter_stats_json(f, sbuf_write, &b) || b.len < 2 || b.p[b.len - 2] != '}') {
+        free(b.p);
+        return 1;
+    }
+    fwrite(b.p, 1, b.len - 2, fp); /* without "}\n" */
+    free(b.p);
+    fputs(",\"inputs\":[", fp);
+    for (int i = 0; i < (n_inputs ? n_inputs : 1); i++) {
+        fputs(i ? "," : "", fp);
+        json_string(fp, n_inputs && strcmp(inputs[i], "-") ? inputs[i] : "-");
+    }
+    fprintf(fp, "],\"documents_measured\":%llu,\"removal_share_hist\":[", sx.measured);
+    for (unsigned i = 0; i < SHARE_BINS; i++)
+        fprintf(fp, "%s%llu", i ? "," : "", sx.hist[i]);
+    fputs("]", fp);
+    if (!sx.measure && sx.why_not) {
+        fputs(",\"documents_not_measured\":", fp);
+        json_string(fp, sx.why_not);
+    }
+    fputs(",\"errors\":[", fp);
+    for (size_t i = 0; i < sx.n_errors; i++) {
+        fputs(i ? "," : "", fp);
+        json_string(fp, sx.errors[i]);
+    }
+    fprintf(fp, "],\"errors_not_kept\":%llu}\n", sx.errors_dropped);
+    return ferror(fp) != 0;
 }
 
 /* ---- rules ------------------------------------------------------------- */
@@ -818,6 +968,24 @@ static chaff_status feed_held(chaff_filter *f, struct carry *c, int delim, const
     return st;
 }
 
+/* Feed p[0..n) one record at a time, each followed by stats_doc_done(). */
+static chaff_status feed_measured(chaff_filter *f, struct carry *c, int delim, const char *p,
+                                  size_t n)
+{
+    while (n) {
+        const char *d = memchr(p, delim, n);
+        size_t k = d ? (size_t)(d - p) + 1 : n;
+        chaff_status st = feed_held(f, c, delim, p, k);
+        if (st)
+            return st;
+        if (d)
+            stats_doc_done(f);
+        p += k;
+        n -= k;
+    }
+    return CHAFF_OK;
+}
+
 /* Report a chaff_filter_new() failure; returns the exit status. */
 static int start_failed(chaff_status st, const chaff_options *opt)
 {
@@ -965,7 +1133,7 @@ enum {
     OPT_FIELD = 256, OPT_URL_FIELD, OPT_URL, OPT_FROM, OPT_LANG, OPT_NO_DEFAULT, OPT_MAX_DOC,
     OPT_EXPLAIN, OPT_STATS, OPT_RULES_ONLY, OPT_NO_RULES, OPT_STRICT, OPT_CHECK, OPT_TEST,
     OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE, OPT_COMPILE,
-    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE, OPT_COLOR
+    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE, OPT_COLOR, OPT_TITLE
 };
 
 static const struct option long_opts[] = {
@@ -1118,6 +1286,174 @@ static void print_version(const char *folder, const chaff_rules *rules, const ch
            ZSTD_versionString());
 }
 
+/* ---- chaff report ------------------------------------------------------- */
+
+#define REPORT_INPUT_MAX ((size_t)256 << 20) /* one summary file, at most */
+
+/* The whole of the file name ("-": standard input) in *p (caller frees).
+ * 0, or EXIT_IO / EXIT_DATA after a message. */
+static int slurp(const char *name, char **p, size_t *len)
+{
+    int is_stdin = !strcmp(name, "-");
+    FILE *fp = is_stdin ? stdin : fopen(name, "rb");
+    if (!fp) {
+        errorf("cannot open '%s': %s", name, strerror(errno));
+        return EXIT_IO;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap);
+    int code = b ? 0 : EXIT_IO;
+    while (!code) {
+        if (n == cap) {
+            char *q = cap < REPORT_INPUT_MAX ? realloc(b, cap * 2) : NULL;
+            if (!q) {
+                errorf("%s: %s", name,
+                       cap < REPORT_INPUT_MAX ? chaff_strerror(CHAFF_E_NOMEM)
+                                              : "larger than a summary can be (256M)");
+                code = cap < REPORT_INPUT_MAX ? EXIT_IO : EXIT_DATA;
+                break;
+            }
+            b = q;
+            cap *= 2;
+        }
+        size_t k = fread(b + n, 1, cap - n, fp);
+        n += k;
+        if (k == 0) {
+            if (ferror(fp)) {
+                errorf("read error in '%s': %s", name, strerror(errno));
+                code = EXIT_IO;
+            }
+            break;
+        }
+    }
+    if (!is_stdin)
+        fclose(fp);
+    if (code) {
+        free(b);
+        return code;
+    }
+    *p = b;
+    *len = n;
+    return 0;
+}
+
+/* chaff report STATS.json... (argv[0] is "report"). */
+static int report_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"title", required_argument, NULL, OPT_TITLE},
+        {"rules", required_argument, NULL, 'R'},
+        {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT},
+        {"rules-db", required_argument, NULL, OPT_RULES_DB},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out_path = NULL, *title = NULL, *rules_db = NULL, *rule_paths[256];
+    size_t n_rules = 0;
+    int no_default = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:R:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_path = optarg; break;
+        case OPT_TITLE: title = optarg; break;
+        case 'R':
+            if (n_rules == sizeof rule_paths / sizeof rule_paths[0]) {
+                errorf("too many --rules options");
+                return EXIT_USAGE;
+            }
+            rule_paths[n_rules++] = optarg;
+            break;
+        case OPT_NO_DEFAULT: no_default = 1; break;
+        case OPT_RULES_DB: rules_db = optarg; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        case ':':
+            errorf("option '%s' requires an argument", argv[optind - 1]);
+            fputs("Try 'chaff --help' for more information.\n", stderr);
+            return EXIT_USAGE;
+        default:
+            if (optopt)
+                errorf("invalid option -- '%c'", optopt);
+            else
+                errorf("unrecognized option '%s'", argv[optind - 1]);
+            fputs("Try 'chaff --help' for more information.\n", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    int n_files = argc - optind;
+    if (!n_files) {
+        errorf("chaff report reads --stats summaries: name one or more");
+        fputs("Try 'chaff --help' for more information.\n", stderr);
+        return EXIT_USAGE;
+    }
+    const char *which;
+    if (output_is_input(out_path, argv + optind, n_files, &which)) {
+        errorf("'%s' is both an input and the output", which);
+        return EXIT_USAGE;
+    }
+    struct report *rep = report_new();
+    if (!rep) {
+        errorf("%s", chaff_strerror(CHAFF_E_NOMEM));
+        return EXIT_IO;
+    }
+    for (int i = 0; i < n_files; i++) {
+        char *text = NULL, why[256];
+        size_t len = 0;
+        const char *name = argv[optind + i];
+        int code = slurp(name, &text, &len);
+        if (!code && report_add(rep, name, text, len, why)) {
+            errorf("%s:%s%s", name, why[0] >= '0' && why[0] <= '9' ? "" : " ", why);
+            code = EXIT_DATA;
+        }
+        free(text);
+        if (code) {
+            report_free(rep);
+            return code;
+        }
+    }
+
+    /* The rules give each rule's text.  They are loaded as a run would
+     * load them; when they cannot be, the page shows rules by file:line,
+     * with their text from files found from the current folder. */
+    char defbuf[PATH_MAX + 32], dbbuf[PATH_MAX + 32];
+    chaff_rules_config rc;
+    chaff_rules_config_init(&rc);
+    if (!no_default && !rules_db) {
+        const char *d = default_rules(defbuf, sizeof defbuf, dbbuf, sizeof dbbuf, &rc.shipped_db);
+        if (is_dir(d))
+            rc.shipped = d;
+    }
+    rc.db = rules_db;
+    rc.paths = rule_paths;
+    rc.n_paths = n_rules;
+    rc.notice = on_warn;
+    chaff_rules *rules = NULL;
+    chaff_error rerr;
+    memset(&rerr, 0, sizeof rerr);
+    if ((rc.shipped || rc.db || rc.n_paths) && chaff_rules_open(&rules, &rc, &rerr) != CHAFF_OK)
+        errorf("rules not loaded, rules shown by file and line: %s%s%s",
+               rerr.file[0] ? rerr.file : "", rerr.file[0] ? ": " : "", rerr.msg);
+
+    struct out out = {.fp = stdout, .name = "standard output"};
+    int code = EXIT_OK;
+    if (out_path && strcmp(out_path, "-") != 0) {
+        atexit(out_cleanup);
+        code = out_open(&out, out_path);
+    }
+    if (!code) {
+        int bad = report_write(rep, out.fp, rules, title) != 0 || fflush(out.fp) != 0;
+        if (bad && out.fp == stdout && errno == EPIPE)
+            bad = 0, out.broken = 1;
+        else if (bad)
+            errorf("write error on %s: %s", out.name, strerror(errno));
+        int cc = out_close(&out, !bad && !out.broken);
+        code = bad ? EXIT_IO : cc;
+    }
+    chaff_rules_free(rules);
+    report_free(rep);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     chaff_options opt;
@@ -1139,6 +1475,10 @@ int main(int argc, char **argv)
     unsigned min_pages = 5;
     double min_share = 0.5;
     const char *learn_only = NULL;
+    if (argc > 1 && strcmp(argv[1], "report") == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        return report_main(argc - 1, argv + 1);
+    }
     if (learn) {
         argv[1] = argv[0];
         argv++;
@@ -1334,7 +1674,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     signal(SIGPIPE, SIG_IGN);
-    opt.warn = on_warn;
+    opt.warn = want_stats ? on_data_warn : on_warn;
     if (!check && !test && !list && !compile && !version) {
         /* usage errors in the filter options (--from, --lang) are found
          * before the rules are loaded, which may take seconds */
@@ -1518,8 +1858,16 @@ int main(int argc, char **argv)
             }
             format_set = 1;
             prog.jobs = opt.framing == CHAFF_FRAME_TEXT || learn ? 1 : opt.jobs;
+            sx.measure = want_stats && !learn &&
+                         (opt.framing == CHAFF_FRAME_TEXT ||
+                          (prog.jobs == 1 && opt.framing != CHAFF_FRAME_WARC));
+            sx.why_not = opt.framing == CHAFF_FRAME_WARC
+                             ? "warc framing: records are not measured one by one"
+                             : "more than one job cleans records in batches: -j1 measures each";
             prog.bytes += (unsigned long long)n;
-            st = feed_held(f, &cy, delimiter_of(opt.framing), block, (size_t)n);
+            st = sx.measure && opt.framing != CHAFF_FRAME_TEXT
+                     ? feed_measured(f, &cy, delimiter_of(opt.framing), block, (size_t)n)
+                     : feed_held(f, &cy, delimiter_of(opt.framing), block, (size_t)n);
             if (!st && out_flush(&out))
                 st = CHAFF_E_WRITE;
             if (st)
@@ -1541,6 +1889,8 @@ int main(int argc, char **argv)
         cy.len = 0;
         if (!st && code == EXIT_OK)
             st = chaff_filter_end_input(f);
+        if (!st && code == EXIT_OK && sx.measure)
+            stats_doc_done(f); /* a text document, or a last record without delimiter */
         if (!st && out_flush(&out)) /* the next input may block */
             st = CHAFF_E_WRITE;
         if (st)
@@ -1579,10 +1929,17 @@ int main(int argc, char **argv)
             errorf("cannot open '%s': %s", stats_path, strerror(errno));
             code = code ? code : EXIT_IO;
         } else {
-            chaff_filter_stats_json(f, err_write, sf);
-            if (sf != stderr && fclose(sf) != 0 && !code)
-                code = EXIT_IO;
+            int bad = stats_write(f, sf, argv + optind, n_files);
+            if (sf != stderr && fclose(sf) != 0)
+                bad = 1;
+            if (bad) {
+                errorf("write error on %s", stats_path && strcmp(stats_path, "-") ? stats_path
+                                                                                  : "standard error");
+                code = code ? code : EXIT_IO;
+            }
         }
+        for (size_t i = 0; i < sx.n_errors; i++)
+            free(sx.errors[i]);
     }
     if (code == EXIT_OK && strict && (s->records_error || n_trailing))
         code = EXIT_DATA;
