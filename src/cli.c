@@ -514,7 +514,7 @@ static int stats_write(chaff_filter *f, FILE *fp, char **inputs, int n_inputs)
     fputs(",\"inputs\":[", fp);
     for (int i = 0; i < (n_inputs ? n_inputs : 1); i++) {
         fputs(i ? "," : "", fp);
-        json_string(fp, n_inputs && strcmp(inputs[i], "-") ? inputs[i] : "-");
+        json_string(fp, n_inputs ? inputs[i] : "-");
     }
     fprintf(fp, "],\"documents_measured\":%llu,\"removal_share_hist\":[", sx.measured);
     for (unsigned i = 0; i < SHARE_BINS; i++)
@@ -1933,8 +1933,8 @@ int main(int argc, char **argv)
             if (sf != stderr && fclose(sf) != 0)
                 bad = 1;
             if (bad) {
-                errorf("write error on %s", stats_path && strcmp(stats_path, "-") ? stats_path
-                                                                                  : "standard error");
+                int to_file = stats_path && strcmp(stats_path, "-") != 0;
+                errorf("write error on %s", to_file ? stats_path : "standard error");
                 code = code ? code : EXIT_IO;
             }
         }
