@@ -9,9 +9,11 @@
 # packages.  Runs as root, or through sudo when it is available.
 #
 #   build     gcc make (build-essential) pkg-config libicu-dev
-#             libvectorscan-dev libcmocka-dev zlib1g-dev
+#             libvectorscan-dev libcmocka-dev zlib1g-dev libzstd-dev (.zst
+#             input), zstd (the tests make .zst files)
 #   test      valgrind clang (libFuzzer, -fsanitize=fuzzer) clang-format
-#             clang-tidy (make lint)
+#             clang-tidy (make lint), zsh (zsh -n on completions/_chaff),
+#             libxml2-utils (xmllint on chaff report's page)
 #   bench     time (/usr/bin/time -f %M for peak RSS), libc-bin (iconv)
 #   eval      python3 (the scorer, eval/c4.py)
 #   man page  groff-base man-db (man -l chaff.1)
@@ -21,8 +23,8 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libicu-dev libvectorscan-dev libcmocka-dev
-zlib1g-dev valgrind clang clang-format clang-tidy python3 time libc-bin
-groff-base man-db"
+zlib1g-dev libzstd-dev zstd valgrind clang clang-format clang-tidy zsh libxml2-utils
+python3 time libc-bin groff-base man-db"
 if [ "${1:-}" = "--train" ]; then
     PACKAGES="$PACKAGES python3-sklearn python3-numpy liblingua-stopwords-perl"
 elif [ -n "${1:-}" ]; then

@@ -2,13 +2,16 @@
  * cli.c — the chaff command: options, rule loading, input and output.
  *
  * The only file that touches argv, FILE *, stderr and exit().  Inputs are
- * read by struct input: a file that starts with the gzip magic is inflated
- * member after member, anything else passes through unchanged, so `.gz`
- * works for any input.  Unlike gzread, which drops them silently, bytes
- * after the last member that do not start another one are reported as
- * gzip -t does ("trailing garbage ignored"; a data error for --strict),
- * and a member cut short is a read error.  --max-inflate caps what one
- * input may inflate to (bytes, or a multiple of what was read).  After a
+ * read by struct input: a file (or standard input) that starts with the
+ * gzip magic is inflated member after member, one that starts with the
+ * zstd magic is decompressed frame after frame (skippable frames too),
+ * anything else passes through unchanged, so `.gz` and `.zst` work for any
+ * input, by content rather than by name.  Unlike gzread, which drops them
+ * silently, bytes after the last member or frame that do not start another
+ * one are reported as gzip -t does ("trailing garbage ignored"; a data
+ * error for --strict), and a member or frame cut short is a read error.
+ * --max-inflate caps what one input may inflate to (bytes, or a multiple
+ * of what was read).  After a
  * read error every record read before it is still cleaned and written:
  * in lines, nul and jsonl framing the bytes after the last delimiter are
  * held back until more come, so the record cut by the error is not.
@@ -36,27 +39,27 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <hs/hs.h>
+#include <unicode/uversion.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "chaff.h"
+#include "cli_report.h"
+#include "config.h" /* CHAFF_RULES_DIR, CHAFF_RULES_DB: made by make from PREFIX */
 
 enum exit_code { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_RULES = 3, EXIT_IO = 4 };
-
-#ifndef CHAFF_RULES_DIR
-#define CHAFF_RULES_DIR "/usr/local/share/chaff/rules"
-#endif
-#ifndef CHAFF_RULES_DB
-#define CHAFF_RULES_DB "/usr/local/share/chaff/rules.db"
-#endif
 
 static int quiet;
 
@@ -76,7 +79,7 @@ static void usage(FILE *to)
     fputs("usage: chaff [OPTION]... [FILE]...\n"
           "Remove page chrome (menus, login and share widgets, appeals, notices, credits,\n"
           "related lists) from scraped page text; write the article text as NFC UTF-8.\n"
-          "With no FILE, or when FILE is -, read standard input.  FILEs may be gzip-compressed.\n"
+          "With no FILE, or when FILE is -, read standard input.  FILEs may be gzip- or zstd-compressed.\n"
           "\n"
           "  -f, --format FMT      text (whole input is one document; default), lines, nul,\n"
           "                        jsonl, warc (WARC/WET records; text records are cleaned;\n"
@@ -91,11 +94,14 @@ static void usage(FILE *to)
           "      --rules-db FILE   load a rules database (from --compile-rules) instead of\n"
           "                        the default rules\n"
           "  -o, --output FILE     write to FILE instead of standard output\n"
-          "  -j, --jobs N          worker threads for lines, nul, jsonl and warc (default 1)\n"
+          "  -j, --jobs N          worker threads for lines, nul, jsonl and warc, 1 to 64;\n"
+          "                        0 or no -j: one per core\n"
           "      --max-doc SIZE    document cap, 1K to 1G, e.g. 64M (default 256M)\n"
-          "      --max-inflate LIMIT  stop reading a .gz input that inflates past LIMIT:\n"
+          "      --max-inflate LIMIT  stop reading a .gz or .zst input that inflates past LIMIT:\n"
           "                        a size (e.g. 10G) or a multiple of its size (e.g. 200x)\n"
           "      --explain         print every line with its decision and reason\n"
+          "      --color[=WHEN]    colour --explain's keep/drop: auto (default: on a\n"
+          "                        terminal, unless NO_COLOR is set), always, never\n"
           "      --stats[=FILE]    write a JSON summary to FILE (default standard error)\n"
           "      --keep-comments   keep reader comments under an article\n"
           "      --rules-only      no context heuristics\n"
@@ -110,11 +116,15 @@ static void usage(FILE *to)
           "      --list-rules      print the loaded rule files and their rule counts, exit\n"
           "      --compile-rules   compile the rules into one database file (-o FILE), exit\n"
           "  -q, --quiet           no warnings\n"
-          "      --progress        progress on standard error\n"
+          "      --progress        progress on standard error: redrawn on a terminal (bytes,\n"
+          "                        percent and ETA when the input size is known), else a\n"
+          "                        line every 10 seconds and one at the end\n"
           "  -h, --help            this help\n"
-          "  -V, --version         version\n"
-          "\n"
-          "usage: chaff learn [OPTION]... [FILE]...\n"
+          "  -V, --version         version, rules folder and rule count, library versions\n"
+          "\n",
+          to);
+    /* in two: C99 compilers need only take string literals of 4095 bytes */
+    fputs("usage: chaff learn [OPTION]... [FILE]...\n"
           "Count the lines repeated across each site's pages (site: the host of the record's URL)\n"
           "and write them as a rule file to review: exact rules scoped with @site.\n"
           "  -f, --format FMT      as above (jsonl and warc carry a URL per record)\n"
@@ -122,6 +132,15 @@ static void usage(FILE *to)
           "      --min-pages N     and on N pages or more; smaller sites are left out (default 5)\n"
           "      --counts          write the counts instead, to merge later\n"
           "      --merge           read counts files (from --counts) instead of pages\n"
+          "\n"
+          "usage: chaff report [OPTION]... STATS.json...\n"
+          "Write one static HTML page (no script, nothing fetched) from --stats summaries:\n"
+          "totals, removal share per document, removed lines by category, heuristic and\n"
+          "rule (with the rule's text), records with errors.\n"
+          "  -o, --output FILE     write the page to FILE (default standard output)\n"
+          "      --title TEXT      the page's title (default: chaff report)\n"
+          "  -R, --rules PATH      rule files or folders whose text to show (repeatable)\n"
+          "      --no-default-rules, --rules-db FILE  as above\n"
           "\n"
           "Exit status: 0 ok, 1 data errors (--strict), 2 usage, 3 rules, 4 I/O.\n"
           "Rules: rules/README.md; default folder $CHAFF_RULES, else the checkout's rules/,\n"
@@ -137,6 +156,10 @@ struct out {
     int broken;      /* EPIPE: the reader went away */
     const char *dst; /* -o FILE replaced by the temporary file at the end */
     mode_t mode;     /* the mode it gets */
+    int color;       /* --explain: colour each line's decision */
+    int mid_line;    /* colour: not at the start of a line */
+    char hold[8];    /* colour: a line's first bytes, until they decide */
+    size_t n_hold;
 };
 
 /* The temporary file of -o while it exists: removed by out_cleanup() at
@@ -287,12 +310,64 @@ static int out_fail(struct out *o)
     return 1;
 }
 
+/* --explain in colour: a line that starts "keep\t" or "drop\t" gets its
+ * decision in green or red (SGR 32 / 31).  Lines reach the callback in
+ * pieces of any size, so a line's first five bytes are held until they
+ * are all there (or the line ends).  Everything else passes unchanged. */
+#define DECISION_LEN 5
+static int out_put(struct out *o, const char *p, size_t n)
+{
+    return n && fwrite(p, 1, n, o->fp) != n ? out_fail(o) : 0;
+}
+
+static int out_decide(struct out *o)
+{
+    static const struct {
+        const char *word, *sgr;
+    } decision[] = {{"keep\t", "\033[32m"}, {"drop\t", "\033[31m"}};
+    for (size_t i = 0; i < sizeof decision / sizeof decision[0]; i++)
+        if (o->n_hold == DECISION_LEN && !memcmp(o->hold, decision[i].word, DECISION_LEN)) {
+            o->n_hold = 0;
+            return out_put(o, decision[i].sgr, strlen(decision[i].sgr)) ||
+                   out_put(o, decision[i].word, 4) || out_put(o, "\033[m\t", 4);
+        }
+    size_t n = o->n_hold;
+    o->n_hold = 0;
+    return out_put(o, o->hold, n);
+}
+
+static int out_write_color(struct out *o, const char *buf, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (!o->mid_line) {
+            while (o->n_hold < DECISION_LEN && i < len && buf[i] != '\n')
+                o->hold[o->n_hold++] = buf[i++];
+            if (o->n_hold < DECISION_LEN && i == len)
+                return 0; /* the rest of the line's start comes later */
+            o->mid_line = 1;
+            if (out_decide(o))
+                return 1;
+        }
+        const char *nl = memchr(buf + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - buf) + 1 : len;
+        if (out_put(o, buf + i, end - i))
+            return 1;
+        i = end;
+        if (nl)
+            o->mid_line = 0;
+    }
+    return 0;
+}
+
 /* The filter's write callback: buffered, see out_flush(). */
 static int out_write(void *ud, const char *buf, size_t len)
 {
     struct out *o = ud;
     if (o->broken)
         return 1;
+    if (o->color)
+        return out_write_color(o, buf, len);
     if (fwrite(buf, 1, len, o->fp) != len)
         return out_fail(o);
     return 0;
@@ -319,6 +394,143 @@ static void on_warn(void *ud, const char *msg)
     (void)ud;
     if (!quiet)
         errorf("%s", msg);
+}
+
+/* ---- what --stats adds to the library's summary ------------------------- */
+
+/* The library's summary holds totals.  `chaff report` also shows how much
+ * of each document went and which records had errors; both are gathered
+ * here, in the command, from what the library already gives it:
+ *
+ *  - Removal shares: the totals' lines_in and lines_out are read after
+ *    each document is cleaned, and their difference is that document's.
+ *    That needs documents cleaned one at a time on this thread: text
+ *    framing (one document per input) and lines, nul and jsonl with one
+ *    job, fed one record at a time.  With more jobs records are cleaned in
+ *    batches, and WARC records are not split here, so the summary then says
+ *    why no share was measured.  The share is of lines (blank-line runs
+ *    collapsed count as removed), the same measure in every framing (bytes
+ *    would count JSON escapes).  Bin 0 holds documents with nothing
+ *    removed, bin k (1-10) those with a share in ((k-1)/10, k/10].
+ *  - Errors: the library's warnings about records ("record 7: malformed
+ *    json: ..."), the first ERRORS_KEPT of them.  The library warns from
+ *    the thread that feeds; the lock only keeps that from mattering. */
+#define SHARE_BINS 11
+#define ERRORS_KEPT 1000
+
+struct stats_extra {
+    int measure;                   /* shares measured, document by document */
+    const char *why_not;           /* else why not */
+    unsigned long long hist[SHARE_BINS], measured;
+    unsigned long long last_records, last_in, last_out;
+    char *errors[ERRORS_KEPT];
+    size_t n_errors;
+    unsigned long long errors_dropped;
+    pthread_mutex_t lock;
+};
+static struct stats_extra sx = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The filter's warnings: printed as every warning is, and kept for --stats. */
+static void on_data_warn(void *ud, const char *msg)
+{
+    on_warn(ud, msg);
+    pthread_mutex_lock(&sx.lock);
+    char *copy = sx.n_errors < ERRORS_KEPT ? strdup(msg) : NULL;
+    if (copy)
+        sx.errors[sx.n_errors++] = copy;
+    else
+        sx.errors_dropped++;
+    pthread_mutex_unlock(&sx.lock);
+}
+
+/* After a document may have been cleaned: its share, when exactly one was. */
+static void stats_doc_done(const chaff_filter *f)
+{
+    const chaff_stats *t = chaff_filter_stats(f);
+    if (sx.measure && t->records == sx.last_records + 1 && t->lines_in > sx.last_in) {
+        unsigned long long in = t->lines_in - sx.last_in, out = t->lines_out - sx.last_out;
+        unsigned bin = 0;
+        if (out < in) { /* removed / in, rounded up to the next tenth */
+            bin = (unsigned)(((in - out) * 10 + in - 1) / in);
+            bin = bin < 1 ? 1 : bin > 10 ? 10 : bin;
+        }
+        sx.hist[bin]++;
+        sx.measured++;
+    }
+    sx.last_records = t->records;
+    sx.last_in = t->lines_in;
+    sx.last_out = t->lines_out;
+}
+
+/* A growable buffer for the library's JSON summary. */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+};
+
+static int sbuf_write(void *ud, const char *buf, size_t len)
+{
+    struct sbuf *b = ud;
+    if (b->len + len > b->cap) {
+        size_t cap = (b->len + len) * 2 + 256;
+        char *q = realloc(b->p, cap);
+        if (!q)
+            return 1;
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, buf, len);
+    b->len += len;
+    return 0;
+}
+
+/* s as a JSON string. */
+static void json_string(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        if (*q == '"' || *q == '\\')
+            fprintf(fp, "\\%c", *q);
+        else if (*q < 0x20)
+            fprintf(fp, "\\u%04x", *q);
+        else
+            fputc(*q, fp);
+    }
+    fputc('"', fp);
+}
+
+/* Write the summary: the library's object with the command's keys added
+ * before its closing brace (keep in sync with README.md, Statistics, and
+ * chaff.1).  0, or 1 on a write or memory failure. */
+static int stats_write(chaff_filter *f, FILE *fp, char **inputs, int n_inputs)
+{
+    struct sbuf b = {0};
+    if (chaff_filter_stats_json(f, sbuf_write, &b) || b.len < 2 || b.p[b.len - 2] != '}') {
+        free(b.p);
+        return 1;
+    }
+    fwrite(b.p, 1, b.len - 2, fp); /* without "}\n" */
+    free(b.p);
+    fputs(",\"inputs\":[", fp);
+    for (int i = 0; i < (n_inputs ? n_inputs : 1); i++) {
+        fputs(i ? "," : "", fp);
+        json_string(fp, n_inputs ? inputs[i] : "-");
+    }
+    fprintf(fp, "],\"documents_measured\":%llu,\"removal_share_hist\":[", sx.measured);
+    for (unsigned i = 0; i < SHARE_BINS; i++)
+        fprintf(fp, "%s%llu", i ? "," : "", sx.hist[i]);
+    fputs("]", fp);
+    if (!sx.measure && sx.why_not) {
+        fputs(",\"documents_not_measured\":", fp);
+        json_string(fp, sx.why_not);
+    }
+    fputs(",\"errors\":[", fp);
+    for (size_t i = 0; i < sx.n_errors; i++) {
+        fputs(i ? "," : "", fp);
+        json_string(fp, sx.errors[i]);
+    }
+    fprintf(fp, "],\"errors_not_kept\":%llu}\n", sx.errors_dropped);
+    return ferror(fp) != 0;
 }
 
 /* ---- rules ------------------------------------------------------------- */
@@ -462,14 +674,16 @@ static int parse_share(const char *s, double *out)
 #define IN_BUFSIZE (1 << 17)
 #define CARRY_MAX ((size_t)4 << 20) /* a longer cut record is written cut */
 
-/* One input file, plain or gzip (see the file comment). */
+/* One input file, plain, gzip or zstd (see the file comment). */
 struct input {
     int fd;
     const char *name;      /* for messages: the file name or "standard input" */
     int gzip;              /* 1: inflating; 0: plain (or not yet known) */
+    ZSTD_DStream *zd;      /* decompressing zstd, else NULL */
     int started, eof, in_member, trailing;
     int failed; /* err is set: reported after the bytes before it */
-    z_stream zs;
+    z_stream zs; /* zlib's state; next_in/avail_in are the read cursor of
+                    every input, plain and zstd too */
     unsigned char buf[IN_BUFSIZE];
     unsigned long long read_total, out_total;
     unsigned long long max_out; /* --max-inflate SIZE, or 0 */
@@ -496,6 +710,8 @@ static void input_close(struct input *in)
 {
     if (in->gzip)
         inflateEnd(&in->zs);
+    ZSTD_freeDStream(in->zd); /* accepts NULL */
+    in->zd = NULL;
     if (in->fd > 0)
         close(in->fd);
     in->fd = -1;
@@ -523,17 +739,92 @@ static ssize_t input_fill(struct input *in)
     return k;
 }
 
+/* Does p (4 bytes) open a zstd frame, or a skippable frame (0x184D2A5?),
+ * both little-endian magic numbers? */
+static int is_zstd_magic(const unsigned char *p)
+{
+    return (p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) ||
+           ((p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18);
+}
+
+/* Has the input inflated past --max-inflate?  Then 1, with in->err set. */
+static int inflate_over(struct input *in)
+{
+    if (in->max_out && in->out_total > in->max_out) {
+        snprintf(in->err, sizeof in->err, "inflates to more than --max-inflate allows (%llu bytes)",
+                 in->max_out);
+        return 1;
+    }
+    if (in->ratio && in->out_total > ((unsigned long long)1 << 20) &&
+        in->out_total / in->ratio > in->read_total) {
+        snprintf(in->err, sizeof in->err,
+                 "inflates to more than --max-inflate allows (%ux the compressed size)", in->ratio);
+        return 1;
+    }
+    return 0;
+}
+
+/* input_read() of a zstd input: frame after frame, as gzip members are
+ * read below.  ZSTD_decompressStream starts the next frame by itself; the
+ * magic is checked between frames only to tell trailing bytes. */
+static ssize_t input_read_zstd(struct input *in, char *p, size_t cap)
+{
+    size_t got = 0;
+    while (got < cap) {
+        if (!in->in_member) {
+            while (in->zs.avail_in < 4 && !in->eof)
+                if (input_fill(in) < 0)
+                    goto fail;
+            if (in->zs.avail_in == 0)
+                break;
+            if (in->zs.avail_in < 4 || !is_zstd_magic(in->zs.next_in)) {
+                in->trailing = 1;
+                in->zs.avail_in = 0;
+                in->eof = 1;
+                break;
+            }
+            in->in_member = 1;
+        }
+        if (in->zs.avail_in == 0 && !in->eof && input_fill(in) < 0)
+            goto fail;
+        ZSTD_inBuffer zi = {in->zs.next_in, in->zs.avail_in, 0};
+        ZSTD_outBuffer zo = {p + got, cap - got, 0};
+        size_t zr = ZSTD_decompressStream(in->zd, &zo, &zi);
+        in->zs.next_in += zi.pos;
+        in->zs.avail_in -= (uInt)zi.pos;
+        got += zo.pos;
+        in->out_total += zo.pos;
+        if (ZSTD_isError(zr)) {
+            snprintf(in->err, sizeof in->err, "damaged zstd data (%s)", ZSTD_getErrorName(zr));
+            goto fail;
+        }
+        if (zr == 0)
+            in->in_member = 0;
+        else if (!zi.pos && !zo.pos && !in->zs.avail_in && in->eof) {
+            snprintf(in->err, sizeof in->err, "truncated zstd data");
+            goto fail;
+        }
+        if (inflate_over(in))
+            goto fail;
+    }
+    return (ssize_t)got;
+fail:
+    in->failed = 1;
+    return got ? (ssize_t)got : -1;
+}
+
 /* Up to cap bytes of the file's content into p: their number, 0 at its
  * end, -1 on an error described in in->err.  in->trailing is set when
- * bytes after the last gzip member were ignored. */
+ * bytes after the last gzip member or zstd frame were ignored. */
 static ssize_t input_read(struct input *in, char *p, size_t cap)
 {
     if (in->failed)
         return -1;
     if (!in->started) {
         in->started = 1;
-        /* enough bytes to tell gzip from plain, unless the file is shorter */
-        while (in->zs.avail_in < 2 && !in->eof)
+        /* enough bytes to tell gzip and zstd from plain, unless the file
+         * is shorter */
+        while (in->zs.avail_in < 4 && !in->eof)
             if (input_fill(in) < 0)
                 return -1;
         if (in->zs.avail_in >= 2 && in->buf[0] == 0x1f && in->buf[1] == 0x8b) {
@@ -542,8 +833,16 @@ static ssize_t input_read(struct input *in, char *p, size_t cap)
                 return -1;
             }
             in->gzip = in->in_member = 1;
+        } else if (in->zs.avail_in >= 4 && is_zstd_magic(in->buf)) {
+            if (!(in->zd = ZSTD_createDStream())) {
+                snprintf(in->err, sizeof in->err, "%s", chaff_strerror(CHAFF_E_NOMEM));
+                return -1;
+            }
+            in->in_member = 1;
         }
     }
+    if (in->zd)
+        return input_read_zstd(in, p, cap);
     if (!in->gzip) {
         /* what was read to look for the magic, then more: a full block
          * unless the file ends, so block boundaries do not depend on how
@@ -565,6 +864,7 @@ static ssize_t input_read(struct input *in, char *p, size_t cap)
             if (k == 0)
                 in->eof = 1;
             got += (size_t)k;
+            in->read_total += (unsigned long long)k;
         }
         return got || !in->failed ? (ssize_t)got : -1;
     }
@@ -604,18 +904,8 @@ static ssize_t input_read(struct input *in, char *p, size_t cap)
                      in->zs.msg ? in->zs.msg : zr == Z_MEM_ERROR ? "out of memory" : "zlib error");
             goto fail;
         }
-        if (in->max_out && in->out_total > in->max_out) {
-            snprintf(in->err, sizeof in->err, "inflates to more than --max-inflate allows (%llu bytes)",
-                     in->max_out);
+        if (inflate_over(in))
             goto fail;
-        }
-        if (in->ratio && in->out_total > ((unsigned long long)1 << 20) &&
-            in->out_total / in->ratio > in->read_total) {
-            snprintf(in->err, sizeof in->err,
-                     "inflates to more than --max-inflate allows (%ux the compressed size)",
-                     in->ratio);
-            goto fail;
-        }
     }
     return (ssize_t)got;
 fail:
@@ -678,6 +968,24 @@ static chaff_status feed_held(chaff_filter *f, struct carry *c, int delim, const
     return st;
 }
 
+/* Feed p[0..n) one record at a time, each followed by stats_doc_done(). */
+static chaff_status feed_measured(chaff_filter *f, struct carry *c, int delim, const char *p,
+                                  size_t n)
+{
+    while (n) {
+        const char *d = memchr(p, delim, n);
+        size_t k = d ? (size_t)(d - p) + 1 : n;
+        chaff_status st = feed_held(f, c, delim, p, k);
+        if (st)
+            return st;
+        if (d)
+            stats_doc_done(f);
+        p += k;
+        n -= k;
+    }
+    return CHAFF_OK;
+}
+
 /* Report a chaff_filter_new() failure; returns the exit status. */
 static int start_failed(chaff_status st, const chaff_options *opt)
 {
@@ -698,14 +1006,76 @@ static void test_fail(void *ud, const chaff_error *e)
     errorf("%s:%u:%u: %s", e->file, e->line, e->col, e->msg);
 }
 
-/* --check-rules: each error as it is found. */
-static void rule_error(void *ud, const chaff_error *e)
+/* --check-rules: every error, printed in the order of the files and of
+ * their lines once all were found.  The library finds them in two passes
+ * (a file's parse errors as it is read, then the regexes that do not
+ * compile), which read out of order (line 6, then line 4).  An error that
+ * cannot be kept (no memory) is printed at once. */
+struct rule_errs {
+    struct rule_err {
+        chaff_error e;
+        size_t file_rank, seq; /* the file's first error; arrival */
+    } *v;
+    size_t n, cap;
+    unsigned n_total;
+};
+
+static void rule_error_print(const chaff_error *e)
 {
-    (*(unsigned *)ud)++;
     if (e->line)
         errorf("%s:%u:%u: %s", e->file, e->line, e->col, e->msg);
     else
         errorf("%s: %s", e->file, e->msg);
+}
+
+static void rule_error(void *ud, const chaff_error *e)
+{
+    struct rule_errs *re = ud;
+    re->n_total++;
+    if (re->n == re->cap) {
+        size_t cap = re->cap ? re->cap * 2 : 16;
+        struct rule_err *v = realloc(re->v, cap * sizeof *v);
+        if (!v) {
+            rule_error_print(e);
+            return;
+        }
+        re->v = v;
+        re->cap = cap;
+    }
+    struct rule_err *r = &re->v[re->n];
+    r->e = *e;
+    r->seq = re->n;
+    r->file_rank = re->n;
+    for (size_t i = 0; i < re->n; i++)
+        if (!strcmp(re->v[i].e.file, e->file)) {
+            r->file_rank = re->v[i].file_rank;
+            break;
+        }
+    re->n++;
+}
+
+static int rule_err_cmp(const void *a, const void *b)
+{
+    const struct rule_err *x = a, *y = b;
+    if (x->file_rank != y->file_rank)
+        return x->file_rank < y->file_rank ? -1 : 1;
+    if (x->e.line != y->e.line)
+        return x->e.line < y->e.line ? -1 : 1;
+    if (x->e.col != y->e.col)
+        return x->e.col < y->e.col ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Print the errors kept by rule_error(), sorted, and free them. */
+static void rule_errors_flush(struct rule_errs *re)
+{
+    if (re->n)
+        qsort(re->v, re->n, sizeof re->v[0], rule_err_cmp);
+    for (size_t i = 0; i < re->n; i++)
+        rule_error_print(&re->v[i].e);
+    free(re->v);
+    re->v = NULL;
+    re->n = re->cap = 0;
 }
 
 /* ---- chaff learn --merge ------------------------------------------------ */
@@ -763,7 +1133,7 @@ enum {
     OPT_FIELD = 256, OPT_URL_FIELD, OPT_URL, OPT_FROM, OPT_LANG, OPT_NO_DEFAULT, OPT_MAX_DOC,
     OPT_EXPLAIN, OPT_STATS, OPT_RULES_ONLY, OPT_NO_RULES, OPT_STRICT, OPT_CHECK, OPT_TEST,
     OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE, OPT_COMPILE,
-    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE
+    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE, OPT_COLOR, OPT_TITLE
 };
 
 static const struct option long_opts[] = {
@@ -780,6 +1150,8 @@ static const struct option long_opts[] = {
     {"max-doc", required_argument, NULL, OPT_MAX_DOC},
     {"max-inflate", required_argument, NULL, OPT_MAX_INFLATE},
     {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"color", optional_argument, NULL, OPT_COLOR},
+    {"colour", optional_argument, NULL, OPT_COLOR},
     {"stats", optional_argument, NULL, OPT_STATS},
     {"rules-only", no_argument, NULL, OPT_RULES_ONLY},
     {"dump-features", no_argument, NULL, OPT_DUMP_FEATURES},
@@ -804,25 +1176,282 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* --progress.  On a terminal (standard error) one line, redrawn four
+ * times a second; elsewhere (a log file, a pipe) a plain line every ten
+ * seconds, so a log is not flooded and holds no carriage returns, and one
+ * at the end.  The position is in bytes of the input files as read
+ * (compressed bytes for .gz and .zst), so with every input a regular file
+ * their summed sizes give a percentage and an ETA; standard input from a
+ * pipe has no size and shows bytes and rate alone. */
 struct progress {
-    int on;
-    time_t start, last;
-    unsigned long long bytes;
+    int on, tty;
+    unsigned jobs;             /* worker threads cleaning */
+    double start, last;
+    unsigned long long bytes;  /* content bytes fed (after decompression) */
+    unsigned long long done;   /* input bytes of the files finished */
+    unsigned long long total;  /* the inputs' sizes summed; 0: not known */
+    const struct input *in;    /* the file being read, or NULL */
 };
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* v bytes in B, kB, MB or GB (powers of 1000, as rates are read). */
+static const char *human_bytes(char *b, size_t n, double v)
+{
+    static const char *const unit[] = {"B", "kB", "MB", "GB", "TB"};
+    size_t u = 0;
+    while (v >= 1000 && u + 1 < sizeof unit / sizeof unit[0]) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(b, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+    return b;
+}
+
+/* The inputs' sizes summed, or 0 when one has none (a pipe, a terminal). */
+static unsigned long long inputs_size(char **names, int n)
+{
+    unsigned long long total = 0;
+    for (int i = 0; i < (n ? n : 1); i++) {
+        struct stat sb;
+        const char *name = n ? names[i] : "-";
+        int r = strcmp(name, "-") == 0 ? fstat(0, &sb) : stat(name, &sb);
+        if (r != 0 || !S_ISREG(sb.st_mode))
+            return 0;
+        total += (unsigned long long)sb.st_size;
+    }
+    return total;
+}
 
 static void progress_tick(struct progress *p, chaff_filter *f, int final)
 {
     if (!p->on)
         return;
-    time_t now = time(NULL);
-    if (!final && now == p->last)
+    double t = now_seconds();
+    if (!final && t - p->last < (p->tty ? 0.25 : 10.0))
         return;
-    p->last = now;
+    p->last = t;
     const chaff_stats *s = chaff_filter_stats(f);
-    double secs = difftime(now, p->start);
-    fprintf(stderr, "\rchaff: %llu records, %.1f MB read, %.1f MB/s%s",
-            (unsigned long long)s->records, (double)p->bytes / 1e6,
-            secs > 0 ? (double)p->bytes / 1e6 / secs : 0.0, final ? "\n" : "");
+    unsigned long long pos = p->done + (p->in ? p->in->read_total : 0);
+    double secs = t - p->start;
+    char a[32], b[32], r[32], line[200];
+    size_t k = 0;
+#define ADD(...) (k += (size_t)snprintf(line + k, k < sizeof line ? sizeof line - k : 0, __VA_ARGS__))
+    ADD("%s", human_bytes(a, sizeof a, (double)pos));
+    if (p->total)
+        ADD(" of %s (%llu%%)", human_bytes(b, sizeof b, (double)p->total),
+            pos >= p->total ? 100ULL : pos * 100 / p->total);
+    ADD(", %llu records, %u job%s, %s/s", (unsigned long long)s->records, p->jobs,
+        p->jobs == 1 ? "" : "s", human_bytes(r, sizeof r, secs > 0 ? (double)pos / secs : 0.0));
+    if (p->total && !final && pos && pos < p->total && secs >= 1) {
+        unsigned long long eta = (unsigned long long)(secs * (double)(p->total - pos) / (double)pos);
+        if (eta >= 3600)
+            ADD(", ETA %llu:%02llu:%02llu", eta / 3600, eta / 60 % 60, eta % 60);
+        else
+            ADD(", ETA %llu:%02llu", eta / 60, eta % 60);
+    }
+    if (final)
+        ADD(", done in %.1f s", secs);
+#undef ADD
+    if (p->tty) /* \033[K: clear what a longer line left */
+        fprintf(stderr, "\rchaff: %s\033[K%s", line, final ? "\n" : "");
+    else
+        fprintf(stderr, "chaff: progress: %s\n", line);
+}
+
+/* --version: the command's and the libraries' versions, and which rules a
+ * run would load (the same folder, database and -R files).  rules may be
+ * NULL, with why in note. */
+static void print_version(const char *folder, const chaff_rules *rules, const char *note)
+{
+    printf("chaff %s\n", chaff_version());
+    if (rules)
+        printf("rules: %s (%zu rules in %zu files)\n", folder ? folder : "(none)",
+               chaff_rules_count(rules), chaff_rules_files(rules));
+    else
+        printf("rules: %s (%s)\n", folder ? folder : "(none)", note);
+    /* hs_version() is "5.4.9 2023-..." : the number alone */
+    const char *hv = hs_version();
+    int hn = (int)strcspn(hv, " ");
+    UVersionInfo uv;
+    char icu[U_MAX_VERSION_STRING_LENGTH];
+    u_getVersion(uv);
+    u_versionToString(uv, icu);
+    printf("Vectorscan %.*s, ICU %s, zlib %s, zstd %s\n", hn, hv, icu, zlibVersion(),
+           ZSTD_versionString());
+}
+
+/* ---- chaff report ------------------------------------------------------- */
+
+#define REPORT_INPUT_MAX ((size_t)256 << 20) /* one summary file, at most */
+
+/* The whole of the file name ("-": standard input) in *p (caller frees).
+ * 0, or EXIT_IO / EXIT_DATA after a message. */
+static int slurp(const char *name, char **p, size_t *len)
+{
+    int is_stdin = !strcmp(name, "-");
+    FILE *fp = is_stdin ? stdin : fopen(name, "rb");
+    if (!fp) {
+        errorf("cannot open '%s': %s", name, strerror(errno));
+        return EXIT_IO;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap);
+    int code = b ? 0 : EXIT_IO;
+    while (!code) {
+        if (n == cap) {
+            char *q = cap < REPORT_INPUT_MAX ? realloc(b, cap * 2) : NULL;
+            if (!q) {
+                errorf("%s: %s", name,
+                       cap < REPORT_INPUT_MAX ? chaff_strerror(CHAFF_E_NOMEM)
+                                              : "larger than a summary can be (256M)");
+                code = cap < REPORT_INPUT_MAX ? EXIT_IO : EXIT_DATA;
+                break;
+            }
+            b = q;
+            cap *= 2;
+        }
+        size_t k = fread(b + n, 1, cap - n, fp);
+        n += k;
+        if (k == 0) {
+            if (ferror(fp)) {
+                errorf("read error in '%s': %s", name, strerror(errno));
+                code = EXIT_IO;
+            }
+            break;
+        }
+    }
+    if (!is_stdin)
+        fclose(fp);
+    if (code) {
+        free(b);
+        return code;
+    }
+    *p = b;
+    *len = n;
+    return 0;
+}
+
+/* chaff report STATS.json... (argv[0] is "report"). */
+static int report_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"title", required_argument, NULL, OPT_TITLE},
+        {"rules", required_argument, NULL, 'R'},
+        {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT},
+        {"rules-db", required_argument, NULL, OPT_RULES_DB},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out_path = NULL, *title = NULL, *rules_db = NULL, *rule_paths[256];
+    size_t n_rules = 0;
+    int no_default = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:R:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_path = optarg; break;
+        case OPT_TITLE: title = optarg; break;
+        case 'R':
+            if (n_rules == sizeof rule_paths / sizeof rule_paths[0]) {
+                errorf("too many --rules options");
+                return EXIT_USAGE;
+            }
+            rule_paths[n_rules++] = optarg;
+            break;
+        case OPT_NO_DEFAULT: no_default = 1; break;
+        case OPT_RULES_DB: rules_db = optarg; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        case ':':
+            errorf("option '%s' requires an argument", argv[optind - 1]);
+            fputs("Try 'chaff --help' for more information.\n", stderr);
+            return EXIT_USAGE;
+        default:
+            if (optopt)
+                errorf("invalid option -- '%c'", optopt);
+            else
+                errorf("unrecognized option '%s'", argv[optind - 1]);
+            fputs("Try 'chaff --help' for more information.\n", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    int n_files = argc - optind;
+    if (!n_files) {
+        errorf("chaff report reads --stats summaries: name one or more");
+        fputs("Try 'chaff --help' for more information.\n", stderr);
+        return EXIT_USAGE;
+    }
+    const char *which;
+    if (output_is_input(out_path, argv + optind, n_files, &which)) {
+        errorf("'%s' is both an input and the output", which);
+        return EXIT_USAGE;
+    }
+    struct report *rep = report_new();
+    if (!rep) {
+        errorf("%s", chaff_strerror(CHAFF_E_NOMEM));
+        return EXIT_IO;
+    }
+    for (int i = 0; i < n_files; i++) {
+        char *text = NULL, why[256];
+        size_t len = 0;
+        const char *name = argv[optind + i];
+        int code = slurp(name, &text, &len);
+        if (!code && report_add(rep, name, text, len, why)) {
+            errorf("%s:%s%s", name, why[0] >= '0' && why[0] <= '9' ? "" : " ", why);
+            code = EXIT_DATA;
+        }
+        free(text);
+        if (code) {
+            report_free(rep);
+            return code;
+        }
+    }
+
+    /* The rules give each rule's text.  They are loaded as a run would
+     * load them; when they cannot be, the page shows rules by file:line,
+     * with their text from files found from the current folder. */
+    char defbuf[PATH_MAX + 32], dbbuf[PATH_MAX + 32];
+    chaff_rules_config rc;
+    chaff_rules_config_init(&rc);
+    if (!no_default && !rules_db) {
+        const char *d = default_rules(defbuf, sizeof defbuf, dbbuf, sizeof dbbuf, &rc.shipped_db);
+        if (is_dir(d))
+            rc.shipped = d;
+    }
+    rc.db = rules_db;
+    rc.paths = rule_paths;
+    rc.n_paths = n_rules;
+    rc.notice = on_warn;
+    chaff_rules *rules = NULL;
+    chaff_error rerr;
+    memset(&rerr, 0, sizeof rerr);
+    if ((rc.shipped || rc.db || rc.n_paths) && chaff_rules_open(&rules, &rc, &rerr) != CHAFF_OK)
+        errorf("rules not loaded, rules shown by file and line: %s%s%s",
+               rerr.file[0] ? rerr.file : "", rerr.file[0] ? ": " : "", rerr.msg);
+
+    struct out out = {.fp = stdout, .name = "standard output"};
+    int code = EXIT_OK;
+    if (out_path && strcmp(out_path, "-") != 0) {
+        atexit(out_cleanup);
+        code = out_open(&out, out_path);
+    }
+    if (!code) {
+        int bad = report_write(rep, out.fp, rules, title) != 0 || fflush(out.fp) != 0;
+        if (bad && out.fp == stdout && errno == EPIPE)
+            bad = 0, out.broken = 1;
+        else if (bad)
+            errorf("write error on %s: %s", out.name, strerror(errno));
+        int cc = out_close(&out, !bad && !out.broken);
+        code = bad ? EXIT_IO : cc;
+    }
+    chaff_rules_free(rules);
+    report_free(rep);
+    return code;
 }
 
 int main(int argc, char **argv)
@@ -835,7 +1464,8 @@ int main(int argc, char **argv)
     int compile = 0;
     const char *rules_db = NULL;
     const char *stats_path = NULL, *out_path = NULL;
-    int want_stats = 0;
+    int want_stats = 0, jobs_set = 0, version = 0;
+    int color = -1; /* --color: 1 always, 0 never, -1 auto */
     struct progress prog = {0};
     unsigned long long max_inflate = 0;
     unsigned max_ratio = 0;
@@ -845,6 +1475,10 @@ int main(int argc, char **argv)
     unsigned min_pages = 5;
     double min_share = 0.5;
     const char *learn_only = NULL;
+    if (argc > 1 && strcmp(argv[1], "report") == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        return report_main(argc - 1, argv + 1);
+    }
     if (learn) {
         argv[1] = argv[0];
         argv++;
@@ -882,11 +1516,13 @@ int main(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 'j': {
             unsigned long long v;
-            if (!parse_uint(optarg, 1, 64, &v)) {
-                errorf("invalid --jobs '%s' (a number from 1 to 64)", optarg);
+            if (!parse_uint(optarg, 0, 64, &v)) {
+                errorf("invalid --jobs '%s' (a number from 1 to 64, or 0 for one per core)",
+                       optarg);
                 return EXIT_USAGE;
             }
             opt.jobs = (unsigned)v;
+            jobs_set = v != 0;
             break;
         }
         case OPT_MAX_DOC: {
@@ -923,7 +1559,33 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_EXPLAIN: explain = 1; break;
-        case OPT_STATS: want_stats = 1; stats_path = optarg; break;
+        case OPT_COLOR:
+            if (!optarg || !strcmp(optarg, "always")) color = 1;
+            else if (!strcmp(optarg, "never")) color = 0;
+            else if (!strcmp(optarg, "auto")) color = -1;
+            else {
+                errorf("invalid --color '%s' (auto, always, never)", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_STATS: {
+            /* --stats FILE cannot mean the file: a bare --stats followed by
+             * an input (`chaff --stats page.txt`) has always read it, and
+             * taking it as the summary's file would overwrite that input.
+             * A next word that looks like a summary is refused instead of
+             * being read as a page. */
+            const char *next = !optarg && optind < argc ? argv[optind] : NULL;
+            size_t k = next ? strlen(next) : 0;
+            if (k > 5 && !strcasecmp(next + k - 5, ".json")) {
+                errorf("--stats takes its file as --stats=FILE: '%s' after it would be read as "
+                       "input (--stats=%s writes the summary there; --stats -- %s reads it)",
+                       next, next, next);
+                return EXIT_USAGE;
+            }
+            want_stats = 1;
+            stats_path = optarg;
+            break;
+        }
         case OPT_RULES_ONLY: opt.flags |= CHAFF_NO_HEURISTICS; break;
         case OPT_DUMP_FEATURES: opt.flags |= CHAFF_DUMP_FEATURES; break;
         case OPT_KEEP_COMMENTS: opt.flags |= CHAFF_KEEP_COMMENTS; break;
@@ -959,7 +1621,7 @@ int main(int argc, char **argv)
             learn_only = "--min-share";
             break;
         case 'h': usage(stdout); return EXIT_OK;
-        case 'V': printf("chaff %s\n", chaff_version()); return EXIT_OK;
+        case 'V': version = 1; break;
         case ':':
             errorf("option '%s' requires an argument", argv[optind - 1]);
             fputs("Try 'chaff --help' for more information.\n", stderr);
@@ -988,6 +1650,12 @@ int main(int argc, char **argv)
     }
     if (explain)
         opt.flags |= CHAFF_EXPLAIN;
+    if (!jobs_set) {
+        /* one worker per core, as make -j and xz -T0 would be asked for;
+         * the library caps it at 64 and uses one for text framing */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        opt.jobs = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+    }
     if ((opt.flags & CHAFF_NO_HEURISTICS) && (opt.flags & CHAFF_NO_RULES)) {
         errorf("--rules-only and --no-rules exclude each other");
         return EXIT_USAGE;
@@ -1006,8 +1674,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     signal(SIGPIPE, SIG_IGN);
-    opt.warn = on_warn;
-    if (!check && !test && !list && !compile) {
+    opt.warn = want_stats ? on_data_warn : on_warn;
+    if (!check && !test && !list && !compile && !version) {
         /* usage errors in the filter options (--from, --lang) are found
          * before the rules are loaded, which may take seconds */
         chaff_filter *probe = NULL;
@@ -1022,13 +1690,23 @@ int main(int argc, char **argv)
     chaff_rules_config rc;
     chaff_rules_config_init(&rc);
     int meta = check || test || list || compile;
+    const char *folder = rules_db;
     if (!no_default && !rules_db) {
         const char *d = default_rules(defbuf, sizeof defbuf, dbbuf, sizeof dbbuf, &rc.shipped_db);
+        folder = d;
+        if (!is_dir(d) && version) {
+            print_version(d, NULL, "not found");
+            return EXIT_OK;
+        }
         if (!is_dir(d)) {
-            if (meta || !(opt.flags & CHAFF_NO_RULES))
-                errorf("rules folder '%s' not found (set CHAFF_RULES or use -R)", d);
-            if (meta)
+            /* running without the rules one meant to load would pass every
+             * page through nearly unchanged, with exit 0 */
+            if (meta || !(opt.flags & CHAFF_NO_RULES)) {
+                errorf("rules folder '%s' not found (set CHAFF_RULES, or "
+                       "--no-default-rules with -R)",
+                       d);
                 return EXIT_RULES;
+            }
         } else {
             rc.shipped = d;
         }
@@ -1037,19 +1715,27 @@ int main(int argc, char **argv)
     rc.paths = rule_paths;
     rc.n_paths = n_rules;
     rc.notice = on_warn;
-    unsigned n_errors = 0;
+    struct rule_errs rerrs = {0};
     if (check) {
         rc.flags |= CHAFF_RULES_CHECK;
         rc.on_error = rule_error;
-        rc.error_ud = &n_errors;
+        rc.error_ud = &rerrs;
     }
     chaff_rules *rules = NULL;
     chaff_error rerr;
     memset(&rerr, 0, sizeof rerr);
     chaff_status st = compile ? chaff_rules_compile(&rc, out_path, &rerr)
                               : chaff_rules_open(&rules, &rc, &rerr);
+    rule_errors_flush(&rerrs);
+    if (version) {
+        char why[300];
+        snprintf(why, sizeof why, "cannot load: %s", rerr.msg[0] ? rerr.msg : chaff_strerror(st));
+        print_version(folder ? folder : n_rules ? rule_paths[0] : NULL, rules, why);
+        chaff_rules_free(rules);
+        return EXIT_OK;
+    }
     if (st) {
-        if (n_errors)
+        if (rerrs.n_total)
             ; /* each was reported */
         else if (rerr.line)
             errorf("%s:%u:%u: %s", rerr.file, rerr.line, rerr.col, rerr.msg);
@@ -1089,7 +1775,7 @@ int main(int argc, char **argv)
     }
 
     /* output */
-    struct out out = {stdout, "standard output", 0, NULL, 0};
+    struct out out = {.fp = stdout, .name = "standard output"};
     if (out_path && strcmp(out_path, "-") != 0) {
         atexit(out_cleanup);
         static const int fatal[] = {SIGINT, SIGTERM, SIGHUP};
@@ -1108,6 +1794,10 @@ int main(int argc, char **argv)
     }
     /* a failure leaves stdio's own buffer, which works as well */
     (void)setvbuf(out.fp, NULL, _IOFBF, OUT_BUFSIZE);
+    if (explain) { /* NO_COLOR (no-color.org) turns auto off, not always */
+        const char *nc = getenv("NO_COLOR");
+        out.color = color > 0 || (color < 0 && !(nc && *nc) && isatty(fileno(out.fp)));
+    }
     chaff_filter *f = NULL;
     st = chaff_filter_new(&f, rules, &opt, out_write, &out);
     if (st) {
@@ -1122,7 +1812,12 @@ int main(int argc, char **argv)
     int n_files = argc - optind;
     static char block[1 << 20];
     static struct input in;
-    prog.start = time(NULL);
+    prog.start = prog.last = now_seconds();
+    prog.tty = isatty(2);
+    prog.jobs = opt.framing == CHAFF_FRAME_TEXT || learn ? 1 : opt.jobs;
+    prog.in = &in;
+    if (prog.on)
+        prog.total = inputs_size(argv + optind, n_files);
     for (int i = 0; i < (n_files ? n_files : 1) && code == EXIT_OK; i++) {
         const char *name = n_files ? argv[optind + i] : "-";
         if (input_open(&in, name) != 0) {
@@ -1162,8 +1857,17 @@ int main(int argc, char **argv)
                 }
             }
             format_set = 1;
+            prog.jobs = opt.framing == CHAFF_FRAME_TEXT || learn ? 1 : opt.jobs;
+            sx.measure = want_stats && !learn &&
+                         (opt.framing == CHAFF_FRAME_TEXT ||
+                          (prog.jobs == 1 && opt.framing != CHAFF_FRAME_WARC));
+            sx.why_not = opt.framing == CHAFF_FRAME_WARC
+                             ? "warc framing: records are not measured one by one"
+                             : "more than one job cleans records in batches: -j1 measures each";
             prog.bytes += (unsigned long long)n;
-            st = feed_held(f, &cy, delimiter_of(opt.framing), block, (size_t)n);
+            st = sx.measure && opt.framing != CHAFF_FRAME_TEXT
+                     ? feed_measured(f, &cy, delimiter_of(opt.framing), block, (size_t)n)
+                     : feed_held(f, &cy, delimiter_of(opt.framing), block, (size_t)n);
             if (!st && out_flush(&out))
                 st = CHAFF_E_WRITE;
             if (st)
@@ -1176,6 +1880,8 @@ int main(int argc, char **argv)
                 errorf("%s: trailing garbage ignored", in.name);
         }
         input_close(&in);
+        prog.done += in.read_total;
+        in.read_total = 0;
         if (merge && code == EXIT_OK)
             code = merge_feed(f, &mi, in.name, NULL, 0, 1);
         if (!st && code == EXIT_OK && cy.len) /* the last record, without its delimiter */
@@ -1183,6 +1889,8 @@ int main(int argc, char **argv)
         cy.len = 0;
         if (!st && code == EXIT_OK)
             st = chaff_filter_end_input(f);
+        if (!st && code == EXIT_OK && sx.measure)
+            stats_doc_done(f); /* a text document, or a last record without delimiter */
         if (!st && out_flush(&out)) /* the next input may block */
             st = CHAFF_E_WRITE;
         if (st)
@@ -1198,6 +1906,8 @@ int main(int argc, char **argv)
     free(mi.p);
     if (!st && code == EXIT_OK && learn)
         st = chaff_filter_learned(f, counts, min_pages, min_share, out_write, &out);
+    if (!st && out.n_hold && out_decide(&out)) /* a last line shorter than a decision */
+        st = CHAFF_E_WRITE;
     if (!st && out_flush(&out))
         st = CHAFF_E_WRITE;
     progress_tick(&prog, f, 1);
@@ -1219,10 +1929,17 @@ int main(int argc, char **argv)
             errorf("cannot open '%s': %s", stats_path, strerror(errno));
             code = code ? code : EXIT_IO;
         } else {
-            chaff_filter_stats_json(f, err_write, sf);
-            if (sf != stderr && fclose(sf) != 0 && !code)
-                code = EXIT_IO;
+            int bad = stats_write(f, sf, argv + optind, n_files);
+            if (sf != stderr && fclose(sf) != 0)
+                bad = 1;
+            if (bad) {
+                int to_file = stats_path && strcmp(stats_path, "-") != 0;
+                errorf("write error on %s", to_file ? stats_path : "standard error");
+                code = code ? code : EXIT_IO;
+            }
         }
+        for (size_t i = 0; i < sx.n_errors; i++)
+            free(sx.errors[i]);
     }
     if (code == EXIT_OK && strict && (s->records_error || n_trailing))
         code = EXIT_DATA;
