@@ -204,8 +204,9 @@ typedef int (*chaff_write_fn)(void *ud, const char *buf, size_t len);
 
 typedef struct chaff_options {
     chaff_framing framing;
-    const char *field;     /* JSONL: field holding the text ("text") */
-    const char *url_field; /* JSONL: field holding the page URL ("url") */
+    const char *field;     /* JSONL: field holding the text ("text"); a dotted
+                              path ("metadata.text") names a nested member */
+    const char *url_field; /* JSONL: field holding the page URL ("url"), a path too */
     const char *url;       /* URL of the document(s) when not per record */
     const char *from;      /* input charset; NULL = detect */
     const char *lang;      /* comma-separated language codes; NULL = detect */
