@@ -221,6 +221,12 @@ typedef struct chaff_options {
                               (model/line.model); NULL = built in.  A file that does
                               not parse fails chaff_filter_new with CHAFF_E_DATA and
                               a warning "file:line:col: message" */
+    const char *lang_field; /* JSONL: field (a path) holding the record's languages
+                              ("en", "en,de", ISO 639-1 or 639-3); NULL = none.
+                              A record's languages (this field, or a WARC record's
+                              WARC-Identified-Content-Language) replace lang for it;
+                              codes chaff has no rules for are left out, and the
+                              first such code in a field is warned about once */
 } chaff_options;
 
 /* Fill *o with the defaults documented above. */

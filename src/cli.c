@@ -87,6 +87,7 @@ static void usage(FILE *to)
           "      --url URL         the document's URL, for site-scoped rules\n"
           "      --from CHARSET    input charset (default: BOM, UTF-8, else detected)\n"
           "      --lang LIST       document languages, e.g. en,zh (default: from the scripts)\n"
+          "      --lang-field PATH JSONL field holding each record's languages (en, en,de)\n"
           "  -R, --rules PATH      add a rule file or folder (repeatable)\n"
           "      --no-default-rules  do not load the default rules folder\n"
           "      --rules-db FILE   load a rules database (from --compile-rules) instead of\n"
@@ -766,6 +767,8 @@ enum {
     OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE, OPT_COMPILE,
     OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE
 };
+/* per-record options for pipelines (a block of their own) */
+enum { OPT_LANG_FIELD = 512 };
 
 static const struct option long_opts[] = {
     {"format", required_argument, NULL, 'f'},
@@ -774,6 +777,7 @@ static const struct option long_opts[] = {
     {"url", required_argument, NULL, OPT_URL},
     {"from", required_argument, NULL, OPT_FROM},
     {"lang", required_argument, NULL, OPT_LANG},
+    {"lang-field", required_argument, NULL, OPT_LANG_FIELD},
     {"rules", required_argument, NULL, 'R'},
     {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT},
     {"output", required_argument, NULL, 'o'},
@@ -872,6 +876,7 @@ int main(int argc, char **argv)
         case OPT_URL: opt.url = optarg; break;
         case OPT_FROM: opt.from = optarg; break;
         case OPT_LANG: opt.lang = optarg; break;
+        case OPT_LANG_FIELD: opt.lang_field = optarg; break;
         case 'R':
             if (n_rules == sizeof rule_paths / sizeof rule_paths[0]) {
                 errorf("too many --rules options");

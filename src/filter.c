@@ -113,7 +113,8 @@ struct worker {
     struct seg_scratch seg;
     struct match_scratch *ms;
     struct dec_cache dc;
-    struct buf dec, text, url;
+    struct buf dec, text, url, lang;
+    uint32_t rec_langs;              /* this record's own languages (0: none) */
     struct buf clean; /* jsonl: the cleaned text before splicing */
     struct dec_info last_dec;
     uint64_t *rule_drops;            /* per rule id */
@@ -132,6 +133,7 @@ struct slot {
     struct buf out;  /* the record as written, delimiter included */
     char warn[256];
     char hint[40];   /* its input's charset as sniffed (lines, nul), or "" */
+    char lang_bad[16]; /* a code in its language field chaff has no rules for */
 };
 
 struct chaff_filter {
@@ -139,7 +141,7 @@ struct chaff_filter {
     chaff_options opt;
     const struct model *model;  /* the line model: model_own or the built-in one */
     struct model *model_own;    /* loaded from chaff_options.model */
-    char *s_field, *s_url_field, *s_url, *s_from, *s_lang;
+    char *s_field, *s_url_field, *s_url, *s_from, *s_lang, *s_lang_field;
     uint32_t langs_forced;
     char host[256];
     chaff_write_fn write;
@@ -168,6 +170,7 @@ struct chaff_filter {
     chaff_status err;      /* sticky */
     bool finished;
     bool fed;              /* bytes arrived since the last end of input */
+    bool lang_warned;      /* an unknown code in a language field was reported */
     uint64_t inputs;       /* inputs ended so far */
 };
 
@@ -219,6 +222,7 @@ static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t m
     buf_init(&w->dec, 0);
     buf_init(&w->text, 0);
     buf_init(&w->url, 0);
+    buf_init(&w->lang, 4096);
     buf_init(&w->clean, max_doc * 4 + 64);
     if (r && r->n) {
         w->rule_drops = chaff_xcalloc(r->n, sizeof *w->rule_drops);
@@ -237,6 +241,7 @@ static void worker_free(struct worker *w)
     buf_free(&w->dec);
     buf_free(&w->text);
     buf_free(&w->url);
+    buf_free(&w->lang);
     buf_free(&w->clean);
     match_scratch_free(w->ms);
     chaff_xfree(w->rule_drops);
@@ -318,11 +323,13 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
     f->s_url = dup_opt(f->opt.url, &st);
     f->s_from = dup_opt(f->opt.from, &st);
     f->s_lang = dup_opt(f->opt.lang, &st);
+    f->s_lang_field = dup_opt(f->opt.lang_field, &st);
     f->opt.field = f->s_field;
     f->opt.url_field = f->s_url_field;
     f->opt.url = f->s_url;
     f->opt.from = f->s_from;
     f->opt.lang = f->s_lang;
+    f->opt.lang_field = f->s_lang_field;
     if (!f->opt.max_doc)
         f->opt.max_doc = DEFAULT_MAX_DOC;
     if (f->opt.framing > CHAFF_FRAME_WARC)
@@ -397,6 +404,7 @@ void chaff_filter_free(chaff_filter *f)
     chaff_xfree(f->s_url);
     chaff_xfree(f->s_from);
     chaff_xfree(f->s_lang);
+    chaff_xfree(f->s_lang_field);
     learn_free(f->learn);
     chaff_xfree(f);
 }
@@ -448,8 +456,10 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
         w->st.lines_in += d.n_nonblank;
         return learn_page(f->learn, d.host, &d);
     }
-    d.langs = f->langs_forced ? f->langs_forced : lang_detect_mask(d.script_hist);
-    d.langs_given = f->langs_forced != 0;
+    /* a record's own languages, then --lang, then its scripts */
+    uint32_t given = w->rec_langs ? w->rec_langs : f->langs_forced;
+    d.langs = given ? given : lang_detect_mask(d.script_hist);
+    d.langs_given = given != 0;
     struct cls_params p = {.budget = f->opt.budget,
                            .flags = f->opt.flags,
                            .model = f->opt.flags & CHAFF_NO_MODEL ? NULL : f->model};
@@ -579,6 +589,8 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     size_t len = s->len;
     buf_reset(&s->out);
     s->warn[0] = '\0';
+    s->lang_bad[0] = '\0';
+    w->rec_langs = 0;
     w->st.records++;
     w->st.bytes_in += len;
     /* a CR before the newline is no part of the record, but it is written
@@ -594,6 +606,7 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         char msg[128] = "";
         buf_reset(&w->text);
         buf_reset(&w->url);
+        buf_reset(&w->lang);
         size_t k = 0;
         while (k < len && (rec[k] == ' ' || rec[k] == '\t'))
             k++;
@@ -601,7 +614,12 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
             w->st.records--;
             goto passthrough_quiet;
         }
-        st = jsonl_parse(rec, len, f->opt.field, f->opt.url_field, &jr, &w->text, &w->url, msg);
+        const char *const path[JSONL_N] = {f->opt.field, f->opt.url_field, f->opt.lang_field,
+                                           NULL, NULL};
+        struct buf *const to[JSONL_N] = {&w->text, &w->url, &w->lang, NULL, NULL};
+        st = jsonl_parse_paths(rec, len, path, to, &jr, msg);
+        if (!st && jr.m[JSONL_LANG].kind == JSONL_STRING)
+            w->rec_langs = lang_from_record(w->lang.p, w->lang.len, s->lang_bad);
         if (st) {
             snprintf(s->warn, sizeof s->warn, "record %llu: %s%s%s", (unsigned long long)s->no,
                      st == CHAFF_E_DATA ? "malformed json: " : chaff_strerror(st),
@@ -695,6 +713,8 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     size_t len = s->len;
     buf_reset(&s->out);
     s->warn[0] = '\0';
+    s->lang_bad[0] = '\0';
+    w->rec_langs = 0;
     w->st.records++;
     w->st.bytes_in += len;
     struct warc_head h;
@@ -729,6 +749,10 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
         goto passthrough;
     }
     warc_charset(&h, cs);
+    if (h.lang) { /* WET's language identification; codes without rules are dropped */
+        char bad[16];
+        w->rec_langs = lang_from_record(h.lang, h.lang_len, bad);
+    }
     const char *from = f->opt.from ? f->opt.from : cs[0] ? cs : NULL;
     struct buf *clean = &w->clean;
     buf_reset(clean);
@@ -811,6 +835,11 @@ static void emit_slot(chaff_filter *f, struct slot *s, chaff_status *st)
 {
     if (s->warn[0])
         warnf(f, "%s", s->warn);
+    if (s->lang_bad[0] && !f->lang_warned) {
+        f->lang_warned = true;
+        warnf(f, "record %llu: no rules for language '%s' in field '%s'; ignored (said once)",
+              (unsigned long long)s->no, s->lang_bad, f->opt.lang_field);
+    }
     if (!*st && s->out.len && f->write(f->ud, s->out.p, s->out.len))
         *st = CHAFF_E_WRITE;
     s->in = NULL;
