@@ -245,6 +245,8 @@ typedef struct chaff_stats {
     uint64_t dropped_heuristic; /* lines dropped by a heuristic */
     uint64_t budget_backoffs; /* documents where the removal budget acted */
     uint64_t windows;         /* extra windows for documents over the cap */
+    uint64_t records_no_field; /* JSONL records without the text field (passed
+                                  through; a field named wrong shows here) */
 } chaff_stats;
 
 typedef struct chaff_filter chaff_filter;

@@ -1230,7 +1230,7 @@ int main(int argc, char **argv)
                 code = EXIT_IO;
         }
     }
-    if (code == EXIT_OK && strict && (s->records_error || n_trailing))
+    if (code == EXIT_OK && strict && (s->records_error || s->records_no_field || n_trailing))
         code = EXIT_DATA;
     chaff_filter_free(f);
     chaff_rules_free(rules);

@@ -134,6 +134,7 @@ struct slot {
     char warn[256];
     char hint[40];   /* its input's charset as sniffed (lines, nul), or "" */
     char lang_bad[16]; /* a code in its language field chaff has no rules for */
+    bool no_field;     /* a JSONL record without the text field */
 };
 
 struct chaff_filter {
@@ -171,6 +172,7 @@ struct chaff_filter {
     bool finished;
     bool fed;              /* bytes arrived since the last end of input */
     bool lang_warned;      /* an unknown code in a language field was reported */
+    bool field_warned;     /* a record without the text field was reported */
     uint64_t inputs;       /* inputs ended so far */
 };
 
@@ -590,6 +592,7 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     buf_reset(&s->out);
     s->warn[0] = '\0';
     s->lang_bad[0] = '\0';
+    s->no_field = false;
     w->rec_langs = 0;
     w->st.records++;
     w->st.bytes_in += len;
@@ -626,8 +629,15 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
                      st == CHAFF_E_DATA ? msg : "", "; passed through unchanged");
             goto passthrough;
         }
-        if (!jr.has_text)
+        if (!jr.has_text) {
+            /* absent, unlike null or a number, is what a misspelt
+             * --field looks like: counted, and said once */
+            if (jr.m[JSONL_TEXT].kind == JSONL_ABSENT) {
+                w->st.records_no_field++;
+                s->no_field = true;
+            }
             goto passthrough_quiet;
+        }
         if (binary_controls(w->text.p, w->text.len)) {
             w->n_binary++;
             snprintf(s->warn, sizeof s->warn, "record %llu: binary data; passed through unchanged",
@@ -826,6 +836,7 @@ static void stats_take(chaff_stats *total, chaff_stats *st)
     total->dropped_heuristic += st->dropped_heuristic;
     total->budget_backoffs += st->budget_backoffs;
     total->windows += st->windows;
+    total->records_no_field += st->records_no_field;
     memset(st, 0, sizeof *st);
 }
 
@@ -835,6 +846,12 @@ static void emit_slot(chaff_filter *f, struct slot *s, chaff_status *st)
 {
     if (s->warn[0])
         warnf(f, "%s", s->warn);
+    if (s->no_field && !f->field_warned) {
+        f->field_warned = true;
+        warnf(f, "record %llu: no field '%s'; such records pass through unchanged (said once, "
+                 "counted in records_no_field)",
+              (unsigned long long)s->no, f->opt.field);
+    }
     if (s->lang_bad[0] && !f->lang_warned) {
         f->lang_warned = true;
         warnf(f, "record %llu: no rules for language '%s' in field '%s'; ignored (said once)",
@@ -1432,14 +1449,14 @@ chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write
              "{\"records\":%llu,\"records_error\":%llu,\"lines_in\":%llu,\"lines_out\":%llu,"
              "\"bytes_in\":%llu,\"bytes_out\":%llu,\"replacements\":%llu,\"controls\":%llu,"
              "\"dropped_rule\":%llu,\"dropped_heuristic\":%llu,\"budget_backoffs\":%llu,"
-             "\"windows\":%llu,\"binary\":%llu",
+             "\"windows\":%llu,\"binary\":%llu,\"records_no_field\":%llu",
              (unsigned long long)t->records, (unsigned long long)t->records_error,
              (unsigned long long)t->lines_in, (unsigned long long)t->lines_out,
              (unsigned long long)t->bytes_in, (unsigned long long)t->bytes_out,
              (unsigned long long)t->replacements, (unsigned long long)t->controls,
              (unsigned long long)t->dropped_rule, (unsigned long long)t->dropped_heuristic,
              (unsigned long long)t->budget_backoffs, (unsigned long long)t->windows,
-             (unsigned long long)n_binary);
+             (unsigned long long)n_binary, (unsigned long long)t->records_no_field);
     const chaff_rules *r = f->rules;
     /* per category and per rule */
     buf_adds(&b, ",\"by_category\":{");
