@@ -197,6 +197,9 @@ typedef enum chaff_framing {
 #define CHAFF_KEEP_COMMENTS 0x20u /* keep reader comments under an article */
 #define CHAFF_NO_MODEL 0x40u     /* the hand-written heuristics decide instead of the line
                                     model (for comparison; the model reads them anyway) */
+#define CHAFF_DROP_EMPTY 0x80u   /* record framings: a record whose cleaned text is empty
+                                    is not written (counted in records_dropped); the one
+                                    case where records in and out differ */
 
 /* Output callback: write len bytes.  Return 0 on success, nonzero to stop
  * the filter (it then returns CHAFF_E_WRITE). */
@@ -227,6 +230,11 @@ typedef struct chaff_options {
                               WARC-Identified-Content-Language) replace lang for it;
                               codes chaff has no rules for are left out, and the
                               first such code in a field is warned about once */
+    const char *annotate;  /* JSONL: a top-level member (no dots) added to each cleaned
+                              record, or replaced when present: an object with the
+                              record's lines_in, lines_out, chars_removed,
+                              removed_share and removals by_category and
+                              by_heuristic; NULL = none */
 } chaff_options;
 
 /* Fill *o with the defaults documented above. */
@@ -247,6 +255,7 @@ typedef struct chaff_stats {
     uint64_t windows;         /* extra windows for documents over the cap */
     uint64_t records_no_field; /* JSONL records without the text field (passed
                                   through; a field named wrong shows here) */
+    uint64_t records_dropped; /* records left out, empty (CHAFF_DROP_EMPTY) */
 } chaff_stats;
 
 typedef struct chaff_filter chaff_filter;

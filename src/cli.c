@@ -88,6 +88,8 @@ static void usage(FILE *to)
           "      --from CHARSET    input charset (default: BOM, UTF-8, else detected)\n"
           "      --lang LIST       document languages, e.g. en,zh (default: from the scripts)\n"
           "      --lang-field PATH JSONL field holding each record's languages (en, en,de)\n"
+          "      --annotate FIELD  add to each JSONL record an object FIELD with its figures\n"
+          "      --drop-empty      write no record whose cleaned text is empty (counted)\n"
           "  -R, --rules PATH      add a rule file or folder (repeatable)\n"
           "      --no-default-rules  do not load the default rules folder\n"
           "      --rules-db FILE   load a rules database (from --compile-rules) instead of\n"
@@ -768,7 +770,7 @@ enum {
     OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE
 };
 /* per-record options for pipelines (a block of their own) */
-enum { OPT_LANG_FIELD = 512 };
+enum { OPT_LANG_FIELD = 512, OPT_ANNOTATE, OPT_DROP_EMPTY };
 
 static const struct option long_opts[] = {
     {"format", required_argument, NULL, 'f'},
@@ -778,6 +780,8 @@ static const struct option long_opts[] = {
     {"from", required_argument, NULL, OPT_FROM},
     {"lang", required_argument, NULL, OPT_LANG},
     {"lang-field", required_argument, NULL, OPT_LANG_FIELD},
+    {"annotate", required_argument, NULL, OPT_ANNOTATE},
+    {"drop-empty", no_argument, NULL, OPT_DROP_EMPTY},
     {"rules", required_argument, NULL, 'R'},
     {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT},
     {"output", required_argument, NULL, 'o'},
@@ -877,6 +881,14 @@ int main(int argc, char **argv)
         case OPT_FROM: opt.from = optarg; break;
         case OPT_LANG: opt.lang = optarg; break;
         case OPT_LANG_FIELD: opt.lang_field = optarg; break;
+        case OPT_ANNOTATE:
+            if (!*optarg || strchr(optarg, '.')) {
+                errorf("--annotate takes a top-level field name, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            opt.annotate = optarg;
+            break;
+        case OPT_DROP_EMPTY: opt.flags |= CHAFF_DROP_EMPTY; break;
         case 'R':
             if (n_rules == sizeof rule_paths / sizeof rule_paths[0]) {
                 errorf("too many --rules options");

@@ -115,6 +115,11 @@ struct worker {
     struct dec_cache dc;
     struct buf dec, text, url, lang;
     uint32_t rec_langs;              /* this record's own languages (0: none) */
+    /* this record's figures, for chaff_options.annotate */
+    uint64_t rec_chars_in, rec_chars_removed;
+    uint64_t *rec_cat;               /* rule drops per category */
+    uint64_t rec_heur[R_COUNT];
+    struct buf annot;
     struct buf clean; /* jsonl: the cleaned text before splicing */
     struct dec_info last_dec;
     uint64_t *rule_drops;            /* per rule id */
@@ -142,7 +147,7 @@ struct chaff_filter {
     chaff_options opt;
     const struct model *model;  /* the line model: model_own or the built-in one */
     struct model *model_own;    /* loaded from chaff_options.model */
-    char *s_field, *s_url_field, *s_url, *s_from, *s_lang, *s_lang_field;
+    char *s_field, *s_url_field, *s_url, *s_from, *s_lang, *s_lang_field, *s_annotate;
     uint32_t langs_forced;
     char host[256];
     chaff_write_fn write;
@@ -215,7 +220,8 @@ STATIC size_t binary_controls(const char *p, size_t len)
     return k >= 2 && k * 20 > n ? k : 0;
 }
 
-static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t max_doc)
+static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t max_doc,
+                               bool annotate)
 {
     memset(w, 0, sizeof *w);
     arena_init(&w->arena, 0);
@@ -226,6 +232,10 @@ static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t m
     buf_init(&w->url, 0);
     buf_init(&w->lang, 4096);
     buf_init(&w->clean, max_doc * 4 + 64);
+    buf_init(&w->annot, 0);
+    if (annotate && r && r->n_categories &&
+        !(w->rec_cat = chaff_xcalloc(r->n_categories, sizeof *w->rec_cat)))
+        return CHAFF_E_NOMEM;
     if (r && r->n) {
         w->rule_drops = chaff_xcalloc(r->n, sizeof *w->rule_drops);
         if (!w->rule_drops)
@@ -245,6 +255,8 @@ static void worker_free(struct worker *w)
     buf_free(&w->url);
     buf_free(&w->lang);
     buf_free(&w->clean);
+    buf_free(&w->annot);
+    chaff_xfree(w->rec_cat);
     match_scratch_free(w->ms);
     chaff_xfree(w->rule_drops);
 }
@@ -326,12 +338,16 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
     f->s_from = dup_opt(f->opt.from, &st);
     f->s_lang = dup_opt(f->opt.lang, &st);
     f->s_lang_field = dup_opt(f->opt.lang_field, &st);
+    f->s_annotate = dup_opt(f->opt.annotate, &st);
     f->opt.field = f->s_field;
     f->opt.url_field = f->s_url_field;
     f->opt.url = f->s_url;
     f->opt.from = f->s_from;
     f->opt.lang = f->s_lang;
     f->opt.lang_field = f->s_lang_field;
+    f->opt.annotate = f->s_annotate;
+    if (f->opt.annotate && strchr(f->opt.annotate, '.'))
+        st = st ? st : CHAFF_E_INVAL; /* a member is added at the top level only */
     if (!f->opt.max_doc)
         f->opt.max_doc = DEFAULT_MAX_DOC;
     if (f->opt.framing > CHAFF_FRAME_WARC)
@@ -375,7 +391,7 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
             st = CHAFF_E_NOMEM;
     }
     for (unsigned i = 0; !st && i < f->jobs; i++)
-        st = worker_init(&f->w[i], rules, f->opt.max_doc);
+        st = worker_init(&f->w[i], rules, f->opt.max_doc, f->opt.annotate != NULL);
     if (st) {
         chaff_filter_free(f);
         return st;
@@ -407,6 +423,7 @@ void chaff_filter_free(chaff_filter *f)
     chaff_xfree(f->s_from);
     chaff_xfree(f->s_lang);
     chaff_xfree(f->s_lang_field);
+    chaff_xfree(f->s_annotate);
     learn_free(f->learn);
     chaff_xfree(f);
 }
@@ -432,6 +449,52 @@ chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_page
         st = CHAFF_E_WRITE;
     buf_free(&out);
     return st;
+}
+
+/* Start counting one record's figures for chaff_options.annotate. */
+static void rec_figures_reset(const chaff_filter *f, struct worker *w)
+{
+    w->rec_chars_in = w->rec_chars_removed = 0;
+    if (w->rec_cat)
+        memset(w->rec_cat, 0, f->rules->n_categories * sizeof *w->rec_cat);
+    memset(w->rec_heur, 0, sizeof w->rec_heur);
+}
+
+/* The annotation of one record into w->annot: a JSON object of its lines
+ * in and out (from the counters' values before it, lines0 and out0), the
+ * characters its dropped lines held and their share, and its removals by
+ * rule category and by heuristic, shaped like --stats. */
+static chaff_status rec_figures_json(const chaff_filter *f, struct worker *w, uint64_t lines0,
+                                     uint64_t out0)
+{
+    struct buf *b = &w->annot;
+    buf_reset(b);
+    double share = w->rec_chars_in ? (double)w->rec_chars_removed / (double)w->rec_chars_in : 0;
+    buf_addf(b,
+             "{\"lines_in\":%llu,\"lines_out\":%llu,\"chars_removed\":%llu,"
+             "\"removed_share\":%.4f,\"by_category\":{",
+             (unsigned long long)(w->st.lines_in - lines0),
+             (unsigned long long)(w->st.lines_out - out0),
+             (unsigned long long)w->rec_chars_removed, share);
+    const char *sep = "";
+    for (uint32_t c = 0; w->rec_cat && c < f->rules->n_categories; c++) {
+        if (!w->rec_cat[c])
+            continue;
+        buf_addf(b, "%s\"", sep);
+        jsonl_encode(b, f->rules->categories[c], strlen(f->rules->categories[c]));
+        buf_addf(b, "\":%llu", (unsigned long long)w->rec_cat[c]);
+        sep = ",";
+    }
+    buf_adds(b, "},\"by_heuristic\":{");
+    sep = "";
+    for (unsigned why = 0; why < R_COUNT; why++) {
+        if (!w->rec_heur[why])
+            continue;
+        buf_addf(b, "%s\"%s\":%llu", sep, cls_reason_name(why),
+                 (unsigned long long)w->rec_heur[why]);
+        sep = ",";
+    }
+    return buf_adds(b, "}}");
 }
 
 /* ---- one document ------------------------------------------------------ */
@@ -491,15 +554,25 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
         const struct line *L = &d.lines[i];
         if (!L->len)
             continue;
+        uint64_t chars = 0;
+        if (f->opt.annotate) /* characters: bytes that start a UTF-8 sequence */
+            for (uint32_t k = 0; k < L->len; k++)
+                chars += ((unsigned char)L->text[k] & 0xC0) != 0x80;
+        w->rec_chars_in += chars;
         if (L->keep) {
             w->st.lines_out++;
         } else if ((L->why == R_RULE || L->why == R_RULE_RANGE) && L->rule >= 0) {
             w->st.dropped_rule++;
+            w->rec_chars_removed += chars;
             if (w->rule_drops)
                 w->rule_drops[L->rule]++;
+            if (w->rec_cat)
+                w->rec_cat[f->rules->v[L->rule].category]++;
         } else {
             w->st.dropped_heuristic++;
+            w->rec_chars_removed += chars;
             w->heur_drops[L->why < R_COUNT ? L->why : R_NONE]++;
+            w->rec_heur[L->why < R_COUNT ? L->why : R_NONE]++;
         }
     }
     if (d.budget_backoff)
@@ -618,7 +691,7 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
             goto passthrough_quiet;
         }
         const char *const path[JSONL_N] = {f->opt.field, f->opt.url_field, f->opt.lang_field,
-                                           NULL, NULL};
+                                           NULL, f->opt.annotate};
         struct buf *const to[JSONL_N] = {&w->text, &w->url, &w->lang, NULL, NULL};
         st = jsonl_parse_paths(rec, len, path, to, &jr, msg);
         if (!st && jr.m[JSONL_LANG].kind == JSONL_STRING)
@@ -648,15 +721,23 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         cls_host(w->url.len ? w->url.p : f->opt.url, host, sizeof host);
         struct buf *clean = &w->clean;
         buf_reset(clean);
+        uint64_t lines0 = w->st.lines_in, kept0 = w->st.lines_out;
+        rec_figures_reset(f, w);
         st = clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, f->opt.from, NULL, host, true,
                        true, &es, clean, NULL, NULL);
-        if (!st) {
+        if (!st && f->opt.annotate)
+            st = rec_figures_json(f, w, lines0, kept0);
+        if (!st && !clean->len && (f->opt.flags & CHAFF_DROP_EMPTY) &&
+            !(f->opt.flags & CHAFF_EXPLAIN)) {
+            w->st.records_dropped++; /* nothing is written for it */
+        } else if (!st) {
             if (f->opt.flags & CHAFF_EXPLAIN) {
                 buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
                 buf_add(&s->out, clean->p, clean->len);
                 st = s->out.err;
             } else {
-                st = jsonl_splice(rec, len, &jr, clean->p ? clean->p : "", clean->len, &s->out);
+                st = jsonl_splice_annot(rec, len, &jr, clean->p ? clean->p : "", clean->len,
+                                        f->opt.annotate, w->annot.p, w->annot.len, &s->out);
                 if (!st && cr)
                     st = buf_addc(&s->out, '\r');
                 if (!st)
@@ -690,6 +771,11 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     }
     st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &s->out, NULL,
                    NULL);
+    if (!st && s->out.len == out0 && (f->opt.flags & CHAFF_DROP_EMPTY) &&
+        !(f->opt.flags & CHAFF_EXPLAIN)) {
+        w->st.records_dropped++; /* nothing is written for it */
+        return;
+    }
     if (!st && f->opt.framing == CHAFF_FRAME_LINES && !(f->opt.flags & CHAFF_EXPLAIN)) {
         /* one line in, one line out: the cleaned text must not add lines */
         for (size_t i = out0; i < s->out.len; i++)
@@ -776,7 +862,10 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     }
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN) && clean->len)
         st = buf_addc(clean, '\n');
-    if (!st) {
+    if (!st && !clean->len && (f->opt.flags & CHAFF_DROP_EMPTY) &&
+        !(f->opt.flags & CHAFF_EXPLAIN)) {
+        w->st.records_dropped++; /* nothing is written for it */
+    } else if (!st) {
         if (f->opt.flags & CHAFF_EXPLAIN) {
             buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
             buf_add(&s->out, clean->p, clean->len);
@@ -837,6 +926,7 @@ static void stats_take(chaff_stats *total, chaff_stats *st)
     total->budget_backoffs += st->budget_backoffs;
     total->windows += st->windows;
     total->records_no_field += st->records_no_field;
+    total->records_dropped += st->records_dropped;
     memset(st, 0, sizeof *st);
 }
 
@@ -1449,14 +1539,15 @@ chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write
              "{\"records\":%llu,\"records_error\":%llu,\"lines_in\":%llu,\"lines_out\":%llu,"
              "\"bytes_in\":%llu,\"bytes_out\":%llu,\"replacements\":%llu,\"controls\":%llu,"
              "\"dropped_rule\":%llu,\"dropped_heuristic\":%llu,\"budget_backoffs\":%llu,"
-             "\"windows\":%llu,\"binary\":%llu,\"records_no_field\":%llu",
+             "\"windows\":%llu,\"binary\":%llu,\"records_no_field\":%llu,\"records_dropped\":%llu",
              (unsigned long long)t->records, (unsigned long long)t->records_error,
              (unsigned long long)t->lines_in, (unsigned long long)t->lines_out,
              (unsigned long long)t->bytes_in, (unsigned long long)t->bytes_out,
              (unsigned long long)t->replacements, (unsigned long long)t->controls,
              (unsigned long long)t->dropped_rule, (unsigned long long)t->dropped_heuristic,
              (unsigned long long)t->budget_backoffs, (unsigned long long)t->windows,
-             (unsigned long long)n_binary, (unsigned long long)t->records_no_field);
+             (unsigned long long)n_binary, (unsigned long long)t->records_no_field,
+             (unsigned long long)t->records_dropped);
     const chaff_rules *r = f->rules;
     /* per category and per rule */
     buf_adds(&b, ",\"by_category\":{");

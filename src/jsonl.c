@@ -781,3 +781,47 @@ chaff_status jsonl_splice(const char *line, size_t len, const struct jsonl_rec *
     buf_addc(out, '"');
     return buf_add(out, line + rec->val_end, len - rec->val_end);
 }
+
+/* line[*at..ts) and the cleaned text as a JSON string; *at to te. */
+static void put_text(struct buf *out, const char *line, size_t *at, size_t ts, size_t te,
+                     const char *clean, size_t clean_len)
+{
+    buf_add(out, line + *at, ts - *at);
+    buf_addc(out, '"');
+    jsonl_encode(out, clean, clean_len);
+    buf_addc(out, '"');
+    *at = te;
+}
+
+chaff_status jsonl_splice_annot(const char *line, size_t len, const struct jsonl_rec *rec,
+                                const char *clean, size_t clean_len, const char *key,
+                                const char *annot, size_t annot_len, struct buf *out)
+{
+    if (!key)
+        return jsonl_splice(line, len, rec, clean, clean_len, out);
+    /* where the annotation goes: over the member's old value, or a new
+     * member before the object's closing brace */
+    const struct jsonl_member *a = &rec->m[JSONL_ANNOT];
+    bool replace = a->kind != JSONL_ABSENT;
+    size_t as = replace ? a->start : rec->obj_end, ae = replace ? a->end : rec->obj_end;
+    if (NEVER(ae > len || as > ae || (!replace && (as >= len || line[as] != '}'))))
+        return CHAFF_E_INVAL;
+    size_t ts = rec->has_text ? rec->val_start : 0, te = rec->has_text ? rec->val_end : 0;
+    if (rec->has_text && ts < ae && as < te) /* the text inside the annotation member */
+        return jsonl_splice(line, len, rec, clean, clean_len, out);
+    size_t at = 0;
+    bool text_first = rec->has_text && ts < as;
+    if (text_first)
+        put_text(out, line, &at, ts, te, clean, clean_len);
+    buf_add(out, line + at, as - at);
+    if (!replace) {
+        buf_adds(out, rec->obj_empty ? "\"" : ",\"");
+        jsonl_encode(out, key, strlen(key));
+        buf_adds(out, "\":");
+    }
+    buf_add(out, annot, annot_len);
+    at = ae;
+    if (rec->has_text && !text_first)
+        put_text(out, line, &at, ts, te, clean, clean_len);
+    return buf_add(out, line + at, len - at);
+}

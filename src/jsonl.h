@@ -133,6 +133,18 @@ chaff_status jsonl_splice(const char *line, size_t len, const struct jsonl_rec *
                           const char *clean, size_t clean_len, struct buf *out);
 
 /*
+ * jsonl_splice(), and also the JSON value annot[0..annot_len) (written as
+ * it is) as the top-level member `key`: over the value of that member when
+ * rec->m[JSONL_ANNOT] found it (parsed with path[JSONL_ANNOT] = key), else
+ * as a new last member.  key NULL: plain jsonl_splice().  When the text
+ * field lies inside the annotation's member the annotation is left out.
+ * Returns out's sticky error, or CHAFF_E_INVAL when rec does not fit line.
+ */
+chaff_status jsonl_splice_annot(const char *line, size_t len, const struct jsonl_rec *rec,
+                                const char *clean, size_t clean_len, const char *key,
+                                const char *annot, size_t annot_len, struct buf *out);
+
+/*
  * Append clean[0..clean_len) to out as the inside of a JSON string (no
  * quotes), with the escaping described at jsonl_splice().  Returns out's
  * sticky error.

@@ -309,6 +309,36 @@ static void test_url(void **state)
     buf_free(&url);
 }
 
+/* An annotation member: added last, or over the value of one present,
+ * before or after the text; nothing else changes. */
+static void test_splice_annot(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line, *want;
+    } cases[] = {
+        {"{\"text\":\"a b\",\"n\":1}", "{\"text\":\"X\",\"n\":1,\"ch\":{\"k\":1}}"},
+        {"{\"ch\":[1, 2],\"text\":\"a\"} ", "{\"ch\":{\"k\":1},\"text\":\"X\"} "},
+        {"{\"text\":\"a\", \"ch\" : null }", "{\"text\":\"X\", \"ch\" : {\"k\":1} }"},
+        {"{ }", "{ \"ch\":{\"k\":1}}"},
+        {"{\"ch\":{\"text\":\"in\"}}", "{\"ch\":{\"text\":\"X\"}}"}, /* text inside: left out */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const char *path[JSONL_N] = {k == 4 ? "ch.text" : "text", NULL, NULL, NULL, "ch"};
+        struct buf *const to[JSONL_N] = {NULL, NULL, NULL, NULL, NULL};
+        struct jsonl_rec rec;
+        struct buf out;
+        char msg[128];
+        buf_init(&out, 0);
+        const char *l = cases[k].line;
+        assert_int_equal(jsonl_parse_paths(l, strlen(l), path, to, &rec, msg), CHAFF_OK);
+        assert_int_equal(
+            jsonl_splice_annot(l, strlen(l), &rec, "X", 1, "ch", "{\"k\":1}", 7, &out), CHAFF_OK);
+        assert_string_equal(out.p, cases[k].want);
+        buf_free(&out);
+    }
+}
+
 /* Output is appended; an error takes back what the call appended. */
 static void test_append_and_rollback(void **state)
 {
@@ -609,6 +639,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_huge_string),
     cmocka_unit_test(test_truncations),
     cmocka_unit_test(test_splice),
+    cmocka_unit_test(test_splice_annot),
     cmocka_unit_test(test_encode),
     cmocka_unit_test(test_alloc_failures),
     cmocka_unit_test(test_alloc_failure_messages),
