@@ -183,7 +183,9 @@ typedef enum chaff_framing {
     CHAFF_FRAME_LINES = 1, /* one document per line */
     CHAFF_FRAME_NUL = 2,   /* documents separated by NUL bytes */
     CHAFF_FRAME_JSONL = 3, /* one JSON object per line, text in a field */
-    CHAFF_FRAME_WARC = 4   /* WARC records; text ones (WET conversion) cleaned */
+    CHAFF_FRAME_WARC = 4,  /* WARC records; text ones (WET conversion) cleaned */
+    CHAFF_FRAME_TSV_JSONL = 5 /* key<TAB>JSON per line (Hadoop Streaming, Spark
+                                 pipe()): the key kept, the JSON as in JSONL */
 } chaff_framing;
 
 /* Flags for chaff_options.flags. */

@@ -80,7 +80,8 @@ static void usage(FILE *to)
           "\n"
           "  -f, --format FMT      text (whole input is one document; default), lines, nul,\n"
           "                        jsonl, warc (WARC/WET records; text records are cleaned;\n"
-          "                        the default for input that starts with WARC/1.x)\n"
+          "                        the default for input that starts with WARC/1.x),\n"
+          "                        tsv-jsonl (key<TAB>JSON per line; the key kept)\n"
           "      --field PATH      JSONL field holding the text (default text; a dotted\n"
           "                        path such as metadata.text goes into objects)\n"
           "      --url-field PATH  JSONL field holding the page URL (default url)\n"
@@ -638,9 +639,10 @@ struct carry {
 /* A record framing's delimiter, or -1 (text, warc: nothing held back). */
 static int delimiter_of(chaff_framing fr)
 {
-    return fr == CHAFF_FRAME_LINES || fr == CHAFF_FRAME_JSONL ? '\n'
-           : fr == CHAFF_FRAME_NUL                          ? '\0'
-                                                            : -1;
+    return fr == CHAFF_FRAME_LINES || fr == CHAFF_FRAME_JSONL || fr == CHAFF_FRAME_TSV_JSONL
+               ? '\n'
+           : fr == CHAFF_FRAME_NUL ? '\0'
+                                   : -1;
 }
 
 static chaff_status carry_add(struct carry *c, const char *p, size_t n)
@@ -869,8 +871,9 @@ int main(int argc, char **argv)
             else if (!strcmp(optarg, "nul")) opt.framing = CHAFF_FRAME_NUL;
             else if (!strcmp(optarg, "jsonl")) opt.framing = CHAFF_FRAME_JSONL;
             else if (!strcmp(optarg, "warc")) opt.framing = CHAFF_FRAME_WARC;
+            else if (!strcmp(optarg, "tsv-jsonl")) opt.framing = CHAFF_FRAME_TSV_JSONL;
             else {
-                errorf("unknown format '%s' (text, lines, nul, jsonl, warc)", optarg);
+                errorf("unknown format '%s' (text, lines, nul, jsonl, warc, tsv-jsonl)", optarg);
                 fputs("Try 'chaff --help' for more information.\n", stderr);
                 return EXIT_USAGE;
             }

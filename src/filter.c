@@ -350,7 +350,7 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
         st = st ? st : CHAFF_E_INVAL; /* a member is added at the top level only */
     if (!f->opt.max_doc)
         f->opt.max_doc = DEFAULT_MAX_DOC;
-    if (f->opt.framing > CHAFF_FRAME_WARC)
+    if (f->opt.framing > CHAFF_FRAME_TSV_JSONL)
         st = st ? st : CHAFF_E_INVAL;
     if (!st && f->opt.lang) {
         f->langs_forced = lang_from_list(f->opt.lang);
@@ -677,7 +677,7 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     struct emit_state es = {0};
     chaff_status st;
     size_t out0 = 0;
-    if (f->opt.framing == CHAFF_FRAME_JSONL) {
+    if (f->opt.framing == CHAFF_FRAME_JSONL || f->opt.framing == CHAFF_FRAME_TSV_JSONL) {
         struct jsonl_rec jr;
         char msg[128] = "";
         buf_reset(&w->text);
@@ -690,10 +690,23 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
             w->st.records--;
             goto passthrough_quiet;
         }
+        /* tsv-jsonl: the key and its tab (Hadoop Streaming, Spark pipe())
+         * go out as they came; the JSON after them is the record */
+        size_t key = 0;
+        if (f->opt.framing == CHAFF_FRAME_TSV_JSONL) {
+            const char *tab = memchr(rec, '\t', len);
+            if (!tab) {
+                snprintf(s->warn, sizeof s->warn,
+                         "record %llu: no tab between key and JSON; passed through unchanged",
+                         (unsigned long long)s->no);
+                goto passthrough;
+            }
+            key = (size_t)(tab - rec) + 1;
+        }
         const char *const path[JSONL_N] = {f->opt.field, f->opt.url_field, f->opt.lang_field,
                                            NULL, f->opt.annotate};
         struct buf *const to[JSONL_N] = {&w->text, &w->url, &w->lang, NULL, NULL};
-        st = jsonl_parse_paths(rec, len, path, to, &jr, msg);
+        st = jsonl_parse_paths(rec + key, len - key, path, to, &jr, msg);
         if (!st && jr.m[JSONL_LANG].kind == JSONL_STRING)
             w->rec_langs = lang_from_record(w->lang.p, w->lang.len, s->lang_bad);
         if (st) {
@@ -736,8 +749,10 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
                 buf_add(&s->out, clean->p, clean->len);
                 st = s->out.err;
             } else {
-                st = jsonl_splice_annot(rec, len, &jr, clean->p ? clean->p : "", clean->len,
-                                        f->opt.annotate, w->annot.p, w->annot.len, &s->out);
+                buf_add(&s->out, rec, key);
+                st = jsonl_splice_annot(rec + key, len - key, &jr, clean->p ? clean->p : "",
+                                        clean->len, f->opt.annotate, w->annot.p, w->annot.len,
+                                        &s->out);
                 if (!st && cr)
                     st = buf_addc(&s->out, '\r');
                 if (!st)
@@ -1182,7 +1197,8 @@ static chaff_status feed_records(chaff_filter *f, const char *p, size_t len)
          * record that reads cleanly in it is not detected alone */
         f->rec_sniffed = true;
         f->rec_hint[0] = '\0';
-        if (!f->opt.from && f->opt.framing != CHAFF_FRAME_JSONL) {
+        if (!f->opt.from && f->opt.framing != CHAFF_FRAME_JSONL &&
+            f->opt.framing != CHAFF_FRAME_TSV_JSONL) {
             chaff_status st = dec_sniff(&f->w[0].dc, p, len, f->rec_hint);
             if (st)
                 return st;
