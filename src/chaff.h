@@ -237,6 +237,13 @@ typedef struct chaff_options {
                               record's lines_in, lines_out, chars_removed,
                               removed_share and removals by_category and
                               by_heuristic; NULL = none */
+    chaff_write_fn explain_write; /* when not NULL (and CHAFF_EXPLAIN is not set), the
+                              explain listing of each document or cleaned record is
+                              written here, beside the text written through write:
+                              each block headed by "# record N id=… url=…" (the
+                              JSONL "id" member, the WARC-Record-ID; "# document N"
+                              in text framing) */
+    void *explain_ud;
 } chaff_options;
 
 /* Fill *o with the defaults documented above. */

@@ -91,6 +91,8 @@ static void usage(FILE *to)
           "      --lang-field PATH JSONL field holding each record's languages (en, en,de)\n"
           "      --annotate FIELD  add to each JSONL record an object FIELD with its figures\n"
           "      --drop-empty      write no record whose cleaned text is empty (counted)\n"
+          "      --explain-to FILE write the --explain listing to FILE beside the output,\n"
+          "                        each record's block headed by its number, id and URL\n"
           "  -R, --rules PATH      add a rule file or folder (repeatable)\n"
           "      --no-default-rules  do not load the default rules folder\n"
           "      --rules-db FILE   load a rules database (from --compile-rules) instead of\n"
@@ -772,7 +774,7 @@ enum {
     OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE
 };
 /* per-record options for pipelines (a block of their own) */
-enum { OPT_LANG_FIELD = 512, OPT_ANNOTATE, OPT_DROP_EMPTY };
+enum { OPT_LANG_FIELD = 512, OPT_ANNOTATE, OPT_DROP_EMPTY, OPT_EXPLAIN_TO };
 
 static const struct option long_opts[] = {
     {"format", required_argument, NULL, 'f'},
@@ -784,6 +786,7 @@ static const struct option long_opts[] = {
     {"lang-field", required_argument, NULL, OPT_LANG_FIELD},
     {"annotate", required_argument, NULL, OPT_ANNOTATE},
     {"drop-empty", no_argument, NULL, OPT_DROP_EMPTY},
+    {"explain-to", required_argument, NULL, OPT_EXPLAIN_TO},
     {"rules", required_argument, NULL, 'R'},
     {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT},
     {"output", required_argument, NULL, 'o'},
@@ -845,7 +848,7 @@ int main(int argc, char **argv)
     int no_default = 0, explain = 0, strict = 0, check = 0, test = 0, list = 0, format_set = 0;
     int compile = 0;
     const char *rules_db = NULL;
-    const char *stats_path = NULL, *out_path = NULL;
+    const char *stats_path = NULL, *out_path = NULL, *explain_to = NULL;
     int want_stats = 0;
     struct progress prog = {0};
     unsigned long long max_inflate = 0;
@@ -892,6 +895,7 @@ int main(int argc, char **argv)
             opt.annotate = optarg;
             break;
         case OPT_DROP_EMPTY: opt.flags |= CHAFF_DROP_EMPTY; break;
+        case OPT_EXPLAIN_TO: explain_to = optarg; break;
         case 'R':
             if (n_rules == sizeof rule_paths / sizeof rule_paths[0]) {
                 errorf("too many --rules options");
@@ -1129,6 +1133,14 @@ int main(int argc, char **argv)
     }
     /* a failure leaves stdio's own buffer, which works as well */
     (void)setvbuf(out.fp, NULL, _IOFBF, OUT_BUFSIZE);
+    FILE *xf = NULL; /* --explain-to */
+    if (explain_to && !(xf = fopen(explain_to, "w"))) {
+        errorf("cannot open '%s': %s", explain_to, strerror(errno));
+        chaff_rules_free(rules);
+        return EXIT_IO;
+    }
+    opt.explain_write = xf ? err_write : NULL;
+    opt.explain_ud = xf;
     chaff_filter *f = NULL;
     st = chaff_filter_new(&f, rules, &opt, out_write, &out);
     if (st) {
@@ -1247,6 +1259,10 @@ int main(int argc, char **argv)
     }
     if (code == EXIT_OK && strict && (s->records_error || s->records_no_field || n_trailing))
         code = EXIT_DATA;
+    if (xf && fclose(xf) != 0) {
+        errorf("write error on '%s': %s", explain_to, strerror(errno));
+        code = code ? code : EXIT_IO;
+    }
     chaff_filter_free(f);
     chaff_rules_free(rules);
     /* the output is kept when all of it was written, even after an input

@@ -120,6 +120,8 @@ struct worker {
     uint64_t *rec_cat;               /* rule drops per category */
     uint64_t rec_heur[R_COUNT];
     struct buf annot;
+    struct buf id;                   /* jsonl: the record's id, for explain headings */
+    struct buf *xout;                /* explain_write: where this document's listing goes */
     struct buf clean; /* jsonl: the cleaned text before splicing */
     struct dec_info last_dec;
     uint64_t *rule_drops;            /* per rule id */
@@ -140,6 +142,7 @@ struct slot {
     char hint[40];   /* its input's charset as sniffed (lines, nul), or "" */
     char lang_bad[16]; /* a code in its language field chaff has no rules for */
     bool no_field;     /* a JSONL record without the text field */
+    struct buf xout;   /* its explain listing, for chaff_options.explain_write */
 };
 
 struct chaff_filter {
@@ -233,6 +236,7 @@ static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t m
     buf_init(&w->lang, 4096);
     buf_init(&w->clean, max_doc * 4 + 64);
     buf_init(&w->annot, 0);
+    buf_init(&w->id, 4096);
     if (annotate && r && r->n_categories &&
         !(w->rec_cat = chaff_xcalloc(r->n_categories, sizeof *w->rec_cat)))
         return CHAFF_E_NOMEM;
@@ -256,6 +260,7 @@ static void worker_free(struct worker *w)
     buf_free(&w->lang);
     buf_free(&w->clean);
     buf_free(&w->annot);
+    buf_free(&w->id);
     chaff_xfree(w->rec_cat);
     match_scratch_free(w->ms);
     chaff_xfree(w->rule_drops);
@@ -357,6 +362,8 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
         if (!f->langs_forced)
             st = CHAFF_E_INVAL;
     }
+    if (f->opt.flags & (CHAFF_EXPLAIN | CHAFF_DUMP_FEATURES | CHAFF_LEARN))
+        f->opt.explain_write = NULL; /* the listing is the output already, or none is */
     f->opt.model = NULL; /* the path is read here and not kept */
     if (!st && opt && opt->model)
         st = load_model(f, opt->model);
@@ -396,8 +403,10 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
         chaff_filter_free(f);
         return st;
     }
-    for (size_t i = 0; i < BATCH_RECORDS; i++)
+    for (size_t i = 0; i < BATCH_RECORDS; i++) {
         buf_init(&f->batch[i].out, 0);
+        buf_init(&f->batch[i].xout, 0);
+    }
     *out = f;
     return CHAFF_OK;
 }
@@ -410,8 +419,10 @@ void chaff_filter_free(chaff_filter *f)
         for (unsigned i = 0; i < f->jobs; i++)
             worker_free(&f->w[i]);
     if (f->batch)
-        for (size_t i = 0; i < BATCH_RECORDS; i++)
+        for (size_t i = 0; i < BATCH_RECORDS; i++) {
             buf_free(&f->batch[i].out);
+            buf_free(&f->batch[i].xout);
+        }
     chaff_xfree(f->w);
     chaff_xfree(f->batch);
     buf_free(&f->batch_data);
@@ -545,6 +556,9 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
             es->any = true;
         if (jn)
             jn->last_kept = d.n_lines && d.lines[d.n_lines - 1].keep && d.lines[d.n_lines - 1].len;
+        if (!st && w->xout) /* the listing beside the text (--explain-to) */
+            st = emit_explain(&d, f->rules, p.flags & CHAFF_NO_HEURISTICS ? NULL : p.model,
+                              w->xout);
     }
     if (st)
         return st;
@@ -640,6 +654,38 @@ static void record_failed(struct slot *s, chaff_status st)
  * Never fails the stream: a record that cannot be cleaned is copied. */
 static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s);
 
+/* Append p[0..n) to b with control characters made spaces: a heading
+ * stays one line whatever an id or URL holds. */
+static void add_one_line(struct buf *b, const char *p, size_t n)
+{
+    size_t at = b->len;
+    buf_add(b, p, n);
+    for (size_t i = at; !b->err && i < b->len; i++)
+        if ((unsigned char)b->p[i] < 0x20)
+            b->p[i] = ' ';
+}
+
+/* Start s's explain block for explain_write, "# record N id=… url=…", and
+ * have the worker's listing go after it; nothing without explain_write. */
+static void xout_head(const chaff_filter *f, struct worker *w, struct slot *s, const char *id,
+                      size_t id_len, const char *url, size_t url_len)
+{
+    buf_reset(&s->xout);
+    w->xout = f->opt.explain_write ? &s->xout : NULL;
+    if (!w->xout)
+        return;
+    buf_addf(&s->xout, "# record %llu", (unsigned long long)s->no);
+    if (id_len) {
+        buf_adds(&s->xout, " id=");
+        add_one_line(&s->xout, id, id_len);
+    }
+    if (url_len) {
+        buf_adds(&s->xout, " url=");
+        add_one_line(&s->xout, url, url_len);
+    }
+    buf_addc(&s->xout, '\n');
+}
+
 /* Write a record through as it came, with its delimiter; error: it could
  * not be cleaned (else it simply has nothing to clean). */
 static void pass_record(struct worker *w, struct slot *s, const char *delim, size_t delim_len,
@@ -648,6 +694,7 @@ static void pass_record(struct worker *w, struct slot *s, const char *delim, siz
     if (error)
         w->st.records_error++;
     buf_reset(&s->out);
+    buf_reset(&s->xout); /* a listing begun before an error says nothing true */
     buf_add(&s->out, s->in, s->len);
     buf_add(&s->out, delim, delim_len);
     w->st.bytes_out += s->out.len;
@@ -666,6 +713,8 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     s->warn[0] = '\0';
     s->lang_bad[0] = '\0';
     s->no_field = false;
+    buf_reset(&s->xout);
+    w->xout = NULL;
     w->rec_langs = 0;
     w->st.records++;
     w->st.bytes_in += len;
@@ -703,9 +752,10 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
             }
             key = (size_t)(tab - rec) + 1;
         }
+        buf_reset(&w->id);
         const char *const path[JSONL_N] = {f->opt.field, f->opt.url_field, f->opt.lang_field,
-                                           NULL, f->opt.annotate};
-        struct buf *const to[JSONL_N] = {&w->text, &w->url, &w->lang, NULL, NULL};
+                                           f->opt.explain_write ? "id" : NULL, f->opt.annotate};
+        struct buf *const to[JSONL_N] = {&w->text, &w->url, &w->lang, &w->id, NULL};
         st = jsonl_parse_paths(rec + key, len - key, path, to, &jr, msg);
         if (!st && jr.m[JSONL_LANG].kind == JSONL_STRING)
             w->rec_langs = lang_from_record(w->lang.p, w->lang.len, s->lang_bad);
@@ -736,6 +786,12 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         buf_reset(clean);
         uint64_t lines0 = w->st.lines_in, kept0 = w->st.lines_out;
         rec_figures_reset(f, w);
+        if (f->opt.explain_write) {
+            const struct jsonl_member *id = &jr.m[JSONL_ID];
+            bool raw = id->kind == JSONL_OTHER; /* a number, as written */
+            xout_head(f, w, s, raw ? rec + key + id->start : w->id.p,
+                      raw ? id->end - id->start : w->id.len, w->url.p, w->url.len);
+        }
         st = clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, f->opt.from, NULL, host, true,
                        true, &es, clean, NULL, NULL);
         if (!st && f->opt.annotate)
@@ -784,6 +840,7 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
         out0 = s->out.len;
     }
+    xout_head(f, w, s, NULL, 0, f->opt.url, f->opt.url ? strlen(f->opt.url) : 0);
     st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &s->out, NULL,
                    NULL);
     if (!st && s->out.len == out0 && (f->opt.flags & CHAFF_DROP_EMPTY) &&
@@ -825,6 +882,8 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     buf_reset(&s->out);
     s->warn[0] = '\0';
     s->lang_bad[0] = '\0';
+    buf_reset(&s->xout);
+    w->xout = NULL;
     w->rec_langs = 0;
     w->st.records++;
     w->st.bytes_in += len;
@@ -868,9 +927,11 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     struct buf *clean = &w->clean;
     buf_reset(clean);
     struct emit_state es = {0};
+    xout_head(f, w, s, h.rid, h.rid_len, h.uri, h.uri_len);
     st = clean_doc(f, w, rec + hl, len - hl, from, NULL, host, true, true, &es, clean, NULL, NULL);
     if (st == CHAFF_E_CHARSET && from == cs) { /* a declared name nobody knows: detect */
         buf_reset(clean);
+        xout_head(f, w, s, h.rid, h.rid_len, h.uri, h.uri_len);
         es = (struct emit_state){0};
         st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, clean, NULL,
                        NULL);
@@ -964,6 +1025,12 @@ static void emit_slot(chaff_filter *f, struct slot *s, chaff_status *st)
     }
     if (!*st && s->out.len && f->write(f->ud, s->out.p, s->out.len))
         *st = CHAFF_E_WRITE;
+    if (!*st && s->xout.len && f->opt.explain_write &&
+        f->opt.explain_write(f->opt.explain_ud, s->xout.p, s->xout.len))
+        *st = CHAFF_E_WRITE;
+    buf_reset(&s->xout);
+    if (s->xout.cap > SLOT_KEEP)
+        buf_free(&s->xout);
     s->in = NULL;
     /* keep small output buffers for reuse, drop big ones */
     if (s->out.cap > SLOT_KEEP)
@@ -1053,8 +1120,22 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
         w->st.windows++;
     w->st.bytes_in += len;
     const char *from = f->opt.from ? f->opt.from : (first ? NULL : f->win_charset);
+    struct buf xo; /* the listing beside the text (explain_write) */
+    buf_init(&xo, 0);
+    if (f->opt.explain_write) {
+        w->xout = &xo;
+        if (first) {
+            buf_addf(&xo, "# document %llu", (unsigned long long)f->total.records + 1);
+            if (f->opt.url) {
+                buf_adds(&xo, " url=");
+                add_one_line(&xo, f->opt.url, strlen(f->opt.url));
+            }
+            buf_addc(&xo, '\n');
+        }
+    }
     chaff_status st = clean_doc(f, w, p, len, from, NULL, f->host, first, last, &f->es, &out,
                                 first ? f->win_charset : NULL, &f->join);
+    w->xout = NULL;
     f->win_started = true;
     if (st == CHAFF_E_CHARSET || st == CHAFF_E_TOOBIG) {
         warnf(f, "document: %s; passed through unchanged", chaff_strerror(st));
@@ -1069,9 +1150,12 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
         st = out.err;
     if (!st && out.len && f->write(f->ud, out.p, out.len))
         st = CHAFF_E_WRITE;
+    if (!st && xo.len && f->opt.explain_write(f->opt.explain_ud, xo.p, xo.len))
+        st = CHAFF_E_WRITE;
     w->st.bytes_out += out.len;
     stats_take(&f->total, &w->st);
     buf_free(&out);
+    buf_free(&xo);
     return st;
 }
 

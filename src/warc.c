@@ -130,6 +130,9 @@ chaff_status warc_parse(const char *p, size_t n, struct warc_head *h, char msg[1
         } else if (name_is(s, name_len, "content-type")) {
             h->ctype = v;
             h->ctype_len = vn;
+        } else if (name_is(s, name_len, "warc-record-id")) {
+            h->rid = v;
+            h->rid_len = vn;
         } else if (name_is(s, name_len, "warc-identified-content-language")) {
             h->lang = v;
             h->lang_len = vn;
