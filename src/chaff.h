@@ -183,7 +183,9 @@ typedef enum chaff_framing {
     CHAFF_FRAME_LINES = 1, /* one document per line */
     CHAFF_FRAME_NUL = 2,   /* documents separated by NUL bytes */
     CHAFF_FRAME_JSONL = 3, /* one JSON object per line, text in a field */
-    CHAFF_FRAME_WARC = 4   /* WARC records; text ones (WET conversion) cleaned */
+    CHAFF_FRAME_WARC = 4,  /* WARC records; text ones (WET conversion) cleaned */
+    CHAFF_FRAME_TSV_JSONL = 5 /* key<TAB>JSON per line (Hadoop Streaming, Spark
+                                 pipe()): the key kept, the JSON as in JSONL */
 } chaff_framing;
 
 /* Flags for chaff_options.flags. */
@@ -197,6 +199,9 @@ typedef enum chaff_framing {
 #define CHAFF_KEEP_COMMENTS 0x20u /* keep reader comments under an article */
 #define CHAFF_NO_MODEL 0x40u     /* the hand-written heuristics decide instead of the line
                                     model (for comparison; the model reads them anyway) */
+#define CHAFF_DROP_EMPTY 0x80u   /* record framings: a record whose cleaned text is empty
+                                    is not written (counted in records_dropped); the one
+                                    case where records in and out differ */
 
 /* Output callback: write len bytes.  Return 0 on success, nonzero to stop
  * the filter (it then returns CHAFF_E_WRITE). */
@@ -204,8 +209,9 @@ typedef int (*chaff_write_fn)(void *ud, const char *buf, size_t len);
 
 typedef struct chaff_options {
     chaff_framing framing;
-    const char *field;     /* JSONL: field holding the text ("text") */
-    const char *url_field; /* JSONL: field holding the page URL ("url") */
+    const char *field;     /* JSONL: field holding the text ("text"); a dotted
+                              path ("metadata.text") names a nested member */
+    const char *url_field; /* JSONL: field holding the page URL ("url"), a path too */
     const char *url;       /* URL of the document(s) when not per record */
     const char *from;      /* input charset; NULL = detect */
     const char *lang;      /* comma-separated language codes; NULL = detect */
@@ -220,6 +226,24 @@ typedef struct chaff_options {
                               (model/line.model); NULL = built in.  A file that does
                               not parse fails chaff_filter_new with CHAFF_E_DATA and
                               a warning "file:line:col: message" */
+    const char *lang_field; /* JSONL: field (a path) holding the record's languages
+                              ("en", "en,de", ISO 639-1 or 639-3); NULL = none.
+                              A record's languages (this field, or a WARC record's
+                              WARC-Identified-Content-Language) replace lang for it;
+                              codes chaff has no rules for are left out, and the
+                              first such code in a field is warned about once */
+    const char *annotate;  /* JSONL: a top-level member (no dots) added to each cleaned
+                              record, or replaced when present: an object with the
+                              record's lines_in, lines_out, chars_removed,
+                              removed_share and removals by_category and
+                              by_heuristic; NULL = none */
+    chaff_write_fn explain_write; /* when not NULL (and CHAFF_EXPLAIN is not set), the
+                              explain listing of each document or cleaned record is
+                              written here, beside the text written through write:
+                              each block headed by "# record N id=… url=…" (the
+                              JSONL "id" member, the WARC-Record-ID; "# document N"
+                              in text framing) */
+    void *explain_ud;
 } chaff_options;
 
 /* Fill *o with the defaults documented above. */
@@ -238,6 +262,9 @@ typedef struct chaff_stats {
     uint64_t dropped_heuristic; /* lines dropped by a heuristic */
     uint64_t budget_backoffs; /* documents where the removal budget acted */
     uint64_t windows;         /* extra windows for documents over the cap */
+    uint64_t records_no_field; /* JSONL records without the text field (passed
+                                  through; a field named wrong shows here) */
+    uint64_t records_dropped; /* records left out, empty (CHAFF_DROP_EMPTY) */
 } chaff_stats;
 
 typedef struct chaff_filter chaff_filter;

@@ -83,12 +83,19 @@ static void usage(FILE *to)
           "\n"
           "  -f, --format FMT      text (whole input is one document; default), lines, nul,\n"
           "                        jsonl, warc (WARC/WET records; text records are cleaned;\n"
-          "                        the default for input that starts with WARC/1.x)\n"
-          "      --field NAME      JSONL field holding the text (default text)\n"
-          "      --url-field NAME  JSONL field holding the page URL (default url)\n"
+          "                        the default for input that starts with WARC/1.x),\n"
+          "                        tsv-jsonl (key<TAB>JSON per line; the key kept)\n"
+          "      --field PATH      JSONL field holding the text (default text; a dotted\n"
+          "                        path such as metadata.text goes into objects)\n"
+          "      --url-field PATH  JSONL field holding the page URL (default url)\n"
           "      --url URL         the document's URL, for site-scoped rules\n"
           "      --from CHARSET    input charset (default: BOM, UTF-8, else detected)\n"
           "      --lang LIST       document languages, e.g. en,zh (default: from the scripts)\n"
+          "      --lang-field PATH JSONL field holding each record's languages (en, en,de)\n"
+          "      --annotate FIELD  add to each JSONL record an object FIELD with its figures\n"
+          "      --drop-empty      write no record whose cleaned text is empty (counted)\n"
+          "      --explain-to FILE write the --explain listing to FILE beside the output,\n"
+          "                        each record's block headed by its number, id and URL\n"
           "  -R, --rules PATH      add a rule file or folder (repeatable)\n"
           "      --no-default-rules  do not load the default rules folder\n"
           "      --rules-db FILE   load a rules database (from --compile-rules) instead of\n"
@@ -924,9 +931,10 @@ struct carry {
 /* A record framing's delimiter, or -1 (text, warc: nothing held back). */
 static int delimiter_of(chaff_framing fr)
 {
-    return fr == CHAFF_FRAME_LINES || fr == CHAFF_FRAME_JSONL ? '\n'
-           : fr == CHAFF_FRAME_NUL                          ? '\0'
-                                                            : -1;
+    return fr == CHAFF_FRAME_LINES || fr == CHAFF_FRAME_JSONL || fr == CHAFF_FRAME_TSV_JSONL
+               ? '\n'
+           : fr == CHAFF_FRAME_NUL ? '\0'
+                                   : -1;
 }
 
 static chaff_status carry_add(struct carry *c, const char *p, size_t n)
@@ -1135,6 +1143,8 @@ enum {
     OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE, OPT_COMPILE,
     OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE, OPT_COLOR, OPT_TITLE
 };
+/* per-record options for pipelines (a block of their own) */
+enum { OPT_LANG_FIELD = 512, OPT_ANNOTATE, OPT_DROP_EMPTY, OPT_EXPLAIN_TO };
 
 static const struct option long_opts[] = {
     {"format", required_argument, NULL, 'f'},
@@ -1143,6 +1153,10 @@ static const struct option long_opts[] = {
     {"url", required_argument, NULL, OPT_URL},
     {"from", required_argument, NULL, OPT_FROM},
     {"lang", required_argument, NULL, OPT_LANG},
+    {"lang-field", required_argument, NULL, OPT_LANG_FIELD},
+    {"annotate", required_argument, NULL, OPT_ANNOTATE},
+    {"drop-empty", no_argument, NULL, OPT_DROP_EMPTY},
+    {"explain-to", required_argument, NULL, OPT_EXPLAIN_TO},
     {"rules", required_argument, NULL, 'R'},
     {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT},
     {"output", required_argument, NULL, 'o'},
@@ -1463,7 +1477,7 @@ int main(int argc, char **argv)
     int no_default = 0, explain = 0, strict = 0, check = 0, test = 0, list = 0, format_set = 0;
     int compile = 0;
     const char *rules_db = NULL;
-    const char *stats_path = NULL, *out_path = NULL;
+    const char *stats_path = NULL, *out_path = NULL, *explain_to = NULL;
     int want_stats = 0, jobs_set = 0, version = 0;
     int color = -1; /* --color: 1 always, 0 never, -1 auto */
     struct progress prog = {0};
@@ -1494,8 +1508,9 @@ int main(int argc, char **argv)
             else if (!strcmp(optarg, "nul")) opt.framing = CHAFF_FRAME_NUL;
             else if (!strcmp(optarg, "jsonl")) opt.framing = CHAFF_FRAME_JSONL;
             else if (!strcmp(optarg, "warc")) opt.framing = CHAFF_FRAME_WARC;
+            else if (!strcmp(optarg, "tsv-jsonl")) opt.framing = CHAFF_FRAME_TSV_JSONL;
             else {
-                errorf("unknown format '%s' (text, lines, nul, jsonl, warc)", optarg);
+                errorf("unknown format '%s' (text, lines, nul, jsonl, warc, tsv-jsonl)", optarg);
                 fputs("Try 'chaff --help' for more information.\n", stderr);
                 return EXIT_USAGE;
             }
@@ -1505,6 +1520,16 @@ int main(int argc, char **argv)
         case OPT_URL: opt.url = optarg; break;
         case OPT_FROM: opt.from = optarg; break;
         case OPT_LANG: opt.lang = optarg; break;
+        case OPT_LANG_FIELD: opt.lang_field = optarg; break;
+        case OPT_ANNOTATE:
+            if (!*optarg || strchr(optarg, '.')) {
+                errorf("--annotate takes a top-level field name, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            opt.annotate = optarg;
+            break;
+        case OPT_DROP_EMPTY: opt.flags |= CHAFF_DROP_EMPTY; break;
+        case OPT_EXPLAIN_TO: explain_to = optarg; break;
         case 'R':
             if (n_rules == sizeof rule_paths / sizeof rule_paths[0]) {
                 errorf("too many --rules options");
@@ -1798,6 +1823,14 @@ int main(int argc, char **argv)
         const char *nc = getenv("NO_COLOR");
         out.color = color > 0 || (color < 0 && !(nc && *nc) && isatty(fileno(out.fp)));
     }
+    FILE *xf = NULL; /* --explain-to */
+    if (explain_to && !(xf = fopen(explain_to, "w"))) {
+        errorf("cannot open '%s': %s", explain_to, strerror(errno));
+        chaff_rules_free(rules);
+        return EXIT_IO;
+    }
+    opt.explain_write = xf ? err_write : NULL;
+    opt.explain_ud = xf;
     chaff_filter *f = NULL;
     st = chaff_filter_new(&f, rules, &opt, out_write, &out);
     if (st) {
@@ -1941,8 +1974,12 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sx.n_errors; i++)
             free(sx.errors[i]);
     }
-    if (code == EXIT_OK && strict && (s->records_error || n_trailing))
+    if (code == EXIT_OK && strict && (s->records_error || s->records_no_field || n_trailing))
         code = EXIT_DATA;
+    if (xf && fclose(xf) != 0) {
+        errorf("write error on '%s': %s", explain_to, strerror(errno));
+        code = code ? code : EXIT_IO;
+    }
     chaff_filter_free(f);
     chaff_rules_free(rules);
     /* the output is kept when all of it was written, even after an input

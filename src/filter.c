@@ -113,7 +113,15 @@ struct worker {
     struct seg_scratch seg;
     struct match_scratch *ms;
     struct dec_cache dc;
-    struct buf dec, text, url;
+    struct buf dec, text, url, lang;
+    uint32_t rec_langs;              /* this record's own languages (0: none) */
+    /* this record's figures, for chaff_options.annotate */
+    uint64_t rec_chars_in, rec_chars_removed;
+    uint64_t *rec_cat;               /* rule drops per category */
+    uint64_t rec_heur[R_COUNT];
+    struct buf annot;
+    struct buf id;                   /* jsonl: the record's id, for explain headings */
+    struct buf *xout;                /* explain_write: where this document's listing goes */
     struct buf clean; /* jsonl: the cleaned text before splicing */
     struct dec_info last_dec;
     uint64_t *rule_drops;            /* per rule id */
@@ -132,6 +140,9 @@ struct slot {
     struct buf out;  /* the record as written, delimiter included */
     char warn[256];
     char hint[40];   /* its input's charset as sniffed (lines, nul), or "" */
+    char lang_bad[16]; /* a code in its language field chaff has no rules for */
+    bool no_field;     /* a JSONL record without the text field */
+    struct buf xout;   /* its explain listing, for chaff_options.explain_write */
 };
 
 struct chaff_filter {
@@ -139,7 +150,7 @@ struct chaff_filter {
     chaff_options opt;
     const struct model *model;  /* the line model: model_own or the built-in one */
     struct model *model_own;    /* loaded from chaff_options.model */
-    char *s_field, *s_url_field, *s_url, *s_from, *s_lang;
+    char *s_field, *s_url_field, *s_url, *s_from, *s_lang, *s_lang_field, *s_annotate;
     uint32_t langs_forced;
     char host[256];
     chaff_write_fn write;
@@ -168,6 +179,8 @@ struct chaff_filter {
     chaff_status err;      /* sticky */
     bool finished;
     bool fed;              /* bytes arrived since the last end of input */
+    bool lang_warned;      /* an unknown code in a language field was reported */
+    bool field_warned;     /* a record without the text field was reported */
     uint64_t inputs;       /* inputs ended so far */
 };
 
@@ -210,7 +223,8 @@ STATIC size_t binary_controls(const char *p, size_t len)
     return k >= 2 && k * 20 > n ? k : 0;
 }
 
-static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t max_doc)
+static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t max_doc,
+                               bool annotate)
 {
     memset(w, 0, sizeof *w);
     arena_init(&w->arena, 0);
@@ -219,7 +233,13 @@ static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t m
     buf_init(&w->dec, 0);
     buf_init(&w->text, 0);
     buf_init(&w->url, 0);
+    buf_init(&w->lang, 4096);
     buf_init(&w->clean, max_doc * 4 + 64);
+    buf_init(&w->annot, 0);
+    buf_init(&w->id, 4096);
+    if (annotate && r && r->n_categories &&
+        !(w->rec_cat = chaff_xcalloc(r->n_categories, sizeof *w->rec_cat)))
+        return CHAFF_E_NOMEM;
     if (r && r->n) {
         w->rule_drops = chaff_xcalloc(r->n, sizeof *w->rule_drops);
         if (!w->rule_drops)
@@ -237,7 +257,11 @@ static void worker_free(struct worker *w)
     buf_free(&w->dec);
     buf_free(&w->text);
     buf_free(&w->url);
+    buf_free(&w->lang);
     buf_free(&w->clean);
+    buf_free(&w->annot);
+    buf_free(&w->id);
+    chaff_xfree(w->rec_cat);
     match_scratch_free(w->ms);
     chaff_xfree(w->rule_drops);
 }
@@ -318,20 +342,28 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
     f->s_url = dup_opt(f->opt.url, &st);
     f->s_from = dup_opt(f->opt.from, &st);
     f->s_lang = dup_opt(f->opt.lang, &st);
+    f->s_lang_field = dup_opt(f->opt.lang_field, &st);
+    f->s_annotate = dup_opt(f->opt.annotate, &st);
     f->opt.field = f->s_field;
     f->opt.url_field = f->s_url_field;
     f->opt.url = f->s_url;
     f->opt.from = f->s_from;
     f->opt.lang = f->s_lang;
+    f->opt.lang_field = f->s_lang_field;
+    f->opt.annotate = f->s_annotate;
+    if (f->opt.annotate && strchr(f->opt.annotate, '.'))
+        st = st ? st : CHAFF_E_INVAL; /* a member is added at the top level only */
     if (!f->opt.max_doc)
         f->opt.max_doc = DEFAULT_MAX_DOC;
-    if (f->opt.framing > CHAFF_FRAME_WARC)
+    if (f->opt.framing > CHAFF_FRAME_TSV_JSONL)
         st = st ? st : CHAFF_E_INVAL;
     if (!st && f->opt.lang) {
         f->langs_forced = lang_from_list(f->opt.lang);
         if (!f->langs_forced)
             st = CHAFF_E_INVAL;
     }
+    if (f->opt.flags & (CHAFF_EXPLAIN | CHAFF_DUMP_FEATURES | CHAFF_LEARN))
+        f->opt.explain_write = NULL; /* the listing is the output already, or none is */
     f->opt.model = NULL; /* the path is read here and not kept */
     if (!st && opt && opt->model)
         st = load_model(f, opt->model);
@@ -366,13 +398,15 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
             st = CHAFF_E_NOMEM;
     }
     for (unsigned i = 0; !st && i < f->jobs; i++)
-        st = worker_init(&f->w[i], rules, f->opt.max_doc);
+        st = worker_init(&f->w[i], rules, f->opt.max_doc, f->opt.annotate != NULL);
     if (st) {
         chaff_filter_free(f);
         return st;
     }
-    for (size_t i = 0; i < BATCH_RECORDS; i++)
+    for (size_t i = 0; i < BATCH_RECORDS; i++) {
         buf_init(&f->batch[i].out, 0);
+        buf_init(&f->batch[i].xout, 0);
+    }
     *out = f;
     return CHAFF_OK;
 }
@@ -385,8 +419,10 @@ void chaff_filter_free(chaff_filter *f)
         for (unsigned i = 0; i < f->jobs; i++)
             worker_free(&f->w[i]);
     if (f->batch)
-        for (size_t i = 0; i < BATCH_RECORDS; i++)
+        for (size_t i = 0; i < BATCH_RECORDS; i++) {
             buf_free(&f->batch[i].out);
+            buf_free(&f->batch[i].xout);
+        }
     chaff_xfree(f->w);
     chaff_xfree(f->batch);
     buf_free(&f->batch_data);
@@ -397,6 +433,8 @@ void chaff_filter_free(chaff_filter *f)
     chaff_xfree(f->s_url);
     chaff_xfree(f->s_from);
     chaff_xfree(f->s_lang);
+    chaff_xfree(f->s_lang_field);
+    chaff_xfree(f->s_annotate);
     learn_free(f->learn);
     chaff_xfree(f);
 }
@@ -424,6 +462,52 @@ chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_page
     return st;
 }
 
+/* Start counting one record's figures for chaff_options.annotate. */
+static void rec_figures_reset(const chaff_filter *f, struct worker *w)
+{
+    w->rec_chars_in = w->rec_chars_removed = 0;
+    if (w->rec_cat)
+        memset(w->rec_cat, 0, f->rules->n_categories * sizeof *w->rec_cat);
+    memset(w->rec_heur, 0, sizeof w->rec_heur);
+}
+
+/* The annotation of one record into w->annot: a JSON object of its lines
+ * in and out (from the counters' values before it, lines0 and out0), the
+ * characters its dropped lines held and their share, and its removals by
+ * rule category and by heuristic, shaped like --stats. */
+static chaff_status rec_figures_json(const chaff_filter *f, struct worker *w, uint64_t lines0,
+                                     uint64_t out0)
+{
+    struct buf *b = &w->annot;
+    buf_reset(b);
+    double share = w->rec_chars_in ? (double)w->rec_chars_removed / (double)w->rec_chars_in : 0;
+    buf_addf(b,
+             "{\"lines_in\":%llu,\"lines_out\":%llu,\"chars_removed\":%llu,"
+             "\"removed_share\":%.4f,\"by_category\":{",
+             (unsigned long long)(w->st.lines_in - lines0),
+             (unsigned long long)(w->st.lines_out - out0),
+             (unsigned long long)w->rec_chars_removed, share);
+    const char *sep = "";
+    for (uint32_t c = 0; w->rec_cat && c < f->rules->n_categories; c++) {
+        if (!w->rec_cat[c])
+            continue;
+        buf_addf(b, "%s\"", sep);
+        jsonl_encode(b, f->rules->categories[c], strlen(f->rules->categories[c]));
+        buf_addf(b, "\":%llu", (unsigned long long)w->rec_cat[c]);
+        sep = ",";
+    }
+    buf_adds(b, "},\"by_heuristic\":{");
+    sep = "";
+    for (unsigned why = 0; why < R_COUNT; why++) {
+        if (!w->rec_heur[why])
+            continue;
+        buf_addf(b, "%s\"%s\":%llu", sep, cls_reason_name(why),
+                 (unsigned long long)w->rec_heur[why]);
+        sep = ",";
+    }
+    return buf_adds(b, "}}");
+}
+
 /* ---- one document ------------------------------------------------------ */
 
 /*
@@ -448,8 +532,10 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
         w->st.lines_in += d.n_nonblank;
         return learn_page(f->learn, d.host, &d);
     }
-    d.langs = f->langs_forced ? f->langs_forced : lang_detect_mask(d.script_hist);
-    d.langs_given = f->langs_forced != 0;
+    /* a record's own languages, then --lang, then its scripts */
+    uint32_t given = w->rec_langs ? w->rec_langs : f->langs_forced;
+    d.langs = given ? given : lang_detect_mask(d.script_hist);
+    d.langs_given = given != 0;
     struct cls_params p = {.budget = f->opt.budget,
                            .flags = f->opt.flags,
                            .model = f->opt.flags & CHAFF_NO_MODEL ? NULL : f->model};
@@ -470,6 +556,9 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
             es->any = true;
         if (jn)
             jn->last_kept = d.n_lines && d.lines[d.n_lines - 1].keep && d.lines[d.n_lines - 1].len;
+        if (!st && w->xout) /* the listing beside the text (--explain-to) */
+            st = emit_explain(&d, f->rules, p.flags & CHAFF_NO_HEURISTICS ? NULL : p.model,
+                              w->xout);
     }
     if (st)
         return st;
@@ -479,15 +568,25 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
         const struct line *L = &d.lines[i];
         if (!L->len)
             continue;
+        uint64_t chars = 0;
+        if (f->opt.annotate) /* characters: bytes that start a UTF-8 sequence */
+            for (uint32_t k = 0; k < L->len; k++)
+                chars += ((unsigned char)L->text[k] & 0xC0) != 0x80;
+        w->rec_chars_in += chars;
         if (L->keep) {
             w->st.lines_out++;
         } else if ((L->why == R_RULE || L->why == R_RULE_RANGE) && L->rule >= 0) {
             w->st.dropped_rule++;
+            w->rec_chars_removed += chars;
             if (w->rule_drops)
                 w->rule_drops[L->rule]++;
+            if (w->rec_cat)
+                w->rec_cat[f->rules->v[L->rule].category]++;
         } else {
             w->st.dropped_heuristic++;
+            w->rec_chars_removed += chars;
             w->heur_drops[L->why < R_COUNT ? L->why : R_NONE]++;
+            w->rec_heur[L->why < R_COUNT ? L->why : R_NONE]++;
         }
     }
     if (d.budget_backoff)
@@ -555,6 +654,38 @@ static void record_failed(struct slot *s, chaff_status st)
  * Never fails the stream: a record that cannot be cleaned is copied. */
 static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s);
 
+/* Append p[0..n) to b with control characters made spaces: a heading
+ * stays one line whatever an id or URL holds. */
+static void add_one_line(struct buf *b, const char *p, size_t n)
+{
+    size_t at = b->len;
+    buf_add(b, p, n);
+    for (size_t i = at; !b->err && i < b->len; i++)
+        if ((unsigned char)b->p[i] < 0x20)
+            b->p[i] = ' ';
+}
+
+/* Start s's explain block for explain_write, "# record N id=… url=…", and
+ * have the worker's listing go after it; nothing without explain_write. */
+static void xout_head(const chaff_filter *f, struct worker *w, struct slot *s, const char *id,
+                      size_t id_len, const char *url, size_t url_len)
+{
+    buf_reset(&s->xout);
+    w->xout = f->opt.explain_write ? &s->xout : NULL;
+    if (!w->xout)
+        return;
+    buf_addf(&s->xout, "# record %llu", (unsigned long long)s->no);
+    if (id_len) {
+        buf_adds(&s->xout, " id=");
+        add_one_line(&s->xout, id, id_len);
+    }
+    if (url_len) {
+        buf_adds(&s->xout, " url=");
+        add_one_line(&s->xout, url, url_len);
+    }
+    buf_addc(&s->xout, '\n');
+}
+
 /* Write a record through as it came, with its delimiter; error: it could
  * not be cleaned (else it simply has nothing to clean). */
 static void pass_record(struct worker *w, struct slot *s, const char *delim, size_t delim_len,
@@ -563,6 +694,7 @@ static void pass_record(struct worker *w, struct slot *s, const char *delim, siz
     if (error)
         w->st.records_error++;
     buf_reset(&s->out);
+    buf_reset(&s->xout); /* a listing begun before an error says nothing true */
     buf_add(&s->out, s->in, s->len);
     buf_add(&s->out, delim, delim_len);
     w->st.bytes_out += s->out.len;
@@ -579,6 +711,11 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     size_t len = s->len;
     buf_reset(&s->out);
     s->warn[0] = '\0';
+    s->lang_bad[0] = '\0';
+    s->no_field = false;
+    buf_reset(&s->xout);
+    w->xout = NULL;
+    w->rec_langs = 0;
     w->st.records++;
     w->st.bytes_in += len;
     /* a CR before the newline is no part of the record, but it is written
@@ -589,11 +726,12 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     struct emit_state es = {0};
     chaff_status st;
     size_t out0 = 0;
-    if (f->opt.framing == CHAFF_FRAME_JSONL) {
+    if (f->opt.framing == CHAFF_FRAME_JSONL || f->opt.framing == CHAFF_FRAME_TSV_JSONL) {
         struct jsonl_rec jr;
         char msg[128] = "";
         buf_reset(&w->text);
         buf_reset(&w->url);
+        buf_reset(&w->lang);
         size_t k = 0;
         while (k < len && (rec[k] == ' ' || rec[k] == '\t'))
             k++;
@@ -601,15 +739,41 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
             w->st.records--;
             goto passthrough_quiet;
         }
-        st = jsonl_parse(rec, len, f->opt.field, f->opt.url_field, &jr, &w->text, &w->url, msg);
+        /* tsv-jsonl: the key and its tab (Hadoop Streaming, Spark pipe())
+         * go out as they came; the JSON after them is the record */
+        size_t key = 0;
+        if (f->opt.framing == CHAFF_FRAME_TSV_JSONL) {
+            const char *tab = memchr(rec, '\t', len);
+            if (!tab) {
+                snprintf(s->warn, sizeof s->warn,
+                         "record %llu: no tab between key and JSON; passed through unchanged",
+                         (unsigned long long)s->no);
+                goto passthrough;
+            }
+            key = (size_t)(tab - rec) + 1;
+        }
+        buf_reset(&w->id);
+        const char *const path[JSONL_N] = {f->opt.field, f->opt.url_field, f->opt.lang_field,
+                                           f->opt.explain_write ? "id" : NULL, f->opt.annotate};
+        struct buf *const to[JSONL_N] = {&w->text, &w->url, &w->lang, &w->id, NULL};
+        st = jsonl_parse_paths(rec + key, len - key, path, to, &jr, msg);
+        if (!st && jr.m[JSONL_LANG].kind == JSONL_STRING)
+            w->rec_langs = lang_from_record(w->lang.p, w->lang.len, s->lang_bad);
         if (st) {
             snprintf(s->warn, sizeof s->warn, "record %llu: %s%s%s", (unsigned long long)s->no,
                      st == CHAFF_E_DATA ? "malformed json: " : chaff_strerror(st),
                      st == CHAFF_E_DATA ? msg : "", "; passed through unchanged");
             goto passthrough;
         }
-        if (!jr.has_text)
+        if (!jr.has_text) {
+            /* absent, unlike null or a number, is what a misspelt
+             * --field looks like: counted, and said once */
+            if (jr.m[JSONL_TEXT].kind == JSONL_ABSENT) {
+                w->st.records_no_field++;
+                s->no_field = true;
+            }
             goto passthrough_quiet;
+        }
         if (binary_controls(w->text.p, w->text.len)) {
             w->n_binary++;
             snprintf(s->warn, sizeof s->warn, "record %llu: binary data; passed through unchanged",
@@ -620,15 +784,31 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         cls_host(w->url.len ? w->url.p : f->opt.url, host, sizeof host);
         struct buf *clean = &w->clean;
         buf_reset(clean);
+        uint64_t lines0 = w->st.lines_in, kept0 = w->st.lines_out;
+        rec_figures_reset(f, w);
+        if (f->opt.explain_write) {
+            const struct jsonl_member *id = &jr.m[JSONL_ID];
+            bool raw = id->kind == JSONL_OTHER; /* a number, as written */
+            xout_head(f, w, s, raw ? rec + key + id->start : w->id.p,
+                      raw ? id->end - id->start : w->id.len, w->url.p, w->url.len);
+        }
         st = clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, f->opt.from, NULL, host, true,
                        true, &es, clean, NULL, NULL);
-        if (!st) {
+        if (!st && f->opt.annotate)
+            st = rec_figures_json(f, w, lines0, kept0);
+        if (!st && !clean->len && (f->opt.flags & CHAFF_DROP_EMPTY) &&
+            !(f->opt.flags & CHAFF_EXPLAIN)) {
+            w->st.records_dropped++; /* nothing is written for it */
+        } else if (!st) {
             if (f->opt.flags & CHAFF_EXPLAIN) {
                 buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
                 buf_add(&s->out, clean->p, clean->len);
                 st = s->out.err;
             } else {
-                st = jsonl_splice(rec, len, &jr, clean->p ? clean->p : "", clean->len, &s->out);
+                buf_add(&s->out, rec, key);
+                st = jsonl_splice_annot(rec + key, len - key, &jr, clean->p ? clean->p : "",
+                                        clean->len, f->opt.annotate, w->annot.p, w->annot.len,
+                                        &s->out);
                 if (!st && cr)
                     st = buf_addc(&s->out, '\r');
                 if (!st)
@@ -660,8 +840,14 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
         out0 = s->out.len;
     }
+    xout_head(f, w, s, NULL, 0, f->opt.url, f->opt.url ? strlen(f->opt.url) : 0);
     st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &s->out, NULL,
                    NULL);
+    if (!st && s->out.len == out0 && (f->opt.flags & CHAFF_DROP_EMPTY) &&
+        !(f->opt.flags & CHAFF_EXPLAIN)) {
+        w->st.records_dropped++; /* nothing is written for it */
+        return;
+    }
     if (!st && f->opt.framing == CHAFF_FRAME_LINES && !(f->opt.flags & CHAFF_EXPLAIN)) {
         /* one line in, one line out: the cleaned text must not add lines */
         for (size_t i = out0; i < s->out.len; i++)
@@ -695,6 +881,10 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     size_t len = s->len;
     buf_reset(&s->out);
     s->warn[0] = '\0';
+    s->lang_bad[0] = '\0';
+    buf_reset(&s->xout);
+    w->xout = NULL;
+    w->rec_langs = 0;
     w->st.records++;
     w->st.bytes_in += len;
     struct warc_head h;
@@ -729,20 +919,29 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
         goto passthrough;
     }
     warc_charset(&h, cs);
+    if (h.lang) { /* WET's language identification; codes without rules are dropped */
+        char bad[16];
+        w->rec_langs = lang_from_record(h.lang, h.lang_len, bad);
+    }
     const char *from = f->opt.from ? f->opt.from : cs[0] ? cs : NULL;
     struct buf *clean = &w->clean;
     buf_reset(clean);
     struct emit_state es = {0};
+    xout_head(f, w, s, h.rid, h.rid_len, h.uri, h.uri_len);
     st = clean_doc(f, w, rec + hl, len - hl, from, NULL, host, true, true, &es, clean, NULL, NULL);
     if (st == CHAFF_E_CHARSET && from == cs) { /* a declared name nobody knows: detect */
         buf_reset(clean);
+        xout_head(f, w, s, h.rid, h.rid_len, h.uri, h.uri_len);
         es = (struct emit_state){0};
         st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, clean, NULL,
                        NULL);
     }
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN) && clean->len)
         st = buf_addc(clean, '\n');
-    if (!st) {
+    if (!st && !clean->len && (f->opt.flags & CHAFF_DROP_EMPTY) &&
+        !(f->opt.flags & CHAFF_EXPLAIN)) {
+        w->st.records_dropped++; /* nothing is written for it */
+    } else if (!st) {
         if (f->opt.flags & CHAFF_EXPLAIN) {
             buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
             buf_add(&s->out, clean->p, clean->len);
@@ -802,6 +1001,8 @@ static void stats_take(chaff_stats *total, chaff_stats *st)
     total->dropped_heuristic += st->dropped_heuristic;
     total->budget_backoffs += st->budget_backoffs;
     total->windows += st->windows;
+    total->records_no_field += st->records_no_field;
+    total->records_dropped += st->records_dropped;
     memset(st, 0, sizeof *st);
 }
 
@@ -811,8 +1012,25 @@ static void emit_slot(chaff_filter *f, struct slot *s, chaff_status *st)
 {
     if (s->warn[0])
         warnf(f, "%s", s->warn);
+    if (s->no_field && !f->field_warned) {
+        f->field_warned = true;
+        warnf(f, "record %llu: no field '%s'; such records pass through unchanged (said once, "
+                 "counted in records_no_field)",
+              (unsigned long long)s->no, f->opt.field);
+    }
+    if (s->lang_bad[0] && !f->lang_warned) {
+        f->lang_warned = true;
+        warnf(f, "record %llu: no rules for language '%s' in field '%s'; ignored (said once)",
+              (unsigned long long)s->no, s->lang_bad, f->opt.lang_field);
+    }
     if (!*st && s->out.len && f->write(f->ud, s->out.p, s->out.len))
         *st = CHAFF_E_WRITE;
+    if (!*st && s->xout.len && f->opt.explain_write &&
+        f->opt.explain_write(f->opt.explain_ud, s->xout.p, s->xout.len))
+        *st = CHAFF_E_WRITE;
+    buf_reset(&s->xout);
+    if (s->xout.cap > SLOT_KEEP)
+        buf_free(&s->xout);
     s->in = NULL;
     /* keep small output buffers for reuse, drop big ones */
     if (s->out.cap > SLOT_KEEP)
@@ -902,8 +1120,22 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
         w->st.windows++;
     w->st.bytes_in += len;
     const char *from = f->opt.from ? f->opt.from : (first ? NULL : f->win_charset);
+    struct buf xo; /* the listing beside the text (explain_write) */
+    buf_init(&xo, 0);
+    if (f->opt.explain_write) {
+        w->xout = &xo;
+        if (first) {
+            buf_addf(&xo, "# document %llu", (unsigned long long)f->total.records + 1);
+            if (f->opt.url) {
+                buf_adds(&xo, " url=");
+                add_one_line(&xo, f->opt.url, strlen(f->opt.url));
+            }
+            buf_addc(&xo, '\n');
+        }
+    }
     chaff_status st = clean_doc(f, w, p, len, from, NULL, f->host, first, last, &f->es, &out,
                                 first ? f->win_charset : NULL, &f->join);
+    w->xout = NULL;
     f->win_started = true;
     if (st == CHAFF_E_CHARSET || st == CHAFF_E_TOOBIG) {
         warnf(f, "document: %s; passed through unchanged", chaff_strerror(st));
@@ -918,9 +1150,12 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
         st = out.err;
     if (!st && out.len && f->write(f->ud, out.p, out.len))
         st = CHAFF_E_WRITE;
+    if (!st && xo.len && f->opt.explain_write(f->opt.explain_ud, xo.p, xo.len))
+        st = CHAFF_E_WRITE;
     w->st.bytes_out += out.len;
     stats_take(&f->total, &w->st);
     buf_free(&out);
+    buf_free(&xo);
     return st;
 }
 
@@ -1046,7 +1281,8 @@ static chaff_status feed_records(chaff_filter *f, const char *p, size_t len)
          * record that reads cleanly in it is not detected alone */
         f->rec_sniffed = true;
         f->rec_hint[0] = '\0';
-        if (!f->opt.from && f->opt.framing != CHAFF_FRAME_JSONL) {
+        if (!f->opt.from && f->opt.framing != CHAFF_FRAME_JSONL &&
+            f->opt.framing != CHAFF_FRAME_TSV_JSONL) {
             chaff_status st = dec_sniff(&f->w[0].dc, p, len, f->rec_hint);
             if (st)
                 return st;
@@ -1403,14 +1639,15 @@ chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write
              "{\"records\":%llu,\"records_error\":%llu,\"lines_in\":%llu,\"lines_out\":%llu,"
              "\"bytes_in\":%llu,\"bytes_out\":%llu,\"replacements\":%llu,\"controls\":%llu,"
              "\"dropped_rule\":%llu,\"dropped_heuristic\":%llu,\"budget_backoffs\":%llu,"
-             "\"windows\":%llu,\"binary\":%llu",
+             "\"windows\":%llu,\"binary\":%llu,\"records_no_field\":%llu,\"records_dropped\":%llu",
              (unsigned long long)t->records, (unsigned long long)t->records_error,
              (unsigned long long)t->lines_in, (unsigned long long)t->lines_out,
              (unsigned long long)t->bytes_in, (unsigned long long)t->bytes_out,
              (unsigned long long)t->replacements, (unsigned long long)t->controls,
              (unsigned long long)t->dropped_rule, (unsigned long long)t->dropped_heuristic,
              (unsigned long long)t->budget_backoffs, (unsigned long long)t->windows,
-             (unsigned long long)n_binary);
+             (unsigned long long)n_binary, (unsigned long long)t->records_no_field,
+             (unsigned long long)t->records_dropped);
     const chaff_rules *r = f->rules;
     /* per category and per rule */
     buf_adds(&b, ",\"by_category\":{");

@@ -4,7 +4,9 @@
  *
  * How.  A single left-to-right pass over the line, no tree and no
  * allocation per value.  The top-level object is walked member by member;
- * only its keys are compared with the field names, and every other value is
+ * only its keys are compared with the fields' paths (a dotted path such as
+ * metadata.text walks into the object under "metadata"), and every other
+ * value is
  * validated and skipped by an iterative skipper whose container stack is a
  * fixed array of JSONL_MAX_DEPTH bytes, so hostile nesting costs neither
  * recursion nor memory.  Strings are the bulk of a record, so they are
@@ -502,17 +504,152 @@ static chaff_status buf_fail(struct jp *p, chaff_status st, const char *what)
     return st;
 }
 
-/* The body of jsonl_parse(); the wrapper undoes partial output on error. */
-static chaff_status parse_object(struct jp *p, const char *field, const char *url_field,
-                                 struct jsonl_rec *rec, struct buf *text, struct buf *url,
-                                 struct buf *scratch)
+/* What one parse looks for: a dotted path per member wanted, where its
+ * decoded string goes, and where each buffer stood on entry. */
+struct walk {
+    const char *const *path;
+    size_t plen[JSONL_N];
+    struct buf *const *to;
+    size_t to0[JSONL_N];
+    struct jsonl_rec *rec;
+    struct buf *scratch;
+};
+
+/* keep in sync with enum jsonl_want */
+static const char *const k_want_name[JSONL_N] = {"text field", "url field", "lang field",
+                                                 "id field", "annotate field"};
+
+/* A key named member k again: a duplicated key's last value wins (as jq
+ * and most readers take it), so what an earlier one gave is forgotten. */
+static void forget(struct walk *wk, unsigned k)
+{
+    struct buf *b = wk->to[k];
+    if (b) {
+        b->len = wk->to0[k];
+        if (b->p)
+            b->p[b->len] = '\0';
+    }
+    memset(&wk->rec->m[k], 0, sizeof wk->rec->m[k]);
+}
+
+/*
+ * The object at p->i ('{'), `depth` containers deep counting itself; seg[k]
+ * is where the part of path k still to match starts (SIZE_MAX: path k is
+ * not looked for in this object).  A key equal to a path's next segment
+ * either ends the path (its value is the member wanted) or, when more
+ * segments follow and the value is an object, is walked into.  Recursion
+ * follows the paths' dots, never the data, so the data's nesting costs no
+ * stack.
+ */
+static chaff_status walk_object(struct jp *p, struct walk *wk, size_t depth,
+                                const size_t seg[JSONL_N])
 {
     const unsigned char *s = p->s;
-    size_t flen = strlen(field), ulen = url_field ? strlen(url_field) : 0;
-    /* a duplicated key's last value wins (as jq and most readers take it):
-     * each occurrence truncates what an earlier one appended */
-    size_t text0 = text->len, url0 = url ? url->len : 0;
     chaff_status st;
+    p->i++;
+    skip_ws(p);
+    if (p->i < p->len && s[p->i] == '}') {
+        if (depth == 1) {
+            wk->rec->obj_end = p->i;
+            wk->rec->obj_empty = 1;
+        }
+        p->i++;
+        return CHAFF_OK;
+    }
+    for (;;) {
+        if (p->i >= p->len || s[p->i] != '"')
+            return jp_fail(p, "expected string key");
+        size_t ka = p->i + 1;
+        if ((st = scan_string(p, NULL)))
+            return st;
+        size_t kb = p->i - 1;
+        size_t child[JSONL_N];
+        unsigned ends = 0; /* bit k: path k ends at this key */
+        bool descend = false;
+        for (unsigned k = 0; k < JSONL_N; k++) {
+            child[k] = SIZE_MAX;
+            if (seg[k] == SIZE_MAX)
+                continue;
+            const char *name = wk->path[k] + seg[k];
+            const char *dot = memchr(name, '.', wk->plen[k] - seg[k]);
+            size_t n = dot ? (size_t)(dot - name) : wk->plen[k] - seg[k];
+            bool is = false;
+            if ((st = key_is(p, ka, kb, name, n, wk->scratch, &is)))
+                return st;
+            if (!is)
+                continue;
+            forget(wk, k);
+            if (dot) {
+                child[k] = seg[k] + n + 1;
+                descend = true;
+            } else {
+                ends |= 1u << k;
+            }
+        }
+        skip_ws(p);
+        if (p->i >= p->len || s[p->i] != ':')
+            return jp_fail(p, "expected ':'");
+        p->i++;
+        skip_ws(p);
+        size_t vs = p->i;
+        bool is_str = p->i < p->len && s[p->i] == '"';
+        bool is_obj = p->i < p->len && s[p->i] == '{';
+        int into = -1; /* the first path ending here that wants the string */
+        for (unsigned k = 0; is_str && into < 0 && k < JSONL_N; k++)
+            if ((ends >> k & 1) && wk->to[k])
+                into = (int)k;
+        if (into >= 0) {
+            struct buf *b = wk->to[into];
+            size_t t0 = b->len;
+            if ((st = scan_string(p, b)))
+                return st;
+            if (b->err)
+                return buf_fail(p, b->err, k_want_name[into]);
+            for (unsigned k = (unsigned)into + 1; k < JSONL_N; k++) {
+                if (!(ends >> k & 1) || !wk->to[k])
+                    continue;
+                buf_add(wk->to[k], b->p ? b->p + t0 : "", b->len - t0);
+                if (wk->to[k]->err)
+                    return buf_fail(p, wk->to[k]->err, k_want_name[k]);
+            }
+        } else if (descend && is_obj) {
+            if (depth >= JSONL_MAX_DEPTH) {
+                snprintf(p->msg, 128, "nesting deeper than %d at byte %zu", JSONL_MAX_DEPTH,
+                         p->i + 1);
+                return CHAFF_E_DATA;
+            }
+            if ((st = walk_object(p, wk, depth + 1, child)))
+                return st;
+        } else if ((st = skip_value(p, depth))) {
+            return st;
+        }
+        for (unsigned k = 0; k < JSONL_N; k++)
+            if (ends >> k & 1)
+                wk->rec->m[k] = (struct jsonl_member){vs, p->i, is_str ? JSONL_STRING : JSONL_OTHER};
+        skip_ws(p);
+        if (p->i < p->len && s[p->i] == ',') {
+            p->i++;
+            skip_ws(p);
+            continue;
+        }
+        if (p->i < p->len && s[p->i] == '}') {
+            if (depth == 1)
+                wk->rec->obj_end = p->i;
+            p->i++;
+            return CHAFF_OK;
+        }
+        return jp_fail(p, "expected ',' or '}'");
+    }
+}
+
+/* The body of jsonl_parse_paths(); the wrapper undoes partial output on
+ * error. */
+static chaff_status parse_object(struct jp *p, struct walk *wk)
+{
+    const unsigned char *s = p->s;
+    size_t seg[JSONL_N];
+    for (unsigned k = 0; k < JSONL_N; k++)
+        seg[k] = wk->path[k] ? 0 : SIZE_MAX;
 
     if (p->len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
         p->i = 3;
@@ -523,77 +660,9 @@ static chaff_status parse_object(struct jp *p, const char *field, const char *ur
     }
     if (s[p->i] != '{')
         return jp_fail(p, "expected '{'");
-    p->i++;
-    skip_ws(p);
-    if (p->i < p->len && s[p->i] == '}') {
-        p->i++;
-        goto end;
-    }
-    for (;;) {
-        if (p->i >= p->len || s[p->i] != '"')
-            return jp_fail(p, "expected string key");
-        size_t ka = p->i + 1;
-        if ((st = scan_string(p, NULL)))
-            return st;
-        size_t kb = p->i - 1;
-        bool want_text = false, want_url = false;
-        if ((st = key_is(p, ka, kb, field, flen, scratch, &want_text)))
-            return st;
-        if (url_field && (st = key_is(p, ka, kb, url_field, ulen, scratch, &want_url)))
-            return st;
-        if (want_text) {
-            text->len = text0;
-            if (text->p)
-                text->p[text0] = '\0';
-        }
-        if (want_url && url) {
-            url->len = url0;
-            if (url->p)
-                url->p[url0] = '\0';
-        }
-        skip_ws(p);
-        if (p->i >= p->len || s[p->i] != ':')
-            return jp_fail(p, "expected ':'");
-        p->i++;
-        skip_ws(p);
-        size_t vs = p->i;
-        bool is_str = p->i < p->len && s[p->i] == '"';
-        if (is_str && (want_text || (want_url && url))) {
-            size_t t0 = text->len;
-            struct buf *to = want_text ? text : url;
-            if ((st = scan_string(p, to)))
-                return st;
-            if (to->err)
-                return buf_fail(p, to->err, want_text ? "text field" : "url field");
-            if (want_text && want_url && url) {
-                buf_add(url, text->p ? text->p + t0 : "", text->len - t0);
-                if (url->err)
-                    return buf_fail(p, url->err, "url field");
-            }
-        } else if ((st = skip_value(p, 1))) {
-            return st;
-        }
-        if (want_text) { /* an earlier occurrence's span is replaced */
-            rec->val_start = vs;
-            rec->val_end = p->i;
-            rec->has_text = is_str;
-            rec->text_is_null = !is_str;
-        }
-        if (want_url)
-            rec->has_url = is_str;
-        skip_ws(p);
-        if (p->i < p->len && s[p->i] == ',') {
-            p->i++;
-            skip_ws(p);
-            continue;
-        }
-        if (p->i < p->len && s[p->i] == '}') {
-            p->i++;
-            break;
-        }
-        return jp_fail(p, "expected ',' or '}'");
-    }
-end:
+    chaff_status st = walk_object(p, wk, 1, seg);
+    if (st)
+        return st;
     skip_ws(p);
     if (p->i < p->len) {
         snprintf(p->msg, 128, "trailing characters after the object at byte %zu", p->i + 1);
@@ -602,29 +671,41 @@ end:
     return CHAFF_OK;
 }
 
-chaff_status jsonl_parse(const char *line, size_t len, const char *field, const char *url_field,
-                         struct jsonl_rec *rec, struct buf *text, struct buf *url, char msg[128])
+chaff_status jsonl_parse_paths(const char *line, size_t len, const char *const path[JSONL_N],
+                               struct buf *const to[JSONL_N], struct jsonl_rec *rec,
+                               char msg[128])
 {
     struct jp p = {(const unsigned char *)line, len, 0, msg};
     struct buf scratch;
-    size_t t0 = text->len, u0 = url ? url->len : 0;
-
+    struct walk wk = {.path = path, .to = to, .rec = rec, .scratch = &scratch};
+    for (unsigned k = 0; k < JSONL_N; k++) {
+        wk.plen[k] = path[k] ? strlen(path[k]) : 0;
+        wk.to0[k] = to[k] ? to[k]->len : 0;
+    }
     memset(rec, 0, sizeof *rec);
     buf_init(&scratch, 0);
-    chaff_status st = parse_object(&p, field, url_field, rec, text, url, &scratch);
+    chaff_status st = parse_object(&p, &wk);
     buf_free(&scratch);
     if (st) {
-        memset(rec, 0, sizeof *rec);
-        text->len = t0;
-        if (text->p)
-            text->p[t0] = '\0';
-        if (url) {
-            url->len = u0;
-            if (url->p)
-                url->p[u0] = '\0';
-        }
+        for (unsigned k = 0; k < JSONL_N; k++)
+            forget(&wk, k);
+        return st;
     }
-    return st;
+    const struct jsonl_member *t = &rec->m[JSONL_TEXT];
+    rec->val_start = t->start;
+    rec->val_end = t->end;
+    rec->has_text = t->kind == JSONL_STRING;
+    rec->text_is_null = t->kind == JSONL_OTHER;
+    rec->has_url = rec->m[JSONL_URL].kind == JSONL_STRING;
+    return CHAFF_OK;
+}
+
+chaff_status jsonl_parse(const char *line, size_t len, const char *field, const char *url_field,
+                         struct jsonl_rec *rec, struct buf *text, struct buf *url, char msg[128])
+{
+    const char *path[JSONL_N] = {field, url_field, NULL, NULL, NULL};
+    struct buf *const to[JSONL_N] = {text, url, NULL, NULL, NULL};
+    return jsonl_parse_paths(line, len, path, to, rec, msg);
 }
 
 /* ---- the splice ------------------------------------------------------------ */
@@ -699,4 +780,48 @@ chaff_status jsonl_splice(const char *line, size_t len, const struct jsonl_rec *
     jsonl_encode(out, clean, clean_len);
     buf_addc(out, '"');
     return buf_add(out, line + rec->val_end, len - rec->val_end);
+}
+
+/* line[*at..ts) and the cleaned text as a JSON string; *at to te. */
+static void put_text(struct buf *out, const char *line, size_t *at, size_t ts, size_t te,
+                     const char *clean, size_t clean_len)
+{
+    buf_add(out, line + *at, ts - *at);
+    buf_addc(out, '"');
+    jsonl_encode(out, clean, clean_len);
+    buf_addc(out, '"');
+    *at = te;
+}
+
+chaff_status jsonl_splice_annot(const char *line, size_t len, const struct jsonl_rec *rec,
+                                const char *clean, size_t clean_len, const char *key,
+                                const char *annot, size_t annot_len, struct buf *out)
+{
+    if (!key)
+        return jsonl_splice(line, len, rec, clean, clean_len, out);
+    /* where the annotation goes: over the member's old value, or a new
+     * member before the object's closing brace */
+    const struct jsonl_member *a = &rec->m[JSONL_ANNOT];
+    bool replace = a->kind != JSONL_ABSENT;
+    size_t as = replace ? a->start : rec->obj_end, ae = replace ? a->end : rec->obj_end;
+    if (NEVER(ae > len || as > ae || (!replace && (as >= len || line[as] != '}'))))
+        return CHAFF_E_INVAL;
+    size_t ts = rec->has_text ? rec->val_start : 0, te = rec->has_text ? rec->val_end : 0;
+    if (rec->has_text && ts < ae && as < te) /* the text inside the annotation member */
+        return jsonl_splice(line, len, rec, clean, clean_len, out);
+    size_t at = 0;
+    bool text_first = rec->has_text && ts < as;
+    if (text_first)
+        put_text(out, line, &at, ts, te, clean, clean_len);
+    buf_add(out, line + at, as - at);
+    if (!replace) {
+        buf_adds(out, rec->obj_empty ? "\"" : ",\"");
+        jsonl_encode(out, key, strlen(key));
+        buf_adds(out, "\":");
+    }
+    buf_add(out, annot, annot_len);
+    at = ae;
+    if (rec->has_text && !text_first)
+        put_text(out, line, &at, ts, te, clean, clean_len);
+    return buf_add(out, line + at, len - at);
 }

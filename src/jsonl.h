@@ -3,8 +3,12 @@
  * and splice cleaned text back into the line.
  *
  * In the `jsonl` framing each input line is one JSON object (RFC 8259).
- * The text to clean is the value of one top-level string member (`text`
- * by default, --field), the page URL that of another (`url`).  Everything
+ * The text to clean is the value of one string member (`text` by default,
+ * --field), the page URL that of another (`url`).  A member is named by a
+ * dotted path: `metadata.url` is the member "url" of the object that is
+ * the value of the top-level member "metadata" (datatrove and dolma keep
+ * their metadata so); a key that itself holds a dot cannot be named.
+ * Everything
  * else in the line is passed through byte for byte: the output line is the
  * input line with only the text field's value replaced, so field order,
  * spacing, escapes in other members, numbers as written and a leading BOM
@@ -36,6 +40,24 @@
  * a consumer further down the pipeline. */
 #define JSONL_MAX_DEPTH 256
 
+/* The members one parse can look for (jsonl_parse_paths). */
+enum jsonl_want {
+    JSONL_TEXT,  /* the text to clean */
+    JSONL_URL,   /* the page URL */
+    JSONL_LANG,  /* the record's languages */
+    JSONL_ID,    /* the record's id (any value), for headings */
+    JSONL_ANNOT, /* where an annotation goes (replaced when present) */
+    JSONL_N
+};
+
+enum { JSONL_ABSENT = 0, JSONL_STRING = 1, JSONL_OTHER = 2 };
+
+struct jsonl_member {
+    size_t start, end; /* byte span of the value in the line, quotes
+                          included; both 0 when absent */
+    int kind;          /* JSONL_ABSENT, JSONL_STRING or JSONL_OTHER */
+};
+
 struct jsonl_rec {
     size_t val_start, val_end; /* byte span of the text field's value in the
                                   line, quotes included; both 0 when the
@@ -44,6 +66,9 @@ struct jsonl_rec {
     int text_is_null;          /* field present but null / not a string
                                   (passed through) */
     int has_url;               /* url field present and a JSON string */
+    struct jsonl_member m[JSONL_N]; /* each member looked for */
+    size_t obj_end;            /* offset of the top-level object's '}' */
+    int obj_empty;             /* the top-level object has no member */
 };
 
 /*
@@ -53,7 +78,7 @@ struct jsonl_rec {
  * most JSONL_MAX_DEPTH deep).  White space around tokens is allowed, and a
  * UTF-8 byte order mark at the start of the line is skipped.
  *
- * For the top-level member named `field` (the last occurrence when the key
+ * For the member at the dotted path `field` (the last occurrence when the key
  * is duplicated, as jq reads it, so earlier ones pass through untouched;
  * keys are compared after decoding, so "te\u0078t" names "text"), rec gets
  * its value span and, when the value is a string, its
@@ -61,8 +86,8 @@ struct jsonl_rec {
  * \uXXXX with surrogate pairs; a lone surrogate escape and each maximal
  * ill-formed UTF-8 subsequence of the raw line become U+FFFD, so *text is
  * always valid UTF-8 (it may contain U+0000 from "\u0000").  Members of
- * nested objects are never taken.  When url_field is not NULL, the decoded
- * value of that top-level string member is appended to *url (url may be
+ * nested objects are taken only through a dotted path.  When url_field is not NULL, the decoded
+ * value of that string member is appended to *url (url may be
  * NULL when url_field is).  text must not be NULL.
  *
  * Returns CHAFF_OK; CHAFF_E_DATA for malformed JSON, with a short lowercase
@@ -78,6 +103,22 @@ chaff_status jsonl_parse(const char *line, size_t len, const char *field, const 
                          struct jsonl_rec *rec, struct buf *text, struct buf *url, char msg[128]);
 
 /*
+ * jsonl_parse() for up to JSONL_N members at once: path[k] (a dotted path,
+ * or NULL when member k is not wanted) names member k, and when to[k] is
+ * not NULL and the member is a string its decoded value is appended to
+ * *to[k].  Two paths may name the same member.  Path segments are matched
+ * as jsonl_parse() matches field (the last of duplicated keys, at every
+ * level; keys compared after decoding); a path walks only into objects,
+ * never into arrays.  rec->m[k] gets each member's span and kind, and
+ * rec->val_start, val_end, has_text, text_is_null and has_url are filled
+ * from members JSONL_TEXT and JSONL_URL as jsonl_parse() fills them.
+ * Errors as jsonl_parse(); on error every *to[k] is truncated back.
+ */
+chaff_status jsonl_parse_paths(const char *line, size_t len, const char *const path[JSONL_N],
+                               struct buf *const to[JSONL_N], struct jsonl_rec *rec,
+                               char msg[128]);
+
+/*
  * Append to out: line[0..len) with the span [rec->val_start, rec->val_end)
  * replaced by clean[0..clean_len) encoded as a JSON string, quotes
  * included.  The encoding escapes '"', '\\' and control characters (as
@@ -90,6 +131,18 @@ chaff_status jsonl_parse(const char *line, size_t len, const char *field, const 
  */
 chaff_status jsonl_splice(const char *line, size_t len, const struct jsonl_rec *rec,
                           const char *clean, size_t clean_len, struct buf *out);
+
+/*
+ * jsonl_splice(), and also the JSON value annot[0..annot_len) (written as
+ * it is) as the top-level member `key`: over the value of that member when
+ * rec->m[JSONL_ANNOT] found it (parsed with path[JSONL_ANNOT] = key), else
+ * as a new last member.  key NULL: plain jsonl_splice().  When the text
+ * field lies inside the annotation's member the annotation is left out.
+ * Returns out's sticky error, or CHAFF_E_INVAL when rec does not fit line.
+ */
+chaff_status jsonl_splice_annot(const char *line, size_t len, const struct jsonl_rec *rec,
+                                const char *clean, size_t clean_len, const char *key,
+                                const char *annot, size_t annot_len, struct buf *out);
 
 /*
  * Append clean[0..clean_len) to out as the inside of a JSON string (no

@@ -10,6 +10,7 @@
 #include "lang.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 /* keep in sync with rules/README.md (language codes) */
@@ -63,6 +64,62 @@ uint32_t lang_from_list(const char *list)
             return 0;
         m |= one;
         list += n + (end ? 1 : 0);
+    }
+    return m;
+}
+
+/* ISO 639-3 (and 639-2/B) codes of the languages in lang_table, as WET
+ * files name them in WARC-Identified-Content-Language.  Keep in sync with
+ * lang_table. */
+static const struct {
+    char iso3[4];
+    char code[3];
+} iso3_table[] = {
+    {"eng", "en"}, {"zho", "zh"}, {"chi", "zh"}, {"cmn", "zh"}, {"jpn", "ja"}, {"kor", "ko"},
+    {"rus", "ru"}, {"ukr", "uk"}, {"deu", "de"}, {"ger", "de"}, {"fra", "fr"}, {"fre", "fr"},
+    {"spa", "es"}, {"por", "pt"}, {"ita", "it"}, {"ara", "ar"}, {"arb", "ar"}, {"pol", "pl"},
+    {"ell", "el"}, {"gre", "el"}, {"nld", "nl"}, {"dut", "nl"}, {"tur", "tr"}, {"ces", "cs"},
+    {"cze", "cs"}, {"swe", "sv"}, {"ind", "id"}, {"vie", "vi"}, {"fas", "fa"}, {"per", "fa"},
+    {"pes", "fa"}, {"heb", "he"}, {"hin", "hi"}, {"tha", "th"},
+};
+
+uint32_t lang_from_iso3(const char *code, size_t len)
+{
+    if (len != 3)
+        return 0;
+    char c[3];
+    for (size_t k = 0; k < 3; k++)
+        c[k] = (char)(code[k] | 0x20);
+    for (size_t i = 0; i < sizeof iso3_table / sizeof iso3_table[0]; i++)
+        if (memcmp(c, iso3_table[i].iso3, 3) == 0)
+            return lang_from_code(iso3_table[i].code, 2);
+    return 0;
+}
+
+uint32_t lang_from_record(const char *list, size_t len, char bad[16])
+{
+    uint32_t m = 0;
+    size_t i = 0;
+    bad[0] = '\0';
+    while (i < len) {
+        while (i < len && (list[i] == ',' || list[i] == ' ' || list[i] == '\t'))
+            i++;
+        size_t a = i;
+        while (i < len && list[i] != ',' && list[i] != ' ' && list[i] != '\t')
+            i++;
+        if (a == i)
+            break;
+        size_t n = i - a, base = 0;
+        while (base < n && list[a + base] != '-' && list[a + base] != '_')
+            base++;
+        /* "any" is a rule-file word, not a language a record is in */
+        uint32_t one = base == 3 ? lang_from_iso3(list + a, 3)
+                     : base == 2 ? lang_from_code(list + a, n)
+                                 : 0;
+        if (one && one != LANG_ALL)
+            m |= one;
+        else if (!bad[0])
+            snprintf(bad, 16, "%.*s", (int)(n < 15 ? n : 15), list + a);
     }
     return m;
 }

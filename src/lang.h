@@ -39,6 +39,14 @@ enum lang_script {
 uint32_t lang_from_code(const char *code, size_t len);
 /* Mask from a comma-separated list ("en,de"); 0 if any code is unknown. */
 uint32_t lang_from_list(const char *list);
+/* Mask bit of an ISO 639-3 code ("eng", "zho", "cmn"; the 639-2/B forms
+ * such as "ger" and "chi" too), or 0 when chaff has no rules for it. */
+uint32_t lang_from_iso3(const char *code, size_t len);
+/* Mask of a record's languages from list[0..len): codes separated by
+ * commas (and spaces), each ISO 639-1 ("en", "pt-BR") or 639-3 ("eng").
+ * Codes chaff has no rules for are left out; the first of them is copied
+ * to bad[16] (NUL-terminated, cut to 15 bytes), else bad[0] is NUL. */
+uint32_t lang_from_record(const char *list, size_t len, char bad[16]);
 /* Code of the lowest set bit of mask, or "any". */
 const char *lang_code(uint32_t mask);
 /* Languages whose script has at least the given share of the letters

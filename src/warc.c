@@ -4,7 +4,8 @@
  * Field names are matched without regard to case, values are trimmed of
  * spaces and tabs; a line starting with a space or tab continues the field
  * above (kept as it is on output).  Only three fields matter here --
- * Content-Length, WARC-Type, WARC-Target-URI and Content-Type -- and only
+ * Content-Length, WARC-Type, WARC-Target-URI, Content-Type and
+ * WARC-Identified-Content-Language -- and only
  * Content-Length is required.  The header is written back line by line, so
  * fields chaff does not know, their order and their line ends survive.
  */
@@ -129,6 +130,12 @@ chaff_status warc_parse(const char *p, size_t n, struct warc_head *h, char msg[1
         } else if (name_is(s, name_len, "content-type")) {
             h->ctype = v;
             h->ctype_len = vn;
+        } else if (name_is(s, name_len, "warc-record-id")) {
+            h->rid = v;
+            h->rid_len = vn;
+        } else if (name_is(s, name_len, "warc-identified-content-language")) {
+            h->lang = v;
+            h->lang_len = vn;
         }
     }
     if (!have_length) {

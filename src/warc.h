@@ -29,6 +29,11 @@ struct warc_head {
     size_t uri_len;
     const char *ctype; /* Content-Type value, or NULL */
     size_t ctype_len;
+    const char *lang; /* WARC-Identified-Content-Language (WET: "eng,spa",
+                         ISO 639-3), or NULL */
+    size_t lang_len;
+    const char *rid; /* WARC-Record-ID value, or NULL */
+    size_t rid_len;
 };
 
 /* Does p[0..n) start a record ("WARC/" and a digit)?  1 yes, 0 no, -1 when

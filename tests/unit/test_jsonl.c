@@ -94,6 +94,26 @@ static const struct pcase k_cases[] = {
      "dy",
      0, STRING},
     {"{\"te\xFFxt\":\"x\"}", NULL, CHAFF_OK, "", 0, ABSENT},
+    /* dotted paths walk into objects (datatrove, dolma): the last of
+     * duplicated keys at every level, objects only, keys decoded */
+    {"{\"text\":\"top\",\"metadata\":{\"id\":1,\"text\":\"deep\"}}", "metadata.text", CHAFF_OK,
+     "deep", 0, STRING},
+    {"{\"a\":{\"b\":{\"c\":\"abc\"},\"c\":\"no\"}}", "a.b.c", CHAFF_OK, "abc", 0, STRING},
+    {"{\"me\\u0074adata\":{\"te\\u0078t\":\"esc\"}}", "metadata.text", CHAFF_OK, "esc", 0, STRING},
+    {"{\"metadata\":{\"text\":\"a\"},\"metadata\":{\"x\":1}}", "metadata.text", CHAFF_OK, "", 0,
+     ABSENT},
+    {"{\"metadata\":{\"x\":1},\"metadata\":{\"text\":\"b\"}}", "metadata.text", CHAFF_OK, "b", 0,
+     STRING},
+    {"{\"metadata\":{\"text\":\"a\",\"text\":\"last\"}}", "metadata.text", CHAFF_OK, "last", 0,
+     STRING},
+    {"{\"metadata\":\"metadata.text\"}", "metadata.text", CHAFF_OK, "", 0, ABSENT},
+    {"{\"metadata\":[{\"text\":\"no\"}]}", "metadata.text", CHAFF_OK, "", 0, ABSENT},
+    {"{\"metadata.text\":\"no\"}", "metadata.text", CHAFF_OK, "", 0, ABSENT},
+    {"{\"metadata\":{\"text\":{\"a\":\"no\"}}}", "metadata.text", CHAFF_OK, "", 0, NOTSTR},
+    {"{\"metadata\":{\"text\":\"x\",}}", "metadata.text", CHAFF_E_DATA,
+     "expected string key at byte 25", 0, ABSENT},
+    {"{\"metadata\":{\"text\":\"x\"}", "metadata.text", CHAFF_E_DATA,
+     "unexpected end of line at byte 25", 0, ABSENT},
     /* other values are checked, whatever they hold */
     OK_TEXT("{\"n\":[-0.5e+10,0,1E2,-0,12.25],\"t\":true,\"f\":false,\"z\":null,\"text\":\"ok\"}",
             "ok"),
@@ -271,8 +291,52 @@ static void test_url(void **state)
     assert_string_equal(url.p, "http://x.org");
     assert_true(rec.has_text && rec.has_url);
 
+    /* text and url in one nested object, beside top-level ones */
+    buf_reset(&text);
+    buf_reset(&url);
+    const char *l5 = "{\"text\":\"t\",\"url\":\"top\",\"metadata\":{\"url\":\"https:\\/\\/a.org\\/"
+                     "\",\"n\":[{}],\"text\":\"nested\"}}";
+    assert_int_equal(jsonl_parse(l5, strlen(l5), "metadata.text", "metadata.url", &rec, &text,
+                                 &url, msg),
+                     CHAFF_OK);
+    assert_string_equal(text.p, "nested");
+    assert_string_equal(url.p, "https://a.org/");
+    assert_true(rec.has_text && rec.has_url);
+    assert_int_equal(l5[rec.obj_end], '}');
+    assert_int_equal(rec.obj_end, strlen(l5) - 1);
+
     buf_free(&text);
     buf_free(&url);
+}
+
+/* An annotation member: added last, or over the value of one present,
+ * before or after the text; nothing else changes. */
+static void test_splice_annot(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line, *want;
+    } cases[] = {
+        {"{\"text\":\"a b\",\"n\":1}", "{\"text\":\"X\",\"n\":1,\"ch\":{\"k\":1}}"},
+        {"{\"ch\":[1, 2],\"text\":\"a\"} ", "{\"ch\":{\"k\":1},\"text\":\"X\"} "},
+        {"{\"text\":\"a\", \"ch\" : null }", "{\"text\":\"X\", \"ch\" : {\"k\":1} }"},
+        {"{ }", "{ \"ch\":{\"k\":1}}"},
+        {"{\"ch\":{\"text\":\"in\"}}", "{\"ch\":{\"text\":\"X\"}}"}, /* text inside: left out */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const char *path[JSONL_N] = {k == 4 ? "ch.text" : "text", NULL, NULL, NULL, "ch"};
+        struct buf *const to[JSONL_N] = {NULL, NULL, NULL, NULL, NULL};
+        struct jsonl_rec rec;
+        struct buf out;
+        char msg[128];
+        buf_init(&out, 0);
+        const char *l = cases[k].line;
+        assert_int_equal(jsonl_parse_paths(l, strlen(l), path, to, &rec, msg), CHAFF_OK);
+        assert_int_equal(
+            jsonl_splice_annot(l, strlen(l), &rec, "X", 1, "ch", "{\"k\":1}", 7, &out), CHAFF_OK);
+        assert_string_equal(out.p, cases[k].want);
+        buf_free(&out);
+    }
 }
 
 /* Output is appended; an error takes back what the call appended. */
@@ -575,6 +639,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_huge_string),
     cmocka_unit_test(test_truncations),
     cmocka_unit_test(test_splice),
+    cmocka_unit_test(test_splice_annot),
     cmocka_unit_test(test_encode),
     cmocka_unit_test(test_alloc_failures),
     cmocka_unit_test(test_alloc_failure_messages),

@@ -49,6 +49,35 @@ static void test_codes(void **state)
     }
 }
 
+/* A record's languages: ISO 639-1 or 639-3, codes without rules left out
+ * and the first of them named. */
+static void test_record(void **state)
+{
+    (void)state;
+    uint32_t en = CODE("en"), es = CODE("es"), zh = CODE("zh"), de = CODE("de");
+    char bad[16];
+    assert_int_equal(lang_from_iso3("eng", 3), en);
+    assert_int_equal(lang_from_iso3("SPA", 3), es);
+    assert_int_equal(lang_from_iso3("cmn", 3), zh);
+    assert_int_equal(lang_from_iso3("ger", 3), de);
+    assert_int_equal(lang_from_iso3("cat", 3), 0);
+    assert_int_equal(lang_from_iso3("en", 2), 0);
+    assert_int_equal(lang_from_record("eng,spa", 7, bad), en | es);
+    assert_string_equal(bad, "");
+    assert_int_equal(lang_from_record("en-GB, de", 9, bad), en | de);
+    assert_int_equal(lang_from_record("cat,eng", 7, bad), en);
+    assert_string_equal(bad, "cat");
+    assert_int_equal(lang_from_record("xx-YY,tlh", 9, bad), 0);
+    assert_string_equal(bad, "xx-YY");
+    assert_int_equal(lang_from_record("any", 3, bad), 0); /* a rule word, not a language */
+    assert_string_equal(bad, "any");
+    assert_int_equal(lang_from_record("english-language-code", 21, bad), 0);
+    assert_string_equal(bad, "english-languag"); /* cut to 15 bytes */
+    assert_int_equal(lang_from_record("", 0, bad), 0);
+    assert_string_equal(bad, "");
+    assert_int_equal(lang_from_record("zho,", 4, bad), zh); /* only len bytes are read */
+}
+
 static void test_list_and_code(void **state)
 {
     (void)state;
@@ -160,6 +189,7 @@ static void test_script_of(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_codes),
     cmocka_unit_test(test_list_and_code),
+    cmocka_unit_test(test_record),
     cmocka_unit_test(test_detect),
     cmocka_unit_test(test_script_of),
 };

@@ -54,6 +54,14 @@ static void test_parse(void **state)
     char cs[40];
     warc_charset(&h, cs);
     assert_string_equal(cs, "gbk");
+    assert_null(h.lang);
+
+    /* WET's language identification is kept for the record's languages */
+    const char h2[] = "WARC/1.0\r\nWARC-Type: conversion\r\n"
+                      "WARC-Identified-Content-Language: spa,eng \r\nContent-Length: 3\r\n\r\n";
+    assert_int_equal(warc_parse(h2, sizeof h2 - 1, &h, msg), CHAFF_OK);
+    assert_int_equal(h.lang_len, 7);
+    assert_memory_equal(h.lang, "spa,eng", 7);
 
     static const struct {
         const char *head, *msg;
