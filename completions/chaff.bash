@@ -20,7 +20,7 @@ _chaff()
 
     case $prev in
     -f | --format)
-        COMPREPLY=($(compgen -W 'text lines nul jsonl warc' -- "$cur"))
+        COMPREPLY=($(compgen -W 'text lines nul jsonl tsv-jsonl warc' -- "$cur"))
         return ;;
     --color | --colour)
         COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
@@ -32,11 +32,11 @@ _chaff()
         COMPREPLY=($(compgen -f -- "$cur"))
         compopt -o filenames 2>/dev/null
         return ;;
-    -o | --output | --rules-db | --model)
+    -o | --output | --rules-db | --model | --explain-to)
         COMPREPLY=($(compgen -f -- "$cur"))
         compopt -o filenames 2>/dev/null
         return ;;
-    --field | --url-field | --url | --from | --lang | --max-doc | --max-inflate | \
+    --field | --url-field | --url | --from | --lang | --lang-field | --annotate | --max-doc | --max-inflate | \
         --min-pages | --min-share)
         return ;;
     esac
@@ -61,9 +61,9 @@ _chaff()
         report)
             opts='--output --rules --no-default-rules --rules-db --title --help' ;;
         *)
-            opts='--format --field --url-field --url --from --lang --rules
+            opts='--format --field --url-field --url --from --lang --lang-field --rules
                   --no-default-rules --rules-db --output --jobs --max-doc --max-inflate
-                  --explain --color --stats --keep-comments --rules-only --no-rules --model
+                  --explain --explain-to --color --stats --annotate --drop-empty --keep-comments --rules-only --no-rules --model
                   --no-model --dump-features --strict --check-rules --test-rules --list-rules
                   --compile-rules --quiet --progress --help --version' ;;
         esac
