@@ -38,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <hs/hs.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -49,9 +50,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-#include <hs/hs.h>
 #include <unicode/uversion.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -79,7 +79,8 @@ static void usage(FILE *to)
     fputs("usage: chaff [OPTION]... [FILE]...\n"
           "Remove page chrome (menus, login and share widgets, appeals, notices, credits,\n"
           "related lists) from scraped page text; write the article text as NFC UTF-8.\n"
-          "With no FILE, or when FILE is -, read standard input.  FILEs may be gzip- or zstd-compressed.\n"
+          "With no FILE, or when FILE is -, read standard input.  FILEs may be gzip- or "
+          "zstd-compressed.\n"
           "\n"
           "  -f, --format FMT      text (whole input is one document; default), lines, nul,\n"
           "                        jsonl, warc (WARC/WET records; text records are cleaned;\n"
@@ -248,8 +249,7 @@ static int out_open(struct out *o, const char *path)
     }
     const char *slash = strrchr(dst, '/');
     int dl = slash ? (int)(slash - dst) + 1 : 0;
-    if ((size_t)snprintf(out_tmp, sizeof out_tmp, "%.*s.chaff-XXXXXX", dl, dst) >=
-        sizeof out_tmp) {
+    if ((size_t)snprintf(out_tmp, sizeof out_tmp, "%.*s.chaff-XXXXXX", dl, dst) >= sizeof out_tmp) {
         errorf("cannot open '%s': %s", path, strerror(ENAMETOOLONG));
         return EXIT_IO;
     }
@@ -426,8 +426,8 @@ static void on_warn(void *ud, const char *msg)
 #define ERRORS_KEPT 1000
 
 struct stats_extra {
-    int measure;                   /* shares measured, document by document */
-    const char *why_not;           /* else why not */
+    int measure;         /* shares measured, document by document */
+    const char *why_not; /* else why not */
     unsigned long long hist[SHARE_BINS], measured;
     unsigned long long last_records, last_in, last_out;
     char *errors[ERRORS_KEPT];
@@ -634,10 +634,14 @@ static int parse_size(const char *s, unsigned long long lo, unsigned long long h
     unsigned shift = 0;
     if (n > 1) {
         switch (s[n - 1]) {
-        case 'k': case 'K': shift = 10; break;
-        case 'm': case 'M': shift = 20; break;
-        case 'g': case 'G': shift = 30; break;
-        case 't': case 'T': shift = 40; break;
+        case 'k':
+        case 'K': shift = 10; break;
+        case 'm':
+        case 'M': shift = 20; break;
+        case 'g':
+        case 'G': shift = 30; break;
+        case 't':
+        case 'T': shift = 40; break;
         default: break;
         }
     }
@@ -684,11 +688,11 @@ static int parse_share(const char *s, double *out)
 /* One input file, plain, gzip or zstd (see the file comment). */
 struct input {
     int fd;
-    const char *name;      /* for messages: the file name or "standard input" */
-    int gzip;              /* 1: inflating; 0: plain (or not yet known) */
-    ZSTD_DStream *zd;      /* decompressing zstd, else NULL */
+    const char *name; /* for messages: the file name or "standard input" */
+    int gzip;         /* 1: inflating; 0: plain (or not yet known) */
+    ZSTD_DStream *zd; /* decompressing zstd, else NULL */
     int started, eof, in_member, trailing;
-    int failed; /* err is set: reported after the bytes before it */
+    int failed;  /* err is set: reported after the bytes before it */
     z_stream zs; /* zlib's state; next_in/avail_in are the read cursor of
                     every input, plain and zstd too */
     unsigned char buf[IN_BUFSIZE];
@@ -908,7 +912,9 @@ static ssize_t input_read(struct input *in, char *p, size_t cap)
             goto fail;
         } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
             snprintf(in->err, sizeof in->err, "damaged gzip data (%s)",
-                     in->zs.msg ? in->zs.msg : zr == Z_MEM_ERROR ? "out of memory" : "zlib error");
+                     in->zs.msg          ? in->zs.msg
+                     : zr == Z_MEM_ERROR ? "out of memory"
+                                         : "zlib error");
             goto fail;
         }
         if (inflate_over(in))
@@ -931,10 +937,9 @@ struct carry {
 /* A record framing's delimiter, or -1 (text, warc: nothing held back). */
 static int delimiter_of(chaff_framing fr)
 {
-    return fr == CHAFF_FRAME_LINES || fr == CHAFF_FRAME_JSONL || fr == CHAFF_FRAME_TSV_JSONL
-               ? '\n'
-           : fr == CHAFF_FRAME_NUL ? '\0'
-                                   : -1;
+    return fr == CHAFF_FRAME_LINES || fr == CHAFF_FRAME_JSONL || fr == CHAFF_FRAME_TSV_JSONL ? '\n'
+           : fr == CHAFF_FRAME_NUL                                                           ? '\0'
+                                                                                             : -1;
 }
 
 static chaff_status carry_add(struct carry *c, const char *p, size_t n)
@@ -954,8 +959,7 @@ static chaff_status carry_add(struct carry *c, const char *p, size_t n)
 
 /* Feed p[0..n) to f up to its last delimiter, after what c held; keep the
  * rest in c.  A record longer than CARRY_MAX is fed as it comes. */
-static chaff_status feed_held(chaff_filter *f, struct carry *c, int delim, const char *p,
-                              size_t n)
+static chaff_status feed_held(chaff_filter *f, struct carry *c, int delim, const char *p, size_t n)
 {
     size_t k = n; /* bytes up to the last delimiter; no delimiter: all */
     if (delim >= 0)
@@ -1023,7 +1027,7 @@ struct rule_errs {
     struct rule_err {
         chaff_error e;
         size_t file_rank, seq; /* the file's first error; arrival */
-    } *v;
+    } * v;
     size_t n, cap;
     unsigned n_total;
 };
@@ -1138,10 +1142,35 @@ static int merge_feed(chaff_filter *f, struct merge_in *m, const char *name, con
 /* ---- main -------------------------------------------------------------- */
 
 enum {
-    OPT_FIELD = 256, OPT_URL_FIELD, OPT_URL, OPT_FROM, OPT_LANG, OPT_NO_DEFAULT, OPT_MAX_DOC,
-    OPT_EXPLAIN, OPT_STATS, OPT_RULES_ONLY, OPT_NO_RULES, OPT_STRICT, OPT_CHECK, OPT_TEST,
-    OPT_LIST, OPT_PROGRESS, OPT_COUNTS, OPT_MERGE, OPT_MIN_PAGES, OPT_MIN_SHARE, OPT_COMPILE,
-    OPT_RULES_DB, OPT_DUMP_FEATURES, OPT_KEEP_COMMENTS, OPT_MODEL, OPT_NO_MODEL, OPT_MAX_INFLATE, OPT_COLOR, OPT_TITLE
+    OPT_FIELD = 256,
+    OPT_URL_FIELD,
+    OPT_URL,
+    OPT_FROM,
+    OPT_LANG,
+    OPT_NO_DEFAULT,
+    OPT_MAX_DOC,
+    OPT_EXPLAIN,
+    OPT_STATS,
+    OPT_RULES_ONLY,
+    OPT_NO_RULES,
+    OPT_STRICT,
+    OPT_CHECK,
+    OPT_TEST,
+    OPT_LIST,
+    OPT_PROGRESS,
+    OPT_COUNTS,
+    OPT_MERGE,
+    OPT_MIN_PAGES,
+    OPT_MIN_SHARE,
+    OPT_COMPILE,
+    OPT_RULES_DB,
+    OPT_DUMP_FEATURES,
+    OPT_KEEP_COMMENTS,
+    OPT_MODEL,
+    OPT_NO_MODEL,
+    OPT_MAX_INFLATE,
+    OPT_COLOR,
+    OPT_TITLE
 };
 /* per-record options for pipelines (a block of their own) */
 enum { OPT_LANG_FIELD = 512, OPT_ANNOTATE, OPT_DROP_EMPTY, OPT_EXPLAIN_TO };
@@ -1199,12 +1228,12 @@ static const struct option long_opts[] = {
  * pipe has no size and shows bytes and rate alone. */
 struct progress {
     int on, tty;
-    unsigned jobs;             /* worker threads cleaning */
+    unsigned jobs; /* worker threads cleaning */
     double start, last;
-    unsigned long long bytes;  /* content bytes fed (after decompression) */
-    unsigned long long done;   /* input bytes of the files finished */
-    unsigned long long total;  /* the inputs' sizes summed; 0: not known */
-    const struct input *in;    /* the file being read, or NULL */
+    unsigned long long bytes; /* content bytes fed (after decompression) */
+    unsigned long long done;  /* input bytes of the files finished */
+    unsigned long long total; /* the inputs' sizes summed; 0: not known */
+    const struct input *in;   /* the file being read, or NULL */
 };
 
 static double now_seconds(void)
@@ -1255,7 +1284,8 @@ static void progress_tick(struct progress *p, chaff_filter *f, int final)
     double secs = t - p->start;
     char a[32], b[32], r[32], line[200];
     size_t k = 0;
-#define ADD(...) (k += (size_t)snprintf(line + k, k < sizeof line ? sizeof line - k : 0, __VA_ARGS__))
+#define ADD(...)                                                                                   \
+    (k += (size_t)snprintf(line + k, k < sizeof line ? sizeof line - k : 0, __VA_ARGS__))
     ADD("%s", human_bytes(a, sizeof a, (double)pos));
     if (p->total)
         ADD(" of %s (%llu%%)", human_bytes(b, sizeof b, (double)p->total),
@@ -1263,7 +1293,8 @@ static void progress_tick(struct progress *p, chaff_filter *f, int final)
     ADD(", %llu records, %u job%s, %s/s", (unsigned long long)s->records, p->jobs,
         p->jobs == 1 ? "" : "s", human_bytes(r, sizeof r, secs > 0 ? (double)pos / secs : 0.0));
     if (p->total && !final && pos && pos < p->total && secs >= 1) {
-        unsigned long long eta = (unsigned long long)(secs * (double)(p->total - pos) / (double)pos);
+        unsigned long long eta =
+            (unsigned long long)(secs * (double)(p->total - pos) / (double)pos);
         if (eta >= 3600)
             ADD(", ETA %llu:%02llu:%02llu", eta / 3600, eta / 60 % 60, eta % 60);
         else
@@ -1503,12 +1534,18 @@ int main(int argc, char **argv)
         switch (c) {
         case 'f':
             format_set = 1;
-            if (!strcmp(optarg, "text")) opt.framing = CHAFF_FRAME_TEXT;
-            else if (!strcmp(optarg, "lines")) opt.framing = CHAFF_FRAME_LINES;
-            else if (!strcmp(optarg, "nul")) opt.framing = CHAFF_FRAME_NUL;
-            else if (!strcmp(optarg, "jsonl")) opt.framing = CHAFF_FRAME_JSONL;
-            else if (!strcmp(optarg, "warc")) opt.framing = CHAFF_FRAME_WARC;
-            else if (!strcmp(optarg, "tsv-jsonl")) opt.framing = CHAFF_FRAME_TSV_JSONL;
+            if (!strcmp(optarg, "text"))
+                opt.framing = CHAFF_FRAME_TEXT;
+            else if (!strcmp(optarg, "lines"))
+                opt.framing = CHAFF_FRAME_LINES;
+            else if (!strcmp(optarg, "nul"))
+                opt.framing = CHAFF_FRAME_NUL;
+            else if (!strcmp(optarg, "jsonl"))
+                opt.framing = CHAFF_FRAME_JSONL;
+            else if (!strcmp(optarg, "warc"))
+                opt.framing = CHAFF_FRAME_WARC;
+            else if (!strcmp(optarg, "tsv-jsonl"))
+                opt.framing = CHAFF_FRAME_TSV_JSONL;
             else {
                 errorf("unknown format '%s' (text, lines, nul, jsonl, warc, tsv-jsonl)", optarg);
                 fputs("Try 'chaff --help' for more information.\n", stderr);
@@ -1585,9 +1622,12 @@ int main(int argc, char **argv)
         }
         case OPT_EXPLAIN: explain = 1; break;
         case OPT_COLOR:
-            if (!optarg || !strcmp(optarg, "always")) color = 1;
-            else if (!strcmp(optarg, "never")) color = 0;
-            else if (!strcmp(optarg, "auto")) color = -1;
+            if (!optarg || !strcmp(optarg, "always"))
+                color = 1;
+            else if (!strcmp(optarg, "never"))
+                color = 0;
+            else if (!strcmp(optarg, "auto"))
+                color = -1;
             else {
                 errorf("invalid --color '%s' (auto, always, never)", optarg);
                 return EXIT_USAGE;
@@ -1625,8 +1665,14 @@ int main(int argc, char **argv)
         case OPT_RULES_DB: rules_db = optarg; break;
         case 'q': quiet = 1; break;
         case OPT_PROGRESS: prog.on = 1; break;
-        case OPT_COUNTS: counts = 1; learn_only = "--counts"; break;
-        case OPT_MERGE: merge = 1; learn_only = "--merge"; break;
+        case OPT_COUNTS:
+            counts = 1;
+            learn_only = "--counts";
+            break;
+        case OPT_MERGE:
+            merge = 1;
+            learn_only = "--merge";
+            break;
         case OPT_MIN_PAGES: {
             unsigned long long v;
             if (!parse_uint(optarg, 1, 1000000, &v)) {
@@ -1749,8 +1795,8 @@ int main(int argc, char **argv)
     chaff_rules *rules = NULL;
     chaff_error rerr;
     memset(&rerr, 0, sizeof rerr);
-    chaff_status st = compile ? chaff_rules_compile(&rc, out_path, &rerr)
-                              : chaff_rules_open(&rules, &rc, &rerr);
+    chaff_status st =
+        compile ? chaff_rules_compile(&rc, out_path, &rerr) : chaff_rules_open(&rules, &rc, &rerr);
     rule_errors_flush(&rerrs);
     if (version) {
         char why[300];
@@ -1923,7 +1969,7 @@ int main(int argc, char **argv)
         if (!st && code == EXIT_OK)
             st = chaff_filter_end_input(f);
         if (!st && code == EXIT_OK && sx.measure)
-            stats_doc_done(f); /* a text document, or a last record without delimiter */
+            stats_doc_done(f);      /* a text document, or a last record without delimiter */
         if (!st && out_flush(&out)) /* the next input may block */
             st = CHAFF_E_WRITE;
         if (st)

@@ -91,15 +91,17 @@ chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, cons
             if (L->rule >= 0 && r)
                 buf_addf(out, " rule=%s:%u", emit_rule_path(r->files[r->v[L->rule].file].path),
                          r->v[L->rule].line);
-        } else
-        if ((L->why == R_RULE || L->why == R_RULE_RANGE || L->why == R_KEEP_RULE ||
-             L->why == R_WEAK) && r && L->rule >= 0) {
+        } else if ((L->why == R_RULE || L->why == R_RULE_RANGE || L->why == R_KEEP_RULE ||
+                    L->why == R_WEAK) &&
+                   r && L->rule >= 0) {
             const struct rule *ru = &r->v[L->rule];
             buf_addf(out, "%s %s:%u [%s%s]",
-                     L->why == R_RULE_RANGE ? "rule-range" : L->why == R_WEAK ? "weak-rule" :
-                     L->why == R_KEEP_RULE ? "keep-rule" : "rule",
-                     emit_rule_path(r->files[ru->file].path), ru->line,
-                     r->categories[ru->category], ru->site ? " site" : "");
+                     L->why == R_RULE_RANGE  ? "rule-range"
+                     : L->why == R_WEAK      ? "weak-rule"
+                     : L->why == R_KEEP_RULE ? "keep-rule"
+                                             : "rule",
+                     emit_rule_path(r->files[ru->file].path), ru->line, r->categories[ru->category],
+                     ru->site ? " site" : "");
             if (L->why == R_WEAK)
                 buf_addf(out, " neighbours=%s,%s", nb_name(L->nb_prev), nb_name(L->nb_next));
         } else {
@@ -116,27 +118,15 @@ chaff_status emit_explain(const struct doc *d, const struct chaff_rules *r, cons
                          nb_name(L->nb_next));
                 break;
             case R_HEAD:
-            case R_TAIL:
-                buf_addf(out, " len=%u lines=%u", L->f.elen, L->fig);
-                break;
-            case R_NAV:
-                buf_addf(out, " seps=%u len=%u", L->f.n_seps, L->f.elen);
-                break;
-            case R_REPEAT:
-                buf_addf(out, " of-line=%u", L->fig + 1);
-                break;
-            case R_OFFMAIN:
-                buf_addf(out, " mass=%u%%", L->fig);
-                break;
+            case R_TAIL: buf_addf(out, " len=%u lines=%u", L->f.elen, L->fig); break;
+            case R_NAV: buf_addf(out, " seps=%u len=%u", L->f.n_seps, L->f.elen); break;
+            case R_REPEAT: buf_addf(out, " of-line=%u", L->fig + 1); break;
+            case R_OFFMAIN: buf_addf(out, " mass=%u%%", L->fig); break;
             case R_LIST:
             case R_TEASERS:
             case R_COLON_LIST:
-            case R_SHAPED_LIST:
-                buf_addf(out, " items=%u", L->fig);
-                break;
-            case R_THREAD:
-                buf_addf(out, " records=%u", L->fig);
-                break;
+            case R_SHAPED_LIST: buf_addf(out, " items=%u", L->fig); break;
+            case R_THREAD: buf_addf(out, " records=%u", L->fig); break;
             default:
                 if (L->rule >= 0 && r)
                     buf_addf(out, " weak=%s:%u", emit_rule_path(r->files[r->v[L->rule].file].path),

@@ -46,9 +46,9 @@
 #include "decode.h"
 #include "emit.h"
 #include "jsonl.h"
+#include "lang.h"
 #include "learn.h"
 #include "model.h"
-#include "lang.h"
 #include "rules.h"
 #include "segment.h"
 #include "warc.h"
@@ -114,19 +114,19 @@ struct worker {
     struct match_scratch *ms;
     struct dec_cache dc;
     struct buf dec, text, url, lang;
-    uint32_t rec_langs;              /* this record's own languages (0: none) */
+    uint32_t rec_langs; /* this record's own languages (0: none) */
     /* this record's figures, for chaff_options.annotate */
     uint64_t rec_chars_in, rec_chars_removed;
-    uint64_t *rec_cat;               /* rule drops per category */
+    uint64_t *rec_cat; /* rule drops per category */
     uint64_t rec_heur[R_COUNT];
     struct buf annot;
-    struct buf id;                   /* jsonl: the record's id, for explain headings */
-    struct buf *xout;                /* explain_write: where this document's listing goes */
+    struct buf id;    /* jsonl: the record's id, for explain headings */
+    struct buf *xout; /* explain_write: where this document's listing goes */
     struct buf clean; /* jsonl: the cleaned text before splicing */
     struct dec_info last_dec;
-    uint64_t *rule_drops;            /* per rule id */
+    uint64_t *rule_drops; /* per rule id */
     uint64_t heur_drops[R_COUNT];
-    uint64_t n_binary;               /* records passed through as binary data */
+    uint64_t n_binary; /* records passed through as binary data */
     chaff_stats st;
 };
 
@@ -134,12 +134,12 @@ struct worker {
  * with one job) and its output. */
 struct slot {
     const char *in;
-    size_t off;      /* offset of in within the batch buffer */
+    size_t off; /* offset of in within the batch buffer */
     size_t len;
-    uint64_t no;     /* 1-based record number */
-    struct buf out;  /* the record as written, delimiter included */
+    uint64_t no;    /* 1-based record number */
+    struct buf out; /* the record as written, delimiter included */
     char warn[256];
-    char hint[40];   /* its input's charset as sniffed (lines, nul), or "" */
+    char hint[40];     /* its input's charset as sniffed (lines, nul), or "" */
     char lang_bad[16]; /* a code in its language field chaff has no rules for */
     bool no_field;     /* a JSONL record without the text field */
     struct buf xout;   /* its explain listing, for chaff_options.explain_write */
@@ -148,17 +148,17 @@ struct slot {
 struct chaff_filter {
     const chaff_rules *rules;
     chaff_options opt;
-    const struct model *model;  /* the line model: model_own or the built-in one */
-    struct model *model_own;    /* loaded from chaff_options.model */
+    const struct model *model; /* the line model: model_own or the built-in one */
+    struct model *model_own;   /* loaded from chaff_options.model */
     char *s_field, *s_url_field, *s_url, *s_from, *s_lang, *s_lang_field, *s_annotate;
     uint32_t langs_forced;
     char host[256];
     chaff_write_fn write;
     void *ud;
-    struct buf pend;       /* bytes of the record not yet complete */
-    bool passthrough;      /* inside a record over the cap */
+    struct buf pend;  /* bytes of the record not yet complete */
+    bool passthrough; /* inside a record over the cap */
     uint64_t rec_no;
-    struct worker *w;      /* jobs workers */
+    struct worker *w; /* jobs workers */
     unsigned jobs;
     struct slot *batch;
     size_t n_batch;
@@ -166,25 +166,26 @@ struct chaff_filter {
     /* text framing across windows */
     struct emit_state es;
     char win_charset[40];
-    char rec_hint[40]; /* lines/nul: this input's charset, sniffed on its first block */
-    uint64_t warc_pass;    /* warc: bytes of an over-cap block still to write through */
-    struct learn *learn;   /* CHAFF_LEARN: the counts */
+    char rec_hint[40];   /* lines/nul: this input's charset, sniffed on its first block */
+    uint64_t warc_pass;  /* warc: bytes of an over-cap block still to write through */
+    struct learn *learn; /* CHAFF_LEARN: the counts */
     bool rec_sniffed;
     bool win_started;
-    uint8_t text_kind;     /* text: 0 not yet known, 1 text, 2 binary (written through) */
-    uint64_t n_binary;     /* text: documents written through as binary data */
-    struct join join;      /* text: how the next window meets the last one */
-    bool cut_warned;       /* text: the warning about a line over the cap was given */
-    chaff_stats total;     /* workers' counts are added after each record */
-    chaff_status err;      /* sticky */
+    uint8_t text_kind; /* text: 0 not yet known, 1 text, 2 binary (written through) */
+    uint64_t n_binary; /* text: documents written through as binary data */
+    struct join join;  /* text: how the next window meets the last one */
+    bool cut_warned;   /* text: the warning about a line over the cap was given */
+    chaff_stats total; /* workers' counts are added after each record */
+    chaff_status err;  /* sticky */
     bool finished;
-    bool fed;              /* bytes arrived since the last end of input */
-    bool lang_warned;      /* an unknown code in a language field was reported */
-    bool field_warned;     /* a record without the text field was reported */
-    uint64_t inputs;       /* inputs ended so far */
+    bool fed;          /* bytes arrived since the last end of input */
+    bool lang_warned;  /* an unknown code in a language field was reported */
+    bool field_warned; /* a record without the text field was reported */
+    uint64_t inputs;   /* inputs ended so far */
 };
 
-static void warnf(const chaff_filter *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warnf(const chaff_filter *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void warnf(const chaff_filter *f, const char *fmt, ...)
 {
     if (!f->opt.warn)
@@ -224,7 +225,7 @@ STATIC size_t binary_controls(const char *p, size_t len)
 }
 
 static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t max_doc,
-                               bool annotate)
+                                bool annotate)
 {
     memset(w, 0, sizeof *w);
     arena_init(&w->arena, 0);
@@ -364,7 +365,7 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
     }
     if (f->opt.flags & (CHAFF_EXPLAIN | CHAFF_DUMP_FEATURES | CHAFF_LEARN))
         f->opt.explain_write = NULL; /* the listing is the output already, or none is */
-    f->opt.model = NULL; /* the path is read here and not kept */
+    f->opt.model = NULL;             /* the path is read here and not kept */
     if (!st && opt && opt->model)
         st = load_model(f, opt->model);
     else if (!st)
@@ -439,16 +440,15 @@ void chaff_filter_free(chaff_filter *f)
     chaff_xfree(f);
 }
 
-chaff_status chaff_filter_learn_merge(chaff_filter *f, const char *line, size_t len,
-                                      char msg[128])
+chaff_status chaff_filter_learn_merge(chaff_filter *f, const char *line, size_t len, char msg[128])
 {
     if (!f || !f->learn)
         return CHAFF_E_INVAL;
     return learn_merge_line(f->learn, line, len, msg);
 }
 
-chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_pages,
-                                  double min_share, chaff_write_fn write, void *ud)
+chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_pages, double min_share,
+                                  chaff_write_fn write, void *ud)
 {
     if (!f || !f->learn)
         return CHAFF_E_INVAL;
@@ -485,8 +485,8 @@ static chaff_status rec_figures_json(const chaff_filter *f, struct worker *w, ui
              "{\"lines_in\":%llu,\"lines_out\":%llu,\"chars_removed\":%llu,"
              "\"removed_share\":%.4f,\"by_category\":{",
              (unsigned long long)(w->st.lines_in - lines0),
-             (unsigned long long)(w->st.lines_out - out0),
-             (unsigned long long)w->rec_chars_removed, share);
+             (unsigned long long)(w->st.lines_out - out0), (unsigned long long)w->rec_chars_removed,
+             share);
     const char *sep = "";
     for (uint32_t c = 0; w->rec_cat && c < f->rules->n_categories; c++) {
         if (!w->rec_cat[c])
@@ -557,8 +557,8 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
         if (jn)
             jn->last_kept = d.n_lines && d.lines[d.n_lines - 1].keep && d.lines[d.n_lines - 1].len;
         if (!st && w->xout) /* the listing beside the text (--explain-to) */
-            st = emit_explain(&d, f->rules, p.flags & CHAFF_NO_HEURISTICS ? NULL : p.model,
-                              w->xout);
+            st =
+                emit_explain(&d, f->rules, p.flags & CHAFF_NO_HEURISTICS ? NULL : p.model, w->xout);
     }
     if (st)
         return st;
@@ -1014,8 +1014,9 @@ static void emit_slot(chaff_filter *f, struct slot *s, chaff_status *st)
         warnf(f, "%s", s->warn);
     if (s->no_field && !f->field_warned) {
         f->field_warned = true;
-        warnf(f, "record %llu: no field '%s'; such records pass through unchanged (said once, "
-                 "counted in records_no_field)",
+        warnf(f,
+              "record %llu: no field '%s'; such records pass through unchanged (said once, "
+              "counted in records_no_field)",
               (unsigned long long)s->no, f->opt.field);
     }
     if (s->lang_bad[0] && !f->lang_warned) {
@@ -1200,7 +1201,8 @@ static chaff_status text_sniff(chaff_filter *f, bool at_end)
     size_t sniff = BINARY_SNIFF < f->opt.max_doc ? BINARY_SNIFF : f->opt.max_doc;
     if (f->text_kind || (!at_end && f->pend.len < sniff))
         return CHAFF_OK;
-    size_t k = binary_controls(f->pend.p ? f->pend.p : "", f->pend.len < sniff ? f->pend.len : sniff);
+    size_t k =
+        binary_controls(f->pend.p ? f->pend.p : "", f->pend.len < sniff ? f->pend.len : sniff);
     f->text_kind = k ? 2 : 1;
     if (!k)
         return CHAFF_OK;
@@ -1227,8 +1229,9 @@ static chaff_status text_windows(chaff_filter *f)
         size_t cut = nl ? (size_t)(nl - q) + 1 : text_line_cut(q, f->opt.max_doc);
         if (!nl && !f->cut_warned) {
             f->cut_warned = true;
-            warnf(f, "document: a line longer than the document cap (%zu bytes) is cleaned in "
-                     "pieces",
+            warnf(f,
+                  "document: a line longer than the document cap (%zu bytes) is cleaned in "
+                  "pieces",
                   f->opt.max_doc);
         }
         chaff_status st = text_window(f, q, cut, false);
@@ -1585,7 +1588,6 @@ chaff_status chaff_filter_end_input(chaff_filter *f)
                      ? CHAFF_E_WRITE
                      : CHAFF_OK;
     } else if (f->opt.framing == CHAFF_FRAME_WARC) {
-        st = CHAFF_OK;
         if (f->warc_pass) /* the input ended inside a block written through */
             warnf(f, "record %llu: cut short (%llu bytes of its block missing)",
                   (unsigned long long)f->rec_no, (unsigned long long)f->warc_pass);
@@ -1675,7 +1677,8 @@ chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write
             n += f->w[k].heur_drops[why];
         if (!n)
             continue;
-        buf_addf(&b, "%s\"%s\":%llu", first ? "" : ",", cls_reason_name(why), (unsigned long long)n);
+        buf_addf(&b, "%s\"%s\":%llu", first ? "" : ",", cls_reason_name(why),
+                 (unsigned long long)n);
         first = 0;
     }
     buf_adds(&b, "},\"by_rule\":{");

@@ -625,7 +625,8 @@ static chaff_status walk_object(struct jp *p, struct walk *wk, size_t depth,
         }
         for (unsigned k = 0; k < JSONL_N; k++)
             if (ends >> k & 1)
-                wk->rec->m[k] = (struct jsonl_member){vs, p->i, is_str ? JSONL_STRING : JSONL_OTHER};
+                wk->rec->m[k] =
+                    (struct jsonl_member){vs, p->i, is_str ? JSONL_STRING : JSONL_OTHER};
         skip_ws(p);
         if (p->i < p->len && s[p->i] == ',') {
             p->i++;
@@ -672,8 +673,7 @@ static chaff_status parse_object(struct jp *p, struct walk *wk)
 }
 
 chaff_status jsonl_parse_paths(const char *line, size_t len, const char *const path[JSONL_N],
-                               struct buf *const to[JSONL_N], struct jsonl_rec *rec,
-                               char msg[128])
+                               struct buf *const to[JSONL_N], struct jsonl_rec *rec, char msg[128])
 {
     struct jp p = {(const unsigned char *)line, len, 0, msg};
     struct buf scratch;

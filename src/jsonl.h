@@ -59,16 +59,16 @@ struct jsonl_member {
 };
 
 struct jsonl_rec {
-    size_t val_start, val_end; /* byte span of the text field's value in the
-                                  line, quotes included; both 0 when the
-                                  field is absent */
-    int has_text;              /* field present and a JSON string */
-    int text_is_null;          /* field present but null / not a string
-                                  (passed through) */
-    int has_url;               /* url field present and a JSON string */
+    size_t val_start, val_end;      /* byte span of the text field's value in the
+                                       line, quotes included; both 0 when the
+                                       field is absent */
+    int has_text;                   /* field present and a JSON string */
+    int text_is_null;               /* field present but null / not a string
+                                       (passed through) */
+    int has_url;                    /* url field present and a JSON string */
     struct jsonl_member m[JSONL_N]; /* each member looked for */
-    size_t obj_end;            /* offset of the top-level object's '}' */
-    int obj_empty;             /* the top-level object has no member */
+    size_t obj_end;                 /* offset of the top-level object's '}' */
+    int obj_empty;                  /* the top-level object has no member */
 };
 
 /*
@@ -115,8 +115,7 @@ chaff_status jsonl_parse(const char *line, size_t len, const char *field, const 
  * Errors as jsonl_parse(); on error every *to[k] is truncated back.
  */
 chaff_status jsonl_parse_paths(const char *line, size_t len, const char *const path[JSONL_N],
-                               struct buf *const to[JSONL_N], struct jsonl_rec *rec,
-                               char msg[128]);
+                               struct buf *const to[JSONL_N], struct jsonl_rec *rec, char msg[128]);
 
 /*
  * Append to out: line[0..len) with the span [rec->val_start, rec->val_end)

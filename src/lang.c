@@ -113,9 +113,9 @@ uint32_t lang_from_record(const char *list, size_t len, char bad[16])
         while (base < n && list[a + base] != '-' && list[a + base] != '_')
             base++;
         /* "any" is a rule-file word, not a language a record is in */
-        uint32_t one = base == 3 ? lang_from_iso3(list + a, 3)
-                     : base == 2 ? lang_from_code(list + a, n)
-                                 : 0;
+        uint32_t one = base == 3   ? lang_from_iso3(list + a, 3)
+                       : base == 2 ? lang_from_code(list + a, n)
+                                   : 0;
         if (one && one != LANG_ALL)
             m |= one;
         else if (!bad[0])

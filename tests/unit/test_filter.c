@@ -22,13 +22,25 @@
 #include "alloc.h"
 #include "chaff.h"
 
-size_t text_line_cut(const char *q, size_t cap); /* filter.c, STATIC */
+size_t text_line_cut(const char *q, size_t cap);   /* filter.c, STATIC */
 size_t binary_controls(const char *p, size_t len); /* filter.c, STATIC */
 
-#define P0 "The city council voted on Tuesday evening to extend the tram line across the river, ending a debate that had divided residents of the old harbour district for more than a decade."
-#define P1 "Supporters of the plan argued that the new link would cut travel times for thousands of commuters who now cross the bridge by car every single morning."
-#define P2 "Opponents warned that the construction work would close the market square for at least two summers and drive away the small traders who depend on it."
-#define ZH "\xe5\xb8\x82\xe8\xae\xae\xe4\xbc\x9a\xe5\x91\xa8\xe4\xba\x8c\xe6\x99\x9a\xe9\x97\xb4\xe6\x8a\x95\xe7\xa5\xa8\xe5\x86\xb3\xe5\xae\x9a\xe5\xb0\x86\xe6\x9c\x89\xe8\xbd\xa8\xe7\x94\xb5\xe8\xbd\xa6\xe7\xba\xbf\xe8\xb7\xaf\xe5\xbb\xb6\xe4\xbc\xb8\xe5\x88\xb0\xe6\xb2\xb3\xe5\xaf\xb9\xe5\xb2\xb8\xef\xbc\x8c\xe7\xbb\x93\xe6\x9d\x9f\xe4\xba\x86\xe4\xb8\x80\xe5\x9c\xba\xe6\x8c\x81\xe7\xbb\xad\xe5\x8d\x81\xe5\xa4\x9a\xe5\xb9\xb4\xe7\x9a\x84\xe4\xba\x89\xe8\xae\xba\xe3\x80\x82"
+#define P0                                                                                         \
+    "The city council voted on Tuesday evening to extend the tram line across the river, ending "  \
+    "a debate that had divided residents of the old harbour district for more than a decade."
+#define P1                                                                                         \
+    "Supporters of the plan argued that the new link would cut travel times for thousands of "     \
+    "commuters who now cross the bridge by car every single morning."
+#define P2                                                                                         \
+    "Opponents warned that the construction work would close the market square for at least two "  \
+    "summers and drive away the small traders who depend on it."
+#define ZH                                                                                         \
+    "\xe5\xb8\x82\xe8\xae\xae\xe4\xbc\x9a\xe5\x91\xa8\xe4\xba\x8c\xe6\x99\x9a\xe9\x97\xb4\xe6\x8a" \
+    "\x95\xe7\xa5\xa8\xe5\x86\xb3\xe5\xae\x9a\xe5\xb0\x86\xe6\x9c\x89\xe8\xbd\xa8\xe7\x94\xb5\xe8" \
+    "\xbd\xa6\xe7\xba\xbf\xe8\xb7\xaf\xe5\xbb\xb6\xe4\xbc\xb8\xe5\x88\xb0\xe6\xb2\xb3\xe5\xaf\xb9" \
+    "\xe5\xb2\xb8\xef\xbc\x8c\xe7\xbb\x93\xe6\x9d\x9f\xe4\xba\x86\xe4\xb8\x80\xe5\x9c\xba\xe6\x8c" \
+    "\x81\xe7\xbb\xad\xe5\x8d\x81\xe5\xa4\x9a\xe5\xb9\xb4\xe7\x9a\x84\xe4\xba\x89\xe8\xae\xba\xe3" \
+    "\x80\x82"
 #define NAV "Home | News | World | Sport"
 
 /* ---- output collection ------------------------------------------------- */
@@ -115,7 +127,11 @@ static int valid_utf8(const char *s, size_t len)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
         unsigned c = u[i];
-        size_t n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : 9;
+        size_t n = c < 0x80                ? 0
+                   : c >= 0xc2 && c < 0xe0 ? 1
+                   : c >= 0xe0 && c < 0xf0 ? 2
+                   : c >= 0xf0 && c < 0xf5 ? 3
+                                           : 9;
         if (n == 9 || i + n >= len + (n ? 0 : 1))
             return 0;
         if (n && i + n > len - 1 + 1)
@@ -348,9 +364,11 @@ static void test_records(void **state)
     free(in);
 
     /* malformed JSON and a missing field: through unchanged, in order */
-    const char *j = "{\"text\":\"" NAV "\\n" P0 "\"}\n{bad json\n{\"body\":\"x\"}\n{\"text\":\"" P1 "\"}";
+    const char *j =
+        "{\"text\":\"" NAV "\\n" P0 "\"}\n{bad json\n{\"body\":\"x\"}\n{\"text\":\"" P1 "\"}";
     assert_int_equal(run(&o, j, strlen(j), 0, &s, &st), CHAFF_OK);
-    assert_string_equal(s.p, "{\"text\":\"" P0 "\"}\n{bad json\n{\"body\":\"x\"}\n{\"text\":\"" P1 "\"}\n");
+    assert_string_equal(s.p, "{\"text\":\"" P0 "\"}\n{bad json\n{\"body\":\"x\"}\n{\"text\":\"" P1
+                             "\"}\n");
     assert_int_equal(st.records_error, 1);
     sink_free(&s);
 }
@@ -389,7 +407,11 @@ static void test_jobs_identical(void **state)
         char *in = malloc(cap);
         assert_non_null(in);
         for (int i = 0; i < 300; i++) {
-            const char *t = i % 5 == 0 ? NAV : i % 5 == 1 ? P0 : i % 5 == 2 ? ZH : i % 5 == 3 ? "" : P2;
+            const char *t = i % 5 == 0   ? NAV
+                            : i % 5 == 1 ? P0
+                            : i % 5 == 2 ? ZH
+                            : i % 5 == 3 ? ""
+                                         : P2;
             if (frs[fi] == CHAFF_FRAME_JSONL)
                 k += (size_t)snprintf(in + k, cap - k, "{\"n\":%d,\"text\":\"%s %d\"}\n", i, t, i);
             else
@@ -558,12 +580,12 @@ static void test_line_cut(void **state)
     /* between two characters that are not white space, never inside a
      * UTF-8 sequence */
     const char *a = "abc def";
-    assert_int_equal(text_line_cut(a, 4), 2);  /* "ab|c def", not "abc|" */
-    assert_int_equal(text_line_cut(a, 6), 6);  /* "abc de|f" */
-    const char *u = "x\xc3\xa9\xc3\xa9y";  /* x é é y */
+    assert_int_equal(text_line_cut(a, 4), 2); /* "ab|c def", not "abc|" */
+    assert_int_equal(text_line_cut(a, 6), 6); /* "abc de|f" */
+    const char *u = "x\xc3\xa9\xc3\xa9y";     /* x é é y */
     assert_int_equal(text_line_cut(u, 4), 3); /* "xé|é", not inside the second é */
     assert_int_equal(text_line_cut(u, 2), 1);
-    const char *sp = "      ";                /* white space all along */
+    const char *sp = "      "; /* white space all along */
     assert_int_equal(text_line_cut(sp, 3), 3);
 }
 
@@ -584,7 +606,10 @@ static void test_binary(void **state)
     buf[40] = '\x08';
     assert_int_equal(binary_controls(buf, 100), 6);
     /* a UTF-16 byte-order mark: NULs are its ASCII */
-    assert_int_equal(binary_controls("\xff\xfe" "a\0b\0c\0", 8), 0);
+    assert_int_equal(binary_controls("\xff\xfe"
+                                     "a\0b\0c\0",
+                                     8),
+                     0);
     /* text framing: a binary document is refused whole, however it is fed */
     size_t n = 200000;
     char *in = malloc(n);
@@ -647,10 +672,13 @@ static void test_stats_json(void **state)
     assert_int_equal(js.p[js.len - 1], '\n');
     if (!json_ok(js.p))
         fail_msg("not JSON: %s", js.p);
-    const char *keys[] = {"\"records\":2", "\"records_error\":1", "\"lines_in\":", "\"lines_out\":",
-                          "\"bytes_in\":", "\"bytes_out\":", "\"replacements\":0", "\"controls\":0",
-                          "\"dropped_rule\":0", "\"dropped_heuristic\":1", "\"budget_backoffs\":0",
-                          "\"windows\":0", "\"by_category\":{}", "\"by_heuristic\":{\"separator-nav\":1}",
+    const char *keys[] = {"\"records\":2",         "\"records_error\":1",
+                          "\"lines_in\":",         "\"lines_out\":",
+                          "\"bytes_in\":",         "\"bytes_out\":",
+                          "\"replacements\":0",    "\"controls\":0",
+                          "\"dropped_rule\":0",    "\"dropped_heuristic\":1",
+                          "\"budget_backoffs\":0", "\"windows\":0",
+                          "\"by_category\":{}",    "\"by_heuristic\":{\"separator-nav\":1}",
                           "\"by_rule\":{}"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!strstr(js.p, keys[i]))
@@ -665,9 +693,12 @@ static void test_stats_json(void **state)
     assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
     const char *thread =
         P0 "\n" P1 "\n" P2 "\n\n"
-           "+12 #1 Anna 26.11.2011 16:14\nWhat a decision, the tram is long overdue in our part of town.\n"
-           "-3 #2 Old Harbour Resident 26.11.2011 17:05\nThe works will ruin the market for two summers.\n"
-           "+5 #3 Ivan 26.11.2011 17:38\nI will believe it when I see the first tram cross the bridge.\n"
+           "+12 #1 Anna 26.11.2011 16:14\nWhat a decision, the tram is long overdue in our part of "
+           "town.\n"
+           "-3 #2 Old Harbour Resident 26.11.2011 17:05\nThe works will ruin the market for two "
+           "summers.\n"
+           "+5 #3 Ivan 26.11.2011 17:38\nI will believe it when I see the first tram cross the "
+           "bridge.\n"
            "+1 #4 Mari 26.11.2011 18:41\nWho is going to pay for the loan in the end? We are.\n";
     assert_int_equal(chaff_filter_feed(f, thread, strlen(thread)), CHAFF_OK);
     assert_int_equal(chaff_filter_finish(f), CHAFF_OK);
@@ -904,22 +935,14 @@ static void test_stats_json_names(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_text_small),
-    cmocka_unit_test(test_records),
-    cmocka_unit_test(test_byte_by_byte),
-    cmocka_unit_test(test_jobs_identical),
-    cmocka_unit_test(test_record_over_cap),
-    cmocka_unit_test(test_text_windows),
-    cmocka_unit_test(test_long_line_windows),
-    cmocka_unit_test(test_line_cut),
-    cmocka_unit_test(test_many_lines),
-    cmocka_unit_test(test_binary),
-    cmocka_unit_test(test_stats_json),
-    cmocka_unit_test(test_stats_const_readers),
-    cmocka_unit_test(test_stats_json_names),
-    cmocka_unit_test(test_write_failure),
-    cmocka_unit_test(test_bad_options),
-    cmocka_unit_test(test_nomem),
+    cmocka_unit_test(test_text_small),        cmocka_unit_test(test_records),
+    cmocka_unit_test(test_byte_by_byte),      cmocka_unit_test(test_jobs_identical),
+    cmocka_unit_test(test_record_over_cap),   cmocka_unit_test(test_text_windows),
+    cmocka_unit_test(test_long_line_windows), cmocka_unit_test(test_line_cut),
+    cmocka_unit_test(test_many_lines),        cmocka_unit_test(test_binary),
+    cmocka_unit_test(test_stats_json),        cmocka_unit_test(test_stats_const_readers),
+    cmocka_unit_test(test_stats_json_names),  cmocka_unit_test(test_write_failure),
+    cmocka_unit_test(test_bad_options),       cmocka_unit_test(test_nomem),
 };
 
 UNIT_MAIN(tests)

@@ -296,9 +296,9 @@ static void test_url(void **state)
     buf_reset(&url);
     const char *l5 = "{\"text\":\"t\",\"url\":\"top\",\"metadata\":{\"url\":\"https:\\/\\/a.org\\/"
                      "\",\"n\":[{}],\"text\":\"nested\"}}";
-    assert_int_equal(jsonl_parse(l5, strlen(l5), "metadata.text", "metadata.url", &rec, &text,
-                                 &url, msg),
-                     CHAFF_OK);
+    assert_int_equal(
+        jsonl_parse(l5, strlen(l5), "metadata.text", "metadata.url", &rec, &text, &url, msg),
+        CHAFF_OK);
     assert_string_equal(text.p, "nested");
     assert_string_equal(url.p, "https://a.org/");
     assert_true(rec.has_text && rec.has_url);
@@ -332,8 +332,8 @@ static void test_splice_annot(void **state)
         buf_init(&out, 0);
         const char *l = cases[k].line;
         assert_int_equal(jsonl_parse_paths(l, strlen(l), path, to, &rec, msg), CHAFF_OK);
-        assert_int_equal(
-            jsonl_splice_annot(l, strlen(l), &rec, "X", 1, "ch", "{\"k\":1}", 7, &out), CHAFF_OK);
+        assert_int_equal(jsonl_splice_annot(l, strlen(l), &rec, "X", 1, "ch", "{\"k\":1}", 7, &out),
+                         CHAFF_OK);
         assert_string_equal(out.p, cases[k].want);
         buf_free(&out);
     }

@@ -187,10 +187,8 @@ static void test_script_of(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_codes),
-    cmocka_unit_test(test_list_and_code),
-    cmocka_unit_test(test_record),
-    cmocka_unit_test(test_detect),
+    cmocka_unit_test(test_codes),     cmocka_unit_test(test_list_and_code),
+    cmocka_unit_test(test_record),    cmocka_unit_test(test_detect),
     cmocka_unit_test(test_script_of),
 };
 
