@@ -97,6 +97,8 @@ $(CONFIG_H): FORCE
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 $(CLI_OBJ): $(CONFIG_H)
+# The library's default rules folder (chaff_default_rules_path) too.
+$(B)/obj/api.o $(B)/utobj/api.o: $(CONFIG_H)
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
