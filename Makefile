@@ -73,7 +73,7 @@ else
 Q := @
 endif
 
-.PHONY: FORCE all check unit fixtures rules-test fuzz-replay symbols sanitize valgrind valgrind-unit \
+.PHONY: FORCE all check unit fixtures rules-test fuzz-replay symbols python-test sanitize valgrind valgrind-unit \
         fuzz fuzz-run bench eval same same-ref train loso install uninstall format lint clean \
         help bless
 
@@ -179,9 +179,22 @@ fuzz-replay: $(FUZZ_REPLAY) $(B)/rules.db
 	    CHAFF_CACHE_DIR=$$c CHAFF_FUZZ_RULES_DB=$(B)/rules.db \
 	    $$t tests/fuzz/corpus/$${n#fuzz_}; done
 
+# python/chaff.py over the library built here, with Debian's python3 (the
+# one users have), not whichever python3 comes first on PATH.  Python
+# cannot dlopen a sanitizer-built library unless its runtime is preloaded,
+# so sanitizer builds skip this, and say so.
+PYTHON ?= /usr/bin/python3
+python-test: $(B)/libchaff.so $(B)/rules.db
+ifneq ($(findstring -fsanitize,$(CFLAGS)),)
+	@echo "python-test: skipped in a sanitizer build (python cannot load its libchaff.so)"
+else
+	$(Q)$(TMP_CACHE) CHAFF_CACHE_DIR=$$c CHAFF_LIB=$(abspath $(B))/libchaff.so CHAFF_RULES= \
+	    $(PYTHON) python/test_chaff.py
+endif
+
 check:
 	$(Q)$(MAKE) --no-print-directory WERROR=-Werror all
-	$(Q)$(MAKE) --no-print-directory WERROR=-Werror unit rules-test fixtures fuzz-replay symbols
+	$(Q)$(MAKE) --no-print-directory WERROR=-Werror unit rules-test fixtures fuzz-replay symbols python-test
 	@echo "check: all suites passed"
 
 # Library objects, tests and the command all build with SAN, and the first
