@@ -73,7 +73,7 @@ else
 Q := @
 endif
 
-.PHONY: FORCE all check unit fixtures rules-test fuzz-replay symbols sanitize valgrind valgrind-unit \
+.PHONY: FORCE all check unit fixtures rules-test fuzz-replay symbols python-test scale-out-test sanitize valgrind valgrind-unit \
         fuzz fuzz-run bench eval same same-ref train loso install uninstall format lint clean \
         help bless
 
@@ -97,6 +97,8 @@ $(CONFIG_H): FORCE
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 $(CLI_OBJ): $(CONFIG_H)
+# The library's default rules folder (chaff_default_rules_path) too.
+$(B)/obj/api.o $(B)/utobj/api.o: $(CONFIG_H)
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -177,9 +179,27 @@ fuzz-replay: $(FUZZ_REPLAY) $(B)/rules.db
 	    CHAFF_CACHE_DIR=$$c CHAFF_FUZZ_RULES_DB=$(B)/rules.db \
 	    $$t tests/fuzz/corpus/$${n#fuzz_}; done
 
+# python/chaff.py over the library built here, with Debian's python3 (the
+# one users have), not whichever python3 comes first on PATH.  Python
+# cannot dlopen a sanitizer-built library unless its runtime is preloaded,
+# so sanitizer builds skip this, and say so.
+PYTHON ?= /usr/bin/python3
+python-test: $(B)/libchaff.so $(B)/rules.db
+ifneq ($(findstring -fsanitize,$(CFLAGS)),)
+	@echo "python-test: skipped in a sanitizer build (python cannot load its libchaff.so)"
+else
+	$(Q)$(TMP_CACHE) CHAFF_CACHE_DIR=$$c CHAFF_LIB=$(abspath $(B))/libchaff.so CHAFF_RULES= \
+	    $(PYTHON) python/test_chaff.py
+endif
+
+# docs/scale-out.md's GNU parallel recipes give what one chaff gives, byte
+# for byte (skipped, saying so, without parallel: install-deps.sh has it).
+scale-out-test: $(B)/chaff $(B)/rules.db
+	$(Q)$(TMP_CACHE) CHAFF_CACHE_DIR=$$c CHAFF=$(abspath $(B))/chaff sh tests/scale-out/run.sh
+
 check:
 	$(Q)$(MAKE) --no-print-directory WERROR=-Werror all
-	$(Q)$(MAKE) --no-print-directory WERROR=-Werror unit rules-test fixtures fuzz-replay symbols
+	$(Q)$(MAKE) --no-print-directory WERROR=-Werror unit rules-test fixtures fuzz-replay symbols python-test scale-out-test
 	@echo "check: all suites passed"
 
 # Library objects, tests and the command all build with SAN, and the first

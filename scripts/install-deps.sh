@@ -13,7 +13,8 @@
 #             input), zstd (the tests make .zst files)
 #   test      valgrind clang (libFuzzer, -fsanitize=fuzzer) clang-format
 #             clang-tidy (make lint), zsh (zsh -n on completions/_chaff),
-#             libxml2-utils (xmllint on chaff report's page)
+#             libxml2-utils (xmllint on chaff report's page), parallel
+#             (GNU parallel: tests/scale-out/run.sh)
 #   bench     time (/usr/bin/time -f %M for peak RSS), libc-bin (iconv)
 #   eval      python3 (the scorer, eval/c4.py)
 #   man page  groff-base man-db (man -l chaff.1)
@@ -24,7 +25,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libicu-dev libvectorscan-dev libcmocka-dev
 zlib1g-dev libzstd-dev zstd valgrind clang clang-format clang-tidy zsh libxml2-utils
-python3 time libc-bin groff-base man-db"
+parallel python3 time libc-bin groff-base man-db"
 if [ "${1:-}" = "--train" ]; then
     PACKAGES="$PACKAGES python3-sklearn python3-numpy liblingua-stopwords-perl"
 elif [ -n "${1:-}" ]; then

@@ -322,6 +322,80 @@ chaff_status chaff_clean(const chaff_rules *rules, const chaff_options *opt,
                          const char *doc, size_t len, const char *url,
                          chaff_write_fn write, void *ud);
 
+/* ---- for bindings (api.c) --------------------------------------------- */
+
+/*
+ * Calls a binding (Python ctypes, cffi, another language's FFI) can make
+ * without callbacks or structs whose layout it must track release by
+ * release: output into a buffer the library allocates, the default rules
+ * found as the installed command finds them, and chaff_options passed with
+ * its size so the struct can grow.
+ *
+ * Growing options.  chaff_options has no size field of its own, so its
+ * size travels beside it, as with Linux openat2(2): a caller passes
+ * sizeof (its chaff_options).  A smaller size (a caller built against an
+ * older chaff.h) means the fields past it take their defaults; a larger
+ * one (a newer chaff.h than the library) is accepted when every byte the
+ * library does not know is zero, else CHAFF_E_INVAL.  Fields are only ever
+ * added at the end of chaff_options.
+ */
+
+/* The smallest size accepted: chaff_options up to and including model,
+ * the struct as it was when the sized calls appeared. */
+#define CHAFF_OPTIONS_SIZE_MIN (offsetof(chaff_options, model) + sizeof(const char *))
+
+/* sizeof (chaff_options) as this library was built, for a binding that
+ * wants to check its own layout. */
+size_t chaff_options_size(void);
+
+/* chaff_options_init() for a caller whose struct is size bytes: the
+ * defaults fill the fields the library knows, and bytes past them are
+ * zeroed.  Returns CHAFF_E_INVAL (and writes nothing) when o is NULL or
+ * size < CHAFF_OPTIONS_SIZE_MIN. */
+chaff_status chaff_options_init_sized(chaff_options *o, size_t size);
+
+/*
+ * The default rules folder of the library: $CHAFF_RULES when it is set and
+ * not empty, else the folder `make install` put the rules in
+ * ($(datadir)/chaff/rules, fixed when the library was built).  The folder
+ * may not exist.  Its compiled database is rules.db in the folder above
+ * it, which is where chaff_rules_open() looks when shipped_db is NULL.
+ * Static storage or the environment's: copy it before changing
+ * $CHAFF_RULES.  The command also looks for a checkout's rules/ beside its
+ * executable; a library cannot know where its caller was built.
+ */
+const char *chaff_default_rules_path(void);
+
+/*
+ * chaff_rules_open() with the usual configuration, for callers that do not
+ * fill a chaff_rules_config: shipped is the rules folder (NULL:
+ * chaff_default_rules_path(); "": no shipped rules), shipped_db its
+ * database (NULL: beside it, as in chaff_rules_config), paths/n_paths user
+ * and site rule files or folders, and the default cache folder.  Errors as
+ * chaff_rules_open(); a shipped folder that does not exist is CHAFF_E_IO
+ * with err naming it.  The caller frees *out with chaff_rules_free().
+ */
+chaff_status chaff_rules_open_default(chaff_rules **out, const char *shipped,
+                                      const char *shipped_db, const char *const *paths,
+                                      size_t n_paths, chaff_error *err);
+
+/*
+ * chaff_clean() into a buffer: clean one document of len bytes and set
+ * *out to the cleaned text (NUL-terminated; the terminator is not counted
+ * in *out_len), allocated by the library and freed by the caller with
+ * chaff_free().  opt is NULL (defaults) or a chaff_options of opt_size
+ * bytes, read as described under "Growing options"; url may be NULL.
+ * rules may be NULL (heuristics only) and may be shared by any number of
+ * threads calling this at once: each call has its own filter.  On error
+ * *out is NULL and *out_len 0; the warnings of opt->warn still reach it.
+ */
+chaff_status chaff_clean_buf(const chaff_rules *rules, const chaff_options *opt, size_t opt_size,
+                             const char *doc, size_t len, const char *url, char **out,
+                             size_t *out_len);
+
+/* Free a buffer the library returned (chaff_clean_buf); NULL is a no-op. */
+void chaff_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif
