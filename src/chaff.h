@@ -44,16 +44,16 @@ const char *chaff_version(void);
 
 typedef enum chaff_status {
     CHAFF_OK = 0,
-    CHAFF_E_NOMEM = 1,    /* an allocation failed */
-    CHAFF_E_TOOBIG = 2,   /* a buffer reached its cap (document, line) */
-    CHAFF_E_RULES = 3,    /* a rule file has an error: see chaff_error */
-    CHAFF_E_IO = 4,       /* reading a rule file failed */
-    CHAFF_E_CHARSET = 5,  /* unknown charset name or conversion failure */
-    CHAFF_E_INVAL = 6,    /* invalid argument */
-    CHAFF_E_DATA = 7,     /* malformed record (e.g. a line that is not JSON) */
-    CHAFF_E_MATCHER = 8,  /* the pattern matcher failed */
-    CHAFF_E_WRITE = 9,    /* the output callback reported failure */
-    CHAFF_E_TEST = 10     /* inline rule examples failed */
+    CHAFF_E_NOMEM = 1,   /* an allocation failed */
+    CHAFF_E_TOOBIG = 2,  /* a buffer reached its cap (document, line) */
+    CHAFF_E_RULES = 3,   /* a rule file has an error: see chaff_error */
+    CHAFF_E_IO = 4,      /* reading a rule file failed */
+    CHAFF_E_CHARSET = 5, /* unknown charset name or conversion failure */
+    CHAFF_E_INVAL = 6,   /* invalid argument */
+    CHAFF_E_DATA = 7,    /* malformed record (e.g. a line that is not JSON) */
+    CHAFF_E_MATCHER = 8, /* the pattern matcher failed */
+    CHAFF_E_WRITE = 9,   /* the output callback reported failure */
+    CHAFF_E_TEST = 10    /* inline rule examples failed */
 } chaff_status;
 
 /* A short lowercase description of s.  Static storage. */
@@ -97,8 +97,8 @@ typedef void (*chaff_test_fail_fn)(void *ud, const chaff_error *e);
  * when err is not NULL, and sets *out to NULL.  The caller frees *out with
  * chaff_rules_free().
  */
-chaff_status chaff_rules_load(chaff_rules **out, const char *const *paths,
-                              size_t n_paths, chaff_error *err);
+chaff_status chaff_rules_load(chaff_rules **out, const char *const *paths, size_t n_paths,
+                              chaff_error *err);
 void chaff_rules_free(chaff_rules *r);
 
 /*
@@ -111,26 +111,27 @@ void chaff_rules_free(chaff_rules *r);
  * site.rules into ~/.cache/chaff/rules-….db (first run)") or cannot use
  * the cache; processes compiling the same database wait for the first.
  */
-#define CHAFF_RULES_CHECK 0x1u /* report every error through on_error (not only
-                                  the first) and patterns slow to compile or
-                                  to scan through notice */
+#define CHAFF_RULES_CHECK                                                                          \
+    0x1u /* report every error through on_error (not only                                          \
+            the first) and patterns slow to compile or                                             \
+            to scan through notice */
 
 typedef struct chaff_rules_config {
-    size_t size;                /* sizeof (chaff_rules_config): set by
-                                   chaff_rules_config_init(), lets the struct grow */
-    const char *shipped;        /* the default rules folder, or NULL */
-    const char *shipped_db;     /* the database built from it (NULL: rules.db
-                                   in the folder above it) */
-    const char *db;             /* a database file from chaff_rules_compile(),
-                                   used instead of shipped (--rules-db) */
-    const char *const *paths;   /* user and site rule files or folders (-R) */
+    size_t size;              /* sizeof (chaff_rules_config): set by
+                                 chaff_rules_config_init(), lets the struct grow */
+    const char *shipped;      /* the default rules folder, or NULL */
+    const char *shipped_db;   /* the database built from it (NULL: rules.db
+                                 in the folder above it) */
+    const char *db;           /* a database file from chaff_rules_compile(),
+                                 used instead of shipped (--rules-db) */
+    const char *const *paths; /* user and site rule files or folders (-R) */
     size_t n_paths;
-    const char *cache_dir;      /* NULL: $CHAFF_CACHE_DIR, else
-                                   $XDG_CACHE_HOME/chaff, else ~/.cache/chaff;
-                                   "" = no cache */
-    unsigned flags;             /* CHAFF_RULES_CHECK */
-    chaff_warn_fn notice;       /* compiling, cache problems, costly patterns
-                                   (one line each); may be NULL */
+    const char *cache_dir; /* NULL: $CHAFF_CACHE_DIR, else
+                              $XDG_CACHE_HOME/chaff, else ~/.cache/chaff;
+                              "" = no cache */
+    unsigned flags;        /* CHAFF_RULES_CHECK */
+    chaff_warn_fn notice;  /* compiling, cache problems, costly patterns
+                              (one line each); may be NULL */
     void *notice_ud;
     chaff_test_fail_fn on_error; /* with CHAFF_RULES_CHECK: each error */
     void *error_ud;
@@ -146,8 +147,7 @@ void chaff_rules_config_init(chaff_rules_config *c);
  * A database file that fails its checks is rebuilt (cache) or is an error
  * (c->db: CHAFF_E_RULES, err names it).
  */
-chaff_status chaff_rules_open(chaff_rules **out, const chaff_rules_config *c,
-                              chaff_error *err);
+chaff_status chaff_rules_open(chaff_rules **out, const chaff_rules_config *c, chaff_error *err);
 
 /*
  * Compile the rules c names (the shipped folder and c->paths together;
@@ -155,8 +155,7 @@ chaff_status chaff_rules_open(chaff_rules **out, const chaff_rules_config *c,
  * a file to ship to workers and load there with c->db.  Errors as
  * chaff_rules_load(); CHAFF_E_IO when path cannot be written.
  */
-chaff_status chaff_rules_compile(const chaff_rules_config *c, const char *path,
-                                 chaff_error *err);
+chaff_status chaff_rules_compile(const chaff_rules_config *c, const char *path, chaff_error *err);
 
 /* The path of loaded rule file i (static for the life of r) and, in
  * *n_rules when not NULL, its number of rules; NULL past the last file. */
@@ -173,17 +172,17 @@ size_t chaff_rules_files(const chaff_rules *r);
  * as an error whose position is the example's.  Returns CHAFF_OK when all
  * pass, CHAFF_E_TEST when any fails.  *n_pass / *n_fail may be NULL.
  */
-chaff_status chaff_rules_test(const chaff_rules *r, chaff_test_fail_fn fail,
-                              void *ud, size_t *n_pass, size_t *n_fail);
+chaff_status chaff_rules_test(const chaff_rules *r, chaff_test_fail_fn fail, void *ud,
+                              size_t *n_pass, size_t *n_fail);
 
 /* ---- filtering -------------------------------------------------------- */
 
 typedef enum chaff_framing {
-    CHAFF_FRAME_TEXT = 0,  /* the whole input is one document */
-    CHAFF_FRAME_LINES = 1, /* one document per line */
-    CHAFF_FRAME_NUL = 2,   /* documents separated by NUL bytes */
-    CHAFF_FRAME_JSONL = 3, /* one JSON object per line, text in a field */
-    CHAFF_FRAME_WARC = 4,  /* WARC records; text ones (WET conversion) cleaned */
+    CHAFF_FRAME_TEXT = 0,     /* the whole input is one document */
+    CHAFF_FRAME_LINES = 1,    /* one document per line */
+    CHAFF_FRAME_NUL = 2,      /* documents separated by NUL bytes */
+    CHAFF_FRAME_JSONL = 3,    /* one JSON object per line, text in a field */
+    CHAFF_FRAME_WARC = 4,     /* WARC records; text ones (WET conversion) cleaned */
     CHAFF_FRAME_TSV_JSONL = 5 /* key<TAB>JSON per line (Hadoop Streaming, Spark
                                  pipe()): the key kept, the JSON as in JSONL */
 } chaff_framing;
@@ -192,16 +191,20 @@ typedef enum chaff_framing {
 #define CHAFF_EXPLAIN 0x1u       /* write the explain listing, not the text */
 #define CHAFF_NO_HEURISTICS 0x2u /* rules only: no context heuristics */
 #define CHAFF_NO_RULES 0x4u      /* heuristics only: ignore rule hits */
-#define CHAFF_LEARN 0x8u         /* count lines per site instead of cleaning: nothing is
-                                    written; see chaff_filter_learned() */
-#define CHAFF_DUMP_FEATURES 0x10u /* write the line model's input of every non-blank line
+#define CHAFF_LEARN                                                                                \
+    0x8u /* count lines per site instead of cleaning: nothing is                                   \
+            written; see chaff_filter_learned() */
+#define CHAFF_DUMP_FEATURES                                                                        \
+    0x10u                         /* write the line model's input of every non-blank line          \
                                     (tab-separated, for training) instead of the text */
 #define CHAFF_KEEP_COMMENTS 0x20u /* keep reader comments under an article */
-#define CHAFF_NO_MODEL 0x40u     /* the hand-written heuristics decide instead of the line
-                                    model (for comparison; the model reads them anyway) */
-#define CHAFF_DROP_EMPTY 0x80u   /* record framings: a record whose cleaned text is empty
-                                    is not written (counted in records_dropped); the one
-                                    case where records in and out differ */
+#define CHAFF_NO_MODEL                                                                             \
+    0x40u /* the hand-written heuristics decide instead of the line                                \
+             model (for comparison; the model reads them anyway) */
+#define CHAFF_DROP_EMPTY                                                                           \
+    0x80u /* record framings: a record whose cleaned text is empty                                 \
+             is not written (counted in records_dropped); the one                                  \
+             case where records in and out differ */
 
 /* Output callback: write len bytes.  Return 0 on success, nonzero to stop
  * the filter (it then returns CHAFF_E_WRITE). */
@@ -222,21 +225,21 @@ typedef struct chaff_options {
                               generic heuristics may drop (0 = default 0.5) */
     chaff_warn_fn warn;    /* may be NULL */
     void *warn_ud;
-    const char *model;     /* a line-model file to use instead of the one built in
-                              (model/line.model); NULL = built in.  A file that does
-                              not parse fails chaff_filter_new with CHAFF_E_DATA and
-                              a warning "file:line:col: message" */
-    const char *lang_field; /* JSONL: field (a path) holding the record's languages
-                              ("en", "en,de", ISO 639-1 or 639-3); NULL = none.
-                              A record's languages (this field, or a WARC record's
-                              WARC-Identified-Content-Language) replace lang for it;
-                              codes chaff has no rules for are left out, and the
-                              first such code in a field is warned about once */
-    const char *annotate;  /* JSONL: a top-level member (no dots) added to each cleaned
-                              record, or replaced when present: an object with the
-                              record's lines_in, lines_out, chars_removed,
-                              removed_share and removals by_category and
-                              by_heuristic; NULL = none */
+    const char *model;            /* a line-model file to use instead of the one built in
+                                     (model/line.model); NULL = built in.  A file that does
+                                     not parse fails chaff_filter_new with CHAFF_E_DATA and
+                                     a warning "file:line:col: message" */
+    const char *lang_field;       /* JSONL: field (a path) holding the record's languages
+                                    ("en", "en,de", ISO 639-1 or 639-3); NULL = none.
+                                    A record's languages (this field, or a WARC record's
+                                    WARC-Identified-Content-Language) replace lang for it;
+                                    codes chaff has no rules for are left out, and the
+                                    first such code in a field is warned about once */
+    const char *annotate;         /* JSONL: a top-level member (no dots) added to each cleaned
+                                     record, or replaced when present: an object with the
+                                     record's lines_in, lines_out, chars_removed,
+                                     removed_share and removals by_category and
+                                     by_heuristic; NULL = none */
     chaff_write_fn explain_write; /* when not NULL (and CHAFF_EXPLAIN is not set), the
                               explain listing of each document or cleaned record is
                               written here, beside the text written through write:
@@ -252,19 +255,19 @@ void chaff_options_init(chaff_options *o);
 /* Totals over a stream.  Per-category and per-rule counts are in the JSON
  * summary (chaff_filter_stats_json). */
 typedef struct chaff_stats {
-    uint64_t records;         /* documents read */
-    uint64_t records_error;   /* passed through unchanged because of an error */
+    uint64_t records;       /* documents read */
+    uint64_t records_error; /* passed through unchanged because of an error */
     uint64_t lines_in, lines_out;
     uint64_t bytes_in, bytes_out;
-    uint64_t replacements;    /* invalid byte sequences turned into U+FFFD */
-    uint64_t controls;        /* NUL and control characters removed */
-    uint64_t dropped_rule;    /* lines dropped by a rule */
+    uint64_t replacements;      /* invalid byte sequences turned into U+FFFD */
+    uint64_t controls;          /* NUL and control characters removed */
+    uint64_t dropped_rule;      /* lines dropped by a rule */
     uint64_t dropped_heuristic; /* lines dropped by a heuristic */
-    uint64_t budget_backoffs; /* documents where the removal budget acted */
-    uint64_t windows;         /* extra windows for documents over the cap */
-    uint64_t records_no_field; /* JSONL records without the text field (passed
-                                  through; a field named wrong shows here) */
-    uint64_t records_dropped; /* records left out, empty (CHAFF_DROP_EMPTY) */
+    uint64_t budget_backoffs;   /* documents where the removal budget acted */
+    uint64_t windows;           /* extra windows for documents over the cap */
+    uint64_t records_no_field;  /* JSONL records without the text field (passed
+                                   through; a field named wrong shows here) */
+    uint64_t records_dropped;   /* records left out, empty (CHAFF_DROP_EMPTY) */
 } chaff_stats;
 
 typedef struct chaff_filter chaff_filter;
@@ -274,8 +277,7 @@ typedef struct chaff_filter chaff_filter;
  * with options opt (copied; NULL = defaults) writing through write/ud.
  */
 chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
-                              const chaff_options *opt, chaff_write_fn write,
-                              void *ud);
+                              const chaff_options *opt, chaff_write_fn write, void *ud);
 
 /* Feed len bytes of input.  Complete records are cleaned and written. */
 chaff_status chaff_filter_feed(chaff_filter *f, const void *buf, size_t len);
@@ -301,26 +303,23 @@ void chaff_filter_free(chaff_filter *f);
  * least min_share of a site's pages, and on min_pages pages or more, as
  * exact rules scoped to that site.
  */
-chaff_status chaff_filter_learn_merge(chaff_filter *f, const char *line, size_t len,
-                                      char msg[128]);
-chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_pages,
-                                  double min_share, chaff_write_fn write, void *ud);
+chaff_status chaff_filter_learn_merge(chaff_filter *f, const char *line, size_t len, char msg[128]);
+chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_pages, double min_share,
+                                  chaff_write_fn write, void *ud);
 
 /* Totals so far.  The pointer lives as long as f. */
 const chaff_stats *chaff_filter_stats(const chaff_filter *f);
 
 /* Write the JSON summary (totals, removals per category and per rule,
  * errors) through write/ud, ending in a newline. */
-chaff_status chaff_filter_stats_json(const chaff_filter *f,
-                                     chaff_write_fn write, void *ud);
+chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write, void *ud);
 
 /*
  * One-shot convenience: clean one document of len bytes (any charset)
  * and write the result through write/ud.  url may be NULL.  opt may be NULL.
  */
-chaff_status chaff_clean(const chaff_rules *rules, const chaff_options *opt,
-                         const char *doc, size_t len, const char *url,
-                         chaff_write_fn write, void *ud);
+chaff_status chaff_clean(const chaff_rules *rules, const chaff_options *opt, const char *doc,
+                         size_t len, const char *url, chaff_write_fn write, void *ud);
 
 /* ---- for bindings (api.c) --------------------------------------------- */
 
