@@ -252,8 +252,8 @@ typedef struct chaff_options {
 /* Fill *o with the defaults documented above. */
 void chaff_options_init(chaff_options *o);
 
-/* Totals over a stream.  Per-category and per-rule counts are in the JSON
- * summary (chaff_filter_stats_json). */
+/* Totals over a stream.  Per-category, per-rule and per-site counts are in
+ * the JSON summary (chaff_filter_stats_json). */
 typedef struct chaff_stats {
     uint64_t records;       /* documents read */
     uint64_t records_error; /* passed through unchanged because of an error */
@@ -311,7 +311,10 @@ chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_page
 const chaff_stats *chaff_filter_stats(const chaff_filter *f);
 
 /* Write the JSON summary (totals, removals per category and per rule,
- * errors) through write/ud, ending in a newline. */
+ * errors, and by_site: per host of the records' URLs, the records cleaned,
+ * lines in and lines removed, for at most 10,000 hosts, the rest counted
+ * under "(other)") through write/ud, ending in a newline.  CHAFF_E_NOMEM
+ * when the per-site table could not grow (its counts are incomplete). */
 chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write, void *ud);
 
 /*

@@ -32,7 +32,10 @@
  *
  * Statistics.  Workers count into their own chaff_stats; the counts are
  * added to the filter's totals whenever a record, batch or window is done,
- * on the thread that feeds, so reading the totals never writes.
+ * on the thread that feeds, so reading the totals never writes.  A record's
+ * figures per site (by_site) go into its slot and are added to the site
+ * table when it is written, in input order, so which hosts fill the
+ * bounded table (sites.h) does not depend on the jobs.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -51,6 +54,7 @@
 #include "model.h"
 #include "rules.h"
 #include "segment.h"
+#include "sites.h"
 #include "warc.h"
 
 #define DEFAULT_MAX_DOC ((size_t)256 << 20)
@@ -143,6 +147,10 @@ struct slot {
     char lang_bad[16]; /* a code in its language field chaff has no rules for */
     bool no_field;     /* a JSONL record without the text field */
     struct buf xout;   /* its explain listing, for chaff_options.explain_write */
+    /* its site's figures for by_site, added in input order (emit_slot);
+     * site is "" when the record was not cleaned or has no URL */
+    char site[256];
+    uint64_t site_in, site_removed;
 };
 
 struct chaff_filter {
@@ -171,12 +179,13 @@ struct chaff_filter {
     struct learn *learn; /* CHAFF_LEARN: the counts */
     bool rec_sniffed;
     bool win_started;
-    uint8_t text_kind; /* text: 0 not yet known, 1 text, 2 binary (written through) */
-    uint64_t n_binary; /* text: documents written through as binary data */
-    struct join join;  /* text: how the next window meets the last one */
-    bool cut_warned;   /* text: the warning about a line over the cap was given */
-    chaff_stats total; /* workers' counts are added after each record */
-    chaff_status err;  /* sticky */
+    uint8_t text_kind;  /* text: 0 not yet known, 1 text, 2 binary (written through) */
+    uint64_t n_binary;  /* text: documents written through as binary data */
+    struct join join;   /* text: how the next window meets the last one */
+    bool cut_warned;    /* text: the warning about a line over the cap was given */
+    chaff_stats total;  /* workers' counts are added after each record */
+    struct sites sites; /* by_site: records and lines per host */
+    chaff_status err;   /* sticky */
     bool finished;
     bool fed;          /* bytes arrived since the last end of input */
     bool lang_warned;  /* an unknown code in a language field was reported */
@@ -378,6 +387,7 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
         buf_free(&probe);
     }
     cls_host(f->opt.url, f->host, sizeof f->host);
+    sites_init(&f->sites, 0);
     f->rules = rules;
     f->write = write;
     f->ud = ud;
@@ -437,6 +447,7 @@ void chaff_filter_free(chaff_filter *f)
     chaff_xfree(f->s_lang_field);
     chaff_xfree(f->s_annotate);
     learn_free(f->learn);
+    sites_free(&f->sites);
     chaff_xfree(f);
 }
 
@@ -650,6 +661,18 @@ static void record_failed(struct slot *s, chaff_status st)
              (unsigned long long)s->no, chaff_strerror(st));
 }
 
+/* Note in s the figures of the record just cleaned for by_site: under
+ * host, the lines counted since in0 and out0 (the worker's lines_in and
+ * lines_out before it). */
+static void slot_site(struct slot *s, const struct worker *w, const char *host, uint64_t in0,
+                      uint64_t out0)
+{
+    snprintf(s->site, sizeof s->site, "%s", host ? host : "");
+    s->site_in = w->st.lines_in - in0;
+    uint64_t out = w->st.lines_out - out0;
+    s->site_removed = s->site_in > out ? s->site_in - out : 0;
+}
+
 /* Clean one record of a record framing into s->out (delimiter included).
  * Never fails the stream: a record that cannot be cleaned is copied. */
 static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s);
@@ -713,6 +736,7 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     s->warn[0] = '\0';
     s->lang_bad[0] = '\0';
     s->no_field = false;
+    s->site[0] = '\0';
     buf_reset(&s->xout);
     w->xout = NULL;
     w->rec_langs = 0;
@@ -794,6 +818,7 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         }
         st = clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, f->opt.from, NULL, host, true,
                        true, &es, clean, NULL, NULL);
+        slot_site(s, w, host, lines0, kept0);
         if (!st && f->opt.annotate)
             st = rec_figures_json(f, w, lines0, kept0);
         if (!st && !clean->len && (f->opt.flags & CHAFF_DROP_EMPTY) &&
@@ -841,8 +866,10 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
         out0 = s->out.len;
     }
     xout_head(f, w, s, NULL, 0, f->opt.url, f->opt.url ? strlen(f->opt.url) : 0);
+    uint64_t lines0 = w->st.lines_in, kept0 = w->st.lines_out;
     st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &s->out, NULL,
                    NULL);
+    slot_site(s, w, f->host, lines0, kept0);
     if (!st && s->out.len == out0 && (f->opt.flags & CHAFF_DROP_EMPTY) &&
         !(f->opt.flags & CHAFF_EXPLAIN)) {
         w->st.records_dropped++; /* nothing is written for it */
@@ -882,6 +909,7 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     buf_reset(&s->out);
     s->warn[0] = '\0';
     s->lang_bad[0] = '\0';
+    s->site[0] = '\0';
     buf_reset(&s->xout);
     w->xout = NULL;
     w->rec_langs = 0;
@@ -928,6 +956,7 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     buf_reset(clean);
     struct emit_state es = {0};
     xout_head(f, w, s, h.rid, h.rid_len, h.uri, h.uri_len);
+    uint64_t lines0 = w->st.lines_in, kept0 = w->st.lines_out;
     st = clean_doc(f, w, rec + hl, len - hl, from, NULL, host, true, true, &es, clean, NULL, NULL);
     if (st == CHAFF_E_CHARSET && from == cs) { /* a declared name nobody knows: detect */
         buf_reset(clean);
@@ -936,6 +965,7 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
         st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, clean, NULL,
                        NULL);
     }
+    slot_site(s, w, host, lines0, kept0);
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN) && clean->len)
         st = buf_addc(clean, '\n');
     if (!st && !clean->len && (f->opt.flags & CHAFF_DROP_EMPTY) &&
@@ -1024,6 +1054,9 @@ static void emit_slot(chaff_filter *f, struct slot *s, chaff_status *st)
         warnf(f, "record %llu: no rules for language '%s' in field '%s'; ignored (said once)",
               (unsigned long long)s->no, s->lang_bad, f->opt.lang_field);
     }
+    if (s->site[0]) /* a failure is sticky in the table, and told by the summary */
+        sites_add(&f->sites, s->site, 1, s->site_in, s->site_removed);
+    s->site[0] = '\0';
     if (!*st && s->out.len && f->write(f->ud, s->out.p, s->out.len))
         *st = CHAFF_E_WRITE;
     if (!*st && s->xout.len && f->opt.explain_write &&
@@ -1134,8 +1167,13 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
             buf_addc(&xo, '\n');
         }
     }
+    uint64_t lines0 = w->st.lines_in, kept0 = w->st.lines_out;
     chaff_status st = clean_doc(f, w, p, len, from, NULL, f->host, first, last, &f->es, &out,
                                 first ? f->win_charset : NULL, &f->join);
+    if (f->host[0]) { /* the document counts once, its lines window by window */
+        uint64_t in = w->st.lines_in - lines0, kept = w->st.lines_out - kept0;
+        sites_add(&f->sites, f->host, first ? 1 : 0, in, in > kept ? in - kept : 0);
+    }
     w->xout = NULL;
     f->win_started = true;
     if (st == CHAFF_E_CHARSET || st == CHAFF_E_TOOBIG) {
@@ -1696,8 +1734,11 @@ chaff_status chaff_filter_stats_json(const chaff_filter *f, chaff_write_fn write
             buf_addf(&b, ":%u\":%llu", r->v[i].line, (unsigned long long)n);
             first = 0;
         }
-    buf_adds(&b, "}}\n");
-    chaff_status st = b.err;
+    buf_adds(&b, "},\"by_site\":");
+    chaff_status st = sites_json(&f->sites, &b);
+    buf_adds(&b, "}\n");
+    if (!st)
+        st = b.err;
     if (!st && write(ud, b.p, b.len))
         st = CHAFF_E_WRITE;
     buf_free(&b);

@@ -720,6 +720,55 @@ static void test_stats_json(void **state)
     sink_free(&bad);
 }
 
+/* by_site: per host of the record's URL (case and port dropped), records
+ * without one left out, the same with one job as with three; in text
+ * framing the host of chaff_options.url. */
+static void test_stats_by_site(void **state)
+{
+    (void)state;
+    const char *in = "{\"url\":\"https://A.example/1\",\"text\":\"" NAV "\\n" P0 "\"}\n"
+                     "{\"url\":\"http://b.example:8080/x\",\"text\":\"" P1 "\"}\n"
+                     "{\"url\":\"https://a.example/2\",\"text\":\"" P0 "\"}\n"
+                     "{\"text\":\"" P1 "\"}\n{oops\n";
+    const char *want = "\"by_site\":{\"a.example\":{\"records\":2,\"lines_in\":3,"
+                       "\"lines_removed\":1},\"b.example\":{\"records\":1,\"lines_in\":1,"
+                       "\"lines_removed\":0}}";
+    for (unsigned jobs = 1; jobs <= 3; jobs += 2) {
+        chaff_options o = opts(CHAFF_FRAME_JSONL);
+        o.jobs = jobs;
+        chaff_filter *f;
+        struct sink s, js;
+        sink_init(&s);
+        sink_init(&js);
+        assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
+        assert_int_equal(chaff_filter_feed(f, in, strlen(in)), CHAFF_OK);
+        assert_int_equal(chaff_filter_finish(f), CHAFF_OK);
+        assert_int_equal(chaff_filter_stats_json(f, sink_write, &js), CHAFF_OK);
+        if (!json_ok(js.p) || !strstr(js.p, want))
+            fail_msg("jobs %u: no %s in %s", jobs, want, js.p);
+        chaff_filter_free(f);
+        sink_free(&s);
+        sink_free(&js);
+    }
+    chaff_options o = opts(CHAFF_FRAME_TEXT);
+    o.url = "http://T.example./page";
+    chaff_filter *f;
+    struct sink s, js;
+    sink_init(&s);
+    sink_init(&js);
+    assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
+    const char *doc = NAV "\n" P0 "\n";
+    assert_int_equal(chaff_filter_feed(f, doc, strlen(doc)), CHAFF_OK);
+    assert_int_equal(chaff_filter_finish(f), CHAFF_OK);
+    assert_int_equal(chaff_filter_stats_json(f, sink_write, &js), CHAFF_OK);
+    if (!strstr(js.p, "\"by_site\":{\"t.example\":{\"records\":1,\"lines_in\":2,"
+                      "\"lines_removed\":1}}"))
+        fail_msg("text framing: %s", js.p);
+    chaff_filter_free(f);
+    sink_free(&s);
+    sink_free(&js);
+}
+
 static void test_write_failure(void **state)
 {
     (void)state;
@@ -935,14 +984,23 @@ static void test_stats_json_names(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_text_small),        cmocka_unit_test(test_records),
-    cmocka_unit_test(test_byte_by_byte),      cmocka_unit_test(test_jobs_identical),
-    cmocka_unit_test(test_record_over_cap),   cmocka_unit_test(test_text_windows),
-    cmocka_unit_test(test_long_line_windows), cmocka_unit_test(test_line_cut),
-    cmocka_unit_test(test_many_lines),        cmocka_unit_test(test_binary),
-    cmocka_unit_test(test_stats_json),        cmocka_unit_test(test_stats_const_readers),
-    cmocka_unit_test(test_stats_json_names),  cmocka_unit_test(test_write_failure),
-    cmocka_unit_test(test_bad_options),       cmocka_unit_test(test_nomem),
+    cmocka_unit_test(test_text_small),
+    cmocka_unit_test(test_records),
+    cmocka_unit_test(test_byte_by_byte),
+    cmocka_unit_test(test_jobs_identical),
+    cmocka_unit_test(test_record_over_cap),
+    cmocka_unit_test(test_text_windows),
+    cmocka_unit_test(test_long_line_windows),
+    cmocka_unit_test(test_line_cut),
+    cmocka_unit_test(test_many_lines),
+    cmocka_unit_test(test_binary),
+    cmocka_unit_test(test_stats_json),
+    cmocka_unit_test(test_stats_by_site),
+    cmocka_unit_test(test_stats_const_readers),
+    cmocka_unit_test(test_stats_json_names),
+    cmocka_unit_test(test_write_failure),
+    cmocka_unit_test(test_bad_options),
+    cmocka_unit_test(test_nomem),
 };
 
 UNIT_MAIN(tests)
