@@ -4,10 +4,10 @@
  * Each summary is parsed by a small JSON reader (the whole text into a
  * tree; depth, nesting and string sizes capped, since a summary may come
  * from anywhere) and added into one struct report: totals summed, the
- * removals by category, heuristic and rule summed key by key, the removal
- * share histogram summed bin by bin, error messages appended (the first
- * REPORT_ERRORS_MAX).  Keys the report does not know are ignored, so an
- * older chaff reads a newer summary.
+ * removals by category, heuristic and rule summed key by key, the per-site
+ * counts (by_site) summed host by host, the removal share histogram summed
+ * bin by bin, error messages appended (the first REPORT_ERRORS_MAX).  Keys the report does not know
+ * are ignored, so an older chaff reads a newer summary.
  *
  * The page is one file with nothing to fetch: inline CSS, charts as inline
  * SVG, no script.  It is written as well-formed XML (void elements closed,
@@ -17,10 +17,18 @@
  * ends so, else in that path from the current folder; a rule whose file
  * cannot be found is shown by its key alone.
  *
- * Limits: REPORT_DEPTH_MAX nesting, REPORT_RULES_SHOWN rules on the page
- * (the rest counted), summaries' numbers read as doubles (exact to 2^53).
+ * Sites are found through a hash index, since summaries hold up to 10,000
+ * each; at most REPORT_SITES_MAX hosts are kept over all summaries, the
+ * rest added to "(other)" as the library does, so merging many summaries
+ * stays bounded too.
+ *
+ * Limits: REPORT_DEPTH_MAX nesting, REPORT_RULES_SHOWN rules and
+ * REPORT_SITES_SHOWN sites on the page (the rest counted), summaries'
+ * numbers read as doubles (exact to 2^53).
  */
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +37,10 @@
 #define REPORT_DEPTH_MAX 32
 #define REPORT_ERRORS_MAX 1000
 #define REPORT_RULES_SHOWN 200
-#define SHARE_BINS 11 /* keep in sync with cli.c (stats_doc_done) */
+#define REPORT_SITES_SHOWN 50
+#define REPORT_SITES_MAX 100000
+#define SITE_OTHER "(other)" /* keep in sync with SITES_OTHER (sites.h) */
+#define SHARE_BINS 11        /* keep in sync with cli.c (stats_doc_done) */
 
 /* ---- JSON -------------------------------------------------------------- */
 
@@ -319,6 +330,20 @@ struct counts {
     size_t n, cap;
 };
 
+/* One host's counts, summed over the summaries. */
+struct site {
+    char *host;
+    double records, lines_in, removed;
+};
+
+struct sites {
+    struct site *v;
+    size_t n, cap;
+    size_t *index; /* open addressing: row + 1, 0 for empty */
+    size_t index_cap;
+    struct site other; /* SITE_OTHER: the summaries' own, and hosts past the cap */
+};
+
 struct note {
     char *source; /* the summary it came from (not owned: r->files) */
     char *text;
@@ -329,6 +354,7 @@ struct report {
     size_t n_files;
     double total[N_TOTALS];
     struct counts by_category, by_heuristic, by_rule, inputs;
+    struct sites sites;
     double hist[SHARE_BINS], measured;
     char *why_not;
     struct note *errors;
@@ -356,6 +382,10 @@ void report_free(struct report *r)
     counts_free(&r->by_heuristic);
     counts_free(&r->by_rule);
     counts_free(&r->inputs);
+    for (size_t i = 0; i < r->sites.n; i++)
+        free(r->sites.v[i].host);
+    free(r->sites.v);
+    free(r->sites.index);
     free(r->why_not);
     for (size_t i = 0; i < r->n_errors; i++)
         free(r->errors[i].text);
@@ -385,6 +415,64 @@ static int counts_add(struct counts *c, const char *key, double n)
     return 0;
 }
 
+/* FNV-1a of a host, for the sites' index. */
+static size_t host_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* The index slot of host: its row's, or the empty one where it goes. */
+static size_t site_slot(const struct sites *c, const char *host)
+{
+    size_t mask = c->index_cap - 1, i = host_hash(host) & mask;
+    while (c->index[i] && strcmp(c->v[c->index[i] - 1].host, host) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* The row of host, added when new (or SITE_OTHER's, past the cap); NULL
+ * when out of memory. */
+static struct site *site_get(struct sites *c, const char *host)
+{
+    if (!strcmp(host, SITE_OTHER))
+        return &c->other;
+    if (c->index_cap) {
+        size_t i = site_slot(c, host);
+        if (c->index[i])
+            return &c->v[c->index[i] - 1];
+    }
+    if (c->n >= REPORT_SITES_MAX)
+        return &c->other;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct site *v = realloc(c->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        c->v = v;
+        c->cap = cap;
+    }
+    if ((c->n + 1) * 2 > c->index_cap) { /* at most half full: rebuild larger */
+        size_t cap = c->index_cap ? c->index_cap * 2 : 128;
+        size_t *index = calloc(cap, sizeof *index);
+        if (!index)
+            return NULL;
+        free(c->index);
+        c->index = index;
+        c->index_cap = cap;
+        for (size_t k = 0; k < c->n; k++)
+            c->index[site_slot(c, c->v[k].host)] = k + 1;
+    }
+    struct site *row = &c->v[c->n];
+    memset(row, 0, sizeof *row);
+    if (!(row->host = strdup(host)))
+        return NULL;
+    c->index[site_slot(c, host)] = ++c->n;
+    return row;
+}
+
 /* Line and column of p in the text from start, for messages. */
 static void line_col(const char *start, const char *p, unsigned *line, unsigned *col)
 {
@@ -408,12 +496,38 @@ static const struct jv *obj_get(const struct jv *o, const char *key)
     return NULL;
 }
 
+/* The number o holds at key, or 0. */
+static double num_of(const struct jv *o, const char *key)
+{
+    const struct jv *x = obj_get(o, key);
+    return x && x->t == J_NUM ? x->num : 0;
+}
+
 /* Every number of the object o added into c. */
 static int add_map(struct counts *c, const struct jv *o)
 {
     for (size_t i = 0; o && o->t == J_OBJ && i < o->n; i++)
         if (o->items[i].t == J_NUM && counts_add(c, o->keys[i], o->items[i].num))
             return -1;
+    return 0;
+}
+
+static double num_of(const struct jv *o, const char *key);
+
+/* Every host of the by_site object o added into c. */
+static int add_sites(struct sites *c, const struct jv *o)
+{
+    for (size_t i = 0; o && o->t == J_OBJ && i < o->n; i++) {
+        const struct jv *x = &o->items[i];
+        if (x->t != J_OBJ)
+            continue;
+        struct site *row = site_get(c, o->keys[i]);
+        if (!row)
+            return -1;
+        row->records += num_of(x, "records");
+        row->lines_in += num_of(x, "lines_in");
+        row->removed += num_of(x, "lines_removed");
+    }
     return 0;
 }
 
@@ -427,7 +541,7 @@ static int report_merge(struct report *r, const char *source, const struct jv *v
     }
     if (add_map(&r->by_category, obj_get(v, "by_category")) ||
         add_map(&r->by_heuristic, obj_get(v, "by_heuristic")) ||
-        add_map(&r->by_rule, obj_get(v, "by_rule")))
+        add_map(&r->by_rule, obj_get(v, "by_rule")) || add_sites(&r->sites, obj_get(v, "by_site")))
         return -1;
     const struct jv *x = obj_get(v, "inputs");
     for (size_t i = 0; x && x->t == J_ARR && i < x->n; i++)
@@ -646,6 +760,55 @@ static void page_histogram(FILE *fp, const struct report *r)
             base + 34);
 }
 
+static int by_removed_desc(const void *a, const void *b)
+{
+    const struct site *x = a, *y = b;
+    if (x->removed != y->removed)
+        return x->removed > y->removed ? -1 : 1;
+    return strcmp(x->host, y->host);
+}
+
+/* The Top sites table: the REPORT_SITES_SHOWN hosts that lost most lines,
+ * each with its records, lines in, lines removed and their share; then how
+ * many more there are, and what went under SITE_OTHER. */
+static void page_sites(FILE *fp, const struct sites *c)
+{
+    bool other = c->other.records > 0 || c->other.lines_in > 0;
+    struct site *v = c->n ? malloc(c->n * sizeof *v) : NULL;
+    if (!c->n && !other) {
+        fputs("<p class=\"muted\">None: no record had a URL, or the summaries have no "
+              "per-site counts.</p>\n",
+              fp);
+    } else if (c->n && !v) {
+        fputs("<p class=\"muted\">Out of memory.</p>\n", fp);
+    } else if (v) {
+        memcpy(v, c->v, c->n * sizeof *v);
+        qsort(v, c->n, sizeof *v, by_removed_desc);
+        size_t shown = c->n < REPORT_SITES_SHOWN ? c->n : REPORT_SITES_SHOWN;
+        fputs("<table>\n<tr><th>site</th><th>records</th><th>lines in</th><th>lines "
+              "removed</th><th>removed</th></tr>\n",
+              fp);
+        for (size_t i = 0; i < shown; i++) {
+            fputs("<tr><td><code>", fp);
+            esc(fp, v[i].host);
+            fprintf(fp,
+                    "</code></td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td><td "
+                    "class=\"n\">%.0f</td><td class=\"n\">%.1f%%</td></tr>\n",
+                    v[i].records, v[i].lines_in, v[i].removed, pct(v[i].removed, v[i].lines_in));
+        }
+        fputs("</table>\n", fp);
+        if (shown < c->n)
+            fprintf(fp, "<p class=\"muted\">and %zu more sites.</p>\n", c->n - shown);
+        free(v);
+    }
+    if (other)
+        fprintf(fp,
+                "<p class=\"muted\">Hosts past the limit of sites kept, counted together as "
+                "%s: %.0f records, %.0f lines in, %.0f removed (%.1f%%).</p>\n",
+                SITE_OTHER, c->other.records, c->other.lines_in, c->other.removed,
+                pct(c->other.removed, c->other.lines_in));
+}
+
 /* Horizontal bars of the counts v[0..n). */
 static void page_bars(FILE *fp, const struct count *v, size_t n, const char *what)
 {
@@ -783,6 +946,9 @@ int report_write(const struct report *r, FILE *fp, const chaff_rules *rules, con
         fputs("<p class=\"muted\">None.</p>\n", fp);
     }
     free(v);
+
+    fputs("<h2 id=\"sites\">Top sites</h2>\n", fp);
+    page_sites(fp, &r->sites);
 
     fprintf(fp, "<h2 id=\"errors\">Records with errors</h2>\n<p>%.0f documents had errors.</p>\n",
             t[T_ERRORS]);
