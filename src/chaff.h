@@ -296,7 +296,9 @@ void chaff_filter_free(chaff_filter *f);
 /*
  * chaff learn.  A filter made with CHAFF_LEARN counts, per site (the host
  * of the record's URL; records without one are not counted), on how many
- * pages each line occurs.  chaff_filter_learn_merge() adds counts written
+ * pages each line occurs; a page is a distinct URL (a recrawl counts
+ * once), except that records given their site by chaff_options.url each
+ * count.  chaff_filter_learn_merge() adds counts written
  * by an earlier run (one line of them, without its newline).  After
  * chaff_filter_finish(), chaff_filter_learned() writes either the counts
  * (counts != 0: mergeable, tab-separated) or a rule file: the lines on at

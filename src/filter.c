@@ -530,7 +530,13 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
         return st;
     if (f->learn) { /* one job: the counts are not shared between threads */
         w->st.lines_in += d.n_nonblank;
-        return learn_page(f->learn, d.host, &d);
+        /* a record's own URL tells a recrawl; a --url names a site only */
+        bool own =
+            (f->opt.framing == CHAFF_FRAME_JSONL || f->opt.framing == CHAFF_FRAME_TSV_JSONL ||
+             f->opt.framing == CHAFF_FRAME_WARC) &&
+            w->url.len;
+        return learn_page(f->learn, d.host, own ? w->url.p : NULL, own ? w->url.len : 0, !at_head,
+                          &d);
     }
     /* a record's own languages, then --lang, then its scripts */
     uint32_t given = w->rec_langs ? w->rec_langs : f->langs_forced;

@@ -64,12 +64,14 @@ static void test_counts(void **state)
     for (int i = 0; i < 3; i++) {
         char text[256];
         snprintf(text, sizeof text, "Share this\nSHARE  THIS\nArticle number %d is here.\n", i);
-        assert_int_equal(learn_page(l, "news.example.com", page(&p, text)), CHAFF_OK);
+        assert_int_equal(learn_page(l, "news.example.com", NULL, 0, false, page(&p, text)),
+                         CHAFF_OK);
     }
     /* no site: not counted */
-    assert_int_equal(learn_page(l, "", page(&p, "Share this\n")), CHAFF_OK);
-    assert_int_equal(learn_page(l, NULL, page(&p, "Share this\n")), CHAFF_OK);
-    assert_int_equal(learn_page(l, "b.example", page(&p, "Share this\n")), CHAFF_OK);
+    assert_int_equal(learn_page(l, "", NULL, 0, false, page(&p, "Share this\n")), CHAFF_OK);
+    assert_int_equal(learn_page(l, NULL, NULL, 0, false, page(&p, "Share this\n")), CHAFF_OK);
+    assert_int_equal(learn_page(l, "b.example", NULL, 0, false, page(&p, "Share this\n")),
+                     CHAFF_OK);
     struct buf cb, cb2;
     char *c = counts_of(l, &cb);
     assert_string_equal(c, "#chaff-learn-counts 1\n"
@@ -108,10 +110,11 @@ static void test_rules(void **state)
         char text[512];
         snprintf(text, sizeof text, "%s%s%sThe story of day %d, told in full.\n",
                  i < 9 ? "Subscribe now\n" : "", i < 4 ? "Rarely seen\n" : "", "Wow ! Deals\n", i);
-        assert_int_equal(learn_page(l, "a.example", page(&p, text)), CHAFF_OK);
+        assert_int_equal(learn_page(l, "a.example", NULL, 0, false, page(&p, text)), CHAFF_OK);
     }
     for (int i = 0; i < 3; i++) /* too few pages to learn from */
-        assert_int_equal(learn_page(l, "b.example", page(&p, "Subscribe now\n")), CHAFF_OK);
+        assert_int_equal(learn_page(l, "b.example", NULL, 0, false, page(&p, "Subscribe now\n")),
+                         CHAFF_OK);
     struct buf b;
     buf_init(&b, 0);
     assert_int_equal(learn_write_rules(l, 5, 0.5, &b), CHAFF_OK);
@@ -161,7 +164,7 @@ static void test_cap(void **state)
     for (int i = 0; i < 200; i++) {
         char text[256];
         snprintf(text, sizeof text, "Menu home\nFooter links\nUnique line %d of the corpus\n", i);
-        assert_int_equal(learn_page(l, "a.example", page(&p, text)), CHAFF_OK);
+        assert_int_equal(learn_page(l, "a.example", NULL, 0, false, page(&p, text)), CHAFF_OK);
     }
     struct buf cb;
     char *c = counts_of(l, &cb);
@@ -238,8 +241,10 @@ static void test_host(void **state)
     pg_init(&p);
     struct learn *l = learn_new(0);
     for (int i = 0; i < 6; i++) {
-        assert_int_equal(learn_page(l, bad[1], page(&p, "Subscribe now\n")), CHAFF_E_DATA);
-        assert_int_equal(learn_page(l, "Site.Example", page(&p, "Subscribe now\n")), CHAFF_OK);
+        assert_int_equal(learn_page(l, bad[1], NULL, 0, false, page(&p, "Subscribe now\n")),
+                         CHAFF_E_DATA);
+        assert_int_equal(learn_page(l, "Site.Example", NULL, 0, false, page(&p, "Subscribe now\n")),
+                         CHAFF_OK);
     }
     struct buf b;
     buf_init(&b, 0);
@@ -265,6 +270,54 @@ static void test_host(void **state)
     pg_free(&p);
 }
 
+/* learn_page() with the page's own URL. */
+static chaff_status learn_url(struct learn *l, struct pg *p, const char *url, bool more,
+                              const char *text)
+{
+    return learn_page(l, "a.example", url, strlen(url), more, page(p, text));
+}
+
+/* A page crawled twice under one URL (fragment aside) counts once, for the
+ * site and for its lines; the further piece of a page is no new page; past
+ * the cap URLs are counted without being remembered. */
+static void test_recrawl(void **state)
+{
+    (void)state;
+    struct pg p;
+    pg_init(&p);
+    struct learn *l = learn_new(0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/1", false, "Menu\nStory one.\n"), 0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/1", false, "Menu\nStory one.\n"), 0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/1#c", false, "Menu\nStory one.\n"), 0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/1", true, "Footer\n"), 0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/2", false, "Menu\nStory two.\n"), 0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/2", true, "Footer\n"), 0);
+    /* no URL of its own (--url): every page counts */
+    assert_int_equal(learn_page(l, "a.example", NULL, 0, false, page(&p, "Menu\n")), 0);
+    assert_int_equal(learn_page(l, "a.example", NULL, 0, false, page(&p, "Menu\n")), 0);
+    assert_int_equal(learn_n_pages(l), 4);
+    struct buf cb;
+    assert_string_equal(counts_of(l, &cb), "#chaff-learn-counts 1\n"
+                                           "P\ta.example\t4\n"
+                                           "L\ta.example\t4\tmenu\n"
+                                           "L\ta.example\t1\tfooter\n"
+                                           "L\ta.example\t1\tstory one.\n"
+                                           "L\ta.example\t1\tstory two.\n");
+    buf_free(&cb);
+    learn_free(l);
+    /* a cap of 4: the fifth URL and on are not remembered */
+    l = learn_new(4);
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 6; i++) {
+            char url[64];
+            snprintf(url, sizeof url, "https://a.example/%d", i);
+            assert_int_equal(learn_url(l, &p, url, false, "Menu\n"), 0);
+        }
+    assert_int_equal(learn_n_pages(l), 6 + 2);
+    learn_free(l);
+    pg_free(&p);
+}
+
 /* No site counted yet: writing counts hands memcpy no NULL (UBSan). */
 static void test_empty(void **state)
 {
@@ -277,8 +330,10 @@ static void test_empty(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_host),  cmocka_unit_test(test_empty),      cmocka_unit_test(test_counts),
-    cmocka_unit_test(test_rules), cmocka_unit_test(test_bad_counts), cmocka_unit_test(test_cap),
+    cmocka_unit_test(test_host),       cmocka_unit_test(test_empty),
+    cmocka_unit_test(test_counts),     cmocka_unit_test(test_rules),
+    cmocka_unit_test(test_bad_counts), cmocka_unit_test(test_cap),
+    cmocka_unit_test(test_recrawl),
 };
 
 UNIT_MAIN(tests)
