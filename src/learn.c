@@ -65,6 +65,9 @@ struct learn {
     bool last_counted; /* the page of the previous learn_page() call was */
 };
 
+/* file-local, reachable from the unit tests */
+STATIC bool learn_sentence_like(const char *k, size_t n);
+
 static uint64_t line_hash(uint32_t site, const char *key, size_t n)
 {
     uint64_t h = hash64(HASH64_INIT ^ ((uint64_t)site * 0x9e3779b97f4a7c15ull), key, n);
@@ -552,6 +555,42 @@ static void rule_text(struct buf *out, const char *k, size_t n)
     }
 }
 
+/* Whether key k[0..n) reads as a sentence (see LEARN_SENTENCE_CHARS):
+ * long, of several words, its last character (closing quotes and
+ * brackets aside) one that ends a sentence.  A CJK full stop, exclamation
+ * or question mark also ends one, and CJK text has no spaces to count
+ * words by, so there the length alone decides. */
+STATIC bool learn_sentence_like(const char *k, size_t n)
+{
+    size_t chars = 0, words = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)k[i];
+        chars += (c & 0xc0) != 0x80; /* not a UTF-8 continuation byte */
+        words += c != ' ' && (i == 0 || k[i - 1] == ' ');
+    }
+    while (n && k[n - 1] && strchr(")]}\"' ", k[n - 1]))
+        n--;
+    /* closing quotes: » (C2 BB), ’ and ” (E2 80 99, E2 80 9D) */
+    for (;;) {
+        if (n >= 2 && memcmp(k + n - 2, "\xc2\xbb", 2) == 0)
+            n -= 2;
+        else if (n >= 3 && (memcmp(k + n - 3, "\xe2\x80\x99", 3) == 0 ||
+                            memcmp(k + n - 3, "\xe2\x80\x9d", 3) == 0))
+            n -= 3;
+        else
+            break;
+    }
+    if (chars < LEARN_SENTENCE_CHARS || !n)
+        return false;
+    if (n >= 3 && (memcmp(k + n - 3, "\xe3\x80\x82", 3) == 0 || /* 。 */
+                   memcmp(k + n - 3, "\xef\xbc\x81", 3) == 0 || /* ！ */
+                   memcmp(k + n - 3, "\xef\xbc\x9f", 3) == 0))  /* ？ */
+        return true;
+    bool ends = k[n - 1] == '.' || k[n - 1] == '!' || k[n - 1] == '?' ||
+                (n >= 3 && memcmp(k + n - 3, "\xe2\x80\xa6", 3) == 0); /* … */
+    return ends && words >= LEARN_SENTENCE_WORDS;
+}
+
 chaff_status learn_write_rules(struct learn *l, unsigned min_pages, double min_share,
                                struct buf *out)
 {
@@ -570,6 +609,10 @@ chaff_status learn_write_rules(struct learn *l, unsigned min_pages, double min_s
         if (r[i].pages < min_pages || r[i].count < min_pages ||
             (double)r[i].count < min_share * (double)r[i].pages)
             continue;
+        if ((r[i].count < LEARN_SENTENCE_PAGES ||
+             (double)r[i].count < LEARN_SENTENCE_SHARE * (double)r[i].pages) &&
+            learn_sentence_like(r[i].key, r[i].len))
+            continue; /* likely content: see LEARN_SENTENCE_CHARS */
         if (!site || strcmp(site, r[i].host) != 0) {
             site = r[i].host;
             buf_addf(out,

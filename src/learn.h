@@ -30,6 +30,25 @@
 #define LEARN_KEY_MAX 300                   /* longer lines are not counted */
 #define LEARN_HOST_MAX 253                  /* a DNS name's length at most */
 
+/* A sentence-like line -- LEARN_SENTENCE_CHARS characters or more, of
+ * LEARN_SENTENCE_WORDS words or more, ending as a sentence ends -- is
+ * learned only when on LEARN_SENTENCE_SHARE of a site's pages and on
+ * LEARN_SENTENCE_PAGES or more, whatever --min-share and --min-pages say.
+ * Chrome is mostly short (menus, buttons, bylines); a long sentence that
+ * repeats is more often content: an article's lead quoted by the pages
+ * of its series, a syndicated paragraph, the summary a section repeats.
+ * A rule drops the whole line, and losing a sentence of an article costs
+ * more than keeping one of chrome.  The sentences that are chrome (cookie
+ * notices, newsletter pitches, disclaimers) are on nearly every page, so
+ * 80% still takes them while leaving room for pages where they were cut
+ * or changed; 20 pages keep a handful of related articles from teaching
+ * their shared paragraph.  Where URLs are known the pages are distinct
+ * URLs, so a page crawled many times does not make up the 20. */
+#define LEARN_SENTENCE_CHARS 60
+#define LEARN_SENTENCE_WORDS 6
+#define LEARN_SENTENCE_SHARE 0.8
+#define LEARN_SENTENCE_PAGES 20
+
 struct learn;
 
 struct learn *learn_new(size_t max_entries);
@@ -67,7 +86,8 @@ chaff_status learn_write_counts(struct learn *l, struct buf *out);
 
 /* A rule file: for every site with at least min_pages pages, each line
  * on at least min_share of them (and on min_pages or more) as an exact
- * rule, most frequent first. */
+ * rule, most frequent first; a sentence-like line only when it is on
+ * LEARN_SENTENCE_SHARE of them and on LEARN_SENTENCE_PAGES or more. */
 chaff_status learn_write_rules(struct learn *l, unsigned min_pages, double min_share,
                                struct buf *out);
 
