@@ -303,7 +303,10 @@ void chaff_filter_free(chaff_filter *f);
  * chaff_filter_finish(), chaff_filter_learned() writes either the counts
  * (counts != 0: mergeable, tab-separated) or a rule file: the lines on at
  * least min_share of a site's pages, and on min_pages pages or more, as
- * exact rules scoped to that site.
+ * exact rules scoped to that site.  chaff_filter_learned() returns
+ * CHAFF_E_DATA, writing nothing, when no page had a usable URL (neither
+ * its own nor chaff_options.url) and nothing was merged, unless the
+ * input held no page at all and counts != 0 (an empty shard).
  */
 chaff_status chaff_filter_learn_merge(chaff_filter *f, const char *line, size_t len, char msg[128]);
 chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_pages, double min_share,

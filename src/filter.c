@@ -169,6 +169,7 @@ struct chaff_filter {
     char rec_hint[40];   /* lines/nul: this input's charset, sniffed on its first block */
     uint64_t warc_pass;  /* warc: bytes of an over-cap block still to write through */
     struct learn *learn; /* CHAFF_LEARN: the counts */
+    bool learn_merged;   /* chaff_filter_learn_merge() was called */
     bool rec_sniffed;
     bool win_started;
     uint8_t text_kind; /* text: 0 not yet known, 1 text, 2 binary (written through) */
@@ -444,6 +445,7 @@ chaff_status chaff_filter_learn_merge(chaff_filter *f, const char *line, size_t 
 {
     if (!f || !f->learn)
         return CHAFF_E_INVAL;
+    f->learn_merged = true;
     return learn_merge_line(f->learn, line, len, msg);
 }
 
@@ -452,6 +454,10 @@ chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_page
 {
     if (!f || !f->learn)
         return CHAFF_E_INVAL;
+    /* nothing to learn from is an error, not an empty file; an empty
+     * shard's counts are empty, since a map step may get an empty split */
+    if (!f->learn_merged && !learn_n_pages(f->learn) && (!counts || learn_n_seen(f->learn)))
+        return CHAFF_E_DATA;
     struct buf out;
     buf_init(&out, 0);
     chaff_status st = counts ? learn_write_counts(f->learn, &out)

@@ -62,6 +62,7 @@ struct learn {
     uint64_t *urls; /* hashes of the URLs counted; 0: empty slot */
     size_t urls_cap, n_urls;
     uint64_t n_pages;  /* pages counted, all sites */
+    uint64_t n_seen;   /* pages given, counted or not */
     bool last_counted; /* the page of the previous learn_page() call was */
 };
 
@@ -346,13 +347,17 @@ static int url_new(struct learn *l, uint64_t h)
 
 uint64_t learn_n_pages(const struct learn *l) { return l->n_pages; }
 
+uint64_t learn_n_seen(const struct learn *l) { return l->n_seen; }
+
 chaff_status learn_page(struct learn *l, const char *host, const char *url, size_t url_len,
                         bool more, const struct doc *d)
 {
     if (more && !l->last_counted)
         return CHAFF_OK; /* the rest of a page not counted */
-    if (!more)
+    if (!more) {
         l->last_counted = false;
+        l->n_seen++;
+    }
     if (!host || !*host)
         return CHAFF_OK;
     char name[LEARN_HOST_MAX + 1];

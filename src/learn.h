@@ -73,8 +73,11 @@ size_t learn_host(const char *host, size_t n, char out[LEARN_HOST_MAX + 1]);
 chaff_status learn_page(struct learn *l, const char *host, const char *url, size_t url_len,
                         bool more, const struct doc *d);
 
-/* How many pages were counted (distinct, with a usable site). */
+/* How many pages were counted (distinct, with a usable site; merged
+ * counts included), and how many learn_page() was given (pages without
+ * a URL included, further pieces not). */
 uint64_t learn_n_pages(const struct learn *l);
+uint64_t learn_n_seen(const struct learn *l);
 
 /* Add one line of counts as learn_write_counts() writes them; lineno is
  * for the message.  CHAFF_E_DATA with msg filled for a malformed line. */
