@@ -296,12 +296,17 @@ void chaff_filter_free(chaff_filter *f);
 /*
  * chaff learn.  A filter made with CHAFF_LEARN counts, per site (the host
  * of the record's URL; records without one are not counted), on how many
- * pages each line occurs.  chaff_filter_learn_merge() adds counts written
+ * pages each line occurs; a page is a distinct URL (a recrawl counts
+ * once), except that records given their site by chaff_options.url each
+ * count.  chaff_filter_learn_merge() adds counts written
  * by an earlier run (one line of them, without its newline).  After
  * chaff_filter_finish(), chaff_filter_learned() writes either the counts
  * (counts != 0: mergeable, tab-separated) or a rule file: the lines on at
  * least min_share of a site's pages, and on min_pages pages or more, as
- * exact rules scoped to that site.
+ * exact rules scoped to that site.  chaff_filter_learned() returns
+ * CHAFF_E_DATA, writing nothing, when no page had a usable URL (neither
+ * its own nor chaff_options.url) and nothing was merged, unless the
+ * input held no page at all and counts != 0 (an empty shard).
  */
 chaff_status chaff_filter_learn_merge(chaff_filter *f, const char *line, size_t len, char msg[128]);
 chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_pages, double min_share,

@@ -1995,6 +1995,9 @@ int main(int argc, char **argv)
             errorf("write error on %s: %s", out.name, strerror(errno));
             code = EXIT_IO;
         }
+    } else if (st == CHAFF_E_DATA && learn) {
+        errorf("no page had a usable URL: chaff learn needs a URL per page (jsonl, warc) or --url");
+        code = EXIT_USAGE;
     } else if (st) {
         errorf("%s", chaff_strerror(st));
         code = st == CHAFF_E_CHARSET ? EXIT_USAGE : EXIT_IO;
@@ -2030,8 +2033,8 @@ int main(int argc, char **argv)
     chaff_rules_free(rules);
     /* the output is kept when all of it was written, even after an input
      * error: it then holds every record read before the error, as standard
-     * output would */
-    int cc = out_close(&out, !out.broken && st != CHAFF_E_WRITE);
+     * output would; chaff learn writes its result whole or not at all */
+    int cc = out_close(&out, !out.broken && st != CHAFF_E_WRITE && !(learn && st));
     if (cc && code == EXIT_OK)
         code = cc;
     return code;

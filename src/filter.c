@@ -177,6 +177,7 @@ struct chaff_filter {
     char rec_hint[40];   /* lines/nul: this input's charset, sniffed on its first block */
     uint64_t warc_pass;  /* warc: bytes of an over-cap block still to write through */
     struct learn *learn; /* CHAFF_LEARN: the counts */
+    bool learn_merged;   /* chaff_filter_learn_merge() was called */
     bool rec_sniffed;
     bool win_started;
     uint8_t text_kind;  /* text: 0 not yet known, 1 text, 2 binary (written through) */
@@ -455,6 +456,7 @@ chaff_status chaff_filter_learn_merge(chaff_filter *f, const char *line, size_t 
 {
     if (!f || !f->learn)
         return CHAFF_E_INVAL;
+    f->learn_merged = true;
     return learn_merge_line(f->learn, line, len, msg);
 }
 
@@ -463,6 +465,10 @@ chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_page
 {
     if (!f || !f->learn)
         return CHAFF_E_INVAL;
+    /* nothing to learn from is an error, not an empty file; an empty
+     * shard's counts are empty, since a map step may get an empty split */
+    if (!f->learn_merged && !learn_n_pages(f->learn) && (!counts || learn_n_seen(f->learn)))
+        return CHAFF_E_DATA;
     struct buf out;
     buf_init(&out, 0);
     chaff_status st = counts ? learn_write_counts(f->learn, &out)
@@ -541,7 +547,13 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
         return st;
     if (f->learn) { /* one job: the counts are not shared between threads */
         w->st.lines_in += d.n_nonblank;
-        return learn_page(f->learn, d.host, &d);
+        /* a record's own URL tells a recrawl; a --url names a site only */
+        bool own =
+            (f->opt.framing == CHAFF_FRAME_JSONL || f->opt.framing == CHAFF_FRAME_TSV_JSONL ||
+             f->opt.framing == CHAFF_FRAME_WARC) &&
+            w->url.len;
+        return learn_page(f->learn, d.host, own ? w->url.p : NULL, own ? w->url.len : 0, !at_head,
+                          &d);
     }
     /* a record's own languages, then --lang, then its scripts */
     uint32_t given = w->rec_langs ? w->rec_langs : f->langs_forced;

@@ -6,7 +6,12 @@
  * (site, match key), with the key text itself kept once in a byte buffer
  * so that collisions are told apart and the rule can be written.  A page
  * counts each of its lines once: its line hashes are sorted and repeats
- * skipped.  When the table holds more than its cap, every entry counted
+ * skipped.  A page is counted once per URL: a set of 64-bit URL hashes
+ * (open addressing, 0 meaning empty) tells a recrawl from a new page; two
+ * URLs sharing a hash (about one chance in 10^6 among four million) make
+ * the second look like a recrawl.  The set stops growing at the same cap
+ * as the lines: past it a new URL is counted but not remembered.  When
+ * the table holds more than its cap, every entry counted
  * `floor` times or fewer goes and floor rises (lossy counting): memory is
  * bounded by the cap, not by the corpus, and what survives is what recurs.
  *
@@ -54,7 +59,15 @@ struct learn {
     struct buf keys;
     uint64_t *page; /* scratch: one page's line hashes and line numbers */
     size_t page_cap;
+    uint64_t *urls; /* hashes of the URLs counted; 0: empty slot */
+    size_t urls_cap, n_urls;
+    uint64_t n_pages;  /* pages counted, all sites */
+    uint64_t n_seen;   /* pages given, counted or not */
+    bool last_counted; /* the page of the previous learn_page() call was */
 };
+
+/* file-local, reachable from the unit tests */
+STATIC bool learn_sentence_like(const char *k, size_t n);
 
 static uint64_t line_hash(uint32_t site, const char *key, size_t n)
 {
@@ -82,6 +95,7 @@ void learn_free(struct learn *l)
     chaff_xfree(l->site_slot);
     chaff_xfree(l->e);
     chaff_xfree(l->page);
+    chaff_xfree(l->urls);
     buf_free(&l->keys);
     chaff_xfree(l);
 }
@@ -297,8 +311,53 @@ size_t learn_host(const char *host, size_t n, char out[LEARN_HOST_MAX + 1])
     return len;
 }
 
-chaff_status learn_page(struct learn *l, const char *host, const struct doc *d)
+/* Remember URL hash h; 0 when it was remembered before (a recrawl), else
+ * 1 (also when the set is full and h is new: the page counts). */
+static int url_new(struct learn *l, uint64_t h)
 {
+    if ((l->n_urls + 1) * 2 > l->urls_cap && l->n_urls < l->max) {
+        size_t cap = l->urls_cap ? l->urls_cap * 2 : 1024;
+        uint64_t *t = chaff_xcalloc(cap, sizeof *t);
+        if (t) { /* no memory: the set stays as it is, and fuller */
+            for (size_t i = 0; i < l->urls_cap; i++)
+                if (l->urls[i]) {
+                    size_t k = (size_t)l->urls[i] & (cap - 1);
+                    while (t[k])
+                        k = (k + 1) & (cap - 1);
+                    t[k] = l->urls[i];
+                }
+            chaff_xfree(l->urls);
+            l->urls = t;
+            l->urls_cap = cap;
+        }
+    }
+    if (!l->urls_cap)
+        return 1;
+    size_t k = (size_t)h & (l->urls_cap - 1);
+    for (; l->urls[k]; k = (k + 1) & (l->urls_cap - 1))
+        if (l->urls[k] == h)
+            return 0;
+    /* full (the cap, or no memory to grow): counted, not remembered */
+    if (l->n_urls >= l->max || (l->n_urls + 1) * 10 > l->urls_cap * 9)
+        return 1;
+    l->urls[k] = h;
+    l->n_urls++;
+    return 1;
+}
+
+uint64_t learn_n_pages(const struct learn *l) { return l->n_pages; }
+
+uint64_t learn_n_seen(const struct learn *l) { return l->n_seen; }
+
+chaff_status learn_page(struct learn *l, const char *host, const char *url, size_t url_len,
+                        bool more, const struct doc *d)
+{
+    if (more && !l->last_counted)
+        return CHAFF_OK; /* the rest of a page not counted */
+    if (!more) {
+        l->last_counted = false;
+        l->n_seen++;
+    }
     if (!host || !*host)
         return CHAFF_OK;
     char name[LEARN_HOST_MAX + 1];
@@ -308,7 +367,19 @@ chaff_status learn_page(struct learn *l, const char *host, const struct doc *d)
     uint32_t site = site_of(l, name, hn);
     if (site == UINT32_MAX)
         return CHAFF_E_NOMEM;
-    l->sites[site].pages++;
+    if (!more) {
+        if (url) {
+            /* the fragment never reaches the server: one page */
+            const char *hash = memchr(url, '#', url_len);
+            size_t n = hash ? (size_t)(hash - url) : url_len;
+            uint64_t h = hash64(HASH64_INIT, url, n);
+            if (!url_new(l, h ? h : 1))
+                return CHAFF_OK; /* a recrawl: counted the first time */
+        }
+        l->sites[site].pages++;
+        l->n_pages++;
+        l->last_counted = true;
+    }
     if ((size_t)d->n_lines * 2 > l->page_cap) {
         size_t cap = (size_t)d->n_lines * 2 + 64;
         uint64_t *p = chaff_xrealloc(l->page, cap * sizeof *p);
@@ -400,6 +471,7 @@ chaff_status learn_merge_line(struct learn *l, const char *s, size_t n, char msg
         return CHAFF_E_NOMEM;
     if (tag[0] == 'P') {
         l->sites[site].pages += v;
+        l->n_pages += v;
         return CHAFF_OK;
     }
     return add(l, site, key, kn, line_hash(site, key, kn),
@@ -488,6 +560,42 @@ static void rule_text(struct buf *out, const char *k, size_t n)
     }
 }
 
+/* Whether key k[0..n) reads as a sentence (see LEARN_SENTENCE_CHARS):
+ * long, of several words, its last character (closing quotes and
+ * brackets aside) one that ends a sentence.  A CJK full stop, exclamation
+ * or question mark also ends one, and CJK text has no spaces to count
+ * words by, so there the length alone decides. */
+STATIC bool learn_sentence_like(const char *k, size_t n)
+{
+    size_t chars = 0, words = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)k[i];
+        chars += (c & 0xc0) != 0x80; /* not a UTF-8 continuation byte */
+        words += c != ' ' && (i == 0 || k[i - 1] == ' ');
+    }
+    while (n && k[n - 1] && strchr(")]}\"' ", k[n - 1]))
+        n--;
+    /* closing quotes: » (C2 BB), ’ and ” (E2 80 99, E2 80 9D) */
+    for (;;) {
+        if (n >= 2 && memcmp(k + n - 2, "\xc2\xbb", 2) == 0)
+            n -= 2;
+        else if (n >= 3 && (memcmp(k + n - 3, "\xe2\x80\x99", 3) == 0 ||
+                            memcmp(k + n - 3, "\xe2\x80\x9d", 3) == 0))
+            n -= 3;
+        else
+            break;
+    }
+    if (chars < LEARN_SENTENCE_CHARS || !n)
+        return false;
+    if (n >= 3 && (memcmp(k + n - 3, "\xe3\x80\x82", 3) == 0 || /* 。 */
+                   memcmp(k + n - 3, "\xef\xbc\x81", 3) == 0 || /* ！ */
+                   memcmp(k + n - 3, "\xef\xbc\x9f", 3) == 0))  /* ？ */
+        return true;
+    bool ends = k[n - 1] == '.' || k[n - 1] == '!' || k[n - 1] == '?' ||
+                (n >= 3 && memcmp(k + n - 3, "\xe2\x80\xa6", 3) == 0); /* … */
+    return ends && words >= LEARN_SENTENCE_WORDS;
+}
+
 chaff_status learn_write_rules(struct learn *l, unsigned min_pages, double min_share,
                                struct buf *out)
 {
@@ -506,6 +614,10 @@ chaff_status learn_write_rules(struct learn *l, unsigned min_pages, double min_s
         if (r[i].pages < min_pages || r[i].count < min_pages ||
             (double)r[i].count < min_share * (double)r[i].pages)
             continue;
+        if ((r[i].count < LEARN_SENTENCE_PAGES ||
+             (double)r[i].count < LEARN_SENTENCE_SHARE * (double)r[i].pages) &&
+            learn_sentence_like(r[i].key, r[i].len))
+            continue; /* likely content: see LEARN_SENTENCE_CHARS */
         if (!site || strcmp(site, r[i].host) != 0) {
             site = r[i].host;
             buf_addf(out,

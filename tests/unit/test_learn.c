@@ -64,12 +64,14 @@ static void test_counts(void **state)
     for (int i = 0; i < 3; i++) {
         char text[256];
         snprintf(text, sizeof text, "Share this\nSHARE  THIS\nArticle number %d is here.\n", i);
-        assert_int_equal(learn_page(l, "news.example.com", page(&p, text)), CHAFF_OK);
+        assert_int_equal(learn_page(l, "news.example.com", NULL, 0, false, page(&p, text)),
+                         CHAFF_OK);
     }
     /* no site: not counted */
-    assert_int_equal(learn_page(l, "", page(&p, "Share this\n")), CHAFF_OK);
-    assert_int_equal(learn_page(l, NULL, page(&p, "Share this\n")), CHAFF_OK);
-    assert_int_equal(learn_page(l, "b.example", page(&p, "Share this\n")), CHAFF_OK);
+    assert_int_equal(learn_page(l, "", NULL, 0, false, page(&p, "Share this\n")), CHAFF_OK);
+    assert_int_equal(learn_page(l, NULL, NULL, 0, false, page(&p, "Share this\n")), CHAFF_OK);
+    assert_int_equal(learn_page(l, "b.example", NULL, 0, false, page(&p, "Share this\n")),
+                     CHAFF_OK);
     struct buf cb, cb2;
     char *c = counts_of(l, &cb);
     assert_string_equal(c, "#chaff-learn-counts 1\n"
@@ -108,10 +110,11 @@ static void test_rules(void **state)
         char text[512];
         snprintf(text, sizeof text, "%s%s%sThe story of day %d, told in full.\n",
                  i < 9 ? "Subscribe now\n" : "", i < 4 ? "Rarely seen\n" : "", "Wow ! Deals\n", i);
-        assert_int_equal(learn_page(l, "a.example", page(&p, text)), CHAFF_OK);
+        assert_int_equal(learn_page(l, "a.example", NULL, 0, false, page(&p, text)), CHAFF_OK);
     }
     for (int i = 0; i < 3; i++) /* too few pages to learn from */
-        assert_int_equal(learn_page(l, "b.example", page(&p, "Subscribe now\n")), CHAFF_OK);
+        assert_int_equal(learn_page(l, "b.example", NULL, 0, false, page(&p, "Subscribe now\n")),
+                         CHAFF_OK);
     struct buf b;
     buf_init(&b, 0);
     assert_int_equal(learn_write_rules(l, 5, 0.5, &b), CHAFF_OK);
@@ -161,7 +164,7 @@ static void test_cap(void **state)
     for (int i = 0; i < 200; i++) {
         char text[256];
         snprintf(text, sizeof text, "Menu home\nFooter links\nUnique line %d of the corpus\n", i);
-        assert_int_equal(learn_page(l, "a.example", page(&p, text)), CHAFF_OK);
+        assert_int_equal(learn_page(l, "a.example", NULL, 0, false, page(&p, text)), CHAFF_OK);
     }
     struct buf cb;
     char *c = counts_of(l, &cb);
@@ -238,8 +241,10 @@ static void test_host(void **state)
     pg_init(&p);
     struct learn *l = learn_new(0);
     for (int i = 0; i < 6; i++) {
-        assert_int_equal(learn_page(l, bad[1], page(&p, "Subscribe now\n")), CHAFF_E_DATA);
-        assert_int_equal(learn_page(l, "Site.Example", page(&p, "Subscribe now\n")), CHAFF_OK);
+        assert_int_equal(learn_page(l, bad[1], NULL, 0, false, page(&p, "Subscribe now\n")),
+                         CHAFF_E_DATA);
+        assert_int_equal(learn_page(l, "Site.Example", NULL, 0, false, page(&p, "Subscribe now\n")),
+                         CHAFF_OK);
     }
     struct buf b;
     buf_init(&b, 0);
@@ -265,6 +270,118 @@ static void test_host(void **state)
     pg_free(&p);
 }
 
+/* learn_page() with the page's own URL. */
+static chaff_status learn_url(struct learn *l, struct pg *p, const char *url, bool more,
+                              const char *text)
+{
+    return learn_page(l, "a.example", url, strlen(url), more, page(p, text));
+}
+
+/* A page crawled twice under one URL (fragment aside) counts once, for the
+ * site and for its lines; the further piece of a page is no new page; past
+ * the cap URLs are counted without being remembered. */
+static void test_recrawl(void **state)
+{
+    (void)state;
+    struct pg p;
+    pg_init(&p);
+    struct learn *l = learn_new(0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/1", false, "Menu\nStory one.\n"), 0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/1", false, "Menu\nStory one.\n"), 0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/1#c", false, "Menu\nStory one.\n"), 0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/1", true, "Footer\n"), 0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/2", false, "Menu\nStory two.\n"), 0);
+    assert_int_equal(learn_url(l, &p, "https://a.example/2", true, "Footer\n"), 0);
+    /* no URL of its own (--url): every page counts */
+    assert_int_equal(learn_page(l, "a.example", NULL, 0, false, page(&p, "Menu\n")), 0);
+    assert_int_equal(learn_page(l, "a.example", NULL, 0, false, page(&p, "Menu\n")), 0);
+    assert_int_equal(learn_n_pages(l), 4);
+    struct buf cb;
+    assert_string_equal(counts_of(l, &cb), "#chaff-learn-counts 1\n"
+                                           "P\ta.example\t4\n"
+                                           "L\ta.example\t4\tmenu\n"
+                                           "L\ta.example\t1\tfooter\n"
+                                           "L\ta.example\t1\tstory one.\n"
+                                           "L\ta.example\t1\tstory two.\n");
+    buf_free(&cb);
+    learn_free(l);
+    /* a cap of 4: the fifth URL and on are not remembered */
+    l = learn_new(4);
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 6; i++) {
+            char url[64];
+            snprintf(url, sizeof url, "https://a.example/%d", i);
+            assert_int_equal(learn_url(l, &p, url, false, "Menu\n"), 0);
+        }
+    assert_int_equal(learn_n_pages(l), 6 + 2);
+    learn_free(l);
+    pg_free(&p);
+}
+
+bool learn_sentence_like(const char *k, size_t n); /* learn.c, STATIC */
+
+static bool sentence(const char *k) { return learn_sentence_like(k, strlen(k)); }
+
+/* A long line of several words that ends as a sentence ends is learned
+ * only when on most of a site's pages and on many: likely content else. */
+static void test_sentence(void **state)
+{
+    (void)state;
+    const char *cookie =
+        "we use cookies to improve your experience on our website, see our policy.";
+    const char *quote = "the mayor said the harbour would reopen to ferries by the end of june.";
+    assert_true(sentence(cookie));
+    assert_true(sentence("\"the mayor said the harbour would reopen to the ferries in june!\""));
+    assert_true(
+        sentence("the mayor said the harbour would reopen to the ferries in june\xe2\x80\xa6"));
+    assert_false(sentence("skip to content"));
+    assert_false(sentence("home | news | sport | weather | culture | travel | opinion | contact"));
+    assert_false(sentence("ferries.harbour-news.example/very/long/path/with-no-spaces-at-all."));
+    assert_false(sentence("the mayor said the harbour would reopen to the ferries."));
+    struct pg p;
+    pg_init(&p);
+    struct learn *l = learn_new(0);
+    /* a.example: 10 pages, all with both sentences: too few pages */
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(learn_page(l, "a.example", NULL, 0, false,
+                                    page(&p, "We use cookies to improve your experience on our "
+                                             "website, see our policy.\nMenu\n")),
+                         CHAFF_OK);
+    /* b.example: 25 pages; the notice on 21 (84%), the quote on 19 (76%) */
+    for (int i = 0; i < 25; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "%s%s%sStory %d.\n",
+                 i < 21 ? "We use cookies to improve your experience on our website, see our "
+                          "policy.\n"
+                        : "",
+                 i < 19 ? "The mayor said the harbour would reopen to ferries by the end of "
+                          "June.\n"
+                        : "",
+                 i < 13 ? "Menu\n" : "", i);
+        assert_int_equal(learn_page(l, "b.example", NULL, 0, false, page(&p, text)), CHAFF_OK);
+    }
+    struct buf b;
+    buf_init(&b, 0);
+    assert_int_equal(learn_write_rules(l, 5, 0.5, &b), CHAFF_OK);
+    const char *body = strstr(b.p, "\n@category learned\n");
+    assert_non_null(body);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "\n@category learned\n@lang any\n@site a.example\n"
+             "! 10 pages; after each rule, the pages it was on\n"
+             "= menu ! 10\n"
+             "\n@category learned\n@lang any\n@site b.example\n"
+             "! 25 pages; after each rule, the pages it was on\n"
+             "= %s ! 21\n"
+             "= menu ! 13\n",
+             cookie);
+    assert_string_equal(body, want);
+    assert_null(strstr(b.p, quote));
+    buf_free(&b);
+    learn_free(l);
+    pg_free(&p);
+}
+
 /* No site counted yet: writing counts hands memcpy no NULL (UBSan). */
 static void test_empty(void **state)
 {
@@ -277,8 +394,10 @@ static void test_empty(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_host),  cmocka_unit_test(test_empty),      cmocka_unit_test(test_counts),
-    cmocka_unit_test(test_rules), cmocka_unit_test(test_bad_counts), cmocka_unit_test(test_cap),
+    cmocka_unit_test(test_host),       cmocka_unit_test(test_empty),
+    cmocka_unit_test(test_counts),     cmocka_unit_test(test_rules),
+    cmocka_unit_test(test_bad_counts), cmocka_unit_test(test_cap),
+    cmocka_unit_test(test_recrawl),    cmocka_unit_test(test_sentence),
 };
 
 UNIT_MAIN(tests)
