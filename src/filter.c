@@ -1439,7 +1439,12 @@ static size_t warc_inner_record(const char *b, size_t from, size_t to, size_t n,
         k = (size_t)(w - b);
         bool after_blank = k >= 2 && b[k - 1] == '\n' &&
                            (b[k - 2] == '\n' || (k >= 3 && b[k - 2] == '\r' && b[k - 3] == '\n'));
-        if (after_blank && warc_is_start(b + k, n - k) == 1) {
+        int is = after_blank ? warc_is_start(b + k, n - k) : 0;
+        if (is < 0) { /* "WARC/" cut by the end of what is here: it may be one */
+            *wait = true;
+            return k;
+        }
+        if (is == 1) {
             size_t lim = n - k < WARC_HEAD_MAX ? n - k : WARC_HEAD_MAX;
             size_t hl = warc_head_end(b + k, lim);
             struct warc_head h;
