@@ -42,6 +42,7 @@
 #include "match_apply.h"
 #include "model.h"
 #include "normalize.h"
+#include "segment.h"
 #include "stopwords.h"
 
 /* Thresholds (effective length, see segment.c). */
@@ -445,13 +446,9 @@ static void init_class(struct doc *d)
 #define REPEAT_NEAR 3
 static void repeats(struct doc *d, int after_context)
 {
-    uint32_t cap = 64;
-    while (cap < d->n_nonblank * 2u)
-        cap *= 2;
-    int32_t *slot = arena_alloc(d->arena, (size_t)cap * sizeof *slot);
-    if (!slot)
+    struct key_index x;
+    if (key_index_init(&x, d->arena, d->n_nonblank))
         return;
-    memset(slot, 0xff, (size_t)cap * sizeof *slot);
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
         if (!L->key || L->key_len < 8 || L->protect)
@@ -463,16 +460,9 @@ static void repeats(struct doc *d, int after_context)
         if (after_context ? (L->cls == LC_BAD || L->nb >= TITLE_WINDOW || L->init == LC_GOOD)
                           : L->init != LC_GOOD)
             continue;
-        uint32_t h = L->key_hash;
-        for (uint32_t s = h & (cap - 1);; s = (s + 1) & (cap - 1)) {
-            if (slot[s] < 0) {
-                slot[s] = (int32_t)i;
-                break;
-            }
-            struct line *F = &d->lines[slot[s]];
-            if (F->key_len != L->key_len || memcmp(F->key, L->key, L->key_len) != 0)
-                continue;
-            /* a repeat of line slot[s] */
+        int32_t *slot = key_index_slot(&x, d, L);
+        if (*slot >= 0) { /* a repeat of line *slot */
+            struct line *F = &d->lines[*slot];
             if (after_context) {
                 L->cls = LC_BAD;
             } else {
@@ -486,9 +476,8 @@ static void repeats(struct doc *d, int after_context)
                 F->why = R_REPEAT;
                 F->fig = L->nb;
             }
-            slot[s] = (int32_t)i;
-            break;
         }
+        *slot = (int32_t)i;
     }
 }
 
@@ -1373,32 +1362,20 @@ static void article_head(struct doc *d, double thr);
 
 static void kept_copies(struct doc *d)
 {
-    uint32_t cap = 64;
-    while (cap < d->n_nonblank * 2u)
-        cap *= 2;
-    int32_t *slot = arena_alloc(d->arena, (size_t)cap * sizeof *slot);
-    if (!slot)
+    struct key_index x;
+    if (key_index_init(&x, d->arena, d->n_nonblank))
         return;
-    memset(slot, 0xff, (size_t)cap * sizeof *slot);
     for (uint32_t i = 0; i < d->n_lines; i++) {
         struct line *L = &d->lines[i];
         if (!L->len || L->cls == LC_BAD || !L->key || L->f.elen < COPY_MIN)
             continue;
-        uint32_t h = L->key_hash;
-        for (uint32_t s = h & (cap - 1);; s = (s + 1) & (cap - 1)) {
-            if (slot[s] < 0) {
-                slot[s] = (int32_t)i;
-                break;
-            }
-            const struct line *F = &d->lines[slot[s]];
-            if (F->key_len != L->key_len || memcmp(F->key, L->key, L->key_len) != 0)
-                continue;
-            if (L->why == R_MODEL || L->why == R_HEADING) {
-                L->cls = LC_BAD;
-                L->why = R_REPEAT;
-                L->fig = F->nb;
-            }
-            break;
+        int32_t *slot = key_index_slot(&x, d, L);
+        if (*slot < 0) {
+            *slot = (int32_t)i;
+        } else if (L->why == R_MODEL || L->why == R_HEADING) {
+            L->cls = LC_BAD;
+            L->why = R_REPEAT;
+            L->fig = d->lines[*slot].nb;
         }
     }
 }

@@ -32,6 +32,7 @@
 #include "arena.h"
 #include "classify.h"
 #include "model.h"
+#include "segment.h"
 
 /* keep in sync with the F_* order below */
 const char *const feat_names[] = {
@@ -424,14 +425,10 @@ chaff_status feat_prepare(struct feat_ctx *c, const struct doc *d, const struct 
         if (is_sentence(L))
             last = k;
     }
-    /* repeats: lines with the same key (hash table of first occurrences) */
-    uint32_t cap = 64;
-    while (cap < n * 2u)
-        cap *= 2;
-    uint32_t *slot = arena_alloc(a, (size_t)cap * sizeof *slot);
-    if (!slot)
+    /* repeats: lines with the same key (a table of first occurrences) */
+    struct key_index x;
+    if (key_index_init(&x, a, n))
         return CHAFF_E_NOMEM;
-    memset(slot, 0xff, (size_t)cap * sizeof *slot);
     uint32_t *first = arena_alloc(a, n1 * sizeof *first);
     if (!first)
         return CHAFF_E_NOMEM;
@@ -442,21 +439,16 @@ chaff_status feat_prepare(struct feat_ctx *c, const struct doc *d, const struct 
         c->rep_later[k] = 0;
         if (!L->key || !L->key_len)
             continue;
-        uint32_t h = L->key_hash;
-        for (uint32_t s = h & (cap - 1);; s = (s + 1) & (cap - 1)) {
-            if (slot[s] == UINT32_MAX) {
-                slot[s] = k;
-                break;
-            }
-            const struct line *F = &d->lines[c->nb[slot[s]]];
-            if (F->key_len == L->key_len && memcmp(F->key, L->key, L->key_len) == 0) {
-                first[k] = slot[s];
-                c->rep_later[k] = 1;
-                if (c->reps[slot[s]] < UINT16_MAX)
-                    c->reps[slot[s]]++;
-                break;
-            }
+        int32_t *slot = key_index_slot(&x, d, L);
+        if (*slot < 0) {
+            *slot = (int32_t)c->nb[k];
+            continue;
         }
+        uint32_t f = d->lines[*slot].nb; /* c->nb[f] == *slot */
+        first[k] = f;
+        c->rep_later[k] = 1;
+        if (c->reps[f] < UINT16_MAX)
+            c->reps[f]++;
     }
     for (uint32_t k = 0; k < n; k++)
         c->reps[k] = c->reps[first[k]];

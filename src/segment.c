@@ -401,3 +401,27 @@ chaff_status seg_doc(struct doc *d, struct seg_scratch *s, const char *text, siz
     d->n_nonblank = nb;
     return CHAFF_OK;
 }
+
+chaff_status key_index_init(struct key_index *x, struct arena *a, uint32_t n)
+{
+    x->cap = 64;
+    while (x->cap < n * 2u)
+        x->cap *= 2;
+    x->slot = arena_alloc(a, (size_t)x->cap * sizeof *x->slot);
+    if (!x->slot)
+        return CHAFF_E_NOMEM;
+    memset(x->slot, 0xff, (size_t)x->cap * sizeof *x->slot);
+    return CHAFF_OK;
+}
+
+int32_t *key_index_slot(const struct key_index *x, const struct doc *d, const struct line *L)
+{
+    for (uint32_t s = L->key_hash & (x->cap - 1);; s = (s + 1) & (x->cap - 1)) {
+        int32_t i = x->slot[s];
+        if (i < 0)
+            return &x->slot[s];
+        const struct line *F = &d->lines[i];
+        if (F->key_len == L->key_len && memcmp(F->key, L->key, L->key_len) == 0)
+            return &x->slot[s];
+    }
+}
