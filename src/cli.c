@@ -1382,6 +1382,20 @@ static int slurp(const char *name, char **p, size_t *len)
     return 0;
 }
 
+/* getopt_long's ':' (an argument missing) or '?' (an unknown option):
+ * say which, as GNU tools do; returns the exit status. */
+static int bad_option(int c, char **argv)
+{
+    if (c == ':')
+        errorf("option '%s' requires an argument", argv[optind - 1]);
+    else if (optopt)
+        errorf("invalid option -- '%c'", optopt);
+    else
+        errorf("unrecognized option '%s'", argv[optind - 1]);
+    fputs("Try 'chaff --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
 /* chaff report STATS.json... (argv[0] is "report"). */
 static int report_main(int argc, char **argv)
 {
@@ -1412,17 +1426,7 @@ static int report_main(int argc, char **argv)
         case OPT_NO_DEFAULT: no_default = 1; break;
         case OPT_RULES_DB: rules_db = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
-        case ':':
-            errorf("option '%s' requires an argument", argv[optind - 1]);
-            fputs("Try 'chaff --help' for more information.\n", stderr);
-            return EXIT_USAGE;
-        default:
-            if (optopt)
-                errorf("invalid option -- '%c'", optopt);
-            else
-                errorf("unrecognized option '%s'", argv[optind - 1]);
-            fputs("Try 'chaff --help' for more information.\n", stderr);
-            return EXIT_USAGE;
+        default: return bad_option(c, argv);
         }
     }
     int n_files = argc - optind;
@@ -1693,17 +1697,7 @@ int main(int argc, char **argv)
             break;
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': version = 1; break;
-        case ':':
-            errorf("option '%s' requires an argument", argv[optind - 1]);
-            fputs("Try 'chaff --help' for more information.\n", stderr);
-            return EXIT_USAGE;
-        default:
-            if (optopt)
-                errorf("invalid option -- '%c'", optopt);
-            else
-                errorf("unrecognized option '%s'", argv[optind - 1]);
-            fputs("Try 'chaff --help' for more information.\n", stderr);
-            return EXIT_USAGE;
+        default: return bad_option(c, argv);
         }
     }
     if (learn_only && !learn) {
