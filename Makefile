@@ -250,7 +250,7 @@ same: $(B)/chaff $(B)/rules.db
 	$(Q)python3 eval/same.py diff ref new
 
 # The line model: features of every evaluation page from chaff itself,
-# labels from the gold text, two stages of boosted trees (Debian's
+# labels from the gold text, gradient-boosted trees (Debian's
 # python3-sklearn), written to model/line.model, then checked: chaff with
 # the new model must give the scores the trainer computed.  Rebuild after.
 TRAIN_PY ?= /usr/bin/python3

@@ -17,14 +17,15 @@
  * ends so, else in that path from the current folder; a rule whose file
  * cannot be found is shown by its key alone.
  *
- * Sites are found through a hash index, since summaries hold up to 10,000
- * each; at most REPORT_SITES_MAX hosts are kept over all summaries, the
- * rest added to "(other)" as the library does, so merging many summaries
- * stays bounded too.
+ * Sites are summed in the library's own table (sites.h), since summaries
+ * hold up to 10,000 each: at most REPORT_SITES_MAX hosts are kept over all
+ * summaries, the rest added to "(other)", so merging many summaries stays
+ * bounded too.
  *
  * Limits: REPORT_DEPTH_MAX nesting, REPORT_RULES_SHOWN rules and
  * REPORT_SITES_SHOWN sites on the page (the rest counted), summaries'
- * numbers read as doubles (exact to 2^53).
+ * numbers read as doubles (exact to 2^53; sites' counts as integers, what
+ * is negative or not a number counting nothing).
  */
 #include <math.h>
 #include <stdbool.h>
@@ -33,14 +34,14 @@
 #include <string.h>
 
 #include "cli_report.h"
+#include "sites.h"
 
 #define REPORT_DEPTH_MAX 32
 #define REPORT_ERRORS_MAX 1000
 #define REPORT_RULES_SHOWN 200
 #define REPORT_SITES_SHOWN 50
 #define REPORT_SITES_MAX 100000
-#define SITE_OTHER "(other)" /* keep in sync with SITES_OTHER (sites.h) */
-#define SHARE_BINS 11        /* keep in sync with cli.c (stats_doc_done) */
+#define SHARE_BINS 11 /* keep in sync with cli.c (stats_doc_done) */
 
 /* ---- JSON -------------------------------------------------------------- */
 
@@ -330,20 +331,6 @@ struct counts {
     size_t n, cap;
 };
 
-/* One host's counts, summed over the summaries. */
-struct site {
-    char *host;
-    double records, lines_in, removed;
-};
-
-struct sites {
-    struct site *v;
-    size_t n, cap;
-    size_t *index; /* open addressing: row + 1, 0 for empty */
-    size_t index_cap;
-    struct site other; /* SITE_OTHER: the summaries' own, and hosts past the cap */
-};
-
 struct note {
     char *source; /* the summary it came from (not owned: r->files) */
     char *text;
@@ -362,7 +349,13 @@ struct report {
     double errors_not_kept;
 };
 
-struct report *report_new(void) { return calloc(1, sizeof(struct report)); }
+struct report *report_new(void)
+{
+    struct report *r = calloc(1, sizeof(struct report));
+    if (r)
+        sites_init(&r->sites, REPORT_SITES_MAX);
+    return r;
+}
 
 static void counts_free(struct counts *c)
 {
@@ -382,10 +375,7 @@ void report_free(struct report *r)
     counts_free(&r->by_heuristic);
     counts_free(&r->by_rule);
     counts_free(&r->inputs);
-    for (size_t i = 0; i < r->sites.n; i++)
-        free(r->sites.v[i].host);
-    free(r->sites.v);
-    free(r->sites.index);
+    sites_free(&r->sites);
     free(r->why_not);
     for (size_t i = 0; i < r->n_errors; i++)
         free(r->errors[i].text);
@@ -413,64 +403,6 @@ static int counts_add(struct counts *c, const char *key, double n)
         return -1;
     c->v[c->n++].n = n;
     return 0;
-}
-
-/* FNV-1a of a host, for the sites' index. */
-static size_t host_hash(const char *s)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (size_t)h;
-}
-
-/* The index slot of host: its row's, or the empty one where it goes. */
-static size_t site_slot(const struct sites *c, const char *host)
-{
-    size_t mask = c->index_cap - 1, i = host_hash(host) & mask;
-    while (c->index[i] && strcmp(c->v[c->index[i] - 1].host, host) != 0)
-        i = (i + 1) & mask;
-    return i;
-}
-
-/* The row of host, added when new (or SITE_OTHER's, past the cap); NULL
- * when out of memory. */
-static struct site *site_get(struct sites *c, const char *host)
-{
-    if (!strcmp(host, SITE_OTHER))
-        return &c->other;
-    if (c->index_cap) {
-        size_t i = site_slot(c, host);
-        if (c->index[i])
-            return &c->v[c->index[i] - 1];
-    }
-    if (c->n >= REPORT_SITES_MAX)
-        return &c->other;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        struct site *v = realloc(c->v, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        c->v = v;
-        c->cap = cap;
-    }
-    if ((c->n + 1) * 2 > c->index_cap) { /* at most half full: rebuild larger */
-        size_t cap = c->index_cap ? c->index_cap * 2 : 128;
-        size_t *index = calloc(cap, sizeof *index);
-        if (!index)
-            return NULL;
-        free(c->index);
-        c->index = index;
-        c->index_cap = cap;
-        for (size_t k = 0; k < c->n; k++)
-            c->index[site_slot(c, c->v[k].host)] = k + 1;
-    }
-    struct site *row = &c->v[c->n];
-    memset(row, 0, sizeof *row);
-    if (!(row->host = strdup(host)))
-        return NULL;
-    c->index[site_slot(c, host)] = ++c->n;
-    return row;
 }
 
 /* Line and column of p in the text from start, for messages. */
@@ -514,19 +446,24 @@ static int add_map(struct counts *c, const struct jv *o)
 
 static double num_of(const struct jv *o, const char *key);
 
-/* Every host of the by_site object o added into c. */
+/* A summary's count as an integer: what is not a finite number from 0 up
+ * counts nothing. */
+static uint64_t count_of(const struct jv *o, const char *key)
+{
+    double x = num_of(o, key);
+    return isfinite(x) && x > 0 ? (x < 1.8e19 ? (uint64_t)x : UINT64_MAX) : 0;
+}
+
+/* Every host of the by_site object o added into c (SITES_OTHER's counts
+ * to c's own, as are hosts past its cap). */
 static int add_sites(struct sites *c, const struct jv *o)
 {
     for (size_t i = 0; o && o->t == J_OBJ && i < o->n; i++) {
         const struct jv *x = &o->items[i];
-        if (x->t != J_OBJ)
-            continue;
-        struct site *row = site_get(c, o->keys[i]);
-        if (!row)
+        if (x->t == J_OBJ && *o->keys[i] &&
+            sites_add(c, o->keys[i], count_of(x, "records"), count_of(x, "lines_in"),
+                      count_of(x, "lines_removed")) != CHAFF_OK)
             return -1;
-        row->records += num_of(x, "records");
-        row->lines_in += num_of(x, "lines_in");
-        row->removed += num_of(x, "lines_removed");
     }
     return 0;
 }
@@ -760,11 +697,16 @@ static void page_histogram(FILE *fp, const struct report *r)
             base + 34);
 }
 
+struct site_row {
+    const char *host;
+    const struct site *row;
+};
+
 static int by_removed_desc(const void *a, const void *b)
 {
-    const struct site *x = a, *y = b;
-    if (x->removed != y->removed)
-        return x->removed > y->removed ? -1 : 1;
+    const struct site_row *x = a, *y = b;
+    if (x->row->lines_removed != y->row->lines_removed)
+        return x->row->lines_removed > y->row->lines_removed ? -1 : 1;
     return strcmp(x->host, y->host);
 }
 
@@ -774,7 +716,7 @@ static int by_removed_desc(const void *a, const void *b)
 static void page_sites(FILE *fp, const struct sites *c)
 {
     bool other = c->other.records > 0 || c->other.lines_in > 0;
-    struct site *v = c->n ? malloc(c->n * sizeof *v) : NULL;
+    struct site_row *v = c->n ? malloc(c->n * sizeof *v) : NULL;
     if (!c->n && !other) {
         fputs("<p class=\"muted\">None: no record had a URL, or the summaries have no "
               "per-site counts.</p>\n",
@@ -782,7 +724,8 @@ static void page_sites(FILE *fp, const struct sites *c)
     } else if (c->n && !v) {
         fputs("<p class=\"muted\">Out of memory.</p>\n", fp);
     } else if (v) {
-        memcpy(v, c->v, c->n * sizeof *v);
+        for (size_t i = 0; i < c->n; i++)
+            v[i] = (struct site_row){sites_host(c, i), &c->v[i]};
         qsort(v, c->n, sizeof *v, by_removed_desc);
         size_t shown = c->n < REPORT_SITES_SHOWN ? c->n : REPORT_SITES_SHOWN;
         fputs("<table>\n<tr><th>site</th><th>records</th><th>lines in</th><th>lines "
@@ -792,9 +735,11 @@ static void page_sites(FILE *fp, const struct sites *c)
             fputs("<tr><td><code>", fp);
             esc(fp, v[i].host);
             fprintf(fp,
-                    "</code></td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td><td "
-                    "class=\"n\">%.0f</td><td class=\"n\">%.1f%%</td></tr>\n",
-                    v[i].records, v[i].lines_in, v[i].removed, pct(v[i].removed, v[i].lines_in));
+                    "</code></td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td "
+                    "class=\"n\">%llu</td><td class=\"n\">%.1f%%</td></tr>\n",
+                    (unsigned long long)v[i].row->records, (unsigned long long)v[i].row->lines_in,
+                    (unsigned long long)v[i].row->lines_removed,
+                    pct((double)v[i].row->lines_removed, (double)v[i].row->lines_in));
         }
         fputs("</table>\n", fp);
         if (shown < c->n)
@@ -804,9 +749,10 @@ static void page_sites(FILE *fp, const struct sites *c)
     if (other)
         fprintf(fp,
                 "<p class=\"muted\">Hosts past the limit of sites kept, counted together as "
-                "%s: %.0f records, %.0f lines in, %.0f removed (%.1f%%).</p>\n",
-                SITE_OTHER, c->other.records, c->other.lines_in, c->other.removed,
-                pct(c->other.removed, c->other.lines_in));
+                "%s: %llu records, %llu lines in, %llu removed (%.1f%%).</p>\n",
+                SITES_OTHER, (unsigned long long)c->other.records,
+                (unsigned long long)c->other.lines_in, (unsigned long long)c->other.lines_removed,
+                pct((double)c->other.lines_removed, (double)c->other.lines_in));
 }
 
 /* Horizontal bars of the counts v[0..n). */

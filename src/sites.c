@@ -116,6 +116,8 @@ chaff_status sites_add(struct sites *s, const char *host, uint64_t records, uint
     return CHAFF_OK;
 }
 
+const char *sites_host(const struct sites *s, size_t i) { return host_of(s, &s->v[i]); }
+
 struct ranked {
     const char *host;
     const struct site *row;

@@ -51,6 +51,9 @@ void sites_free(struct sites *s);
 chaff_status sites_add(struct sites *s, const char *host, uint64_t records, uint64_t lines_in,
                        uint64_t lines_removed);
 
+/* The host of row i (i < s->n). */
+const char *sites_host(const struct sites *s, size_t i);
+
 /* Append the table to b as a JSON object, host to {"records","lines_in",
  * "lines_removed"}, the most lines removed first (ties by host), and
  * SITES_OTHER last when it counted anything.  Returns b->err, or s->err
