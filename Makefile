@@ -74,7 +74,7 @@ Q := @
 endif
 
 .PHONY: FORCE all check unit fixtures rules-test fuzz-replay symbols python-test scale-out-test sanitize valgrind valgrind-unit \
-        fuzz fuzz-run bench eval same same-ref train loso install uninstall format lint clean \
+        fuzz fuzz-run bench eval same same-ref train loso conventions install uninstall format lint clean \
         help bless
 
 all: $(B)/chaff $(B)/libchaff.a $(B)/libchaff.so $(B)/rules.db $(B)/chaff.pc \
@@ -264,6 +264,11 @@ train: $(B)/chaff $(B)/rules.db
 loso: $(B)/chaff $(B)/rules.db
 	$(Q)$(TRAIN_PY) train/loso.py --chaff $(B)/chaff
 
+# After loso: how much of each folder's left-out loss lies in reader
+# comments, on which the folders' gold texts disagree.
+conventions:
+	$(Q)$(TRAIN_PY) train/conventions.py
+
 bless: $(B)/chaff $(B)/rules.db
 	$(Q)CHAFF_CACHE_DIR= BLESS=1 CHAFF=$(B)/chaff sh tests/run-fixtures.sh
 
@@ -309,7 +314,7 @@ clean:
 	rm -rf build chaff chaff.pc # chaff.pc: where older trees made it
 
 help:
-	@echo "targets: all check sanitize valgrind fuzz bench eval train loso install uninstall"
+	@echo "targets: all check sanitize valgrind fuzz bench eval train loso conventions install uninstall"
 	@echo "         format lint bless clean help   (V=1 for full commands, B=dir)"
 
 -include $(LIB_OBJ:.o=.d) $(UT_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
