@@ -638,8 +638,9 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
     buf_reset(&w->dec);
     struct dec_info di;
     memset(&di, 0, sizeof di);
-    chaff_status st = from ? dec_convert(&w->dc, doc, len, from, &w->dec, &di)
-                           : dec_convert_hinted(&w->dc, doc, len, hint, &w->dec, &di);
+    const char *t;
+    size_t tl;
+    chaff_status st = dec_text(&w->dc, doc, len, from, from ? NULL : hint, &w->dec, &di, &t, &tl);
     if (st)
         return st;
     if (charset_out)
@@ -647,8 +648,7 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
     w->st.replacements += di.n_invalid;
     w->st.controls += di.n_controls;
     w->last_dec = di;
-    const char *t = w->dec.p ? w->dec.p : "";
-    size_t tl = w->dec.len, off = 0;
+    size_t off = 0;
     do {
         size_t k = 0;
         for (uint32_t n = 0; k < tl - off && n < WINDOW_LINES; n++) {
@@ -663,6 +663,8 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
             jn->cont = false; /* only the first piece can continue a cut line */
         off += k;
     } while (!st && off < tl);
+    if (w->dec.cap > SLOT_KEEP) /* after a document that had to be converted */
+        buf_free(&w->dec);
     return st;
 }
 
