@@ -780,15 +780,16 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
         return out->err;
 
     chaff_status s;
+    const char *rest = clean ? in + clean : in; /* in may be NULL when empty */
     if (bom || from) {
         s = buf_add(out, in, clean);
         if (!s)
-            s = conv_named(c, decoder, in + clean, len - clean, &st, out);
+            s = conv_named(c, decoder, rest, len - clean, &st, out);
     } else {
         st.sniff = true;
         s = buf_add(out, in, clean);
         if (!s)
-            s = dec_copy_utf8(&st, in + clean, len - clean, out);
+            s = dec_copy_utf8(&st, rest, len - clean, out);
         if (s == CHAFF_OK && !st.abandoned &&
             dec_mostly_utf8(st.n_valid_mb, st.n_invalid, st.cut_len)) {
             dec_resolve("UTF-8", canon, decoder);

@@ -44,8 +44,8 @@ struct emit_sink {
     enum emit_mode mode;
     const char *pre;
     size_t pre_len;
-    bool started;    /* pre is out (text, or emit_start, came) */
-    uint64_t n_out;  /* bytes put out, pre and escapes included */
+    bool started;      /* pre is out (text, or emit_start, came) */
+    uint64_t n_out;    /* bytes put out, pre and escapes included */
     struct buf *stage; /* write-through staging, the caller's (reused) */
     chaff_status err;
 };

@@ -161,10 +161,10 @@ struct slot {
     const char *in;
     size_t off; /* offset of in within the batch buffer */
     size_t len;
-    uint64_t no;    /* 1-based record number */
-    struct buf out; /* the record as written, delimiter included */
-    bool alone;     /* cleaned on its own, not in a batch: it may be written as made */
-    bool direct;    /* the cleaned record is written as it is made */
+    uint64_t no;      /* 1-based record number */
+    struct buf out;   /* the record as written, delimiter included */
+    bool alone;       /* cleaned on its own, not in a batch: it may be written as made */
+    bool direct;      /* the cleaned record is written as it is made */
     const char *pass; /* passed through: in[0..len) and this delimiter are written */
     size_t pass_len;
     chaff_status fatal; /* direct: failed after part of the record was written */
@@ -976,7 +976,8 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     emit_sink_init(&sink, s->direct ? NULL : &s->out, f->write, f->ud, &w->stage);
     if (f->opt.framing == CHAFF_FRAME_LINES)
         sink.mode = EMIT_ONE_LINE; /* one line in, one line out: the cleaned text adds none */
-    st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &sink, NULL, NULL);
+    st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &sink, NULL,
+                   NULL);
     slot_site(s, w, f->host, lines0, kept0);
     if (!st && !sink.n_out && s->out.len == out0 && (f->opt.flags & CHAFF_DROP_EMPTY) &&
         !(f->opt.flags & CHAFF_EXPLAIN)) {
@@ -1080,8 +1081,7 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
         emit_sink_init(&k, clean, NULL, NULL, NULL);
         xout_head(f, w, s, h.rid, h.rid_len, h.uri, h.uri_len);
         es = (struct emit_state){0};
-        st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, &k, NULL,
-                       NULL);
+        st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, &k, NULL, NULL);
     }
     slot_site(s, w, host, lines0, kept0);
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN) && clean->len)
@@ -1101,7 +1101,6 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
                 /* alone: the block is written from where it lies, not
                  * copied after its header */
                 s->direct = true;
-                st = s->out.err;
                 if (f->write(f->ud, s->out.p, s->out.len) ||
                     (clean->len && f->write(f->ud, clean->p, clean->len)) ||
                     f->write(f->ud, "\r\n\r\n", 4)) {

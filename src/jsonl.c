@@ -809,8 +809,7 @@ static void put_text(struct buf *out, const char *line, size_t *at, size_t ts, s
 /* jsonl_splice_annot(), with *mark as in splice(). */
 static chaff_status splice_annot(const char *line, size_t len, const struct jsonl_rec *rec,
                                  const char *clean, size_t clean_len, const char *key,
-                                 const char *annot, size_t annot_len, struct buf *out,
-                                 size_t *mark)
+                                 const char *annot, size_t annot_len, struct buf *out, size_t *mark)
 {
     if (!key)
         return splice(line, len, rec, clean, clean_len, out, mark);
