@@ -96,6 +96,7 @@ struct dec_state {
 STATIC chaff_status dec_copy_utf8(struct dec_state *st, const char *src, size_t n, struct buf *out);
 STATIC int dec_mostly_utf8(uint64_t n_valid_mb, uint64_t n_invalid, size_t cut_len);
 STATIC int dec_resolve(const char *name, char canon[40], char decoder[40]);
+STATIC size_t dec_clean_prefix(const char *src, size_t n, uint64_t *n_valid_mb);
 
 /* ---- UTF-8 ------------------------------------------------------------- */
 
@@ -627,22 +628,93 @@ chaff_status dec_sniff(struct dec_cache *c, const char *in, size_t len, char hin
 }
 
 static chaff_status convert(struct dec_cache *c, const char *in, size_t len, const char *from,
-                            const char *hint, struct buf *out, struct dec_info *info);
+                            const char *hint, struct buf *out, struct dec_info *info,
+                            const char **view);
 
 chaff_status dec_convert(struct dec_cache *c, const char *in, size_t len, const char *from,
                          struct buf *out, struct dec_info *info)
 {
-    return convert(c, in, len, from, NULL, out, info);
+    return convert(c, in, len, from, NULL, out, info, NULL);
 }
 
 chaff_status dec_convert_hinted(struct dec_cache *c, const char *in, size_t len, const char *hint,
                                 struct buf *out, struct dec_info *info)
 {
-    return convert(c, in, len, NULL, hint && *hint ? hint : NULL, out, info);
+    return convert(c, in, len, NULL, hint && *hint ? hint : NULL, out, info, NULL);
+}
+
+chaff_status dec_text(struct dec_cache *c, const char *in, size_t len, const char *from,
+                      const char *hint, struct buf *out, struct dec_info *info, const char **text,
+                      size_t *text_len)
+{
+    size_t start = out->len;
+    const char *view = NULL;
+    chaff_status s = convert(c, in, len, from, hint && *hint ? hint : NULL, out, info, &view);
+    if (s)
+        return s;
+    if (view) {
+        *text = view;
+        *text_len = len;
+    } else {
+        *text = out->p ? out->p + start : "";
+        *text_len = out->len - start;
+    }
+    return CHAFF_OK;
+}
+
+/*
+ * How much of s[0..n) dec_copy_utf8() would copy unchanged from its start:
+ * the length of the prefix that is well-formed UTF-8 with no control but
+ * tab and newline, no CR, DEL or C1 control, and no sequence cut by the
+ * end.  *n_valid_mb receives the multi-byte sequences in that prefix, as
+ * dec_copy_utf8() counts them.  Keep in step with dec_copy_utf8().
+ */
+STATIC size_t dec_clean_prefix(const char *src, size_t n, uint64_t *n_valid_mb)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i = 0;
+    uint64_t n_valid = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if ((c >= 0x20 && c < 0x7F) || c == '\n' || c == '\t') {
+            i++;
+            while (n - i >= 8) {
+                uint64_t w;
+                memcpy(&w, s + i, 8);
+                if (!word_plain(w))
+                    break;
+                i += 8;
+            }
+            continue;
+        }
+        /* runs of 3-byte sequences with no range on the second byte, as in
+         * dec_copy_utf8(): CJK text is made of little else */
+        if (c >= 0xE1 && c != 0xED && c <= 0xEF && n - i >= 3 && (s[i + 1] & 0xC0) == 0x80 &&
+            (s[i + 2] & 0xC0) == 0x80) {
+            do {
+                n_valid++;
+                i += 3;
+            } while (n - i >= 3 && s[i] >= 0xE1 && s[i] != 0xED && s[i] <= 0xEF &&
+                     (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80);
+            continue;
+        }
+        if (c < 0x80 || (c == 0xC2 && n - i >= 2 && (unsigned char)s[i + 1] < 0xA0))
+            break; /* a control, DEL or a C1 control: dec_copy_utf8() drops it */
+        size_t bad;
+        bool cut;
+        size_t k = utf8_seq(s + i, n - i, &bad, &cut);
+        if (!k)
+            break;
+        n_valid++;
+        i += k;
+    }
+    *n_valid_mb = n_valid;
+    return i;
 }
 
 static chaff_status convert(struct dec_cache *c, const char *in, size_t len, const char *from,
-                            const char *hint, struct buf *out, struct dec_info *info)
+                            const char *hint, struct buf *out, struct dec_info *info,
+                            const char **view)
 {
     struct dec_info local;
     if (!info)
@@ -685,18 +757,39 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
             return CHAFF_E_CHARSET;
     }
 
+    /* Text that is UTF-8 already and would be copied unchanged is left
+     * where it is (view): no second copy of a document.  Otherwise the
+     * clean prefix found is copied and the copy goes on from its end, the
+     * same as copying from the start. */
+    struct dec_state st = {0};
+    size_t clean = 0;
+    if (view && !bom && (!from || is_utf8_decoder(decoder))) {
+        clean = dec_clean_prefix(in, len, &st.n_valid_mb);
+        if (clean == len) {
+            *view = in ? in : "";
+            dec_resolve("UTF-8", canon, decoder);
+            copy_name(info->charset, canon);
+            copy_name(info->decoder, decoder);
+            return CHAFF_OK;
+        }
+    }
+
     size_t start = out->len;
     /* UTF-8 and single-byte output is rarely longer than the input */
     if (len <= out->max - out->len && buf_reserve(out, len))
         return out->err;
 
-    struct dec_state st = {0};
     chaff_status s;
+    const char *rest = clean ? in + clean : in; /* in may be NULL when empty */
     if (bom || from) {
-        s = conv_named(c, decoder, in, len, &st, out);
+        s = buf_add(out, in, clean);
+        if (!s)
+            s = conv_named(c, decoder, rest, len - clean, &st, out);
     } else {
         st.sniff = true;
-        s = dec_copy_utf8(&st, in, len, out);
+        s = buf_add(out, in, clean);
+        if (!s)
+            s = dec_copy_utf8(&st, rest, len - clean, out);
         if (s == CHAFF_OK && !st.abandoned &&
             dec_mostly_utf8(st.n_valid_mb, st.n_invalid, st.cut_len)) {
             dec_resolve("UTF-8", canon, decoder);

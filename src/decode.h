@@ -89,6 +89,20 @@ chaff_status dec_convert_hinted(struct dec_cache *c, const char *in, size_t len,
                                 struct buf *out, struct dec_info *info);
 
 /*
+ * dec_convert() (hint NULL) or dec_convert_hinted() (from NULL) that
+ * leaves text already clean where it is: when in[0..len) has no BOM, is
+ * read as UTF-8 and holds nothing the conversion would change (no invalid
+ * sequence, no control but tab and newline, no CR), *text = in and
+ * nothing is appended to out; else the text is appended to out as those
+ * functions do and *text points at it there.  Either way *text[0..*text_len)
+ * is the clean UTF-8 they would write, valid until in or out changes.
+ * Same errors as dec_convert().
+ */
+chaff_status dec_text(struct dec_cache *c, const char *in, size_t len, const char *from,
+                      const char *hint, struct buf *out, struct dec_info *info, const char **text,
+                      size_t *text_len);
+
+/*
  * Convert in[0..len) to UTF-8, appending to out (caller owns out and its
  * storage; info is filled when not NULL).
  * - A BOM (UTF-8, UTF-16LE, UTF-16BE) is honoured and removed; it wins over

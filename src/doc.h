@@ -80,7 +80,9 @@ enum reason {
 };
 
 struct line {
-    const char *text; /* output form (NFC, trimmed), in the arena */
+    const char *text; /* output form (NFC, trimmed): in the document's text, or
+                         in the arena when normalisation changed it; len bytes,
+                         not NUL-terminated */
     uint32_t len;
     const char *key; /* match key, or NULL (blank, or over DOC_KEY_MAX) */
     uint32_t key_len;

@@ -10,15 +10,117 @@
 #include <string.h>
 
 #include "classify.h"
+#include "jsonl.h"
 #include "linefeat.h"
 #include "model.h"
 
 /* features named per line the model decided */
 #define EXPLAIN_TOP 3
 
-chaff_status emit_text(const struct doc *d, struct emit_state *es, struct buf *out)
+void emit_sink_init(struct emit_sink *k, struct buf *buf, chaff_write_fn write, void *ud,
+                    struct buf *stage)
 {
-    for (uint32_t i = 0; i < d->n_lines; i++) {
+    memset(k, 0, sizeof *k);
+    k->buf = buf;
+    k->write = write;
+    k->ud = ud;
+    k->stage = stage;
+    k->mode = EMIT_PLAIN;
+    if (stage)
+        buf_reset(stage);
+}
+
+chaff_status emit_flush(struct emit_sink *k)
+{
+    if (k->buf || !k->stage || !k->stage->len)
+        return k->err;
+    if (!k->err && k->write(k->ud, k->stage->p, k->stage->len))
+        k->err = CHAFF_E_WRITE;
+    buf_reset(k->stage);
+    return k->err;
+}
+
+/* p[0..n) to the buffer or the stage; a piece larger than the stage is
+ * written as it is. */
+static void put(struct emit_sink *k, const char *p, size_t n)
+{
+    if (k->err || !n)
+        return;
+    k->n_out += n;
+    if (k->buf) {
+        if (buf_add(k->buf, p, n))
+            k->err = k->buf->err;
+        return;
+    }
+    if (k->stage->len + n > EMIT_STAGE && emit_flush(k))
+        return;
+    if (n >= EMIT_STAGE) {
+        if (k->write(k->ud, p, n))
+            k->err = CHAFF_E_WRITE;
+    } else if (buf_add(k->stage, p, n)) {
+        k->err = k->stage->err;
+    }
+}
+
+chaff_status emit_start(struct emit_sink *k)
+{
+    if (!k->started) {
+        k->started = true;
+        put(k, k->pre, k->pre_len);
+    }
+    return k->err;
+}
+
+chaff_status emit_raw(struct emit_sink *k, const char *p, size_t n)
+{
+    emit_start(k);
+    put(k, p, n);
+    return k->err;
+}
+
+/* Text p[0..n) (whole UTF-8 characters) out in k's mode.  JSON is
+ * encoded a piece at a time, each cut before a character, so its copy
+ * stays within the stage. */
+static void put_text(struct emit_sink *k, const char *p, size_t n)
+{
+    emit_start(k);
+    if (k->err)
+        return;
+    if (k->mode == EMIT_PLAIN) {
+        put(k, p, n);
+    } else if (k->mode == EMIT_ONE_LINE) {
+        for (size_t i = 0; i < n;) {
+            const char *nl = memchr(p + i, '\n', n - i);
+            size_t e = nl ? (size_t)(nl - p) : n;
+            put(k, p + i, e - i);
+            if (nl)
+                put(k, " ", 1);
+            i = nl ? e + 1 : n;
+        }
+    } else if (k->buf) {
+        size_t at = k->buf->len;
+        if (jsonl_encode(k->buf, p, n))
+            k->err = k->buf->err;
+        k->n_out += k->buf->len - at;
+    } else {
+        for (size_t i = 0; i < n && !k->err;) {
+            size_t e = n - i > EMIT_STAGE / 8 ? i + EMIT_STAGE / 8 : n;
+            while (e < n && ((unsigned char)p[e] & 0xC0) == 0x80)
+                e++;
+            size_t at = k->stage->len;
+            if (jsonl_encode(k->stage, p + i, e - i))
+                k->err = k->stage->err;
+            k->n_out += k->stage->len - at;
+            if (k->stage->len >= EMIT_STAGE)
+                emit_flush(k);
+            i = e;
+        }
+    }
+}
+
+chaff_status emit_text(const struct doc *d, struct emit_state *es, struct emit_sink *k)
+{
+    for (uint32_t i = 0; i < d->n_lines && !k->err; i++) {
         const struct line *L = &d->lines[i];
         if (!L->len) {
             if (es->any)
@@ -28,12 +130,12 @@ chaff_status emit_text(const struct doc *d, struct emit_state *es, struct buf *o
         if (!L->keep)
             continue;
         if (es->any)
-            buf_add(out, es->pending_blank ? "\n\n" : "\n", es->pending_blank ? 2 : 1);
-        buf_add(out, L->text, L->len);
+            put_text(k, es->pending_blank ? "\n\n" : "\n", es->pending_blank ? 2 : 1);
+        put_text(k, L->text, L->len);
         es->any = true;
         es->pending_blank = false;
     }
-    return out->err;
+    return k->err;
 }
 
 const char *emit_rule_path(const char *path)

@@ -26,9 +26,25 @@
  * (one buffer, bounded in count and bytes), cleaned by jobs threads each
  * with its own worker state (arena, scratch, matcher scratch, converters),
  * and written in input order once the batch is done.  The rules are shared
- * read-only.  With one job a record is cleaned where it lies (in the
- * caller's buffer, or in the pending buffer when it spans two feeds) and
- * written at once: no copy, no allocation once the buffers have grown.
+ * read-only.  With one job, and whatever the jobs for a record of
+ * ALONE_MIN bytes or more (after the batch before it), a record is cleaned
+ * where it lies (in the caller's buffer, or in the pending buffer when it
+ * spans two feeds) and written as it is made: no copy, no allocation once
+ * the buffers have grown.
+ *
+ * Memory.  A document is held whole once, as read (the pending buffer or
+ * the caller's); everything else is a constant or per line.  Text that
+ * is clean UTF-8 already is cleaned where it lies (dec_text), a line's
+ * output form is its span of the text unless normalisation changed it
+ * (seg_doc), and kept lines go out from their spans through an emit_sink
+ * that writes in pieces (JSONL escaped as it goes, the record around the
+ * text from jsonl_splice_frame), so no cleaned copy is built.  What is
+ * still held whole: a JSONL record's text with its escapes undone (a
+ * second copy, up to the record's size), text in another charset or with
+ * CRs or controls (its converted copy), a WARC record's cleaned block (its
+ * length goes in the header before it), listings (explain, features),
+ * records cleaned in a batch (their outputs wait for the batch to end),
+ * and the match keys of lines of at most DOC_KEY_MAX bytes.
  *
  * Statistics.  Workers count into their own chaff_stats; the counts are
  * added to the filter's totals whenever a record, batch or window is done,
@@ -62,6 +78,9 @@
 #define SLOT_KEEP ((size_t)1 << 20)
 #define BATCH_RECORDS 512
 #define BATCH_BYTES ((size_t)32 << 20)
+/* a record of at least this many bytes is cleaned alone, where it lies,
+ * and written as it is made, not copied into a batch (add_record) */
+#define ALONE_MIN ((size_t)4 << 20)
 /* a document is judged in pieces of at most this many lines (clean_doc) */
 #define WINDOW_LINES ((uint32_t)1 << 16)
 
@@ -126,7 +145,9 @@ struct worker {
     struct buf annot;
     struct buf id;    /* jsonl: the record's id, for explain headings */
     struct buf *xout; /* explain_write: where this document's listing goes */
-    struct buf clean; /* jsonl: the cleaned text before splicing */
+    struct buf clean; /* warc, and jsonl with annotate: the cleaned text whole */
+    struct buf frame; /* jsonl: the record around its text (jsonl_splice_frame) */
+    struct buf stage; /* output written through: the stage (emit_sink) */
     struct dec_info last_dec;
     uint64_t *rule_drops; /* per rule id */
     uint64_t heur_drops[R_COUNT];
@@ -140,8 +161,13 @@ struct slot {
     const char *in;
     size_t off; /* offset of in within the batch buffer */
     size_t len;
-    uint64_t no;    /* 1-based record number */
-    struct buf out; /* the record as written, delimiter included */
+    uint64_t no;      /* 1-based record number */
+    struct buf out;   /* the record as written, delimiter included */
+    bool alone;       /* cleaned on its own, not in a batch: it may be written as made */
+    bool direct;      /* the cleaned record is written as it is made */
+    const char *pass; /* passed through: in[0..len) and this delimiter are written */
+    size_t pass_len;
+    chaff_status fatal; /* direct: failed after part of the record was written */
     char warn[256];
     char hint[40];     /* its input's charset as sniffed (lines, nul), or "" */
     char lang_bad[16]; /* a code in its language field chaff has no rules for */
@@ -246,6 +272,8 @@ static chaff_status worker_init(struct worker *w, const chaff_rules *r, size_t m
     buf_init(&w->url, 0);
     buf_init(&w->lang, 4096);
     buf_init(&w->clean, max_doc * 4 + 64);
+    buf_init(&w->frame, 0);
+    buf_init(&w->stage, 0);
     buf_init(&w->annot, 0);
     buf_init(&w->id, 4096);
     if (annotate && r && r->n_categories &&
@@ -270,6 +298,8 @@ static void worker_free(struct worker *w)
     buf_free(&w->url);
     buf_free(&w->lang);
     buf_free(&w->clean);
+    buf_free(&w->frame);
+    buf_free(&w->stage);
     buf_free(&w->annot);
     buf_free(&w->id);
     chaff_xfree(w->rec_cat);
@@ -529,11 +559,12 @@ static chaff_status rec_figures_json(const chaff_filter *f, struct worker *w, ui
 
 /*
  * Clean UTF-8 text[0..len) (a piece of at most WINDOW_LINES lines of one
- * document) and append the kept text (or explain listing) to out.
+ * document) and put the kept text out through out (or append the explain
+ * listing to out->buf).
  */
 static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const char *text,
                                 size_t len, const char *host, bool at_head, bool at_tail,
-                                struct emit_state *es, struct buf *out, struct join *jn)
+                                struct emit_state *es, struct emit_sink *out, struct join *jn)
 {
     chaff_status st;
     arena_reset(&w->arena);
@@ -564,10 +595,12 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
                            .model = f->opt.flags & CHAFF_NO_MODEL ? NULL : f->model};
     if ((st = cls_doc(&d, f->rules, w->ms, &p)) != CHAFF_OK)
         return st;
-    if (f->opt.flags & CHAFF_DUMP_FEATURES) {
-        st = emit_features(&d, f->rules, out);
+    if ((f->opt.flags & (CHAFF_DUMP_FEATURES | CHAFF_EXPLAIN)) && NEVER(!out->buf)) {
+        st = CHAFF_E_INVAL; /* listings are built whole */
+    } else if (f->opt.flags & CHAFF_DUMP_FEATURES) {
+        st = emit_features(&d, f->rules, out->buf);
     } else if (f->opt.flags & CHAFF_EXPLAIN) {
-        st = emit_explain(&d, f->rules, p.flags & CHAFF_NO_HEURISTICS ? NULL : p.model, out);
+        st = emit_explain(&d, f->rules, p.flags & CHAFF_NO_HEURISTICS ? NULL : p.model, out->buf);
     } else {
         /* the rest of a cut line continues the output line it was cut from */
         bool glue = jn && jn->cont && jn->last_kept && d.n_lines && d.lines[0].keep &&
@@ -619,7 +652,8 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
 
 /*
  * Clean utf8-or-not bytes doc[0..len) as one document (or one window of
- * one), appending the kept text (or explain listing) to out.  charset may
+ * one), putting the kept text out through out (an explain listing or the
+ * features are appended to out->buf, which must be set for them).  charset may
  * be NULL (detect) and receives the charset used when charset_out != NULL.
  *
  * Each line costs a line structure, features and decisions (about 200
@@ -632,14 +666,15 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
  */
 static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const char *doc, size_t len,
                               const char *from, const char *hint, const char *host, bool at_head,
-                              bool at_tail, struct emit_state *es, struct buf *out,
+                              bool at_tail, struct emit_state *es, struct emit_sink *out,
                               char *charset_out, struct join *jn)
 {
     buf_reset(&w->dec);
     struct dec_info di;
     memset(&di, 0, sizeof di);
-    chaff_status st = from ? dec_convert(&w->dc, doc, len, from, &w->dec, &di)
-                           : dec_convert_hinted(&w->dc, doc, len, hint, &w->dec, &di);
+    const char *t;
+    size_t tl;
+    chaff_status st = dec_text(&w->dc, doc, len, from, from ? NULL : hint, &w->dec, &di, &t, &tl);
     if (st)
         return st;
     if (charset_out)
@@ -647,8 +682,7 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
     w->st.replacements += di.n_invalid;
     w->st.controls += di.n_controls;
     w->last_dec = di;
-    const char *t = w->dec.p ? w->dec.p : "";
-    size_t tl = w->dec.len, off = 0;
+    size_t off = 0;
     do {
         size_t k = 0;
         for (uint32_t n = 0; k < tl - off && n < WINDOW_LINES; n++) {
@@ -663,6 +697,8 @@ static chaff_status clean_doc(const chaff_filter *f, struct worker *w, const cha
             jn->cont = false; /* only the first piece can continue a cut line */
         off += k;
     } while (!st && off < tl);
+    if (w->dec.cap > SLOT_KEEP) /* after a document that had to be converted */
+        buf_free(&w->dec);
     return st;
 }
 
@@ -722,7 +758,8 @@ static void xout_head(const chaff_filter *f, struct worker *w, struct slot *s, c
 }
 
 /* Write a record through as it came, with its delimiter; error: it could
- * not be cleaned (else it simply has nothing to clean). */
+ * not be cleaned (else it simply has nothing to clean).  Its bytes are
+ * written from where they lie (emit_slot), not copied. */
 static void pass_record(struct worker *w, struct slot *s, const char *delim, size_t delim_len,
                         bool error)
 {
@@ -730,9 +767,9 @@ static void pass_record(struct worker *w, struct slot *s, const char *delim, siz
         w->st.records_error++;
     buf_reset(&s->out);
     buf_reset(&s->xout); /* a listing begun before an error says nothing true */
-    buf_add(&s->out, s->in, s->len);
-    buf_add(&s->out, delim, delim_len);
-    w->st.bytes_out += s->out.len;
+    s->pass = delim;
+    s->pass_len = delim_len;
+    w->st.bytes_out += s->len + delim_len;
 }
 
 static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
@@ -744,6 +781,13 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     const char delim = f->opt.framing == CHAFF_FRAME_NUL ? '\0' : '\n';
     const char *rec = s->in;
     size_t len = s->len;
+    /* listings are built whole; so is the record with an annotation,
+     * which goes before the text when its member does */
+    const bool listing = f->opt.flags & (CHAFF_EXPLAIN | CHAFF_DUMP_FEATURES);
+    s->direct = s->alone && !listing;
+    s->fatal = CHAFF_OK;
+    s->pass = NULL;
+    struct emit_sink sink;
     buf_reset(&s->out);
     s->warn[0] = '\0';
     s->lang_bad[0] = '\0';
@@ -828,9 +872,59 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
             xout_head(f, w, s, raw ? rec + key + id->start : w->id.p,
                       raw ? id->end - id->start : w->id.len, w->url.p, w->url.len);
         }
+        /* The record is put out around its text as the text is cleaned:
+         * the bytes before the text's value (pre), the text encoded a
+         * piece at a time, then the rest (frame after text_at).  Neither
+         * the cleaned text nor the record out is held whole. */
+        const bool whole = listing || f->opt.annotate;
+        size_t text_at = 0;
+        if (!whole) {
+            buf_reset(&w->frame);
+            buf_add(&w->frame, rec, key);
+            st = jsonl_splice_frame(rec + key, len - key, &jr, NULL, NULL, 0, &w->frame, &text_at);
+            if (!st && cr)
+                st = buf_addc(&w->frame, '\r');
+            if (!st)
+                st = buf_addc(&w->frame, delim);
+            if (!st && NEVER(text_at == SIZE_MAX))
+                st = CHAFF_E_INVAL;
+            if (st) {
+                record_failed(s, st);
+                goto passthrough;
+            }
+            text_at += key;
+            s->direct = s->alone;
+            emit_sink_init(&sink, s->direct ? NULL : &s->out, f->write, f->ud, &w->stage);
+            sink.mode = EMIT_JSON;
+            sink.pre = w->frame.p;
+            sink.pre_len = text_at;
+        } else {
+            s->direct = false;
+            emit_sink_init(&sink, clean, NULL, NULL, NULL);
+        }
         st = clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, f->opt.from, NULL, host, true,
-                       true, &es, clean, NULL, NULL);
+                       true, &es, &sink, NULL, NULL);
         slot_site(s, w, host, lines0, kept0);
+        if (!whole) {
+            if (!st && !sink.started && (f->opt.flags & CHAFF_DROP_EMPTY)) {
+                w->st.records_dropped++; /* nothing is written for it */
+            } else if (!st) {
+                emit_raw(&sink, w->frame.p + text_at, w->frame.len - text_at);
+                st = emit_flush(&sink);
+            }
+            if (w->frame.cap > SLOT_KEEP)
+                buf_free(&w->frame);
+            if (st && s->direct && sink.n_out) {
+                s->fatal = st; /* part of it is out: it cannot pass through */
+                return;
+            }
+            if (st) {
+                record_failed(s, st);
+                goto passthrough;
+            }
+            w->st.bytes_out += s->direct ? sink.n_out : s->out.len;
+            return;
+        }
         if (!st && f->opt.annotate)
             st = rec_figures_json(f, w, lines0, kept0);
         if (!st && !clean->len && (f->opt.flags & CHAFF_DROP_EMPTY) &&
@@ -879,35 +973,42 @@ static void clean_record(const chaff_filter *f, struct worker *w, struct slot *s
     }
     xout_head(f, w, s, NULL, 0, f->opt.url, f->opt.url ? strlen(f->opt.url) : 0);
     uint64_t lines0 = w->st.lines_in, kept0 = w->st.lines_out;
-    st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &s->out, NULL,
+    emit_sink_init(&sink, s->direct ? NULL : &s->out, f->write, f->ud, &w->stage);
+    if (f->opt.framing == CHAFF_FRAME_LINES)
+        sink.mode = EMIT_ONE_LINE; /* one line in, one line out: the cleaned text adds none */
+    st = clean_doc(f, w, rec, len, f->opt.from, s->hint, f->host, true, true, &es, &sink, NULL,
                    NULL);
     slot_site(s, w, f->host, lines0, kept0);
-    if (!st && s->out.len == out0 && (f->opt.flags & CHAFF_DROP_EMPTY) &&
+    if (!st && !sink.n_out && s->out.len == out0 && (f->opt.flags & CHAFF_DROP_EMPTY) &&
         !(f->opt.flags & CHAFF_EXPLAIN)) {
         w->st.records_dropped++; /* nothing is written for it */
         return;
     }
-    if (!st && f->opt.framing == CHAFF_FRAME_LINES && !(f->opt.flags & CHAFF_EXPLAIN)) {
-        /* one line in, one line out: the cleaned text must not add lines */
-        for (size_t i = out0; i < s->out.len; i++)
+    if (!st && sink.buf && f->opt.framing == CHAFF_FRAME_LINES && !(f->opt.flags & CHAFF_EXPLAIN))
+        for (size_t i = out0; i < s->out.len; i++) /* the feature listing too */
             if (s->out.p[i] == '\n')
                 s->out.p[i] = ' ';
-    }
     if (!st && cr && !(f->opt.flags & CHAFF_EXPLAIN))
-        st = buf_addc(&s->out, '\r');
+        st = emit_raw(&sink, "\r", 1);
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN))
-        st = buf_addc(&s->out, delim);
+        st = emit_raw(&sink, &delim, 1);
+    if (!st)
+        st = emit_flush(&sink);
+    if (st && s->direct && sink.n_out) {
+        s->fatal = st; /* part of it is out: it cannot pass through */
+        return;
+    }
     if (st) {
         record_failed(s, st);
         goto passthrough;
     }
-    w->st.bytes_out += s->out.len;
+    w->st.bytes_out += s->direct ? sink.n_out : s->out.len;
     return;
 passthrough:
-    pass_record(w, s, &delim, 1, true);
+    pass_record(w, s, delim ? "\n" : "", 1, true);
     return;
 passthrough_quiet:
-    pass_record(w, s, &delim, 1, false);
+    pass_record(w, s, delim ? "\n" : "", 1, false);
 }
 
 /* One WARC record (header block and block, without the separator after it)
@@ -919,6 +1020,9 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     const char *rec = s->in;
     size_t len = s->len;
     buf_reset(&s->out);
+    s->direct = false;
+    s->fatal = CHAFF_OK;
+    s->pass = NULL;
     s->warn[0] = '\0';
     s->lang_bad[0] = '\0';
     s->site[0] = '\0';
@@ -967,15 +1071,17 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     struct buf *clean = &w->clean;
     buf_reset(clean);
     struct emit_state es = {0};
+    struct emit_sink k; /* the block is built whole: its length goes before it */
+    emit_sink_init(&k, clean, NULL, NULL, NULL);
     xout_head(f, w, s, h.rid, h.rid_len, h.uri, h.uri_len);
     uint64_t lines0 = w->st.lines_in, kept0 = w->st.lines_out;
-    st = clean_doc(f, w, rec + hl, len - hl, from, NULL, host, true, true, &es, clean, NULL, NULL);
+    st = clean_doc(f, w, rec + hl, len - hl, from, NULL, host, true, true, &es, &k, NULL, NULL);
     if (st == CHAFF_E_CHARSET && from == cs) { /* a declared name nobody knows: detect */
         buf_reset(clean);
+        emit_sink_init(&k, clean, NULL, NULL, NULL);
         xout_head(f, w, s, h.rid, h.rid_len, h.uri, h.uri_len);
         es = (struct emit_state){0};
-        st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, clean, NULL,
-                       NULL);
+        st = clean_doc(f, w, rec + hl, len - hl, NULL, NULL, host, true, true, &es, &k, NULL, NULL);
     }
     slot_site(s, w, host, lines0, kept0);
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN) && clean->len)
@@ -991,6 +1097,22 @@ static void clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
             int changed = clean->len != len - hl ||
                           (clean->len && memcmp(clean->p, rec + hl, clean->len) != 0);
             warc_write_head(rec, &h, clean->len, changed, &s->out);
+            if (s->alone && !s->out.err) {
+                /* alone: the block is written from where it lies, not
+                 * copied after its header */
+                s->direct = true;
+                if (f->write(f->ud, s->out.p, s->out.len) ||
+                    (clean->len && f->write(f->ud, clean->p, clean->len)) ||
+                    f->write(f->ud, "\r\n\r\n", 4)) {
+                    s->fatal = CHAFF_E_WRITE;
+                    return;
+                }
+                w->st.bytes_out += s->out.len + clean->len + 4;
+                buf_reset(&s->out);
+                if (clean->cap > SLOT_KEEP)
+                    buf_free(clean);
+                return;
+            }
             buf_add(&s->out, clean->p, clean->len);
             buf_add(&s->out, "\r\n\r\n", 4);
         }
@@ -1069,6 +1191,10 @@ static void emit_slot(chaff_filter *f, struct slot *s, chaff_status *st)
     if (s->site[0]) /* a failure is sticky in the table, and told by the summary */
         sites_add(&f->sites, s->site, 1, s->site_in, s->site_removed);
     s->site[0] = '\0';
+    if (!*st && s->pass &&
+        ((s->len && f->write(f->ud, s->in, s->len)) || f->write(f->ud, s->pass, s->pass_len)))
+        *st = CHAFF_E_WRITE;
+    s->pass = NULL;
     if (!*st && s->out.len && f->write(f->ud, s->out.p, s->out.len))
         *st = CHAFF_E_WRITE;
     if (!*st && s->xout.len && f->opt.explain_write &&
@@ -1123,12 +1249,17 @@ static chaff_status flush_batch(chaff_filter *f)
     return st;
 }
 
-/* A complete record: with one job cleaned and written now, from where it
- * lies; else copied into the batch, which is flushed when full. */
+/* A complete record: with one job, or when it is large, cleaned and
+ * written now, from where it lies (after the batch before it); else copied
+ * into the batch, which is flushed when full. */
 static chaff_status add_record(chaff_filter *f, const char *rec, size_t len)
 {
-    if (f->jobs == 1) {
+    if (f->jobs == 1 || len >= ALONE_MIN) {
+        chaff_status fst = flush_batch(f);
+        if (fst)
+            return fst;
         struct slot *s = &f->batch[0];
+        s->alone = true;
         s->in = rec;
         s->len = len;
         s->no = ++f->rec_no;
@@ -1137,9 +1268,10 @@ static chaff_status add_record(chaff_filter *f, const char *rec, size_t len)
         stats_take(&f->total, &f->w[0].st);
         chaff_status st = CHAFF_OK;
         emit_slot(f, s, &st);
-        return st;
+        return st ? st : s->fatal;
     }
     struct slot *s = &f->batch[f->n_batch];
+    s->alone = false;
     s->off = f->batch_data.len;
     if (buf_add(&f->batch_data, rec, len))
         return f->batch_data.err;
@@ -1157,8 +1289,12 @@ static chaff_status add_record(chaff_filter *f, const char *rec, size_t len)
 static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool last)
 {
     struct worker *w = &f->w[0];
+    /* the kept text is written as it is made; a listing is built whole */
+    const bool listing = f->opt.flags & (CHAFF_EXPLAIN | CHAFF_DUMP_FEATURES);
     struct buf out;
     buf_init(&out, 0);
+    struct emit_sink k;
+    emit_sink_init(&k, listing ? &out : NULL, f->write, f->ud, &w->stage);
     bool first = !f->win_started;
     if (first)
         w->st.records++;
@@ -1180,7 +1316,7 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
         }
     }
     uint64_t lines0 = w->st.lines_in, kept0 = w->st.lines_out;
-    chaff_status st = clean_doc(f, w, p, len, from, NULL, f->host, first, last, &f->es, &out,
+    chaff_status st = clean_doc(f, w, p, len, from, NULL, f->host, first, last, &f->es, &k,
                                 first ? f->win_charset : NULL, &f->join);
     if (f->host[0]) { /* the document counts once, its lines window by window */
         uint64_t in = w->st.lines_in - lines0, kept = w->st.lines_out - kept0;
@@ -1188,22 +1324,24 @@ static chaff_status text_window(chaff_filter *f, const char *p, size_t len, bool
     }
     w->xout = NULL;
     f->win_started = true;
-    if (st == CHAFF_E_CHARSET || st == CHAFF_E_TOOBIG) {
+    /* a window that cannot be cleaned passes through, unless part of its
+     * text is written already */
+    if ((st == CHAFF_E_CHARSET || st == CHAFF_E_TOOBIG) && (listing || !k.n_out)) {
         warnf(f, "document: %s; passed through unchanged", chaff_strerror(st));
         w->st.records_error++;
         buf_reset(&out);
-        buf_add(&out, p, len);
-        st = out.err;
+        emit_sink_init(&k, listing ? &out : NULL, f->write, f->ud, &w->stage);
+        st = emit_raw(&k, p, len);
     }
-    if (!st && last && !(f->opt.flags & CHAFF_EXPLAIN) && (f->es.any || out.len))
-        buf_addc(&out, '\n');
+    if (!st && last && !(f->opt.flags & CHAFF_EXPLAIN) && (f->es.any || k.n_out || out.len))
+        st = emit_raw(&k, "\n", 1);
     if (!st)
-        st = out.err;
-    if (!st && out.len && f->write(f->ud, out.p, out.len))
+        st = emit_flush(&k);
+    if (!st && listing && out.len && f->write(f->ud, out.p, out.len))
         st = CHAFF_E_WRITE;
     if (!st && xo.len && f->opt.explain_write(f->opt.explain_ud, xo.p, xo.len))
         st = CHAFF_E_WRITE;
-    w->st.bytes_out += out.len;
+    w->st.bytes_out += listing ? out.len : k.n_out;
     stats_take(&f->total, &w->st);
     buf_free(&out);
     buf_free(&xo);

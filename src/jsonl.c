@@ -764,8 +764,10 @@ chaff_status jsonl_encode(struct buf *b, const char *clean, size_t n)
     return b->err;
 }
 
-chaff_status jsonl_splice(const char *line, size_t len, const struct jsonl_rec *rec,
-                          const char *clean, size_t clean_len, struct buf *out)
+/* jsonl_splice(); *mark (when not NULL) receives the offset in out just
+ * after the opening quote of the text's value. */
+static chaff_status splice(const char *line, size_t len, const struct jsonl_rec *rec,
+                           const char *clean, size_t clean_len, struct buf *out, size_t *mark)
 {
     if (!rec->has_text)
         return buf_add(out, line, len);
@@ -777,28 +779,40 @@ chaff_status jsonl_splice(const char *line, size_t len, const struct jsonl_rec *
         return out->err;
     buf_add(out, line, rec->val_start);
     buf_addc(out, '"');
+    if (mark)
+        *mark = out->len;
     jsonl_encode(out, clean, clean_len);
     buf_addc(out, '"');
     return buf_add(out, line + rec->val_end, len - rec->val_end);
 }
 
-/* line[*at..ts) and the cleaned text as a JSON string; *at to te. */
+chaff_status jsonl_splice(const char *line, size_t len, const struct jsonl_rec *rec,
+                          const char *clean, size_t clean_len, struct buf *out)
+{
+    return splice(line, len, rec, clean, clean_len, out, NULL);
+}
+
+/* line[*at..ts) and the cleaned text as a JSON string; *at to te; *mark
+ * as in splice(). */
 static void put_text(struct buf *out, const char *line, size_t *at, size_t ts, size_t te,
-                     const char *clean, size_t clean_len)
+                     const char *clean, size_t clean_len, size_t *mark)
 {
     buf_add(out, line + *at, ts - *at);
     buf_addc(out, '"');
+    if (mark)
+        *mark = out->len;
     jsonl_encode(out, clean, clean_len);
     buf_addc(out, '"');
     *at = te;
 }
 
-chaff_status jsonl_splice_annot(const char *line, size_t len, const struct jsonl_rec *rec,
-                                const char *clean, size_t clean_len, const char *key,
-                                const char *annot, size_t annot_len, struct buf *out)
+/* jsonl_splice_annot(), with *mark as in splice(). */
+static chaff_status splice_annot(const char *line, size_t len, const struct jsonl_rec *rec,
+                                 const char *clean, size_t clean_len, const char *key,
+                                 const char *annot, size_t annot_len, struct buf *out, size_t *mark)
 {
     if (!key)
-        return jsonl_splice(line, len, rec, clean, clean_len, out);
+        return splice(line, len, rec, clean, clean_len, out, mark);
     /* where the annotation goes: over the member's old value, or a new
      * member before the object's closing brace */
     const struct jsonl_member *a = &rec->m[JSONL_ANNOT];
@@ -808,11 +822,11 @@ chaff_status jsonl_splice_annot(const char *line, size_t len, const struct jsonl
         return CHAFF_E_INVAL;
     size_t ts = rec->has_text ? rec->val_start : 0, te = rec->has_text ? rec->val_end : 0;
     if (rec->has_text && ts < ae && as < te) /* the text inside the annotation member */
-        return jsonl_splice(line, len, rec, clean, clean_len, out);
+        return splice(line, len, rec, clean, clean_len, out, mark);
     size_t at = 0;
     bool text_first = rec->has_text && ts < as;
     if (text_first)
-        put_text(out, line, &at, ts, te, clean, clean_len);
+        put_text(out, line, &at, ts, te, clean, clean_len, mark);
     buf_add(out, line + at, as - at);
     if (!replace) {
         buf_adds(out, rec->obj_empty ? "\"" : ",\"");
@@ -822,6 +836,23 @@ chaff_status jsonl_splice_annot(const char *line, size_t len, const struct jsonl
     buf_add(out, annot, annot_len);
     at = ae;
     if (rec->has_text && !text_first)
-        put_text(out, line, &at, ts, te, clean, clean_len);
+        put_text(out, line, &at, ts, te, clean, clean_len, mark);
     return buf_add(out, line + at, len - at);
+}
+
+chaff_status jsonl_splice_annot(const char *line, size_t len, const struct jsonl_rec *rec,
+                                const char *clean, size_t clean_len, const char *key,
+                                const char *annot, size_t annot_len, struct buf *out)
+{
+    return splice_annot(line, len, rec, clean, clean_len, key, annot, annot_len, out, NULL);
+}
+
+chaff_status jsonl_splice_frame(const char *line, size_t len, const struct jsonl_rec *rec,
+                                const char *key, const char *annot, size_t annot_len,
+                                struct buf *out, size_t *text_at)
+{
+    size_t start = out->len, mark = SIZE_MAX;
+    chaff_status st = splice_annot(line, len, rec, "", 0, key, annot, annot_len, out, &mark);
+    *text_at = mark == SIZE_MAX ? SIZE_MAX : mark - start;
+    return st;
 }

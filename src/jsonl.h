@@ -144,6 +144,18 @@ chaff_status jsonl_splice_annot(const char *line, size_t len, const struct jsonl
                                 const char *annot, size_t annot_len, struct buf *out);
 
 /*
+ * jsonl_splice_annot() with an empty text: out gets the record around its
+ * text, and *text_at the offset in it (from where out was) between the
+ * quotes of the text's value, where the encoded cleaned text goes
+ * (SIZE_MAX when rec->has_text is 0).  Lets a caller write the record's
+ * bytes before and after the text and encode the text as it comes,
+ * without holding it whole.  Same errors as jsonl_splice_annot().
+ */
+chaff_status jsonl_splice_frame(const char *line, size_t len, const struct jsonl_rec *rec,
+                                const char *key, const char *annot, size_t annot_len,
+                                struct buf *out, size_t *text_at);
+
+/*
  * Append clean[0..clean_len) to out as the inside of a JSON string (no
  * quotes), with the escaping described at jsonl_splice().  Returns out's
  * sticky error.

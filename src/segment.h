@@ -16,7 +16,10 @@ void seg_scratch_free(struct seg_scratch *s);
 
 /* Fill d->lines from text[0..len) (valid UTF-8 with \n line ends, as
  * decode.c writes it): output form, key, features, non-blank index, and
- * d->script_hist.  Lines live in d->arena.  CHAFF_E_NOMEM/TOOBIG. */
+ * d->script_hist.  Lines live in d->arena; a line's output form points
+ * into text when normalisation leaves it as it is (nearly always), so
+ * text must outlive d's use.  Output forms are not NUL-terminated.
+ * CHAFF_E_NOMEM/TOOBIG. */
 chaff_status seg_doc(struct doc *d, struct seg_scratch *s, const char *text, size_t len);
 
 /* Lines by match key: an open-addressing table on key_hash, for finding

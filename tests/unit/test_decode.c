@@ -933,7 +933,71 @@ static void test_cache_same_results(void **state)
     buf_free(&b);
 }
 
+/* dec_text() gives what dec_convert() writes, and leaves clean UTF-8
+ * where it lies (no copy) but nothing else. */
+static void test_text_view(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *from;
+        int view; /* the text stays in the input */
+    } cases[] = {
+        {"plain ascii\nand a second line\twith a tab", NULL, 1},
+        {"\xe5\x9b\xbd\xe5\xae\xb6\xe7\xbb\x9f\xe8\xae\xa1 caf\xc3\xa9 \xf0\x9f\x98\x80", NULL, 1},
+        {"declared and clean", "utf-8", 1},
+        {"", NULL, 1},
+        {"a line\r\nends in CRLF", NULL, 0},
+        {"a control \x01 inside", NULL, 0},
+        {"a C1 control \xc2\x85 inside", NULL, 0},
+        {"a long clean prefix before one stray byte: \xff, and after", NULL, 0},
+        {"\xef\xbb\xbf" "a BOM", NULL, 0},
+        {"cut at the end \xe5\x9b", NULL, 0},
+        {"caf\xe9", NULL, 0},
+        {"caf\xe9", "latin1", 0},
+        {"ascii first, then GBK \xc4\xe3\xba\xc3\xa3\xac\xca\xc0\xbd\xe7\xa1\xa3\xc4\xe3\xba\xc3",
+         NULL, 0},
+        {"ascii declared otherwise", "gbk", 0},
+        {"a stray CR at the end\r", "utf-8", 0},
+    };
+    struct dec_cache c;
+    dec_cache_init(&c);
+    struct buf a, b;
+    buf_init(&a, 0);
+    buf_init(&b, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct dec_info ia, ib;
+        buf_reset(&a);
+        buf_reset(&b);
+        buf_add(&b, "kept", 4); /* text is appended after what is there */
+        size_t n = strlen(cases[i].in);
+        chaff_status sa = dec_convert(&c, cases[i].in, n, cases[i].from, &a, &ia);
+        const char *t = NULL;
+        size_t tl = 0;
+        chaff_status sb = dec_text(&c, cases[i].in, n, cases[i].from, NULL, &b, &ib, &t, &tl);
+        assert_int_equal(sa, CHAFF_OK);
+        assert_int_equal(sb, CHAFF_OK);
+        assert_int_equal(tl, a.len);
+        if (tl)
+            assert_memory_equal(t, a.p, tl);
+        assert_string_equal(ia.charset, ib.charset);
+        assert_string_equal(ia.decoder, ib.decoder);
+        assert_int_equal(ia.n_invalid, ib.n_invalid);
+        assert_int_equal(ia.n_controls, ib.n_controls);
+        if (cases[i].view) {
+            assert_true(t == cases[i].in);
+            assert_int_equal(b.len, 4);
+        } else {
+            assert_true(t == b.p + 4);
+            assert_int_equal(b.len, 4 + tl);
+        }
+    }
+    dec_cache_free(&c);
+    buf_free(&a);
+    buf_free(&b);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_text_view),
     cmocka_unit_test(test_cache_same_results),
     cmocka_unit_test(test_stream_hint),
     cmocka_unit_test(test_roundtrip_detected),

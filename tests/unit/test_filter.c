@@ -16,10 +16,12 @@
 #include "unit.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "chaff.h"
 
 size_t text_line_cut(const char *q, size_t cap);   /* filter.c, STATIC */
@@ -983,6 +985,68 @@ static void test_stats_json_names(void **state)
     rmdir(dir);
 }
 
+/* Append to b a JSONL record whose text holds units of several lines
+ * (escaped quotes and line ends, CJK, a menu, one-letter lines) up to at
+ * least n bytes; broken: its object is not closed (malformed). */
+static void big_record(struct buf *b, unsigned id, size_t n, bool broken)
+{
+    size_t at = b->len;
+    buf_addf(b, "{\"id\":%u,\"text\":\"", id);
+    for (unsigned k = 0; b->len - at < n; k++)
+        buf_addf(b, "%s\\n%s\\n\\n\\\"%u\\\" caf\\u00e9 " ZH "\\r\\nx\\ny\\n", k % 3 ? P0 : P2,
+                 NAV, k);
+    buf_adds(b, broken ? "\"\n" : "\",\"url\":\"https://example.com/a\"}\r\n");
+}
+
+/* Records cleaned alone (one job, or ALONE_MIN bytes and more) are
+ * written as they are made, records in a batch whole: the output is the
+ * same byte for byte, whatever the jobs and the pieces fed, with one
+ * record out per record in and a malformed one passed through. */
+static void test_large_records(void **state)
+{
+    (void)state;
+    struct buf in;
+    buf_init(&in, 0);
+    buf_adds(&in, "{\"id\":0,\"text\":\"" P1 "\"}\n");
+    big_record(&in, 1, (size_t)3 << 20, false); /* batched with -j2, alone with -j1 */
+    buf_adds(&in, "{\"id\":2,\"text\":\"" NAV "\\n" P2 "\"}\n");
+    big_record(&in, 3, (size_t)9 << 19, false); /* 4.5 MiB: alone always */
+    size_t broken_at = in.len;
+    big_record(&in, 4, (size_t)9 << 19, true);
+    size_t broken_len = in.len - broken_at;
+    buf_adds(&in, "{\"id\":5,\"text\":\"" P0 "\"}\n");
+    assert_int_equal(in.err, CHAFF_OK);
+
+    struct sink ref, s;
+    chaff_stats st;
+    chaff_options o = opts(CHAFF_FRAME_JSONL);
+    o.jobs = 1;
+    assert_int_equal(run(&o, in.p, in.len, 0, &ref, &st), CHAFF_OK);
+    assert_int_equal(count(ref.p, ref.len, '\n'), 6);
+    assert_int_equal(st.records, 6);
+    assert_int_equal(st.records_error, 1);
+    assert_int_equal(st.bytes_out, ref.len);
+    assert_true(ref.len < in.len); /* lines were removed */
+    assert_true(valid_utf8(ref.p, ref.len));
+    /* the malformed record as it came */
+    bool found = false;
+    for (size_t i = 0; !found && i + broken_len <= ref.len; i++)
+        found = memcmp(ref.p + i, in.p + broken_at, broken_len) == 0;
+    assert_true(found);
+    const size_t steps[] = {65536, 1000003, 0};
+    for (unsigned jobs = 1; jobs <= 3; jobs++)
+        for (size_t k = 0; k < 3; k++) {
+            o.jobs = jobs;
+            assert_int_equal(run(&o, in.p, in.len, steps[k], &s, &st), CHAFF_OK);
+            assert_int_equal(s.len, ref.len);
+            assert_memory_equal(s.p, ref.p, ref.len);
+            assert_int_equal(st.bytes_out, ref.len);
+            sink_free(&s);
+        }
+    sink_free(&ref);
+    buf_free(&in);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_text_small),
     cmocka_unit_test(test_records),
@@ -1001,6 +1065,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_write_failure),
     cmocka_unit_test(test_bad_options),
     cmocka_unit_test(test_nomem),
+    cmocka_unit_test(test_large_records),
 };
 
 UNIT_MAIN(tests)

@@ -250,6 +250,13 @@ static void segd_free(struct segd *x)
     seg_scratch_free(&x->s);
 }
 
+/* A line's output form is len bytes, not NUL-terminated. */
+static void assert_line(const struct line *L, const char *want)
+{
+    assert_int_equal(L->len, strlen(want));
+    assert_memory_equal(L->len ? L->text : "", want, strlen(want));
+}
+
 static void test_seg_doc_lines(void **state)
 {
     (void)state;
@@ -263,7 +270,7 @@ static void test_seg_doc_lines(void **state)
     struct doc *d = &x.d;
     assert_int_equal(d->n_lines, 5);
     assert_int_equal(d->n_nonblank, 3);
-    assert_string_equal(d->lines[0].text, "First line.");
+    assert_line(&d->lines[0], "First line.");
     assert_int_equal(d->lines[0].len, 11);
     assert_string_equal(d->lines[0].key, "first line.");
     assert_int_equal(d->lines[0].nb, 0);
@@ -272,15 +279,15 @@ static void test_seg_doc_lines(void **state)
     /* blank and white-space-only lines: empty text, no key */
     for (int i = 1; i <= 2; i++) {
         assert_int_equal(d->lines[i].len, 0);
-        assert_string_equal(d->lines[i].text, "");
+        assert_line(&d->lines[i], "");
         assert_null(d->lines[i].key);
     }
-    assert_string_equal(d->lines[3].text, "SECOND  Line");
+    assert_line(&d->lines[3], "SECOND  Line");
     assert_string_equal(d->lines[3].key, "second line");
     assert_int_equal(d->lines[3].key_len, 11);
     assert_int_equal(d->lines[3].nb, 1);
     /* no final newline: the last line is still a line */
-    assert_string_equal(d->lines[4].text, "last");
+    assert_line(&d->lines[4], "last");
     assert_int_equal(d->lines[4].nb, 2);
     assert_int_equal(d->script_hist[SCRIPT_LATIN], 9 + 10 + 4);
 
@@ -297,8 +304,8 @@ static void test_seg_doc_lines(void **state)
     /* a CR left at a line end is white space */
     assert_int_equal(seg(&x, "a\r\nb\r", 5), CHAFF_OK);
     assert_int_equal(x.d.n_lines, 2);
-    assert_string_equal(x.d.lines[0].text, "a");
-    assert_string_equal(x.d.lines[1].text, "b");
+    assert_line(&x.d.lines[0], "a");
+    assert_line(&x.d.lines[1], "b");
     /* the histogram restarts per document */
     assert_int_equal(x.d.script_hist[SCRIPT_LATIN], 2);
     segd_free(&x);
@@ -347,10 +354,40 @@ static void test_seg_doc_failures(void **state)
             assert_int_equal(st, CHAFF_E_NOMEM);
         segd_free(&x);
     }
-    /* the scratch buffers' cap */
+    /* the scratch buffers' cap, met by a line normalisation changes */
     segd_init(&x, 0);
     x.s.out.max = 4;
-    assert_int_equal(seg(&x, t, strlen(t)), CHAFF_E_TOOBIG);
+    const char *nfd = "cafe\xcc\x81 au lait\n";
+    assert_int_equal(seg(&x, nfd, strlen(nfd)), CHAFF_E_TOOBIG);
+    segd_free(&x);
+}
+
+/* Lines that are NFC already are not copied: their output form points
+ * into the text; only a line normalisation changes gets a copy. */
+static void test_seg_doc_spans(void **state)
+{
+    (void)state;
+    struct segd x;
+    segd_init(&x, 0);
+    const char *t = "  plain line  \n"
+                    "\xc2\xa0" "caf\xc3\xa9 \xe5\x9b\xbd\xe5\xae\xb6\xe3\x80\x80\n"
+                    "cafe\xcc\x81\n"
+                    "a\xcc\x81\xcc\xa3 marks out of order\n";
+    size_t n = strlen(t);
+    assert_int_equal(seg(&x, t, n), CHAFF_OK);
+    struct doc *d = &x.d;
+    assert_int_equal(d->n_lines, 4);
+    assert_line(&d->lines[0], "plain line");
+    assert_ptr_equal(d->lines[0].text, t + 2);
+    assert_line(&d->lines[1], "caf\xc3\xa9 \xe5\x9b\xbd\xe5\xae\xb6");
+    assert_ptr_equal(d->lines[1].text, t + 17);
+    /* decomposed: composed in a copy */
+    assert_line(&d->lines[2], "caf\xc3\xa9");
+    assert_true(d->lines[2].text < t || d->lines[2].text >= t + n);
+    /* combining marks reordered (ccc 230 before 220) */
+    assert_line(&d->lines[3], "\xe1\xba\xa1\xcc\x81 marks out of order");
+    assert_true(d->lines[3].text < t || d->lines[3].text >= t + n);
+    assert_string_equal(d->lines[0].key, "plain line");
     segd_free(&x);
 }
 
@@ -430,6 +467,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seg_doc_lines),
     cmocka_unit_test(test_seg_doc_key_limit),
     cmocka_unit_test(test_seg_doc_failures),
+    cmocka_unit_test(test_seg_doc_spans),
     cmocka_unit_test(test_counts_saturate),
     cmocka_unit_test(test_features_threads),
 };
