@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include "embed.h"
-#include "hash.h"
 #include "lang.h"
 #include "normalize.h"
 
@@ -37,17 +36,33 @@ struct sw_entry {
     uint32_t mask;
 };
 
-/* Most words looked up are not function words: a probe reads the 4-byte
- * tag of a slot (its word's hash, 0 = empty) in a 64 KB array, and only a
- * tag that matches sends it to the entry and the word. */
+/* Most words looked up are not function words.  A word first tests one bit
+ * of an 8 KB filter (bit h >> 16 of its hash; a few thousand words set
+ * about one bit in fifteen), which stays in the first-level cache where
+ * the table does not, so most words leave without a probe.  A probe reads
+ * the 4-byte tag of a slot (its word's hash, 0 = empty) in a 64 KB array,
+ * and only a tag that matches sends it to the entry and the word. */
+#define SW_FILTER_BITS 65536
+static uint64_t sw_filter[SW_FILTER_BITS / 64];
 static uint32_t sw_tag[SW_CAP];
 static struct sw_entry sw_table[SW_CAP];
 static pthread_once_t sw_once = PTHREAD_ONCE_INIT;
 
+/* FNV-1a over the word's bytes, one at a time, so sw_tally_key can hash a
+ * word as it gathers it (sw_step) and the hash is ready when the word
+ * ends.  A tag is never 0 (sw_tag). */
+#define SW_HASH_INIT 2166136261u
+
+static inline uint32_t sw_step(uint32_t h, unsigned char b) { return (h ^ b) * 16777619u; }
+
+static inline uint32_t sw_tag_of(uint32_t h) { return h ? h : 1; }
+
 static uint32_t sw_hash(const char *w, size_t len)
 {
-    uint32_t h = (uint32_t)hash_key(w, len); /* a word is one or two steps */
-    return h ? h : 1;                        /* a tag is never 0 */
+    uint32_t h = SW_HASH_INIT;
+    for (size_t i = 0; i < len; i++)
+        h = sw_step(h, (unsigned char)w[i]);
+    return sw_tag_of(h);
 }
 
 static void sw_add(const char *w, size_t len, uint32_t mask)
@@ -59,6 +74,7 @@ static void sw_add(const char *w, size_t len, uint32_t mask)
         struct sw_entry *e = &sw_table[s];
         if (!e->w) {
             sw_tag[s] = h;
+            sw_filter[(h >> 16) / 64] |= 1ull << ((h >> 16) % 64);
             e->w = w;
             e->len = (uint32_t)len;
             e->mask = mask;
@@ -102,12 +118,13 @@ static void sw_init(void)
     }
 }
 
-uint32_t sw_lookup(const char *w, size_t len)
+/* sw_lookup once the table is built, for a word whose sw_hash is h. */
+static inline uint32_t sw_find(const char *w, size_t len, uint32_t h)
 {
-    pthread_once(&sw_once, sw_init);
     if (!len || len > SW_WORD_MAX)
         return 0;
-    uint32_t h = sw_hash(w, len);
+    if (!(sw_filter[(h >> 16) / 64] & (1ull << ((h >> 16) % 64))))
+        return 0;
     for (uint32_t s = h & (SW_CAP - 1);; s = (s + 1) & (SW_CAP - 1)) {
         uint32_t tag = sw_tag[s];
         if (!tag)
@@ -116,6 +133,12 @@ uint32_t sw_lookup(const char *w, size_t len)
         if (tag == h && e->len == len && memcmp(e->w, w, len) == 0)
             return e->mask;
     }
+}
+
+uint32_t sw_lookup(const char *w, size_t len)
+{
+    pthread_once(&sw_once, sw_init);
+    return sw_find(w, len, sw_hash(w, len));
 }
 
 /* Greek vowels with tonos or dialytika, lowercase (a key is casefolded),
@@ -162,11 +185,12 @@ static size_t put_utf8(char *o, uint32_t c)
     return 4;
 }
 
-static void tally_word(struct sw_tally *t, const char *w, size_t len)
+/* Count the word w[0..len), whose running sw_step hash is h. */
+static void tally_word(struct sw_tally *t, const char *w, size_t len, uint32_t h)
 {
     if (t->n_words < UINT16_MAX)
         t->n_words++;
-    uint32_t m = sw_lookup(w, len);
+    uint32_t m = sw_find(w, len, sw_tag_of(h)); /* sw_tally_key built the table */
     if (!m)
         return;
     if (t->n_stop < UINT16_MAX)
@@ -185,6 +209,7 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
     pthread_once(&sw_once, sw_init);
     char w[SW_WORD_MAX + 4];
     size_t wl = 0;
+    uint32_t wh = SW_HASH_INIT; /* sw_step over w[0..wl) */
     int too_long = 0, apos = 0; /* an apostrophe waits for the next letter */
     int wanted = 0;             /* the word is in the script looked up */
     for (size_t i = 0; i <= len;) {
@@ -196,12 +221,15 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
                  * casefolded): straight into the word */
                 if (!wl)
                     wanted = script == SCRIPT_OTHER || script == SCRIPT_LATIN;
-                if (apos && wl < SW_WORD_MAX)
+                if (apos && wl < SW_WORD_MAX) {
                     w[wl++] = '\'';
+                    wh = sw_step(wh, '\'');
+                }
                 apos = 0;
-                if (wl < SW_WORD_MAX)
+                if (wl < SW_WORD_MAX) {
                     w[wl++] = (char)b;
-                else
+                    wh = sw_step(wh, b);
+                } else
                     too_long = 1;
                 i++;
                 continue;
@@ -220,12 +248,15 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
             continue; /* a combining mark: keys are NFC, so only a stray one */
         if (s == SCRIPT_HAN || s == SCRIPT_KANA) {
             if (wl && !too_long && wanted)
-                tally_word(t, w, wl);
+                tally_word(t, w, wl, wh);
             wl = 0;
+            wh = SW_HASH_INIT;
             too_long = apos = 0;
             char one[4];
-            if (cjk_line || script == SCRIPT_OTHER)
-                tally_word(t, one, put_utf8(one, c));
+            if (cjk_line || script == SCRIPT_OTHER) {
+                size_t n = put_utf8(one, c);
+                tally_word(t, one, n, sw_hash(one, n));
+            }
             continue;
         }
         if (s != SCRIPT_OTHER) {
@@ -233,12 +264,17 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
                 wanted = script == SCRIPT_OTHER || (unsigned)s == script;
             if (s == SCRIPT_GREEK)
                 c = greek_base(c);
-            if (apos && wl + 1 <= SW_WORD_MAX)
+            if (apos && wl + 1 <= SW_WORD_MAX) {
                 w[wl++] = '\'';
+                wh = sw_step(wh, '\'');
+            }
             apos = 0;
-            if (wl + 4 <= SW_WORD_MAX)
-                wl += put_utf8(w + wl, c);
-            else
+            if (wl + 4 <= SW_WORD_MAX) {
+                size_t n = put_utf8(w + wl, c);
+                for (size_t k = 0; k < n; k++)
+                    wh = sw_step(wh, (unsigned char)w[wl + k]);
+                wl += n;
+            } else
                 too_long = 1;
             continue;
         }
@@ -247,8 +283,9 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
             continue;
         }
         if (wl && !too_long && wanted)
-            tally_word(t, w, wl);
+            tally_word(t, w, wl, wh);
         wl = 0;
+        wh = SW_HASH_INIT;
         too_long = apos = 0;
     }
 }
