@@ -615,16 +615,70 @@ static void colon_lists(struct doc *d)
 #define ECHO_W 24
 #define ECHO_MIN 8 /* shingles a line needs to be judged */
 
+/* A slot: a shingle and the line that brought it, side by side, so a
+ * probe that finds its shingle has the line in the same cache line. */
+struct echo_slot {
+    uint32_t key;  /* shingle hash | 1, or 0 */
+    uint32_t line; /* the line that brought it */
+};
+
 struct echo_set {
-    uint32_t *key;  /* shingle hash | 1, or 0 */
-    uint32_t *line; /* the line that brought it */
+    struct echo_slot *slot;
     uint32_t cap, n;
 };
+
+#define ECHO_BATCH 64 /* shingles gathered before the set is probed */
+
+/* What a walk has found so far (echo_walk). */
+struct echo_tally {
+    uint32_t total, hits, last_owner, run, best_run;
+};
+
+/* Probe the set with the shingles k[0..nk) of line i, in order, as
+ * echo_walk describes, adding to its tally w. */
+static void echo_probe(struct echo_set *es, const uint32_t *k, uint32_t nk, uint32_t i,
+                       struct echo_tally *w, uint32_t *owner)
+{
+    uint32_t mask = es->cap - 1;
+    /* every slot the batch starts at, asked for at once: the set is
+     * larger than the caches on a long page, and the misses overlap */
+    for (uint32_t j = 0; j < nk; j++)
+        __builtin_prefetch(&es->slot[k[j] & mask]);
+    for (uint32_t j = 0; j < nk; j++) {
+        w->total++;
+        for (uint32_t s = k[j] & mask;; s = (s + 1) & mask) {
+            struct echo_slot *e = &es->slot[s];
+            if (e->key == 0) {
+                if (es->n * 2 < es->cap) {
+                    e->key = k[j];
+                    e->line = i;
+                    es->n++;
+                }
+                break;
+            }
+            if (e->key != k[j])
+                continue;
+            if (e->line != i) {
+                w->hits++;
+                w->run = e->line == w->last_owner ? w->run + 1 : 1;
+                w->last_owner = e->line;
+                if (w->run > w->best_run) {
+                    w->best_run = w->run;
+                    *owner = w->last_owner;
+                }
+            }
+            break;
+        }
+    }
+}
 
 /* Walk L's shingles once: count those already brought by another line
  * into *seen (noting the line that brought the longest run of them in
  * *owner) and add the new ones as line i's.  Returns the number of
- * shingles. */
+ * shingles.  The shingles kept (one in four, by their hash) are gathered
+ * ECHO_BATCH at a time and then probed in the order found, which is the
+ * order a probe per shingle would take: the gathering loop then has no
+ * branch on the hash, which no predictor can learn. */
 static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i, uint32_t *seen,
                           uint32_t *owner)
 {
@@ -632,7 +686,9 @@ static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i,
     uint64_t h = 0, pw = 1;
     for (int k = 0; k < ECHO_W; k++)
         pw *= 1099511628211ull;
-    uint32_t n = 0, total = 0, hits = 0, last_owner = UINT32_MAX, run = 0, best_run = 0;
+    struct echo_tally w = {0, 0, UINT32_MAX, 0, 0};
+    uint32_t batch[ECHO_BATCH], nb = 0;
+    uint32_t n = 0, r = 0; /* bytes taken; r = n % ECHO_W */
     for (uint32_t b = 0; b < L->len; b++) {
         unsigned char c = (unsigned char)L->text[b];
         if (c < 0x80) {
@@ -643,42 +699,24 @@ static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i,
         }
         h = h * 1099511628211ull + c + 1;
         if (n >= ECHO_W)
-            h -= pw * (uint64_t)(ring[n % ECHO_W] + 1);
-        ring[n % ECHO_W] = c;
+            h -= pw * (uint64_t)(ring[r] + 1);
+        ring[r] = c;
+        r = r + 1 == ECHO_W ? 0 : r + 1;
         if (++n < ECHO_W)
             continue;
         uint64_t m = h ^ (h >> 29);
         m *= 0xbf58476d1ce4e5b9ull;
         m ^= m >> 32;
-        if (m & 3)
-            continue;
-        uint32_t k = (uint32_t)(m >> 2) | 1u;
-        total++;
-        for (uint32_t s = k & (es->cap - 1);; s = (s + 1) & (es->cap - 1)) {
-            if (es->key[s] == 0) {
-                if (es->n * 2 < es->cap) {
-                    es->key[s] = k;
-                    es->line[s] = i;
-                    es->n++;
-                }
-                break;
-            }
-            if (es->key[s] != k)
-                continue;
-            if (es->line[s] != i) {
-                hits++;
-                run = es->line[s] == last_owner ? run + 1 : 1;
-                last_owner = es->line[s];
-                if (run > best_run) {
-                    best_run = run;
-                    *owner = last_owner;
-                }
-            }
-            break;
+        batch[nb] = (uint32_t)(m >> 2) | 1u;
+        nb += (m & 3) == 0;
+        if (nb == ECHO_BATCH) {
+            echo_probe(es, batch, nb, i, &w, owner);
+            nb = 0;
         }
     }
-    *seen = hits;
-    return total;
+    echo_probe(es, batch, nb, i, &w, owner);
+    *seen = w.hits;
+    return w.total;
 }
 
 static int echo_judged(const struct line *L)
@@ -708,11 +746,10 @@ static void echoes(struct doc *d)
     es.cap = 64;
     while (es.cap < bytes / 2 && es.cap < (1u << 26))
         es.cap *= 2;
-    es.key = arena_alloc(d->arena, (size_t)es.cap * sizeof *es.key);
-    es.line = arena_alloc(d->arena, (size_t)es.cap * sizeof *es.line);
-    if (!es.key || !es.line)
+    es.slot = arena_alloc(d->arena, (size_t)es.cap * sizeof *es.slot);
+    if (!es.slot)
         return;
-    memset(es.key, 0, (size_t)es.cap * sizeof *es.key);
+    memset(es.slot, 0, (size_t)es.cap * sizeof *es.slot);
     for (uint32_t i = (uint32_t)first; i <= (uint32_t)last; i++) {
         struct line *L = &d->lines[i];
         if (L->len < ECHO_W || L->cls == LC_BAD)
