@@ -185,6 +185,13 @@ static uint64_t *text_prefix(const struct doc *d)
     return t;
 }
 
+/* Is line L's key scanned?  Not without a key, nor when no rule can fire
+ * on a line this long. */
+static int scanned(const struct chaff_rules *r, const struct line *L)
+{
+    return L->key && L->key_len && !(L->f.n_chars > r->scan_chars && L->key_len > r->scan_bytes);
+}
+
 static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
                                 struct match_scratch *ms, const uint64_t *text)
 {
@@ -195,15 +202,24 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
                            .n_nonblank = d->n_nonblank,
                            .at_head = d->at_head,
                            .at_tail = d->at_tail};
-    for (uint32_t i = 0; i < d->n_lines; i++) {
+    /* the tables the next line's scan will read are asked for before this
+     * line's scan, so that their misses overlap it, and the hashes made
+     * for that are handed on to its scan */
+    struct match_hint cur = {0}, ahead = {0};
+    uint32_t next = 0; /* the first line after i that is scanned */
+    while (next < d->n_lines && !scanned(r, &d->lines[next]))
+        next++;
+    if (next < d->n_lines)
+        match_prefetch(r, ms, d->lines[next].key, d->lines[next].key_len, &ahead);
+    for (uint32_t i = next; i < d->n_lines; i = next) {
         struct line *L = &d->lines[i];
-        if (!L->key || !L->key_len)
-            continue;
-        /* no rule can fire on a line this long: skip the scan */
-        if (L->f.n_chars > r->scan_chars && L->key_len > r->scan_bytes)
-            continue;
+        cur = ahead;
+        for (next = i + 1; next < d->n_lines && !scanned(r, &d->lines[next]);)
+            next++;
+        if (next < d->n_lines)
+            match_prefetch(r, ms, d->lines[next].key, d->lines[next].key_len, &ahead);
         uint32_t before = hs.n;
-        st = match_line(r, ms, L->key, L->key_len, L->f.n_chars, collect_hit, &hs);
+        st = match_line_hint(r, ms, L->key, L->key_len, L->f.n_chars, &cur, collect_hit, &hs);
         if (st)
             goto out;
         if (hs.err) {

@@ -350,6 +350,23 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
  * memo misses, never a wrong answer (entries compare whole keys). */
 static uint64_t key_hash(const char *key, size_t len) { return hash_key(key, len); }
 
+/* Make the hashes of want (MH_*) of key[0..len) that kh lacks. */
+static void hashes_need(struct match_hint *kh, const char *key, size_t len, unsigned want)
+{
+    want &= ~kh->have;
+    if (want & MH_MEMO)
+        kh->memo = key_hash(key, len);
+    if (want & MH_WHOLE)
+        kh->whole = rules_key_hash(key, len);
+    if (want & MH_HEADS)
+        for (unsigned w = 0; w < 2; w++) {
+            size_t hl = rules_head_len(key, len, w ? RULES_HEAD : 1);
+            kh->head_len[w] = (uint32_t)hl;
+            kh->head[w] = rules_key_hash(key, hl);
+        }
+    kh->have |= want;
+}
+
 /* Which databases a line of n_chars characters is scanned with: bit
  * (part * RULES_MAX_DB + k).  n_chars 0: every one. */
 static uint32_t tiers_for(const struct chaff_rules *r, uint32_t n_chars)
@@ -362,13 +379,12 @@ static uint32_t tiers_for(const struct chaff_rules *r, uint32_t n_chars)
     return m;
 }
 
-/* The first entry of key[0..len) in table t, or UINT32_MAX. */
-static uint32_t lookup(const struct key_table *t, const char *key, size_t len)
+/* The first entry of key[0..len), whose rules_key_hash is h, in table t,
+ * or UINT32_MAX. */
+static uint32_t lookup(const struct key_table *t, const char *key, size_t len, uint32_t h)
 {
-    if (!t->cap || len > t->max_len)
-        return UINT32_MAX; /* most lines: longer than any exact rule */
     uint32_t cap = t->cap;
-    for (uint32_t slot = rules_key_hash(key, len) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
+    for (uint32_t slot = h & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
         uint32_t e = t->slot[slot];
         if (e == UINT32_MAX || (t->v[e].len == len && memcmp(t->keys + t->v[e].key, key, len) == 0))
             return e;
@@ -376,13 +392,14 @@ static uint32_t lookup(const struct key_table *t, const char *key, size_t len)
 }
 
 /* The first entry of the heads table whose prefix begins with the head
- * key[0..hl) (hl: one or RULES_HEAD code points), or UINT32_MAX. */
-static uint32_t lookup_head(const struct key_table *t, const char *key, size_t hl)
+ * key[0..hl) (hl: one or RULES_HEAD code points; h its rules_key_hash), or
+ * UINT32_MAX. */
+static uint32_t lookup_head(const struct key_table *t, const char *key, size_t hl, uint32_t h)
 {
     if (!t->cap)
         return UINT32_MAX;
     uint32_t cap = t->cap;
-    for (uint32_t slot = rules_key_hash(key, hl) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
+    for (uint32_t slot = h & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
         uint32_t e = t->slot[slot];
         if (e == UINT32_MAX)
             return e;
@@ -400,8 +417,41 @@ static int cmp_hit(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+void match_prefetch(const struct chaff_rules *r, const struct match_scratch *s, const char *key,
+                    size_t len, struct match_hint *kh)
+{
+    kh->have = 0;
+    if (!r || r->n == 0 || !s || !s->memo || !key || !len)
+        return;
+    if (len <= MEMO_KEY) {
+        hashes_need(kh, key, len, MH_MEMO);
+        const struct memo_set *set = &s->memo[kh->memo & (MEMO_SETS - 1)];
+        __builtin_prefetch(&set->e[0]);
+        __builtin_prefetch(&set->e[1]);
+    }
+    for (uint32_t k = 0; k < r->n_parts; k++) {
+        const struct rules_part *p = &r->part[k];
+        if (p->exact.cap && len <= p->exact.max_len) {
+            hashes_need(kh, key, len, MH_WHOLE);
+            __builtin_prefetch(&p->exact.slot[kh->whole & (p->exact.cap - 1)]);
+        }
+        if (p->heads.cap) {
+            hashes_need(kh, key, len, MH_HEADS);
+            __builtin_prefetch(&p->heads.slot[kh->head[0] & (p->heads.cap - 1)]);
+            __builtin_prefetch(&p->heads.slot[kh->head[1] & (p->heads.cap - 1)]);
+        }
+    }
+}
+
 chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, const char *key,
                         size_t len, uint32_t n_chars, match_fn fn, void *ud)
+{
+    return match_line_hint(r, s, key, len, n_chars, NULL, fn, ud);
+}
+
+chaff_status match_line_hint(const struct chaff_rules *r, struct match_scratch *s, const char *key,
+                             size_t len, uint32_t n_chars, const struct match_hint *hint,
+                             match_fn fn, void *ud)
 {
     if (!r || r->n == 0)
         return CHAFF_OK;
@@ -419,8 +469,12 @@ chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, co
     uint32_t tiers = tiers_for(r, n_chars);
     struct memo_set *set = NULL;
     uint64_t h = 0;
+    struct match_hint hashes = {0}, *kh = &hashes;
+    if (hint)
+        hashes = *hint;
     if (len > 0 && len <= MEMO_KEY) {
-        h = key_hash(key, len);
+        hashes_need(kh, key, len, MH_MEMO);
+        h = kh->memo;
         set = &s->memo[h & (MEMO_SETS - 1)];
         for (unsigned way = 0; way < 2; way++) {
             const struct memo_entry *e = &set->e[way];
@@ -447,19 +501,24 @@ chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, co
                 return CHAFF_E_MATCHER;
         }
         /* the table: exact rules and expanded regexes, the whole key */
-        uint32_t e = lookup(&p->exact, key, len);
+        uint32_t e = UINT32_MAX;
+        if (p->exact.cap && len <= p->exact.max_len) { /* most lines: longer than any */
+            hashes_need(kh, key, len, MH_WHOLE);
+            e = lookup(&p->exact, key, len, kh->whole);
+        }
         for (; e != UINT32_MAX; e = p->exact.v[e].next) {
             uint32_t gid = p->first + p->exact.v[e].rule;
             add_hit(s, gid, len, r->v[gid].match == RM_EXACT);
         }
         /* anchored regexes: those with a prefix the key begins with, run */
         if (p->heads.cap && len > 0) {
-            size_t l1 = rules_head_len(key, len, 1), l2 = rules_head_len(key, len, RULES_HEAD);
+            hashes_need(kh, key, len, MH_HEADS);
             for (int w = 0; w < 2; w++) {
-                if (w == 1 && l2 == l1)
+                if (w == 1 && kh->head_len[1] == kh->head_len[0])
                     break;
-                size_t hl = w ? l2 : l1;
-                for (e = lookup_head(&p->heads, key, hl); e != UINT32_MAX; e = p->heads.v[e].next) {
+                size_t hl = kh->head_len[w];
+                for (e = lookup_head(&p->heads, key, hl, kh->head[w]); e != UINT32_MAX;
+                     e = p->heads.v[e].next) {
                     const struct exact_entry *x = &p->heads.v[e];
                     uint32_t gid = p->first + x->rule;
                     if (x->len > len || memcmp(p->heads.keys + x->key, key, x->len) != 0 ||
