@@ -1441,7 +1441,7 @@ static chaff_status model_decide(struct doc *d, const struct chaff_rules *r, con
     if (st)
         return st;
     /* score the lines the rules leave open, MODEL_CHUNK at a time */
-    float *x = chaff_xmalloc((size_t)MODEL_CHUNK * feat_count * sizeof *x);
+    float *x = chaff_xmalloc((size_t)MODEL_CHUNK * MODEL_STRIDE * sizeof *x);
     if (!x)
         return CHAFF_E_NOMEM;
     uint32_t idx[MODEL_CHUNK];
@@ -1452,10 +1452,10 @@ static chaff_status model_decide(struct doc *d, const struct chaff_rules *r, con
         for (; k < ctx.n_nb && n < MODEL_CHUNK; k++) {
             if (cls_rule_certain(&d->lines[ctx.nb[k]]))
                 continue;
-            feat_line(&ctx, k, x + (size_t)n * feat_count);
+            feat_line(&ctx, k, x + (size_t)n * MODEL_STRIDE);
             idx[n++] = ctx.nb[k];
         }
-        model_scores(m, x, feat_count, n, raw);
+        model_scores(m, x, MODEL_STRIDE, n, raw);
         for (uint32_t j = 0; j < n; j++) {
             struct line *L = &d->lines[idx[j]];
             L->p = (float)model_prob(raw[j]);
