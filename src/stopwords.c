@@ -234,6 +234,22 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
                 i++;
                 continue;
             }
+            if (b < 0x80 && !(b >= 'A' && b <= 'Z')) {
+                /* the next common case, an ASCII byte that is no letter:
+                 * what the general steps below do with it, without
+                 * asking for its script */
+                i++;
+                if (b == '\'' && wl && !apos) {
+                    apos = 1;
+                    continue;
+                }
+                if (wl && !too_long && wanted)
+                    tally_word(t, w, wl, wh);
+                wl = 0;
+                wh = SW_HASH_INIT;
+                too_long = apos = 0;
+                continue;
+            }
             if (b < 0x80) {
                 c = b;
                 i++;
