@@ -375,6 +375,33 @@ static void collapse_space(struct buf *out, size_t from)
     p[w] = '\0';
 }
 
+/* Eight ASCII bytes (one word, first byte lowest) with A-Z lowercased. */
+static uint64_t ascii_lower(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    /* no byte is over 0x7f, so no sum carries into the next byte */
+    uint64_t ge_a = v + ones * (0x80 - 'A'), gt_z = v + ones * (0x80 - 'Z' - 1);
+    return v | ((ge_a & ~gt_z & high) >> 2);
+}
+
+/* Can the eight ASCII bytes v go to the key as they are (lowercased)?
+ * Yes when they hold no byte below 0x20 and no two spaces side by side,
+ * and do not start with a space when one was pending or nothing was
+ * written yet (space_before): then the key has each byte where the text
+ * has it.  Returns -1 for no, else the bytes to keep: 8, or 7 when the
+ * last byte is a space, which is then pending (it is written only if a
+ * byte other than white space follows). */
+static int ascii_run(uint64_t v, int space_before)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t ctl = ~(v + ones * (0x80 - 0x20)) & high; /* bytes below 0x20 */
+    uint64_t x = v ^ (ones * ' ');
+    uint64_t sp = ~(x + ones * 0x7f) & high; /* spaces; x has no byte over 0x7f */
+    if (ctl || (sp & (sp << 8)) || (space_before && (sp & 0x80)))
+        return -1;
+    return (sp >> 56) ? 7 : 8;
+}
+
 chaff_status norm_key(const char *s, size_t len, struct buf *out)
 {
     size_t from = out->len;
@@ -385,7 +412,37 @@ chaff_status norm_key(const char *s, size_t len, struct buf *out)
         char *p = out->p;
         size_t w = from;
         int pending = 0;
-        for (size_t i = 0; i < len; i++) {
+        size_t i = 0;
+        /* Eight bytes at a time while they hold no control byte and no
+         * white space but single spaces that need no collapsing (see
+         * ascii_run); the rest, and every byte of a chunk that does not
+         * qualify, one at a time below. */
+        for (; i + 8 <= len; i += 8) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            int n = ascii_run(v, pending || w == from);
+            if (n < 0) {
+                for (size_t k = i; k < i + 8; k++) {
+                    unsigned char c = (unsigned char)s[k];
+                    if (ascii_space(c)) {
+                        pending = w > from;
+                        continue;
+                    }
+                    if (pending)
+                        p[w++] = ' ';
+                    pending = 0;
+                    p[w++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+                }
+                continue;
+            }
+            if (pending)
+                p[w++] = ' ';
+            v = ascii_lower(v);
+            memcpy(p + w, &v, 8);
+            w += (size_t)n;
+            pending = n < 8;
+        }
+        for (; i < len; i++) {
             unsigned char c = (unsigned char)s[i];
             if (ascii_space(c)) {
                 pending = w > from;
