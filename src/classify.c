@@ -641,6 +641,7 @@ struct echo_slot {
 struct echo_set {
     struct echo_slot *slot;
     uint32_t cap, n;
+    uint64_t drop[256]; /* what byte b weighs in a window's hash when it leaves it */
 };
 
 #define ECHO_BATCH 64 /* shingles gathered before the set is probed */
@@ -688,47 +689,50 @@ static void echo_probe(struct echo_set *es, const uint32_t *k, uint32_t nk, uint
     }
 }
 
+#define ECHO_P 1099511628211ull /* the rolling hash's base */
+#define ECHO_CHUNK 256           /* bytes of a line gathered at a time */
+
 /* Walk L's shingles once: count those already brought by another line
  * into *seen (noting the line that brought the longest run of them in
  * *owner) and add the new ones as line i's.  Returns the number of
- * shingles.  The shingles kept (one in four, by their hash) are gathered
- * ECHO_BATCH at a time and then probed in the order found, which is the
- * order a probe per shingle would take: the gathering loop then has no
- * branch on the hash, which no predictor can learn. */
+ * shingles.  The line's letters and digits are gathered (lowercased) a
+ * chunk at a time without a branch on which bytes they are, then the
+ * window hash rolls over them; the shingles kept (one in four, by their
+ * hash) are gathered ECHO_BATCH at a time and then probed in the order
+ * found, which is the order a probe per shingle would take. */
 static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i, uint32_t *seen,
                           uint32_t *owner)
 {
-    unsigned char ring[ECHO_W];
-    uint64_t h = 0, pw = 1;
-    for (int k = 0; k < ECHO_W; k++)
-        pw *= 1099511628211ull;
+    /* u[0..ECHO_W): the last ECHO_W bytes taken before this chunk */
+    unsigned char u[ECHO_W + ECHO_CHUNK] = {0};
+    uint64_t h = 0;
     struct echo_tally w = {0, 0, UINT32_MAX, 0, 0};
     uint32_t batch[ECHO_BATCH], nb = 0;
-    uint32_t n = 0, r = 0; /* bytes taken; r = n % ECHO_W */
-    for (uint32_t b = 0; b < L->len; b++) {
-        unsigned char c = (unsigned char)L->text[b];
-        if (c < 0x80) {
-            if (c >= 'A' && c <= 'Z')
-                c = (unsigned char)(c + 32);
-            else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+    uint32_t n = 0; /* bytes taken */
+    for (uint32_t b = 0; b < L->len;) {
+        uint32_t k = ECHO_W, end = L->len - b > ECHO_CHUNK ? b + ECHO_CHUNK : L->len;
+        for (; b < end; b++) {
+            unsigned c = (unsigned char)L->text[b], lc = c | 0x20u;
+            unsigned letter = lc - 'a' < 26u, digit = c - '0' < 10u;
+            u[k] = (unsigned char)(letter ? lc : c);
+            k += letter | digit | (c >= 0x80);
+        }
+        for (uint32_t q = ECHO_W; q < k; q++, n++) {
+            uint64_t step = (uint64_t)u[q] + 1 - (n >= ECHO_W ? es->drop[u[q - ECHO_W]] : 0);
+            h = h * ECHO_P + step;
+            if (n + 1 < ECHO_W)
                 continue;
+            uint64_t m = h ^ (h >> 29);
+            m *= 0xbf58476d1ce4e5b9ull;
+            m ^= m >> 32;
+            batch[nb] = (uint32_t)(m >> 2) | 1u;
+            nb += (m & 3) == 0;
+            if (nb == ECHO_BATCH) {
+                echo_probe(es, batch, nb, i, &w, owner);
+                nb = 0;
+            }
         }
-        h = h * 1099511628211ull + c + 1;
-        if (n >= ECHO_W)
-            h -= pw * (uint64_t)(ring[r] + 1);
-        ring[r] = c;
-        r = r + 1 == ECHO_W ? 0 : r + 1;
-        if (++n < ECHO_W)
-            continue;
-        uint64_t m = h ^ (h >> 29);
-        m *= 0xbf58476d1ce4e5b9ull;
-        m ^= m >> 32;
-        batch[nb] = (uint32_t)(m >> 2) | 1u;
-        nb += (m & 3) == 0;
-        if (nb == ECHO_BATCH) {
-            echo_probe(es, batch, nb, i, &w, owner);
-            nb = 0;
-        }
+        memmove(u, u + k - ECHO_W, ECHO_W);
     }
     echo_probe(es, batch, nb, i, &w, owner);
     *seen = w.hits;
@@ -766,6 +770,11 @@ static void echoes(struct doc *d)
     if (!es.slot)
         return;
     memset(es.slot, 0, (size_t)es.cap * sizeof *es.slot);
+    uint64_t pw = 1; /* ECHO_P to the power ECHO_W */
+    for (int k = 0; k < ECHO_W; k++)
+        pw *= ECHO_P;
+    for (unsigned c = 0; c < 256; c++)
+        es.drop[c] = pw * (c + 1);
     for (uint32_t i = (uint32_t)first; i <= (uint32_t)last; i++) {
         struct line *L = &d->lines[i];
         if (L->len < ECHO_W || L->cls == LC_BAD)
