@@ -48,18 +48,23 @@ static uint32_t sw_tag[SW_CAP];
 static struct sw_entry sw_table[SW_CAP];
 static pthread_once_t sw_once = PTHREAD_ONCE_INIT;
 
-/* FNV-1a over the word's bytes, one at a time, so sw_tally_key can hash a
- * word as it gathers it (sw_step) and the hash is ready when the word
- * ends.  A tag is never 0 (sw_tag). */
-#define SW_HASH_INIT 2166136261u
+/* A word's hash is made as sw_tally_key gathers it, a byte at a time
+ * (sw_step: a rotate and an xor, so the chain through a word's bytes is
+ * short), and mixed once when the word ends (sw_tag_of); a tag is never 0
+ * (sw_tag). */
+#define SW_HASH_INIT 0u
 
-static inline uint32_t sw_step(uint32_t h, unsigned char b) { return (h ^ b) * 16777619u; }
+static inline uint64_t sw_step(uint64_t h, unsigned char b) { return ((h << 7) | (h >> 57)) ^ b; }
 
-static inline uint32_t sw_tag_of(uint32_t h) { return h ? h : 1; }
+static inline uint32_t sw_tag_of(uint64_t h)
+{
+    uint32_t t = (uint32_t)(((h ^ (h >> 29)) * 0x9e3779b97f4a7c15ull) >> 32);
+    return t ? t : 1;
+}
 
 static uint32_t sw_hash(const char *w, size_t len)
 {
-    uint32_t h = SW_HASH_INIT;
+    uint64_t h = SW_HASH_INIT;
     for (size_t i = 0; i < len; i++)
         h = sw_step(h, (unsigned char)w[i]);
     return sw_tag_of(h);
@@ -186,7 +191,7 @@ static size_t put_utf8(char *o, uint32_t c)
 }
 
 /* Count the word w[0..len), whose running sw_step hash is h. */
-static void tally_word(struct sw_tally *t, const char *w, size_t len, uint32_t h)
+static void tally_word(struct sw_tally *t, const char *w, size_t len, uint64_t h)
 {
     if (t->n_words < UINT16_MAX)
         t->n_words++;
@@ -209,7 +214,7 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
     pthread_once(&sw_once, sw_init);
     char w[SW_WORD_MAX + 4];
     size_t wl = 0;
-    uint32_t wh = SW_HASH_INIT; /* sw_step over w[0..wl) */
+    uint64_t wh = SW_HASH_INIT; /* sw_step over w[0..wl) */
     int too_long = 0, apos = 0; /* an apostrophe waits for the next letter */
     int wanted = 0;             /* the word is in the script looked up */
     for (size_t i = 0; i <= len;) {
@@ -226,12 +231,15 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
                     wh = sw_step(wh, '\'');
                 }
                 apos = 0;
-                if (wl < SW_WORD_MAX) {
-                    w[wl++] = (char)b;
-                    wh = sw_step(wh, b);
-                } else
-                    too_long = 1;
-                i++;
+                /* and the rest of the run of them */
+                do {
+                    if (wl < SW_WORD_MAX) {
+                        w[wl++] = (char)b;
+                        wh = sw_step(wh, b);
+                    } else {
+                        too_long = 1;
+                    }
+                } while (++i < len && (b = (unsigned char)key[i]) >= 'a' && b <= 'z');
                 continue;
             }
             if (b < 0x80 && !(b >= 'A' && b <= 'Z')) {
@@ -271,7 +279,10 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
             char one[4];
             if (cjk_line || script == SCRIPT_OTHER) {
                 size_t n = put_utf8(one, c);
-                tally_word(t, one, n, sw_hash(one, n));
+                uint64_t h1 = SW_HASH_INIT;
+                for (size_t k = 0; k < n; k++)
+                    h1 = sw_step(h1, (unsigned char)one[k]);
+                tally_word(t, one, n, h1);
             }
             continue;
         }
