@@ -1049,6 +1049,37 @@ uint32_t cls_meta_shape(const struct line *L)
     return digit_runs >= 2 && dated ? h | 1u : 0;
 }
 
+int cls_meta_dated(const struct line *L)
+{
+    if (L->f.n_digits < 2)
+        return 0;
+    /* cls_meta_shape's two conditions: two runs or more of digits and
+     * signs (its symbol 1), and a date or a time, tested as it tests them */
+    const char *t = L->text;
+    uint32_t runs = 0, run = 0;
+    int in_run = 0, dated = 0;
+    for (uint32_t b = 0; b < L->len; b++) {
+        unsigned char c = (unsigned char)t[b];
+        int digit = (unsigned)(c - '0') < 10u, k1 = digit || c == '+' || c == '-';
+        runs += (uint32_t)(k1 && !in_run);
+        in_run = k1;
+        if (!digit) {
+            run = 0;
+            continue;
+        }
+        run++;
+        if (b + 1 < L->len && run <= 2 && (t[b + 1] == ':' || t[b + 1] == '.' || t[b + 1] == '/') &&
+            b + 2 < L->len && t[b + 2] >= '0' && t[b + 2] <= '9')
+            dated = 1;
+        if (run == 4 && (t[b - 3] == '1' || t[b - 3] == '2') &&
+            (b + 1 == L->len || t[b + 1] < '0' || t[b + 1] > '9'))
+            dated = 1;
+        if (dated && runs >= 2)
+            return 1;
+    }
+    return dated && runs >= 2;
+}
+
 static void threads(struct doc *d, const uint64_t *text)
 {
     uint32_t *shape = arena_alloc(d->arena, (size_t)(d->n_lines + 1) * sizeof *shape);

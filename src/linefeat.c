@@ -384,7 +384,7 @@ chaff_status feat_prepare(struct feat_ctx *c, const struct doc *d, const struct 
         lc->h_kept = (uint8_t)h_kept(L);
         lc->rule = L->rule >= 0;
         lc->seps = L->f.n_seps > 0;
-        lc->dated = cls_meta_shape(L) != 0;
+        lc->dated = (uint8_t)cls_meta_dated(L);
     }
     c->dated_pre[0] = 0;
     for (uint32_t k = 0; k < n; k++)
