@@ -44,7 +44,9 @@
 #define NK_BLOCKS (0x10000 / NK_BLOCK) /* the BMP */
 #define NK_MAP_MAX 14                  /* longest mapping kept, UTF-8 bytes */
 
-enum { NK_BB = 1, NK_FAST = 2 }; /* boundary before; map holds the mapping */
+/* boundary before; map holds the mapping; the mapping is one white-space
+ * code point (norm_is_space); it holds one among others */
+enum { NK_BB = 1, NK_FAST = 2, NK_WS = 4, NK_HAS_WS = 8 };
 enum { NK_EMPTY = 0, NK_FILLING, NK_READY };
 
 struct nk_entry {
@@ -81,6 +83,12 @@ static void nk_fill(const UNormalizer2 *cf, uint32_t b)
         memcpy(e->map, u8, (size_t)n8);
         e->len = (uint8_t)n8;
         e->flags |= NK_FAST;
+        /* white space in the mapping, as collapse_space finds it */
+        unsigned cps = 0, spaces = 0;
+        for (size_t k = 0; k < (size_t)n8; cps++)
+            spaces += norm_is_space(norm_next(u8, (size_t)n8, &k)) ? 1u : 0u;
+        if (spaces)
+            e->flags |= cps == 1 ? NK_WS : NK_HAS_WS;
     }
 }
 
@@ -107,12 +115,19 @@ static const struct nk_entry *nk_lookup(const UNormalizer2 *cf, uint32_t c)
  * Append NFKC_Casefold(s[0..len)) to out by nk_table when every code point
  * of s is in the BMP, has a boundary before it and a short mapping; return
  * 1.  Otherwise return 0 with out as it was (the caller takes the ICU
- * path), and also on a buffer error (out->err says so).
+ * path), and also on a buffer error (out->err says so).  White space is
+ * collapsed on the way, as collapse_space would collapse it, and
+ * *collapsed set, unless a mapping holds white space among other code
+ * points: from there on the mappings go out as they are, *collapsed is 0
+ * and the caller collapses the whole (collapsing the part already
+ * collapsed again changes nothing).
  */
-static int key_by_table(const UNormalizer2 *cf, const char *s, size_t len, struct buf *out)
+static int key_by_table(const UNormalizer2 *cf, const char *s, size_t len, struct buf *out,
+                        int *collapsed)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t start = out->len;
+    int pending = 0, fused = 1;
     for (size_t i = 0; i < len;) {
         uint32_t c = u[i];
         size_t n;
@@ -133,14 +148,36 @@ static int key_by_table(const UNormalizer2 *cf, const char *s, size_t len, struc
         const struct nk_entry *e = nk_lookup(cf, c);
         if (!e || (e->flags & (NK_BB | NK_FAST)) != (NK_BB | NK_FAST))
             goto slow;
+        i += n;
+        if (fused) {
+            if (e->flags & NK_WS) {
+                pending = out->len > start;
+                continue;
+            }
+            if (e->flags & NK_HAS_WS)
+                fused = 0;
+            if (!e->len)
+                continue; /* nothing written: a pending space still waits */
+            if (pending) {
+                if (out->cap - out->len <= 1 && buf_reserve(out, 1))
+                    goto slow;
+                out->p[out->len++] = ' ';
+                pending = 0;
+            }
+        }
         if (out->cap - out->len <= e->len && buf_reserve(out, e->len))
             goto slow;
-        memcpy(out->p + out->len, e->map, e->len);
+        /* the whole map field when it fits: a copy of fixed size is a
+         * couple of moves, where one of e->len bytes is a call */
+        if (out->cap - out->len > sizeof e->map)
+            memcpy(out->p + out->len, e->map, sizeof e->map);
+        else
+            memcpy(out->p + out->len, e->map, e->len);
         out->len += e->len;
-        i += n;
     }
     if (out->p)
         out->p[out->len] = '\0';
+    *collapsed = fused;
     return 1;
 slow:
     out->len = start;
@@ -366,8 +403,12 @@ static void collapse_space(struct buf *out, size_t from)
             if (pending)
                 p[w++] = ' ';
             pending = 0;
-            memmove(p + w, p + r, k - r);
-            w += k - r;
+            /* a code point is a few bytes, and often stays where it is */
+            if (w == r)
+                w = k;
+            else
+                for (size_t j = r; j < k; j++)
+                    p[w++] = p[j];
         }
         r = k;
     }
@@ -461,13 +502,14 @@ chaff_status norm_key(const char *s, size_t len, struct buf *out)
     const UNormalizer2 *cf = unorm2_getNFKCCasefoldInstance(&err);
     if (U_FAILURE(err))
         return out->err = CHAFF_E_INVAL;
-    if (!key_by_table(cf, s, len, out)) {
+    int collapsed = 0;
+    if (!key_by_table(cf, s, len, out, &collapsed)) {
         if (out->err)
             return out->err;
         if (icu_normalize(cf, s, len, out))
             return out->err;
     }
-    if (out->p)
+    if (out->p && !collapsed)
         collapse_space(out, from);
     return out->err;
 }
