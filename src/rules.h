@@ -191,6 +191,8 @@ struct rules_part {
     void *progs; /* per local id: the exact program of an
                     RF_VERIFIED or RF_ANCHORED rule, made on
                     first use (match.c) */
+    void *heads_scan; /* the heads table's chains laid out for
+                         scanning, made by rules_finish (match.c) */
     /* storage: the database image, mapped from a file or on the heap */
     void *image;
     size_t image_len;
