@@ -123,6 +123,16 @@ static void sw_init(void)
     }
 }
 
+/* Do a[0..len) and b[0..len) hold the same bytes?  A function word is a
+ * few bytes: a loop here costs less than a call to memcmp. */
+static inline int sw_same(const char *a, const char *b, size_t len)
+{
+    for (size_t k = 0; k < len; k++)
+        if (a[k] != b[k])
+            return 0;
+    return 1;
+}
+
 /* sw_lookup once the table is built, for a word whose sw_hash is h. */
 static inline uint32_t sw_find(const char *w, size_t len, uint32_t h)
 {
@@ -135,7 +145,7 @@ static inline uint32_t sw_find(const char *w, size_t len, uint32_t h)
         if (!tag)
             return 0;
         const struct sw_entry *e = &sw_table[s];
-        if (tag == h && e->len == len && memcmp(e->w, w, len) == 0)
+        if (tag == h && e->len == len && sw_same(e->w, w, len))
             return e->mask;
     }
 }
