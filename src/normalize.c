@@ -45,8 +45,9 @@
 #define NK_MAP_MAX 14                  /* longest mapping kept, UTF-8 bytes */
 
 /* boundary before; map holds the mapping; the mapping is one white-space
- * code point (norm_is_space); it holds one among others */
-enum { NK_BB = 1, NK_FAST = 2, NK_WS = 4, NK_HAS_WS = 8 };
+ * code point (norm_is_space); it holds one among others; the code point
+ * is NFC_Quick_Check=Yes with canonical combining class 0 (nfc_quick_yes) */
+enum { NK_BB = 1, NK_FAST = 2, NK_WS = 4, NK_HAS_WS = 8, NK_NFC_0 = 16 };
 enum { NK_EMPTY = 0, NK_FILLING, NK_READY };
 
 struct nk_entry {
@@ -70,6 +71,9 @@ static void nk_fill(const UNormalizer2 *cf, uint32_t b)
             continue; /* surrogates: never in valid UTF-8 */
         if (unorm2_hasBoundaryBefore(cf, (UChar32)c))
             e->flags |= NK_BB;
+        if (u_getIntPropertyValue((UChar32)c, UCHAR_NFC_QUICK_CHECK) == UNORM_YES &&
+            u_getCombiningClass((UChar32)c) == 0)
+            e->flags |= NK_NFC_0;
         UChar in[1] = {(UChar)c}, res[8];
         UErrorCode err = U_ZERO_ERROR;
         int32_t n = unorm2_normalize(cf, in, 1, res, 8, &err);
@@ -223,6 +227,9 @@ static void trim(const char *s, size_t len, size_t *b, size_t *e)
 static int nfc_quick_yes(const char *s, size_t len)
 {
     uint8_t last_ccc = 0;
+    UErrorCode err = U_ZERO_ERROR;
+    const UNormalizer2 *cf = NULL; /* nk_table's, asked for on the first code point that needs it */
+    int cf_asked = 0;
     for (size_t i = 0; i < len;) {
         if ((unsigned char)s[i] < 0x80) {
             i++;
@@ -235,6 +242,21 @@ static int nfc_quick_yes(const char *s, size_t len)
         if (c < 0x300 || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7a3)) {
             last_ccc = 0;
             continue;
+        }
+        /* elsewhere in the BMP the table has ICU's answer for the common
+         * case (Yes, class 0), made once per block of code points */
+        if (c < 0x10000 && !cf_asked) {
+            cf_asked = 1;
+            cf = unorm2_getNFKCCasefoldInstance(&err);
+            if (U_FAILURE(err))
+                cf = NULL;
+        }
+        if (c < 0x10000 && cf) {
+            const struct nk_entry *e = nk_lookup(cf, c);
+            if (e && (e->flags & NK_NFC_0)) {
+                last_ccc = 0;
+                continue;
+            }
         }
         if (u_getIntPropertyValue((UChar32)c, UCHAR_NFC_QUICK_CHECK) != UNORM_YES)
             return 0;
