@@ -690,7 +690,7 @@ static void echo_probe(struct echo_set *es, const uint32_t *k, uint32_t nk, uint
 }
 
 #define ECHO_P 1099511628211ull /* the rolling hash's base */
-#define ECHO_CHUNK 256           /* bytes of a line gathered at a time */
+#define ECHO_CHUNK 256          /* bytes of a line gathered at a time */
 
 /* Walk L's shingles once: count those already brought by another line
  * into *seen (noting the line that brought the longest run of them in

@@ -504,7 +504,7 @@ static inline uint32_t next_node(const struct flat_node *f, uint32_t i, const fl
 #endif
 }
 
-#define STEP(j) (i##j = next_node(&fr[i##j], i##j, &x[(j) * MODEL_STRIDE + fr[i##j].feat]))
+#define STEP(j) (i##j = next_node(&fr[i##j], i##j, &x[MODEL_STRIDE * (j) + fr[i##j].feat]))
 
 /* The raw scores of the LANES lines at x, x + MODEL_STRIDE, ... into
  * out[0..LANES): the lines walk every tree together, over the flat layout.

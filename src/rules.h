@@ -191,8 +191,9 @@ struct rules_part {
     void *progs; /* per local id: the exact program of an
                     RF_VERIFIED or RF_ANCHORED rule, made on
                     first use (match.c) */
-    void *heads_scan; /* the heads table's chains laid out for
-                         scanning, made by rules_finish (match.c) */
+    /* the heads table's chains laid out for scanning, made by
+     * rules_finish (match.c) */
+    void *heads_scan;
     /* storage: the database image, mapped from a file or on the heap */
     void *image;
     size_t image_len;
@@ -307,9 +308,9 @@ chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, co
  * are made (MH_*). */
 enum { MH_MEMO = 1, MH_WHOLE = 2, MH_HEADS = 4 };
 struct match_hint {
-    uint64_t memo;                   /* the memo set */
-    uint32_t whole;                  /* the exact table */
-    uint32_t head[2], head_len[2];   /* the heads table: one and RULES_HEAD code points */
+    uint64_t memo;                 /* the memo set */
+    uint32_t whole;                /* the exact table */
+    uint32_t head[2], head_len[2]; /* the heads table: one and RULES_HEAD code points */
     unsigned have;
 };
 
