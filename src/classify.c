@@ -185,6 +185,13 @@ static uint64_t *text_prefix(const struct doc *d)
     return t;
 }
 
+/* Is line L's key scanned?  Not without a key, nor when no rule can fire
+ * on a line this long. */
+static int scanned(const struct chaff_rules *r, const struct line *L)
+{
+    return L->key && L->key_len && !(L->f.n_chars > r->scan_chars && L->key_len > r->scan_bytes);
+}
+
 static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
                                 struct match_scratch *ms, const uint64_t *text)
 {
@@ -195,15 +202,24 @@ static chaff_status apply_rules(struct doc *d, const struct chaff_rules *r,
                            .n_nonblank = d->n_nonblank,
                            .at_head = d->at_head,
                            .at_tail = d->at_tail};
-    for (uint32_t i = 0; i < d->n_lines; i++) {
+    /* the tables the next line's scan will read are asked for before this
+     * line's scan, so that their misses overlap it, and the hashes made
+     * for that are handed on to its scan */
+    struct match_hint cur = {0}, ahead = {0};
+    uint32_t next = 0; /* the first line after i that is scanned */
+    while (next < d->n_lines && !scanned(r, &d->lines[next]))
+        next++;
+    if (next < d->n_lines)
+        match_prefetch(r, ms, d->lines[next].key, d->lines[next].key_len, &ahead);
+    for (uint32_t i = next; i < d->n_lines; i = next) {
         struct line *L = &d->lines[i];
-        if (!L->key || !L->key_len)
-            continue;
-        /* no rule can fire on a line this long: skip the scan */
-        if (L->f.n_chars > r->scan_chars && L->key_len > r->scan_bytes)
-            continue;
+        cur = ahead;
+        for (next = i + 1; next < d->n_lines && !scanned(r, &d->lines[next]);)
+            next++;
+        if (next < d->n_lines)
+            match_prefetch(r, ms, d->lines[next].key, d->lines[next].key_len, &ahead);
         uint32_t before = hs.n;
-        st = match_line(r, ms, L->key, L->key_len, L->f.n_chars, collect_hit, &hs);
+        st = match_line_hint(r, ms, L->key, L->key_len, L->f.n_chars, &cur, collect_hit, &hs);
         if (st)
             goto out;
         if (hs.err) {
@@ -615,70 +631,112 @@ static void colon_lists(struct doc *d)
 #define ECHO_W 24
 #define ECHO_MIN 8 /* shingles a line needs to be judged */
 
-struct echo_set {
-    uint32_t *key;  /* shingle hash | 1, or 0 */
-    uint32_t *line; /* the line that brought it */
-    uint32_t cap, n;
+/* A slot: a shingle and the line that brought it, side by side, so a
+ * probe that finds its shingle has the line in the same cache line. */
+struct echo_slot {
+    uint32_t key;  /* shingle hash | 1, or 0 */
+    uint32_t line; /* the line that brought it */
 };
 
-/* Walk L's shingles once: count those already brought by another line
- * into *seen (noting the line that brought the longest run of them in
- * *owner) and add the new ones as line i's.  Returns the number of
- * shingles. */
-static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i, uint32_t *seen,
-                          uint32_t *owner)
+struct echo_set {
+    struct echo_slot *slot;
+    uint32_t cap, n;
+    uint64_t drop[256]; /* what byte b weighs in a window's hash when it leaves it */
+};
+
+#define ECHO_BATCH 64 /* shingles gathered before the set is probed */
+
+/* What a walk has found so far (echo_walk). */
+struct echo_tally {
+    uint32_t total, hits, last_owner, run, best_run;
+};
+
+/* Probe the set with the shingles k[0..nk) of line i, in order, as
+ * echo_walk describes, adding to its tally w. */
+static void echo_probe(struct echo_set *es, const uint32_t *k, uint32_t nk, uint32_t i,
+                       struct echo_tally *w, uint32_t *owner)
 {
-    unsigned char ring[ECHO_W];
-    uint64_t h = 0, pw = 1;
-    for (int k = 0; k < ECHO_W; k++)
-        pw *= 1099511628211ull;
-    uint32_t n = 0, total = 0, hits = 0, last_owner = UINT32_MAX, run = 0, best_run = 0;
-    for (uint32_t b = 0; b < L->len; b++) {
-        unsigned char c = (unsigned char)L->text[b];
-        if (c < 0x80) {
-            if (c >= 'A' && c <= 'Z')
-                c = (unsigned char)(c + 32);
-            else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-                continue;
-        }
-        h = h * 1099511628211ull + c + 1;
-        if (n >= ECHO_W)
-            h -= pw * (uint64_t)(ring[n % ECHO_W] + 1);
-        ring[n % ECHO_W] = c;
-        if (++n < ECHO_W)
-            continue;
-        uint64_t m = h ^ (h >> 29);
-        m *= 0xbf58476d1ce4e5b9ull;
-        m ^= m >> 32;
-        if (m & 3)
-            continue;
-        uint32_t k = (uint32_t)(m >> 2) | 1u;
-        total++;
-        for (uint32_t s = k & (es->cap - 1);; s = (s + 1) & (es->cap - 1)) {
-            if (es->key[s] == 0) {
+    uint32_t mask = es->cap - 1;
+    /* every slot the batch starts at, asked for at once: the set is
+     * larger than the caches on a long page, and the misses overlap */
+    for (uint32_t j = 0; j < nk; j++)
+        __builtin_prefetch(&es->slot[k[j] & mask]);
+    for (uint32_t j = 0; j < nk; j++) {
+        w->total++;
+        for (uint32_t s = k[j] & mask;; s = (s + 1) & mask) {
+            struct echo_slot *e = &es->slot[s];
+            if (e->key == 0) {
                 if (es->n * 2 < es->cap) {
-                    es->key[s] = k;
-                    es->line[s] = i;
+                    e->key = k[j];
+                    e->line = i;
                     es->n++;
                 }
                 break;
             }
-            if (es->key[s] != k)
+            if (e->key != k[j])
                 continue;
-            if (es->line[s] != i) {
-                hits++;
-                run = es->line[s] == last_owner ? run + 1 : 1;
-                last_owner = es->line[s];
-                if (run > best_run) {
-                    best_run = run;
-                    *owner = last_owner;
+            if (e->line != i) {
+                w->hits++;
+                w->run = e->line == w->last_owner ? w->run + 1 : 1;
+                w->last_owner = e->line;
+                if (w->run > w->best_run) {
+                    w->best_run = w->run;
+                    *owner = w->last_owner;
                 }
             }
             break;
         }
     }
-    *seen = hits;
-    return total;
+}
+
+#define ECHO_P 1099511628211ull /* the rolling hash's base */
+#define ECHO_CHUNK 256          /* bytes of a line gathered at a time */
+
+/* Walk L's shingles once: count those already brought by another line
+ * into *seen (noting the line that brought the longest run of them in
+ * *owner) and add the new ones as line i's.  Returns the number of
+ * shingles.  The line's letters and digits are gathered (lowercased) a
+ * chunk at a time without a branch on which bytes they are, then the
+ * window hash rolls over them; the shingles kept (one in four, by their
+ * hash) are gathered ECHO_BATCH at a time and then probed in the order
+ * found, which is the order a probe per shingle would take. */
+static uint32_t echo_walk(struct echo_set *es, const struct line *L, uint32_t i, uint32_t *seen,
+                          uint32_t *owner)
+{
+    /* u[0..ECHO_W): the last ECHO_W bytes taken before this chunk */
+    unsigned char u[ECHO_W + ECHO_CHUNK] = {0};
+    uint64_t h = 0;
+    struct echo_tally w = {0, 0, UINT32_MAX, 0, 0};
+    uint32_t batch[ECHO_BATCH], nb = 0;
+    uint32_t n = 0; /* bytes taken */
+    for (uint32_t b = 0; b < L->len;) {
+        uint32_t k = ECHO_W, end = L->len - b > ECHO_CHUNK ? b + ECHO_CHUNK : L->len;
+        for (; b < end; b++) {
+            unsigned c = (unsigned char)L->text[b], lc = c | 0x20u;
+            unsigned letter = lc - 'a' < 26u, digit = c - '0' < 10u;
+            u[k] = (unsigned char)(letter ? lc : c);
+            k += letter | digit | (c >= 0x80);
+        }
+        for (uint32_t q = ECHO_W; q < k; q++, n++) {
+            uint64_t step = (uint64_t)u[q] + 1 - (n >= ECHO_W ? es->drop[u[q - ECHO_W]] : 0);
+            h = h * ECHO_P + step;
+            if (n + 1 < ECHO_W)
+                continue;
+            uint64_t m = h ^ (h >> 29);
+            m *= 0xbf58476d1ce4e5b9ull;
+            m ^= m >> 32;
+            batch[nb] = (uint32_t)(m >> 2) | 1u;
+            nb += (m & 3) == 0;
+            if (nb == ECHO_BATCH) {
+                echo_probe(es, batch, nb, i, &w, owner);
+                nb = 0;
+            }
+        }
+        memmove(u, u + k - ECHO_W, ECHO_W);
+    }
+    echo_probe(es, batch, nb, i, &w, owner);
+    *seen = w.hits;
+    return w.total;
 }
 
 static int echo_judged(const struct line *L)
@@ -708,11 +766,15 @@ static void echoes(struct doc *d)
     es.cap = 64;
     while (es.cap < bytes / 2 && es.cap < (1u << 26))
         es.cap *= 2;
-    es.key = arena_alloc(d->arena, (size_t)es.cap * sizeof *es.key);
-    es.line = arena_alloc(d->arena, (size_t)es.cap * sizeof *es.line);
-    if (!es.key || !es.line)
+    es.slot = arena_alloc(d->arena, (size_t)es.cap * sizeof *es.slot);
+    if (!es.slot)
         return;
-    memset(es.key, 0, (size_t)es.cap * sizeof *es.key);
+    memset(es.slot, 0, (size_t)es.cap * sizeof *es.slot);
+    uint64_t pw = 1; /* ECHO_P to the power ECHO_W */
+    for (int k = 0; k < ECHO_W; k++)
+        pw *= ECHO_P;
+    for (unsigned c = 0; c < 256; c++)
+        es.drop[c] = pw * (c + 1);
     for (uint32_t i = (uint32_t)first; i <= (uint32_t)last; i++) {
         struct line *L = &d->lines[i];
         if (L->len < ECHO_W || L->cls == LC_BAD)
@@ -985,6 +1047,37 @@ uint32_t cls_meta_shape(const struct line *L)
         h = (h ^ (uint32_t)k) * 16777619u;
     }
     return digit_runs >= 2 && dated ? h | 1u : 0;
+}
+
+int cls_meta_dated(const struct line *L)
+{
+    if (L->f.n_digits < 2)
+        return 0;
+    /* cls_meta_shape's two conditions: two runs or more of digits and
+     * signs (its symbol 1), and a date or a time, tested as it tests them */
+    const char *t = L->text;
+    uint32_t runs = 0, run = 0;
+    int in_run = 0, dated = 0;
+    for (uint32_t b = 0; b < L->len; b++) {
+        unsigned char c = (unsigned char)t[b];
+        int digit = (unsigned)(c - '0') < 10u, k1 = digit || c == '+' || c == '-';
+        runs += (uint32_t)(k1 && !in_run);
+        in_run = k1;
+        if (!digit) {
+            run = 0;
+            continue;
+        }
+        run++;
+        if (b + 1 < L->len && run <= 2 && (t[b + 1] == ':' || t[b + 1] == '.' || t[b + 1] == '/') &&
+            b + 2 < L->len && t[b + 2] >= '0' && t[b + 2] <= '9')
+            dated = 1;
+        if (run == 4 && (t[b - 3] == '1' || t[b - 3] == '2') &&
+            (b + 1 == L->len || t[b + 1] < '0' || t[b + 1] > '9'))
+            dated = 1;
+        if (dated && runs >= 2)
+            return 1;
+    }
+    return dated && runs >= 2;
 }
 
 static void threads(struct doc *d, const uint64_t *text)
@@ -1388,7 +1481,7 @@ static chaff_status model_decide(struct doc *d, const struct chaff_rules *r, con
     if (st)
         return st;
     /* score the lines the rules leave open, MODEL_CHUNK at a time */
-    float *x = chaff_xmalloc((size_t)MODEL_CHUNK * feat_count * sizeof *x);
+    float *x = chaff_xmalloc((size_t)MODEL_CHUNK * MODEL_STRIDE * sizeof *x);
     if (!x)
         return CHAFF_E_NOMEM;
     uint32_t idx[MODEL_CHUNK];
@@ -1399,10 +1492,10 @@ static chaff_status model_decide(struct doc *d, const struct chaff_rules *r, con
         for (; k < ctx.n_nb && n < MODEL_CHUNK; k++) {
             if (cls_rule_certain(&d->lines[ctx.nb[k]]))
                 continue;
-            feat_line(&ctx, k, x + (size_t)n * feat_count);
+            feat_line(&ctx, k, x + (size_t)n * MODEL_STRIDE);
             idx[n++] = ctx.nb[k];
         }
-        model_scores(m, x, feat_count, n, raw);
+        model_scores(m, x, MODEL_STRIDE, n, raw);
         for (uint32_t j = 0; j < n; j++) {
             struct line *L = &d->lines[idx[j]];
             L->p = (float)model_prob(raw[j]);

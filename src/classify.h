@@ -35,6 +35,9 @@ int cls_title_case_run(const struct seg_feat *f);
 /* The shape of a short line that carries a date or a time (a comment's
  * meta line), or 0: runs of digits, words and spaces each one symbol. */
 uint32_t cls_meta_shape(const struct line *L);
+/* cls_meta_shape(L) != 0, found without making the shape: it stops as
+ * soon as the answer is known. */
+int cls_meta_dated(const struct line *L);
 
 /* What the rules settle for certain, once cls_doc has run the rules and
  * heuristics: -1 a drop (a site-scoped rule; a strong rule's own match or

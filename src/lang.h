@@ -54,7 +54,41 @@ const char *lang_code(uint32_t mask);
 uint32_t lang_detect_mask(const uint32_t hist[SCRIPT_COUNT]);
 /* Languages of the table written in script s (Japanese in kana and Han). */
 uint32_t lang_script_mask(enum lang_script s);
-/* Script of code point c. */
-enum lang_script lang_script_of(uint32_t c);
+/* Script of code point c.  Inline: the features and the stop words ask it
+ * of every letter. */
+static inline enum lang_script lang_script_of(uint32_t c)
+{
+    if (c < 0x80)
+        return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? SCRIPT_LATIN : SCRIPT_OTHER;
+    if (c < 0x250)
+        return (c >= 0xc0 && c != 0xd7 && c != 0xf7) ? SCRIPT_LATIN : SCRIPT_OTHER;
+    if (c >= 0x370 && c < 0x400)
+        return SCRIPT_GREEK;
+    if (c >= 0x400 && c < 0x530)
+        return SCRIPT_CYRILLIC;
+    if (c >= 0x590 && c < 0x600)
+        return SCRIPT_HEBREW;
+    if ((c >= 0x600 && c < 0x700) || (c >= 0x750 && c < 0x780) || (c >= 0xfb50 && c < 0xfe00) ||
+        (c >= 0xfe70 && c < 0xff00))
+        return SCRIPT_ARABIC;
+    if (c >= 0x900 && c < 0x980)
+        return SCRIPT_DEVANAGARI;
+    if (c >= 0xe00 && c < 0xe80)
+        return SCRIPT_THAI;
+    if (c >= 0x1e00 && c < 0x1f00)
+        return SCRIPT_LATIN;
+    if (c >= 0x1f00 && c < 0x2000)
+        return SCRIPT_GREEK;
+    if ((c >= 0x3040 && c < 0x3100) || (c >= 0x31f0 && c < 0x3200) || (c >= 0xff66 && c < 0xffa0))
+        return SCRIPT_KANA;
+    if ((c >= 0x1100 && c < 0x1200) || (c >= 0x3130 && c < 0x3190) || (c >= 0xac00 && c < 0xd7b0))
+        return SCRIPT_HANGUL;
+    if ((c >= 0x3400 && c < 0x4dc0) || (c >= 0x4e00 && c < 0xa000) || (c >= 0xf900 && c < 0xfb00) ||
+        (c >= 0x20000 && c < 0x32000))
+        return SCRIPT_HAN;
+    if (c >= 0xff21 && c < 0xff5b)
+        return SCRIPT_LATIN;
+    return SCRIPT_OTHER;
+}
 
 #endif

@@ -291,7 +291,9 @@ static int starts_quote(const struct line *L)
            (L->len >= 3 && t[0] == 0xe3 && t[1] == 0x80 && (t[2] == 0x8c || t[2] == 0x8e));
 }
 
-/* A price: a currency sign beside a digit ("$19.99", "12,50 €", "¥980"). */
+/* A price: a currency sign beside a digit ("$19.99", "12,50 €", "¥980").
+ * The signs are found by their first bytes, one memchr pass for each
+ * (several signs share one), and each place is tested as for its sign. */
 static int has_price(const struct line *L)
 {
     static const char *const signs[] = {"$",
@@ -302,23 +304,33 @@ static int has_price(const struct line *L)
                                         "\xe2\x82\xb9",
                                         "\xef\xbf\xa5",
                                         "\xe5\x85\x83"};
+    static const char firsts[] = "$\xe2\xc2\xef\xe5"; /* the signs' first bytes */
     const char *t = L->text, *end = L->text + L->len;
-    for (size_t k = 0; k < sizeof signs / sizeof signs[0]; k++) {
-        size_t n = strlen(signs[k]);
-        for (const char *p = t; (size_t)(end - p) >= n; p++) {
-            p = memchr(p, signs[k][0], (size_t)(end - p) - n + 1);
+    for (const char *fb = firsts; *fb; fb++) {
+        for (const char *p = t; p < end; p++) {
+            p = memchr(p, *fb, (size_t)(end - p));
             if (!p)
                 break;
-            if (memcmp(p, signs[k], n) != 0)
-                continue;
-            const char *q = p + n;
-            while (q < end && *q == ' ')
-                q++;
-            const char *b = p;
-            while (b > t && b[-1] == ' ')
-                b--;
-            if ((q < end && *q >= '0' && *q <= '9') || (b > t && b[-1] >= '0' && b[-1] <= '9'))
-                return 1;
+            for (size_t k = 0; k < sizeof signs / sizeof signs[0]; k++) {
+                const char *sg = signs[k];
+                if (sg[0] != *fb)
+                    continue;
+                size_t n = strlen(sg), j = 1;
+                if ((size_t)(end - p) < n)
+                    continue;
+                while (j < n && p[j] == sg[j])
+                    j++;
+                if (j < n)
+                    continue;
+                const char *q = p + n;
+                while (q < end && *q == ' ')
+                    q++;
+                const char *b = p;
+                while (b > t && b[-1] == ' ')
+                    b--;
+                if ((q < end && *q >= '0' && *q <= '9') || (b > t && b[-1] >= '0' && b[-1] <= '9'))
+                    return 1;
+            }
         }
     }
     return 0;
@@ -384,7 +396,7 @@ chaff_status feat_prepare(struct feat_ctx *c, const struct doc *d, const struct 
         lc->h_kept = (uint8_t)h_kept(L);
         lc->rule = L->rule >= 0;
         lc->seps = L->f.n_seps > 0;
-        lc->dated = cls_meta_shape(L) != 0;
+        lc->dated = (uint8_t)cls_meta_dated(L);
     }
     c->dated_pre[0] = 0;
     for (uint32_t k = 0; k < n; k++)

@@ -162,6 +162,91 @@ bool rules_word_char(uint32_t c)
     }
 }
 
+/* The heads table's chains, one after another, in the form match_line
+ * reads them: a key finds a dozen or more prefixes under one head, and
+ * following the chain through the entries and their keys missed the cache
+ * at every step.  A record holds the eight bytes of its prefix that
+ * follow the head, so most prefixes are turned away without their key
+ * being read; those that pass are compared whole, as before. */
+struct head_rec {
+    uint64_t after; /* bytes hl .. hl+8 of the prefix, hl = its chain's head length */
+    uint64_t mask;  /* the bytes of `after` the prefix has */
+    uint32_t len, key, rule;
+};
+
+struct heads_scan {
+    uint32_t *at, *n;     /* by a chain's first entry: its records rec[at .. at+n) */
+    struct head_rec *rec; /* every entry, chain by chain */
+};
+
+/* Bytes s[from .. from+8) that lie below len, little-endian, zero padded. */
+static uint64_t bytes8(const char *s, size_t from, size_t len)
+{
+    uint64_t v = 0;
+    for (size_t k = 0; k < 8 && from + k < len; k++)
+        v |= (uint64_t)(unsigned char)s[from + k] << (8 * k);
+    return v;
+}
+
+static void heads_scan_free(struct heads_scan *h)
+{
+    if (!h)
+        return;
+    chaff_xfree(h->at);
+    chaff_xfree(h->n);
+    chaff_xfree(h->rec);
+    chaff_xfree(h);
+}
+
+/* Lay out the chains of table t into *out; *out stays NULL (and
+ * match_line follows the table itself) when a chain does not end within
+ * the table's entries.  CHAFF_E_NOMEM. */
+static chaff_status heads_scan_new(const struct key_table *t, struct heads_scan **out)
+{
+    *out = NULL;
+    size_t total = 0;
+    for (uint32_t s = 0; s < t->cap; s++) {
+        uint32_t steps = 0, e = t->slot[s];
+        for (; e != UINT32_MAX && e < t->n && steps <= t->n; e = t->v[e].next)
+            steps++;
+        if (e != UINT32_MAX)
+            return CHAFF_OK; /* a loop, or an entry out of range */
+        total += steps;
+    }
+    struct heads_scan *h = chaff_xcalloc(1, sizeof *h);
+    if (!h)
+        return CHAFF_E_NOMEM;
+    size_t n1 = t->n ? t->n : 1;
+    h->at = chaff_xcalloc(n1, sizeof *h->at);
+    h->n = chaff_xcalloc(n1, sizeof *h->n);
+    h->rec = chaff_xcalloc(total ? total : 1, sizeof *h->rec);
+    if (!h->at || !h->n || !h->rec) {
+        heads_scan_free(h);
+        return CHAFF_E_NOMEM;
+    }
+    uint32_t m = 0;
+    for (uint32_t s = 0; s < t->cap; s++) {
+        uint32_t e0 = t->slot[s];
+        if (e0 == UINT32_MAX)
+            continue;
+        size_t hl = rules_head_len(t->keys + t->v[e0].key, t->v[e0].len, RULES_HEAD);
+        h->at[e0] = m;
+        for (uint32_t e = e0; e != UINT32_MAX; e = t->v[e].next) {
+            const struct exact_entry *x = &t->v[e];
+            size_t k = x->len > hl ? x->len - hl : 0;
+            struct head_rec *rc = &h->rec[m++];
+            rc->after = bytes8(t->keys + x->key, hl, x->len);
+            rc->mask = k >= 8 ? UINT64_MAX : (1ull << (8 * k)) - 1;
+            rc->len = x->len;
+            rc->key = x->key;
+            rc->rule = x->rule;
+        }
+        h->n[e0] = m - h->at[e0];
+    }
+    *out = h;
+    return CHAFF_OK;
+}
+
 chaff_status rules_finish(struct chaff_rules *r)
 {
     for (uint32_t k = 0; k < r->n_parts; k++) {
@@ -172,6 +257,12 @@ chaff_status rules_finish(struct chaff_rules *r)
         if (any && !p->progs &&
             !(p->progs = chaff_xcalloc(p->n, sizeof(_Atomic(struct rx_prog *)))))
             return CHAFF_E_NOMEM;
+        if (p->heads.cap && !p->heads_scan) {
+            struct heads_scan *h = NULL;
+            if (heads_scan_new(&p->heads, &h))
+                return CHAFF_E_NOMEM;
+            p->heads_scan = h;
+        }
         for (uint32_t j = 0; j < p->n_hs; j++) {
             hs_scratch_t *proto = r->scratch_proto;
             hs_error_t he = hs_alloc_scratch(p->hs[j].db, &proto);
@@ -190,6 +281,8 @@ void rules_free_progs(struct rules_part *p)
         rx_prog_free(atomic_load_explicit(&v[i], memory_order_relaxed));
     chaff_xfree(p->progs);
     p->progs = NULL;
+    heads_scan_free((struct heads_scan *)p->heads_scan);
+    p->heads_scan = NULL;
 }
 
 /* The exact program of rule id (local) of part p, made on first use: a
@@ -350,6 +443,23 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
  * memo misses, never a wrong answer (entries compare whole keys). */
 static uint64_t key_hash(const char *key, size_t len) { return hash_key(key, len); }
 
+/* Make the hashes of want (MH_*) of key[0..len) that kh lacks. */
+static void hashes_need(struct match_hint *kh, const char *key, size_t len, unsigned want)
+{
+    want &= ~kh->have;
+    if (want & MH_MEMO)
+        kh->memo = key_hash(key, len);
+    if (want & MH_WHOLE)
+        kh->whole = rules_key_hash(key, len);
+    if (want & MH_HEADS)
+        for (unsigned w = 0; w < 2; w++) {
+            size_t hl = rules_head_len(key, len, w ? RULES_HEAD : 1);
+            kh->head_len[w] = (uint32_t)hl;
+            kh->head[w] = rules_key_hash(key, hl);
+        }
+    kh->have |= want;
+}
+
 /* Which databases a line of n_chars characters is scanned with: bit
  * (part * RULES_MAX_DB + k).  n_chars 0: every one. */
 static uint32_t tiers_for(const struct chaff_rules *r, uint32_t n_chars)
@@ -362,13 +472,12 @@ static uint32_t tiers_for(const struct chaff_rules *r, uint32_t n_chars)
     return m;
 }
 
-/* The first entry of key[0..len) in table t, or UINT32_MAX. */
-static uint32_t lookup(const struct key_table *t, const char *key, size_t len)
+/* The first entry of key[0..len), whose rules_key_hash is h, in table t,
+ * or UINT32_MAX. */
+static uint32_t lookup(const struct key_table *t, const char *key, size_t len, uint32_t h)
 {
-    if (!t->cap || len > t->max_len)
-        return UINT32_MAX; /* most lines: longer than any exact rule */
     uint32_t cap = t->cap;
-    for (uint32_t slot = rules_key_hash(key, len) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
+    for (uint32_t slot = h & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
         uint32_t e = t->slot[slot];
         if (e == UINT32_MAX || (t->v[e].len == len && memcmp(t->keys + t->v[e].key, key, len) == 0))
             return e;
@@ -376,13 +485,14 @@ static uint32_t lookup(const struct key_table *t, const char *key, size_t len)
 }
 
 /* The first entry of the heads table whose prefix begins with the head
- * key[0..hl) (hl: one or RULES_HEAD code points), or UINT32_MAX. */
-static uint32_t lookup_head(const struct key_table *t, const char *key, size_t hl)
+ * key[0..hl) (hl: one or RULES_HEAD code points; h its rules_key_hash), or
+ * UINT32_MAX. */
+static uint32_t lookup_head(const struct key_table *t, const char *key, size_t hl, uint32_t h)
 {
     if (!t->cap)
         return UINT32_MAX;
     uint32_t cap = t->cap;
-    for (uint32_t slot = rules_key_hash(key, hl) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
+    for (uint32_t slot = h & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
         uint32_t e = t->slot[slot];
         if (e == UINT32_MAX)
             return e;
@@ -390,6 +500,31 @@ static uint32_t lookup_head(const struct key_table *t, const char *key, size_t h
         if (rules_head_len(k, t->v[e].len, RULES_HEAD) == hl && memcmp(k, key, hl) == 0)
             return e;
     }
+}
+
+/* Anchored rule `rule` (local to p), whose prefix key begins with: unless
+ * reported or run already in this call, or its @maxlen rules the line
+ * out, run its exact program over the key and report a match. */
+static chaff_status try_anchored(const struct chaff_rules *r, const struct rules_part *p,
+                                 struct match_scratch *s, uint32_t rule, const char *key,
+                                 size_t len, uint32_t n_chars)
+{
+    uint32_t gid = p->first + rule;
+    if (s->stamp[gid] == s->gen || s->tried[gid] == s->gen)
+        return CHAFF_OK;
+    const struct rule *ru = &r->v[gid];
+    if (n_chars && ru->maxlen && n_chars > ru->maxlen)
+        return CHAFF_OK; /* its guard would reject it */
+    s->tried[gid] = s->gen;
+    const struct rx_prog *g = NULL;
+    bool ok = false;
+    size_t end = 0;
+    chaff_status st = prog_of(r, p, rule, &g);
+    if (st == CHAFF_OK)
+        st = rx_match(g, key, len, &s->work, &ok, &end);
+    if (st == CHAFF_OK && ok)
+        add_hit(s, gid, end, 0);
+    return st;
 }
 
 static int cmp_hit(const void *a, const void *b)
@@ -400,8 +535,41 @@ static int cmp_hit(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+void match_prefetch(const struct chaff_rules *r, const struct match_scratch *s, const char *key,
+                    size_t len, struct match_hint *kh)
+{
+    kh->have = 0;
+    if (!r || r->n == 0 || !s || !s->memo || !key || !len)
+        return;
+    if (len <= MEMO_KEY) {
+        hashes_need(kh, key, len, MH_MEMO);
+        const struct memo_set *set = &s->memo[kh->memo & (MEMO_SETS - 1)];
+        __builtin_prefetch(&set->e[0]);
+        __builtin_prefetch(&set->e[1]);
+    }
+    for (uint32_t k = 0; k < r->n_parts; k++) {
+        const struct rules_part *p = &r->part[k];
+        if (p->exact.cap && len <= p->exact.max_len) {
+            hashes_need(kh, key, len, MH_WHOLE);
+            __builtin_prefetch(&p->exact.slot[kh->whole & (p->exact.cap - 1)]);
+        }
+        if (p->heads.cap) {
+            hashes_need(kh, key, len, MH_HEADS);
+            __builtin_prefetch(&p->heads.slot[kh->head[0] & (p->heads.cap - 1)]);
+            __builtin_prefetch(&p->heads.slot[kh->head[1] & (p->heads.cap - 1)]);
+        }
+    }
+}
+
 chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, const char *key,
                         size_t len, uint32_t n_chars, match_fn fn, void *ud)
+{
+    return match_line_hint(r, s, key, len, n_chars, NULL, fn, ud);
+}
+
+chaff_status match_line_hint(const struct chaff_rules *r, struct match_scratch *s, const char *key,
+                             size_t len, uint32_t n_chars, const struct match_hint *hint,
+                             match_fn fn, void *ud)
 {
     if (!r || r->n == 0)
         return CHAFF_OK;
@@ -419,8 +587,12 @@ chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, co
     uint32_t tiers = tiers_for(r, n_chars);
     struct memo_set *set = NULL;
     uint64_t h = 0;
+    struct match_hint hashes = {0}, *kh = &hashes;
+    if (hint)
+        hashes = *hint;
     if (len > 0 && len <= MEMO_KEY) {
-        h = key_hash(key, len);
+        hashes_need(kh, key, len, MH_MEMO);
+        h = kh->memo;
         set = &s->memo[h & (MEMO_SETS - 1)];
         for (unsigned way = 0; way < 2; way++) {
             const struct memo_entry *e = &set->e[way];
@@ -447,38 +619,46 @@ chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, co
                 return CHAFF_E_MATCHER;
         }
         /* the table: exact rules and expanded regexes, the whole key */
-        uint32_t e = lookup(&p->exact, key, len);
+        uint32_t e = UINT32_MAX;
+        if (p->exact.cap && len <= p->exact.max_len) { /* most lines: longer than any */
+            hashes_need(kh, key, len, MH_WHOLE);
+            e = lookup(&p->exact, key, len, kh->whole);
+        }
         for (; e != UINT32_MAX; e = p->exact.v[e].next) {
             uint32_t gid = p->first + p->exact.v[e].rule;
             add_hit(s, gid, len, r->v[gid].match == RM_EXACT);
         }
         /* anchored regexes: those with a prefix the key begins with, run */
         if (p->heads.cap && len > 0) {
-            size_t l1 = rules_head_len(key, len, 1), l2 = rules_head_len(key, len, RULES_HEAD);
+            const struct heads_scan *hsn = p->heads_scan;
+            hashes_need(kh, key, len, MH_HEADS);
             for (int w = 0; w < 2; w++) {
-                if (w == 1 && l2 == l1)
+                if (w == 1 && kh->head_len[1] == kh->head_len[0])
                     break;
-                size_t hl = w ? l2 : l1;
-                for (e = lookup_head(&p->heads, key, hl); e != UINT32_MAX; e = p->heads.v[e].next) {
+                size_t hl = kh->head_len[w];
+                e = lookup_head(&p->heads, key, hl, kh->head[w]);
+                if (e == UINT32_MAX)
+                    continue;
+                if (hsn) {
+                    uint64_t kb = bytes8(key, hl, len);
+                    const struct head_rec *rc = &hsn->rec[hsn->at[e]], *end = rc + hsn->n[e];
+                    for (; rc < end; rc++) {
+                        if (rc->len > len || ((kb ^ rc->after) & rc->mask) ||
+                            memcmp(p->heads.keys + rc->key, key, rc->len) != 0)
+                            continue;
+                        chaff_status st = try_anchored(r, p, s, rc->rule, key, len, n_chars);
+                        if (st)
+                            return st;
+                    }
+                    continue;
+                }
+                for (; e != UINT32_MAX; e = p->heads.v[e].next) {
                     const struct exact_entry *x = &p->heads.v[e];
-                    uint32_t gid = p->first + x->rule;
-                    if (x->len > len || memcmp(p->heads.keys + x->key, key, x->len) != 0 ||
-                        s->stamp[gid] == s->gen || s->tried[gid] == s->gen)
+                    if (x->len > len || memcmp(p->heads.keys + x->key, key, x->len) != 0)
                         continue;
-                    const struct rule *ru = &r->v[gid];
-                    if (n_chars && ru->maxlen && n_chars > ru->maxlen)
-                        continue; /* its guard would reject it */
-                    s->tried[gid] = s->gen;
-                    const struct rx_prog *g = NULL;
-                    bool ok = false;
-                    size_t end = 0;
-                    chaff_status st = prog_of(r, p, x->rule, &g);
-                    if (st == CHAFF_OK)
-                        st = rx_match(g, key, len, &s->work, &ok, &end);
+                    chaff_status st = try_anchored(r, p, s, x->rule, key, len, n_chars);
                     if (st)
                         return st;
-                    if (ok)
-                        add_hit(s, gid, end, 0);
                 }
             }
         }

@@ -20,6 +20,9 @@ struct model;
 /* The longest input vector (feat_count, checked in linefeat.c). */
 #define MODEL_INPUTS_MAX 256
 
+/* The stride model_scores is fastest with (MODEL_INPUTS_MAX floats). */
+#define MODEL_STRIDE MODEL_INPUTS_MAX
+
 /* Parse a model from text[0..len) (name is used in messages).  On error
  * returns CHAFF_E_DATA (or CHAFF_E_NOMEM) and fills err with
  * name:line:col: message.  The caller frees *out with model_free(). */
@@ -33,8 +36,8 @@ void model_free(struct model *m);
 const struct model *model_builtin(void);
 
 /* Raw scores (log-odds) of n input vectors, the k-th at x + k * stride
- * (feat_names order), into out[0..n).  Tree by tree, so a chunk of lines
- * shares each tree while it is in the cache. */
+ * (feat_names order), into out[0..n).  Eight lines at a time when stride
+ * is MODEL_STRIDE (see model.c); the same scores at any stride. */
 void model_scores(const struct model *m, const float *x, size_t stride, uint32_t n, double *out);
 
 /* The raw score of one input vector. */

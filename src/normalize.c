@@ -44,7 +44,10 @@
 #define NK_BLOCKS (0x10000 / NK_BLOCK) /* the BMP */
 #define NK_MAP_MAX 14                  /* longest mapping kept, UTF-8 bytes */
 
-enum { NK_BB = 1, NK_FAST = 2 }; /* boundary before; map holds the mapping */
+/* boundary before; map holds the mapping; the mapping is one white-space
+ * code point (norm_is_space); it holds one among others; the code point
+ * is NFC_Quick_Check=Yes with canonical combining class 0 (nfc_quick_yes) */
+enum { NK_BB = 1, NK_FAST = 2, NK_WS = 4, NK_HAS_WS = 8, NK_NFC_0 = 16 };
 enum { NK_EMPTY = 0, NK_FILLING, NK_READY };
 
 struct nk_entry {
@@ -68,6 +71,9 @@ static void nk_fill(const UNormalizer2 *cf, uint32_t b)
             continue; /* surrogates: never in valid UTF-8 */
         if (unorm2_hasBoundaryBefore(cf, (UChar32)c))
             e->flags |= NK_BB;
+        if (u_getIntPropertyValue((UChar32)c, UCHAR_NFC_QUICK_CHECK) == UNORM_YES &&
+            u_getCombiningClass((UChar32)c) == 0)
+            e->flags |= NK_NFC_0;
         UChar in[1] = {(UChar)c}, res[8];
         UErrorCode err = U_ZERO_ERROR;
         int32_t n = unorm2_normalize(cf, in, 1, res, 8, &err);
@@ -81,6 +87,12 @@ static void nk_fill(const UNormalizer2 *cf, uint32_t b)
         memcpy(e->map, u8, (size_t)n8);
         e->len = (uint8_t)n8;
         e->flags |= NK_FAST;
+        /* white space in the mapping, as collapse_space finds it */
+        unsigned cps = 0, spaces = 0;
+        for (size_t k = 0; k < (size_t)n8; cps++)
+            spaces += norm_is_space(norm_next(u8, (size_t)n8, &k)) ? 1u : 0u;
+        if (spaces)
+            e->flags |= cps == 1 ? NK_WS : NK_HAS_WS;
     }
 }
 
@@ -107,12 +119,19 @@ static const struct nk_entry *nk_lookup(const UNormalizer2 *cf, uint32_t c)
  * Append NFKC_Casefold(s[0..len)) to out by nk_table when every code point
  * of s is in the BMP, has a boundary before it and a short mapping; return
  * 1.  Otherwise return 0 with out as it was (the caller takes the ICU
- * path), and also on a buffer error (out->err says so).
+ * path), and also on a buffer error (out->err says so).  White space is
+ * collapsed on the way, as collapse_space would collapse it, and
+ * *collapsed set, unless a mapping holds white space among other code
+ * points: from there on the mappings go out as they are, *collapsed is 0
+ * and the caller collapses the whole (collapsing the part already
+ * collapsed again changes nothing).
  */
-static int key_by_table(const UNormalizer2 *cf, const char *s, size_t len, struct buf *out)
+static int key_by_table(const UNormalizer2 *cf, const char *s, size_t len, struct buf *out,
+                        int *collapsed)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t start = out->len;
+    int pending = 0, fused = 1;
     for (size_t i = 0; i < len;) {
         uint32_t c = u[i];
         size_t n;
@@ -133,47 +152,42 @@ static int key_by_table(const UNormalizer2 *cf, const char *s, size_t len, struc
         const struct nk_entry *e = nk_lookup(cf, c);
         if (!e || (e->flags & (NK_BB | NK_FAST)) != (NK_BB | NK_FAST))
             goto slow;
+        i += n;
+        if (fused) {
+            if (e->flags & NK_WS) {
+                pending = out->len > start;
+                continue;
+            }
+            if (e->flags & NK_HAS_WS)
+                fused = 0;
+            if (!e->len)
+                continue; /* nothing written: a pending space still waits */
+            if (pending) {
+                if (out->cap - out->len <= 1 && buf_reserve(out, 1))
+                    goto slow;
+                out->p[out->len++] = ' ';
+                pending = 0;
+            }
+        }
         if (out->cap - out->len <= e->len && buf_reserve(out, e->len))
             goto slow;
-        memcpy(out->p + out->len, e->map, e->len);
+        /* the whole map field when it fits: a copy of fixed size is a
+         * couple of moves, where one of e->len bytes is a call */
+        if (out->cap - out->len > sizeof e->map)
+            memcpy(out->p + out->len, e->map, sizeof e->map);
+        else
+            memcpy(out->p + out->len, e->map, e->len);
         out->len += e->len;
-        i += n;
     }
     if (out->p)
         out->p[out->len] = '\0';
+    *collapsed = fused;
     return 1;
 slow:
     out->len = start;
     if (out->p)
         out->p[start] = '\0';
     return 0;
-}
-
-uint32_t norm_next(const char *s, size_t len, size_t *i)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t k = *i;
-    uint32_t c = u[k];
-    if (c < 0x80) {
-        *i = k + 1;
-        return c;
-    }
-    int n = c >= 0xf8 ? -1 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : -1;
-    if (n < 0 || k + (size_t)n >= len) {
-        *i = k + 1;
-        return 0xfffd;
-    }
-    c &= n == 1 ? 0x1f : n == 2 ? 0x0f : 0x07;
-    for (int j = 1; j <= n; j++) {
-        unsigned char b = u[k + (size_t)j];
-        if ((b & 0xc0) != 0x80) {
-            *i = k + 1;
-            return 0xfffd;
-        }
-        c = (c << 6) | (b & 0x3f);
-    }
-    *i = k + (size_t)n + 1;
-    return c;
 }
 
 int norm_is_space(uint32_t c)
@@ -213,6 +227,9 @@ static void trim(const char *s, size_t len, size_t *b, size_t *e)
 static int nfc_quick_yes(const char *s, size_t len)
 {
     uint8_t last_ccc = 0;
+    UErrorCode err = U_ZERO_ERROR;
+    const UNormalizer2 *cf = NULL; /* nk_table's, asked for on the first code point that needs it */
+    int cf_asked = 0;
     for (size_t i = 0; i < len;) {
         if ((unsigned char)s[i] < 0x80) {
             i++;
@@ -225,6 +242,21 @@ static int nfc_quick_yes(const char *s, size_t len)
         if (c < 0x300 || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7a3)) {
             last_ccc = 0;
             continue;
+        }
+        /* elsewhere in the BMP the table has ICU's answer for the common
+         * case (Yes, class 0), made once per block of code points */
+        if (c < 0x10000 && !cf_asked) {
+            cf_asked = 1;
+            cf = unorm2_getNFKCCasefoldInstance(&err);
+            if (U_FAILURE(err))
+                cf = NULL;
+        }
+        if (c < 0x10000 && cf) {
+            const struct nk_entry *e = nk_lookup(cf, c);
+            if (e && (e->flags & NK_NFC_0)) {
+                last_ccc = 0;
+                continue;
+            }
         }
         if (u_getIntPropertyValue((UChar32)c, UCHAR_NFC_QUICK_CHECK) != UNORM_YES)
             return 0;
@@ -366,13 +398,44 @@ static void collapse_space(struct buf *out, size_t from)
             if (pending)
                 p[w++] = ' ';
             pending = 0;
-            memmove(p + w, p + r, k - r);
-            w += k - r;
+            /* a code point is a few bytes, and often stays where it is */
+            if (w == r)
+                w = k;
+            else
+                for (size_t j = r; j < k; j++)
+                    p[w++] = p[j];
         }
         r = k;
     }
     out->len = w;
     p[w] = '\0';
+}
+
+/* Eight ASCII bytes (one word, first byte lowest) with A-Z lowercased. */
+static uint64_t ascii_lower(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    /* no byte is over 0x7f, so no sum carries into the next byte */
+    uint64_t ge_a = v + ones * (0x80 - 'A'), gt_z = v + ones * (0x80 - 'Z' - 1);
+    return v | ((ge_a & ~gt_z & high) >> 2);
+}
+
+/* Can the eight ASCII bytes v go to the key as they are (lowercased)?
+ * Yes when they hold no byte below 0x20 and no two spaces side by side,
+ * and do not start with a space when one was pending or nothing was
+ * written yet (space_before): then the key has each byte where the text
+ * has it.  Returns -1 for no, else the bytes to keep: 8, or 7 when the
+ * last byte is a space, which is then pending (it is written only if a
+ * byte other than white space follows). */
+static int ascii_run(uint64_t v, int space_before)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t ctl = ~(v + ones * (0x80 - 0x20)) & high; /* bytes below 0x20 */
+    uint64_t x = v ^ (ones * ' ');
+    uint64_t sp = ~(x + ones * 0x7f) & high; /* spaces; x has no byte over 0x7f */
+    if (ctl || (sp & (sp << 8)) || (space_before && (sp & 0x80)))
+        return -1;
+    return (sp >> 56) ? 7 : 8;
 }
 
 chaff_status norm_key(const char *s, size_t len, struct buf *out)
@@ -385,7 +448,37 @@ chaff_status norm_key(const char *s, size_t len, struct buf *out)
         char *p = out->p;
         size_t w = from;
         int pending = 0;
-        for (size_t i = 0; i < len; i++) {
+        size_t i = 0;
+        /* Eight bytes at a time while they hold no control byte and no
+         * white space but single spaces that need no collapsing (see
+         * ascii_run); the rest, and every byte of a chunk that does not
+         * qualify, one at a time below. */
+        for (; i + 8 <= len; i += 8) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            int n = ascii_run(v, pending || w == from);
+            if (n < 0) {
+                for (size_t k = i; k < i + 8; k++) {
+                    unsigned char c = (unsigned char)s[k];
+                    if (ascii_space(c)) {
+                        pending = w > from;
+                        continue;
+                    }
+                    if (pending)
+                        p[w++] = ' ';
+                    pending = 0;
+                    p[w++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+                }
+                continue;
+            }
+            if (pending)
+                p[w++] = ' ';
+            v = ascii_lower(v);
+            memcpy(p + w, &v, 8);
+            w += (size_t)n;
+            pending = n < 8;
+        }
+        for (; i < len; i++) {
             unsigned char c = (unsigned char)s[i];
             if (ascii_space(c)) {
                 pending = w > from;
@@ -404,13 +497,14 @@ chaff_status norm_key(const char *s, size_t len, struct buf *out)
     const UNormalizer2 *cf = unorm2_getNFKCCasefoldInstance(&err);
     if (U_FAILURE(err))
         return out->err = CHAFF_E_INVAL;
-    if (!key_by_table(cf, s, len, out)) {
+    int collapsed = 0;
+    if (!key_by_table(cf, s, len, out, &collapsed)) {
         if (out->err)
             return out->err;
         if (icu_normalize(cf, s, len, out))
             return out->err;
     }
-    if (out->p)
+    if (out->p && !collapsed)
         collapse_space(out, from);
     return out->err;
 }

@@ -31,7 +31,33 @@ chaff_status norm_key(const char *s, size_t len, struct buf *out);
 int norm_is_space(uint32_t c);
 
 /* Decode one code point from s[*i..len), advancing *i; s must be valid
- * UTF-8 (invalid bytes decode as U+FFFD and advance by one). */
-uint32_t norm_next(const char *s, size_t len, size_t *i);
+ * UTF-8 (invalid bytes decode as U+FFFD and advance by one).  Inline: every
+ * pass over a line's text calls it for each non-ASCII character. */
+static inline uint32_t norm_next(const char *s, size_t len, size_t *i)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t k = *i;
+    uint32_t c = u[k];
+    if (c < 0x80) {
+        *i = k + 1;
+        return c;
+    }
+    int n = c >= 0xf8 ? -1 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : -1;
+    if (n < 0 || k + (size_t)n >= len) {
+        *i = k + 1;
+        return 0xfffd;
+    }
+    c &= n == 1 ? 0x1f : n == 2 ? 0x0f : 0x07;
+    for (int j = 1; j <= n; j++) {
+        unsigned char b = u[k + (size_t)j];
+        if ((b & 0xc0) != 0x80) {
+            *i = k + 1;
+            return 0xfffd;
+        }
+        c = (c << 6) | (b & 0x3f);
+    }
+    *i = k + (size_t)n + 1;
+    return c;
+}
 
 #endif

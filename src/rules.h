@@ -191,6 +191,9 @@ struct rules_part {
     void *progs; /* per local id: the exact program of an
                     RF_VERIFIED or RF_ANCHORED rule, made on
                     first use (match.c) */
+    /* the heads table's chains laid out for scanning, made by
+     * rules_finish (match.c) */
+    void *heads_scan;
     /* storage: the database image, mapped from a file or on the heap */
     void *image;
     size_t image_len;
@@ -299,6 +302,30 @@ typedef void (*match_fn)(void *ud, uint32_t rule_id);
  * site) are not applied here: classify.c applies them. */
 chaff_status match_line(const struct chaff_rules *r, struct match_scratch *s, const char *key,
                         size_t len, uint32_t n_chars, match_fn fn, void *ud);
+
+/* The hashes match_line looks a key up by, made ahead by match_prefetch
+ * and handed back to match_line_hint with the same key: `have` says which
+ * are made (MH_*). */
+enum { MH_MEMO = 1, MH_WHOLE = 2, MH_HEADS = 4 };
+struct match_hint {
+    uint64_t memo;                 /* the memo set */
+    uint32_t whole;                /* the exact table */
+    uint32_t head[2], head_len[2]; /* the heads table: one and RULES_HEAD code points */
+    unsigned have;
+};
+
+/* Ask the memory for what match_line(r, s, key, len, ...) will read first
+ * (its memo set, the table slots of the key and its heads), so that a
+ * caller can overlap those misses with the line before; the hashes made
+ * for it go to *hint.  Answers nothing. */
+void match_prefetch(const struct chaff_rules *r, const struct match_scratch *s, const char *key,
+                    size_t len, struct match_hint *hint);
+
+/* match_line with the hint match_prefetch made for the same key and
+ * length (or NULL). */
+chaff_status match_line_hint(const struct chaff_rules *r, struct match_scratch *s, const char *key,
+                             size_t len, uint32_t n_chars, const struct match_hint *hint,
+                             match_fn fn, void *ud);
 
 /* match_line for a line of unknown length: every database is scanned. */
 chaff_status match_key(const struct chaff_rules *r, struct match_scratch *s, const char *key,

@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include "embed.h"
-#include "hash.h"
 #include "lang.h"
 #include "normalize.h"
 
@@ -37,17 +36,38 @@ struct sw_entry {
     uint32_t mask;
 };
 
-/* Most words looked up are not function words: a probe reads the 4-byte
- * tag of a slot (its word's hash, 0 = empty) in a 64 KB array, and only a
- * tag that matches sends it to the entry and the word. */
+/* Most words looked up are not function words.  A word first tests one bit
+ * of an 8 KB filter (bit h >> 16 of its hash; a few thousand words set
+ * about one bit in fifteen), which stays in the first-level cache where
+ * the table does not, so most words leave without a probe.  A probe reads
+ * the 4-byte tag of a slot (its word's hash, 0 = empty) in a 64 KB array,
+ * and only a tag that matches sends it to the entry and the word. */
+#define SW_FILTER_BITS 65536
+static uint64_t sw_filter[SW_FILTER_BITS / 64];
 static uint32_t sw_tag[SW_CAP];
 static struct sw_entry sw_table[SW_CAP];
 static pthread_once_t sw_once = PTHREAD_ONCE_INIT;
 
+/* A word's hash is made as sw_tally_key gathers it, a byte at a time
+ * (sw_step: a rotate and an xor, so the chain through a word's bytes is
+ * short), and mixed once when the word ends (sw_tag_of); a tag is never 0
+ * (sw_tag). */
+#define SW_HASH_INIT 0u
+
+static inline uint64_t sw_step(uint64_t h, unsigned char b) { return ((h << 7) | (h >> 57)) ^ b; }
+
+static inline uint32_t sw_tag_of(uint64_t h)
+{
+    uint32_t t = (uint32_t)(((h ^ (h >> 29)) * 0x9e3779b97f4a7c15ull) >> 32);
+    return t ? t : 1;
+}
+
 static uint32_t sw_hash(const char *w, size_t len)
 {
-    uint32_t h = (uint32_t)hash_key(w, len); /* a word is one or two steps */
-    return h ? h : 1;                        /* a tag is never 0 */
+    uint64_t h = SW_HASH_INIT;
+    for (size_t i = 0; i < len; i++)
+        h = sw_step(h, (unsigned char)w[i]);
+    return sw_tag_of(h);
 }
 
 static void sw_add(const char *w, size_t len, uint32_t mask)
@@ -59,6 +79,7 @@ static void sw_add(const char *w, size_t len, uint32_t mask)
         struct sw_entry *e = &sw_table[s];
         if (!e->w) {
             sw_tag[s] = h;
+            sw_filter[(h >> 16) / 64] |= 1ull << ((h >> 16) % 64);
             e->w = w;
             e->len = (uint32_t)len;
             e->mask = mask;
@@ -102,20 +123,37 @@ static void sw_init(void)
     }
 }
 
-uint32_t sw_lookup(const char *w, size_t len)
+/* Do a[0..len) and b[0..len) hold the same bytes?  A function word is a
+ * few bytes: a loop here costs less than a call to memcmp. */
+static inline int sw_same(const char *a, const char *b, size_t len)
 {
-    pthread_once(&sw_once, sw_init);
+    for (size_t k = 0; k < len; k++)
+        if (a[k] != b[k])
+            return 0;
+    return 1;
+}
+
+/* sw_lookup once the table is built, for a word whose sw_hash is h. */
+static inline uint32_t sw_find(const char *w, size_t len, uint32_t h)
+{
     if (!len || len > SW_WORD_MAX)
         return 0;
-    uint32_t h = sw_hash(w, len);
+    if (!(sw_filter[(h >> 16) / 64] & (1ull << ((h >> 16) % 64))))
+        return 0;
     for (uint32_t s = h & (SW_CAP - 1);; s = (s + 1) & (SW_CAP - 1)) {
         uint32_t tag = sw_tag[s];
         if (!tag)
             return 0;
         const struct sw_entry *e = &sw_table[s];
-        if (tag == h && e->len == len && memcmp(e->w, w, len) == 0)
+        if (tag == h && e->len == len && sw_same(e->w, w, len))
             return e->mask;
     }
+}
+
+uint32_t sw_lookup(const char *w, size_t len)
+{
+    pthread_once(&sw_once, sw_init);
+    return sw_find(w, len, sw_hash(w, len));
 }
 
 /* Greek vowels with tonos or dialytika, lowercase (a key is casefolded),
@@ -162,11 +200,12 @@ static size_t put_utf8(char *o, uint32_t c)
     return 4;
 }
 
-static void tally_word(struct sw_tally *t, const char *w, size_t len)
+/* Count the word w[0..len), whose running sw_step hash is h. */
+static void tally_word(struct sw_tally *t, const char *w, size_t len, uint64_t h)
 {
     if (t->n_words < UINT16_MAX)
         t->n_words++;
-    uint32_t m = sw_lookup(w, len);
+    uint32_t m = sw_find(w, len, sw_tag_of(h)); /* sw_tally_key built the table */
     if (!m)
         return;
     if (t->n_stop < UINT16_MAX)
@@ -185,6 +224,7 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
     pthread_once(&sw_once, sw_init);
     char w[SW_WORD_MAX + 4];
     size_t wl = 0;
+    uint64_t wh = SW_HASH_INIT; /* sw_step over w[0..wl) */
     int too_long = 0, apos = 0; /* an apostrophe waits for the next letter */
     int wanted = 0;             /* the word is in the script looked up */
     for (size_t i = 0; i <= len;) {
@@ -196,14 +236,36 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
                  * casefolded): straight into the word */
                 if (!wl)
                     wanted = script == SCRIPT_OTHER || script == SCRIPT_LATIN;
-                if (apos && wl < SW_WORD_MAX)
+                if (apos && wl < SW_WORD_MAX) {
                     w[wl++] = '\'';
+                    wh = sw_step(wh, '\'');
+                }
                 apos = 0;
-                if (wl < SW_WORD_MAX)
-                    w[wl++] = (char)b;
-                else
-                    too_long = 1;
+                /* and the rest of the run of them */
+                do {
+                    if (wl < SW_WORD_MAX) {
+                        w[wl++] = (char)b;
+                        wh = sw_step(wh, b);
+                    } else {
+                        too_long = 1;
+                    }
+                } while (++i < len && (b = (unsigned char)key[i]) >= 'a' && b <= 'z');
+                continue;
+            }
+            if (b < 0x80 && !(b >= 'A' && b <= 'Z')) {
+                /* the next common case, an ASCII byte that is no letter:
+                 * what the general steps below do with it, without
+                 * asking for its script */
                 i++;
+                if (b == '\'' && wl && !apos) {
+                    apos = 1;
+                    continue;
+                }
+                if (wl && !too_long && wanted)
+                    tally_word(t, w, wl, wh);
+                wl = 0;
+                wh = SW_HASH_INIT;
+                too_long = apos = 0;
                 continue;
             }
             if (b < 0x80) {
@@ -220,12 +282,18 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
             continue; /* a combining mark: keys are NFC, so only a stray one */
         if (s == SCRIPT_HAN || s == SCRIPT_KANA) {
             if (wl && !too_long && wanted)
-                tally_word(t, w, wl);
+                tally_word(t, w, wl, wh);
             wl = 0;
+            wh = SW_HASH_INIT;
             too_long = apos = 0;
             char one[4];
-            if (cjk_line || script == SCRIPT_OTHER)
-                tally_word(t, one, put_utf8(one, c));
+            if (cjk_line || script == SCRIPT_OTHER) {
+                size_t n = put_utf8(one, c);
+                uint64_t h1 = SW_HASH_INIT;
+                for (size_t k = 0; k < n; k++)
+                    h1 = sw_step(h1, (unsigned char)one[k]);
+                tally_word(t, one, n, h1);
+            }
             continue;
         }
         if (s != SCRIPT_OTHER) {
@@ -233,12 +301,17 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
                 wanted = script == SCRIPT_OTHER || (unsigned)s == script;
             if (s == SCRIPT_GREEK)
                 c = greek_base(c);
-            if (apos && wl + 1 <= SW_WORD_MAX)
+            if (apos && wl + 1 <= SW_WORD_MAX) {
                 w[wl++] = '\'';
+                wh = sw_step(wh, '\'');
+            }
             apos = 0;
-            if (wl + 4 <= SW_WORD_MAX)
-                wl += put_utf8(w + wl, c);
-            else
+            if (wl + 4 <= SW_WORD_MAX) {
+                size_t n = put_utf8(w + wl, c);
+                for (size_t k = 0; k < n; k++)
+                    wh = sw_step(wh, (unsigned char)w[wl + k]);
+                wl += n;
+            } else
                 too_long = 1;
             continue;
         }
@@ -247,8 +320,9 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
             continue;
         }
         if (wl && !too_long && wanted)
-            tally_word(t, w, wl);
+            tally_word(t, w, wl, wh);
         wl = 0;
+        wh = SW_HASH_INIT;
         too_long = apos = 0;
     }
 }
