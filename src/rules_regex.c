@@ -1651,11 +1651,25 @@ static void hset_add(struct hset *h, const struct head *x)
     h->v[h->n++] = *x;
 }
 
+/* The work one search for a pattern's heads may do, in heads carried
+ * through a node (every call of heads() costs one more): repeats nested in
+ * repeats multiply the walk (each tries up to HEAD_CPS more copies of its
+ * body), so a pattern like a+++++++ would take exponential time.  Past the
+ * budget the pattern has no heads and is scanned as a whole, which is
+ * always right.  The shipped rules compile alike under 300,000. */
+#define HEADS_BUDGET 500000
+
 /* out = the heads of node k following each head of in (a superset: an
  * assertion is passed over, a wide set after one character ends the head
- * there).  false when a head would be empty or the set grows past max. */
-static bool heads(const struct rx *p, int32_t k, const struct hset *in, struct hset *out)
+ * there).  false when a head would be empty, the set grows past max or
+ * *budget runs out. */
+static bool heads(const struct rx *p, int32_t k, const struct hset *in, struct hset *out,
+                  uint32_t *budget)
 {
+    uint32_t cost = 1 + in->n;
+    if (*budget < cost)
+        return false;
+    *budget -= cost;
     const struct node *n = &p->v[k];
     switch (n->kind) {
     case N_SET:
@@ -1689,7 +1703,7 @@ static bool heads(const struct rx *p, int32_t k, const struct hset *in, struct h
         bool ok = !a.over;
         for (int32_t c = n->child; ok && c >= 0; c = p->v[c].next) {
             b = (struct hset){NULL, 0, 0, in->max, false, in->cps};
-            ok = heads(p, c, &a, &b);
+            ok = heads(p, c, &a, &b, budget);
             out->over |= b.over;
             chaff_xfree(a.v);
             a = b;
@@ -1701,7 +1715,7 @@ static bool heads(const struct rx *p, int32_t k, const struct hset *in, struct h
     }
     case N_ALT:
         for (int32_t c = n->child; c >= 0; c = p->v[c].next)
-            if (!heads(p, c, in, out))
+            if (!heads(p, c, in, out, budget))
                 return false;
         return true;
     case N_REP: {
@@ -1721,7 +1735,7 @@ static bool heads(const struct rx *p, int32_t k, const struct hset *in, struct h
             if (t == upto)
                 break;
             b = (struct hset){NULL, 0, 0, in->max, false, in->cps};
-            ok = heads(p, n->child, &a, &b);
+            ok = heads(p, n->child, &a, &b, budget);
             out->over |= b.over;
             chaff_xfree(a.v);
             a = b;
@@ -1747,7 +1761,8 @@ static bool heads(const struct rx *p, int32_t k, const struct hset *in, struct h
 
 /* The heads of the parsed regex p with cps code points each, into all;
  * false when there are none to be had. */
-static bool all_heads(const struct rx *p, int32_t root, uint8_t cps, struct hset *all)
+static bool all_heads(const struct rx *p, int32_t root, uint8_t cps, struct hset *all,
+                      uint32_t *budget)
 {
     bool ok = !p->unknown && !p->uncased;
     int32_t first = p->v[root].kind == N_ALT ? p->v[root].child : root;
@@ -1762,7 +1777,7 @@ static bool all_heads(const struct rx *p, int32_t root, uint8_t cps, struct hset
         hset_add(&start, &empty);
         for (int32_t c = p->v[n->child].next; ok && c >= 0; c = p->v[c].next) {
             cur = (struct hset){NULL, 0, 0, all->max, false, cps};
-            ok = heads(p, c, &start, &cur);
+            ok = heads(p, c, &start, &cur, budget);
             if (!ok && cur.over)
                 all->over = true;
             chaff_xfree(start.v);
@@ -1801,10 +1816,11 @@ chaff_status rx_heads(const char *pat, uint32_t max, rx_key_fn fn, void *ud, uin
     static const uint8_t lengths[] = {HEAD_CPS, 4, 2, 1};
     struct hset all = {NULL, 0, 0, max, false, HEAD_CPS};
     bool ok = false;
+    uint32_t budget = HEADS_BUDGET; /* for all the lengths tried */
     for (size_t l = 0; l < sizeof lengths && !ok; l++) {
         chaff_xfree(all.v);
         all = (struct hset){NULL, 0, 0, max, false, lengths[l]};
-        ok = all_heads(&p, root, lengths[l], &all);
+        ok = all_heads(&p, root, lengths[l], &all, &budget);
         if (!ok && !all.over)
             break; /* not for lack of room: no heads at all */
     }

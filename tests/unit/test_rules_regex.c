@@ -94,6 +94,17 @@ static void test_heads(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(rx_heads("^.x", 256, collect, &k, &n, &n_short), CHAFF_OK);
     assert_int_equal(n, 0);
+    /* repeats nested in repeats: without a budget the walk takes time
+     * exponential in the depth (this one would not end for hours); with it
+     * the search gives up at once and the pattern has no heads */
+    assert_int_equal(
+        rx_heads("^((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)x", 256, collect, &k, &n, &n_short),
+        CHAFF_OK);
+    assert_int_equal(n, 0);
+    /* a shallow nesting still has its heads */
+    memset(&k, 0, sizeof k);
+    assert_int_equal(rx_heads("^((ab)+)+c", 256, collect, &k, &n, &n_short), CHAFF_OK);
+    assert_true(n > 0 && has(&k, "abc") && has(&k, "ababc"));
 }
 
 static void test_cost_and_prefilter(void **state)
