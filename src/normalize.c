@@ -198,8 +198,7 @@ int norm_is_space(uint32_t c)
            c == 0x202f || c == 0x205f || c == 0x3000 || c == 0xfeff || c == 0x85;
 }
 
-/* Bounds of s after trimming white space at both ends. */
-static void trim(const char *s, size_t len, size_t *b, size_t *e)
+void norm_trim(const char *s, size_t len, size_t *b, size_t *e)
 {
     size_t i = 0;
     while (i < len) {
@@ -231,8 +230,12 @@ static int nfc_quick_yes(const char *s, size_t len)
     const UNormalizer2 *cf = NULL; /* nk_table's, asked for on the first code point that needs it */
     int cf_asked = 0;
     for (size_t i = 0; i < len;) {
-        if ((unsigned char)s[i] < 0x80) {
-            i++;
+        if ((unsigned char)s[i] < 0x80) { /* a run of ASCII, eight bytes at a time */
+            uint64_t w;
+            while (len - i >= 8 && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull)))
+                i += 8;
+            while (i < len && (unsigned char)s[i] < 0x80)
+                i++;
             last_ccc = 0;
             continue;
         }
@@ -347,13 +350,15 @@ static int all_ascii(const char *s, size_t len)
     return 1;
 }
 
+int norm_is_nfc(const char *s, size_t len) { return all_ascii(s, len) || nfc_quick_yes(s, len); }
+
 chaff_status norm_output(const char *s, size_t len, struct buf *out)
 {
     size_t b, e;
-    trim(s, len, &b, &e);
+    norm_trim(s, len, &b, &e);
     s += b;
     len = e - b;
-    if (all_ascii(s, len) || nfc_quick_yes(s, len))
+    if (norm_is_nfc(s, len))
         return buf_add(out, s, len);
     UErrorCode err = U_ZERO_ERROR;
     const UNormalizer2 *nfc = unorm2_getNFCInstance(&err);

@@ -21,8 +21,18 @@
 
 #include "buf.h"
 
-/* Append the output form of s[0..len) to out.  CHAFF_E_NOMEM/TOOBIG. */
+/* Append the output form of s[0..len) to out: trimmed (norm_trim), then
+ * NFC unless norm_is_nfc says it is already.  CHAFF_E_NOMEM/TOOBIG. */
 chaff_status norm_output(const char *s, size_t len, struct buf *out);
+
+/* The bounds [*b, *e) of s[0..len) without white space (norm_is_space) at
+ * either end. */
+void norm_trim(const char *s, size_t len, size_t *b, size_t *e);
+
+/* 1 when s[0..len) is certainly NFC, so that its output form is itself
+ * (every code point NFC_Quick_Check=Yes, combining classes in order: exact
+ * when it says 1); 0 means maybe, normalise to know. */
+int norm_is_nfc(const char *s, size_t len);
 
 /* Append the match key of s[0..len) to out.  CHAFF_E_NOMEM/TOOBIG. */
 chaff_status norm_key(const char *s, size_t len, struct buf *out);

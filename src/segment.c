@@ -19,7 +19,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <unicode/uchar.h>
-#include <unicode/unorm2.h>
 
 #include "hash.h"
 #include "normalize.h"
@@ -331,69 +330,6 @@ void seg_scratch_free(struct seg_scratch *s)
     buf_free(&s->key);
 }
 
-/*
- * The bounds of s[0..len) without the white space norm_output() trims at
- * both ends (norm_is_space).  Keep in step with trim() in normalize.c.
- */
-static void out_span(const char *s, size_t len, size_t *b, size_t *e)
-{
-    size_t i = 0;
-    while (i < len) {
-        size_t k = i;
-        if (!norm_is_space(norm_next(s, len, &k)))
-            break;
-        i = k;
-    }
-    size_t j = len;
-    while (j > i) {
-        size_t k = j - 1;
-        while (k > i && ((unsigned char)s[k] & 0xc0) == 0x80)
-            k--;
-        size_t t = k;
-        if (!norm_is_space(norm_next(s, len, &t)))
-            break;
-        j = k;
-    }
-    *b = i;
-    *e = j;
-}
-
-/*
- * 1 when s[0..len) is certainly NFC, so that its output form is itself:
- * every code point NFC_Quick_Check=Yes and canonical combining classes in
- * order (UAX #15's quick check; a Yes answer is exact).  0 means maybe:
- * normalise to know.  ASCII goes eight bytes at a time.
- */
-static int span_nfc(const char *s, size_t len)
-{
-    uint8_t last_ccc = 0;
-    for (size_t i = 0; i < len;) {
-        if ((unsigned char)s[i] < 0x80) {
-            uint64_t w;
-            while (len - i >= 8 && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull)))
-                i += 8;
-            while (i < len && (unsigned char)s[i] < 0x80)
-                i++;
-            last_ccc = 0;
-            continue;
-        }
-        uint32_t c = norm_next(s, len, &i);
-        /* below U+0300 and in the big CJK and Hangul blocks every code
-         * point is Yes with class 0 */
-        if (c < 0x300 || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7a3)) {
-            last_ccc = 0;
-            continue;
-        }
-        if (u_getIntPropertyValue((UChar32)c, UCHAR_NFC_QUICK_CHECK) != UNORM_YES)
-            return 0;
-        uint8_t ccc = u_getCombiningClass((UChar32)c);
-        if (ccc && last_ccc > ccc)
-            return 0;
-        last_ccc = ccc;
-    }
-    return 1;
-}
-
 chaff_status seg_doc(struct doc *d, struct seg_scratch *s, const char *text, size_t len)
 {
     uint32_t n = 0;
@@ -439,10 +375,10 @@ chaff_status seg_doc(struct doc *d, struct seg_scratch *s, const char *text, siz
         /* the output form: the trimmed line itself when it is NFC (nearly
          * every line), else its normalised copy in the arena */
         size_t b, e;
-        out_span(p, ll, &b, &e);
+        norm_trim(p, ll, &b, &e);
         if (e - b > UINT32_MAX / 2)
             return CHAFF_E_TOOBIG;
-        if (span_nfc(p + b, e - b)) {
+        if (norm_is_nfc(p + b, e - b)) {
             L->text = e > b ? p + b : "";
             L->len = (uint32_t)(e - b);
         } else {
