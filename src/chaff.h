@@ -205,6 +205,10 @@ typedef enum chaff_framing {
     0x80u /* record framings: a record whose cleaned text is empty                                 \
              is not written (counted in records_dropped); the one                                  \
              case where records in and out differ */
+#define CHAFF_SNIFF_WARC                                                                           \
+    0x100u /* text framing: an input that opens with a WARC version                                \
+              line ("WARC/1.1") is read as warc framing instead (nothing                           \
+              else starts that way); see chaff_filter_framing() */
 
 /* Output callback: write len bytes.  Return 0 on success, nonzero to stop
  * the filter (it then returns CHAFF_E_WRITE). */
@@ -311,6 +315,10 @@ void chaff_filter_free(chaff_filter *f);
 chaff_status chaff_filter_learn_merge(chaff_filter *f, const char *line, size_t len, char msg[128]);
 chaff_status chaff_filter_learned(chaff_filter *f, int counts, unsigned min_pages, double min_share,
                                   chaff_write_fn write, void *ud);
+
+/* The framing f reads: the one it was made with, or warc when
+ * CHAFF_SNIFF_WARC found a WARC input (known once its first bytes are fed). */
+chaff_framing chaff_filter_framing(const chaff_filter *f);
 
 /* Totals so far.  The pointer lives as long as f. */
 const chaff_stats *chaff_filter_stats(const chaff_filter *f);

@@ -1871,6 +1871,8 @@ int main(int argc, char **argv)
     }
     opt.explain_write = xf ? err_write : NULL;
     opt.explain_ud = xf;
+    if (!format_set)
+        opt.flags |= CHAFF_SNIFF_WARC;
     chaff_filter *f = NULL;
     st = chaff_filter_new(&f, rules, &opt, out_write, &out);
     if (st) {
@@ -1916,20 +1918,6 @@ int main(int argc, char **argv)
                     break;
                 continue;
             }
-            if (!format_set && prog.bytes == 0 && n >= 6 && !memcmp(block, "WARC/", 5) &&
-                block[5] >= '0' && block[5] <= '9') {
-                /* no --format, and the input opens with a WARC record:
-                 * nothing else starts that way, so read it as WARC */
-                chaff_filter *fw = NULL;
-                chaff_options ow = opt;
-                ow.framing = CHAFF_FRAME_WARC;
-                if (chaff_filter_new(&fw, rules, &ow, out_write, &out) == CHAFF_OK) {
-                    chaff_filter_free(f);
-                    f = fw;
-                    opt = ow;
-                }
-            }
-            format_set = 1;
             prog.jobs = opt.framing == CHAFF_FRAME_TEXT || learn ? 1 : opt.jobs;
             sx.measure = want_stats && !learn &&
                          (opt.framing == CHAFF_FRAME_TEXT ||
@@ -1941,6 +1929,15 @@ int main(int argc, char **argv)
             st = sx.measure && opt.framing != CHAFF_FRAME_TEXT
                      ? feed_measured(f, &cy, delimiter_of(opt.framing), block, (size_t)n)
                      : feed_held(f, &cy, delimiter_of(opt.framing), block, (size_t)n);
+            if (!format_set && chaff_filter_framing(f) != opt.framing) {
+                /* without --format, a stream that opens with a WARC
+                 * record is read as warc (CHAFF_SNIFF_WARC), known once
+                 * its first bytes are in: nothing was cleaned yet */
+                opt.framing = chaff_filter_framing(f);
+                prog.jobs = learn ? 1 : opt.jobs;
+                sx.measure = false;
+                sx.why_not = "warc framing: records are not measured one by one";
+            }
             if (!st && out_flush(&out))
                 st = CHAFF_E_WRITE;
             if (st)

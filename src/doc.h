@@ -1,7 +1,7 @@
 /*
  * doc.h — one document in flight: its lines, their two forms, features,
  * rule hits and decisions.  Shared by segment.c (fills lines and features),
- * classify.c (decides), emit.c (writes) and filter.c (owns the lifecycle).
+ * classify.c (decides), emit.c (writes) and filter_doc.c (owns the lifecycle).
  *
  * Everything hangs off the document's arena and is released at once when
  * the next document starts.

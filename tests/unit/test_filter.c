@@ -24,8 +24,9 @@
 #include "buf.h"
 #include "chaff.h"
 
-size_t text_line_cut(const char *q, size_t cap);   /* filter.c, STATIC */
-size_t binary_controls(const char *p, size_t len); /* filter.c, STATIC */
+#include "filter.h"
+
+size_t text_line_cut(const char *q, size_t cap); /* filter_text.c, STATIC */
 
 #define P0                                                                                         \
     "The city council voted on Tuesday evening to extend the tram line across the river, ending "  \
@@ -439,6 +440,108 @@ static void test_jobs_identical(void **state)
     }
 }
 
+/* Many batches (BATCH_RECORDS each) through the pool's threads, which
+ * stay between batches: the output and the counts are those of one job. */
+static void test_jobs_batches(void **state)
+{
+    (void)state;
+    const int n = 1300;
+    size_t cap = (size_t)n * 400, k = 0;
+    char *in = malloc(cap);
+    assert_non_null(in);
+    for (int i = 0; i < n; i++)
+        k += (size_t)snprintf(in + k, cap - k, "{\"n\":%d,\"text\":\"%s %d\\n%s\"}\n", i,
+                              i % 3 ? P0 : NAV, i, i % 2 ? P1 : "Share this");
+    chaff_options o = opts(CHAFF_FRAME_JSONL);
+    struct sink one;
+    chaff_stats s1;
+    o.jobs = 1;
+    assert_int_equal(run(&o, in, k, 0, &one, &s1), CHAFF_OK);
+    assert_int_equal(s1.records, (uint64_t)n);
+    assert_int_equal(count(one.p, one.len, '\n'), (size_t)n);
+    for (unsigned jobs = 2; jobs <= 4; jobs++) {
+        struct sink many;
+        chaff_stats sn;
+        o.jobs = jobs;
+        assert_int_equal(run(&o, in, k, 7919, &many, &sn), CHAFF_OK);
+        assert_int_equal(one.len, many.len);
+        assert_memory_equal(one.p, many.p, one.len);
+        assert_int_equal(sn.records, s1.records);
+        assert_int_equal(sn.lines_out, s1.lines_out);
+        assert_int_equal(sn.bytes_out, s1.bytes_out);
+        sink_free(&many);
+    }
+    sink_free(&one);
+    free(in);
+}
+
+#define WARC_TEXT(body)                                                                            \
+    "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: http://example.org/a\r\n"           \
+    "Content-Type: text/plain\r\nContent-Length: " body "\r\n\r\n"
+
+/* CHAFF_SNIFF_WARC: a text-framing filter reads an input that opens with
+ * a WARC version line as warc, whatever the feeds' sizes, with any jobs;
+ * anything else stays one text document. */
+static void test_sniff_warc(void **state)
+{
+    (void)state;
+    char in[2048];
+    const char *body = P0 "\nShare this\n";
+    int n = snprintf(in, sizeof in, WARC_TEXT("%zu") "%s\r\n\r\n", strlen(body), body);
+    n += snprintf(in + n, sizeof in - (size_t)n, WARC_TEXT("%zu") "%s\r\n\r\n", strlen(P1), P1);
+    chaff_options w = opts(CHAFF_FRAME_WARC);
+    struct sink want;
+    chaff_stats sw;
+    assert_int_equal(run(&w, in, (size_t)n, 0, &want, &sw), CHAFF_OK);
+    assert_int_equal(sw.records, 2);
+    assert_non_null(strstr(want.p, "Content-Length: "));
+    for (unsigned jobs = 1; jobs <= 2; jobs++)
+        for (size_t step = 0; step <= 5; step += 1) {
+            chaff_options o = opts(CHAFF_FRAME_TEXT);
+            o.flags |= CHAFF_SNIFF_WARC;
+            o.jobs = jobs;
+            struct sink got;
+            chaff_stats sg;
+            assert_int_equal(run(&o, in, (size_t)n, step, &got, &sg), CHAFF_OK);
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.p, want.p, want.len);
+            assert_int_equal(sg.records, 2);
+            sink_free(&got);
+        }
+    chaff_filter *f = NULL;
+    chaff_options o = opts(CHAFF_FRAME_TEXT);
+    o.flags |= CHAFF_SNIFF_WARC;
+    struct sink s;
+    sink_init(&s);
+    assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
+    assert_int_equal(chaff_filter_framing(f), CHAFF_FRAME_TEXT);
+    assert_int_equal(chaff_filter_feed(f, in, 4), CHAFF_OK); /* "WARC": not yet known */
+    assert_int_equal(chaff_filter_framing(f), CHAFF_FRAME_TEXT);
+    assert_int_equal(chaff_filter_feed(f, in + 4, 2), CHAFF_OK);
+    assert_int_equal(chaff_filter_framing(f), CHAFF_FRAME_WARC);
+    chaff_filter_free(f);
+    sink_free(&s);
+    /* not a version line, a WARC not at the start, or no flag: text */
+    const char *texts[] = {"WARC/x is a word\n" P0 "\n", P0 "\nWARC/1.0\r\n", "WARC/"};
+    for (size_t i = 0; i < 3; i++)
+        for (int flag = 0; flag <= 1; flag++) {
+            chaff_options t = opts(CHAFF_FRAME_TEXT);
+            t.flags |= flag ? CHAFF_SNIFF_WARC : 0;
+            struct sink a;
+            chaff_stats st;
+            assert_int_equal(run(&t, texts[i], strlen(texts[i]), 1, &a, &st), CHAFF_OK);
+            assert_int_equal(st.records, 1);
+            sink_free(&a);
+        }
+    chaff_options t = opts(CHAFF_FRAME_TEXT);
+    struct sink a;
+    chaff_stats st;
+    assert_int_equal(run(&t, in, (size_t)n, 0, &a, &st), CHAFF_OK);
+    assert_int_equal(st.records, 1); /* no flag: one text document */
+    sink_free(&a);
+    sink_free(&want);
+}
+
 static void test_record_over_cap(void **state)
 {
     (void)state;
@@ -595,20 +698,20 @@ static void test_binary(void **state)
 {
     (void)state;
     /* the sample: two controls at least, and more than one byte in twenty */
-    assert_int_equal(binary_controls("", 0), 0);
-    assert_int_equal(binary_controls("ab\x01", 3), 0);
-    assert_int_equal(binary_controls("a\x01\x02", 3), 2);
+    assert_int_equal(filt_binary("", 0), 0);
+    assert_int_equal(filt_binary("ab\x01", 3), 0);
+    assert_int_equal(filt_binary("a\x01\x02", 3), 2);
     static const char ws[] = "tab\tnl\ncr\r\nff\fesc\x1b$B";
-    assert_int_equal(binary_controls(ws, sizeof ws - 1), 0);
+    assert_int_equal(filt_binary(ws, sizeof ws - 1), 0);
     char buf[100];
     memset(buf, 'x', sizeof buf);
     buf[10] = buf[50] = buf[90] = '\0';
-    assert_int_equal(binary_controls(buf, 100), 0); /* 3 in 100 */
+    assert_int_equal(filt_binary(buf, 100), 0); /* 3 in 100 */
     buf[20] = buf[30] = '\x7f';
     buf[40] = '\x08';
-    assert_int_equal(binary_controls(buf, 100), 6);
+    assert_int_equal(filt_binary(buf, 100), 6);
     /* a UTF-16 byte-order mark: NULs are its ASCII */
-    assert_int_equal(binary_controls("\xff\xfe"
+    assert_int_equal(filt_binary("\xff\xfe"
                                      "a\0b\0c\0",
                                      8),
                      0);
@@ -1052,6 +1155,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_records),
     cmocka_unit_test(test_byte_by_byte),
     cmocka_unit_test(test_jobs_identical),
+    cmocka_unit_test(test_jobs_batches),
+    cmocka_unit_test(test_sniff_warc),
     cmocka_unit_test(test_record_over_cap),
     cmocka_unit_test(test_text_windows),
     cmocka_unit_test(test_long_line_windows),
