@@ -46,6 +46,12 @@
 /* a record of at least this many bytes is cleaned alone, where it lies,
  * and written as it is made, not copied into a batch (filt_add_record) */
 #define ALONE_MIN ((size_t)4 << 20)
+/* A document is decoded (converted, or its JSON escapes undone) in parts,
+ * so that it is not held twice: a part ends at the first newline at least
+ * PART_BYTES bytes in.  With lines shorter than 64 KiB a part fits in a
+ * buffer of PART_CAP (buffers grow by doubling from 64 bytes). */
+#define PART_CAP ((size_t)4 << 20)
+#define PART_BYTES (PART_CAP - ((size_t)64 << 10))
 /* the first bytes of a document or record looked at for binary data */
 #define BINARY_SNIFF ((size_t)64 << 10)
 /* at most this many worker threads */

@@ -18,6 +18,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "filter.h"
 #include "lang.h"
@@ -124,22 +125,45 @@ static chaff_status clean_piece(const chaff_filter *f, struct worker *w, const c
     return CHAFF_OK;
 }
 
-chaff_status filt_clean_doc(const chaff_filter *f, struct worker *w, const char *doc, size_t len,
-                            const struct doc_job *j)
+/* Whether text in charset cs (or starting with a BOM for one) can be
+ * cut at its '\n' bytes: not UTF-16 or UTF-32, whose units hold 0x0A. */
+static bool cut_at_newlines(const char *doc, size_t len, const char *cs)
+{
+    const unsigned char *u = (const unsigned char *)doc;
+    if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
+        return false;
+    if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF)
+        return false;
+    return !cs || (strncasecmp(cs, "UTF-16", 6) && strncasecmp(cs, "UTF16", 5) &&
+                   strncasecmp(cs, "UTF-32", 6) && strncasecmp(cs, "UTF32", 5) &&
+                   strncasecmp(cs, "UCS-2", 5) && strncasecmp(cs, "UCS-4", 5));
+}
+
+/* The end of the part of doc[0..len) that starts at off: after the first
+ * newline at least PART_BYTES bytes in, or the end. */
+static size_t part_end(const char *doc, size_t len, size_t off)
+{
+    if (len - off <= PART_BYTES)
+        return len;
+    const char *e = memchr(doc + off + PART_BYTES - 1, '\n', len - off - PART_BYTES + 1);
+    return e ? (size_t)(e - doc) + 1 : len;
+}
+
+/* Decode part doc[0..len) of j's document (at_head, at_tail: it holds
+ * the document's) and judge it in pieces. */
+static chaff_status clean_part(const chaff_filter *f, struct worker *w, const char *doc, size_t len,
+                               const struct doc_job *j, const char *from, bool at_head,
+                               bool at_tail, struct dec_info *di)
 {
     buf_reset(&w->dec);
-    struct dec_info di;
-    memset(&di, 0, sizeof di);
+    memset(di, 0, sizeof *di);
     const char *t;
     size_t tl;
-    chaff_status st =
-        dec_text(&w->dc, doc, len, j->from, j->from ? NULL : j->hint, &w->dec, &di, &t, &tl);
+    chaff_status st = dec_text(&w->dc, doc, len, from, from ? NULL : j->hint, &w->dec, di, &t, &tl);
     if (st)
         return st;
-    if (j->charset_out)
-        snprintf(j->charset_out, 40, "%s", di.charset);
-    w->st.replacements += di.n_invalid;
-    w->st.controls += di.n_controls;
+    w->st.replacements += di->n_invalid;
+    w->st.controls += di->n_controls;
     size_t off = 0;
     do {
         size_t k = 0;
@@ -150,11 +174,51 @@ chaff_status filt_clean_doc(const chaff_filter *f, struct worker *w, const char 
         bool first = off == 0, last = off + k == tl;
         if (!first)
             w->st.windows++;
-        st = clean_piece(f, w, t + off, k, j, j->at_head && first, j->at_tail && last);
+        st = clean_piece(f, w, t + off, k, j, at_head && first, at_tail && last);
         if (j->join)
             j->join->cont = false; /* only the first piece can continue a cut line */
         off += k;
     } while (!st && off < tl);
+    return st;
+}
+
+chaff_status filt_clean_doc(const chaff_filter *f, struct worker *w, const char *doc, size_t len,
+                            const struct doc_job *j)
+{
+    /* A document that must be converted is held twice, as read and as
+     * decoded; in parts of at most PART_BYTES the second copy is one part.
+     * All parts are read in one charset: the given one, or the one the
+     * first part is found in (as text windows are).  A document that
+     * cannot be cut at its newlines (UTF-16, UTF-32) is decoded whole. */
+    struct dec_info di;
+    const char *from = j->from;
+    char found[40];
+    bool parts = len > PART_BYTES && cut_at_newlines(doc, len, from);
+    if (parts && !from) {
+        buf_reset(&w->dec);
+        memset(&di, 0, sizeof di);
+        const char *t;
+        size_t tl;
+        chaff_status st =
+            dec_text(&w->dc, doc, part_end(doc, len, 0), NULL, j->hint, &w->dec, &di, &t, &tl);
+        if (st)
+            return st;
+        snprintf(found, sizeof found, "%s", di.charset);
+        from = found;
+        parts = cut_at_newlines(doc, len, from);
+        if (!parts)
+            from = NULL;
+    }
+    size_t end = parts ? part_end(doc, len, 0) : len;
+    chaff_status st =
+        clean_part(f, w, doc, end, j, from, j->at_head, j->at_tail && end == len, &di);
+    if (!st && j->charset_out)
+        snprintf(j->charset_out, 40, "%s", di.charset);
+    for (size_t off = end; !st && off < len; off = end) {
+        end = part_end(doc, len, off);
+        w->st.windows++;
+        st = clean_part(f, w, doc + off, end - off, j, from, false, j->at_tail && end == len, &di);
+    }
     if (w->dec.cap > SLOT_KEEP) /* after a document that had to be converted */
         buf_free(&w->dec);
     return st;

@@ -132,7 +132,8 @@ void filt_clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
         buf_reset(&w->id);
         const char *const path[JSONL_N] = {f->opt.field, f->opt.url_field, f->opt.lang_field,
                                            f->opt.explain_write ? "id" : NULL, f->opt.annotate};
-        struct buf *const to[JSONL_N] = {&w->text, &w->url, &w->lang, &w->id, NULL};
+        /* the text is decoded below, a part at a time */
+        struct buf *const to[JSONL_N] = {NULL, &w->url, &w->lang, &w->id, NULL};
         st = jsonl_parse_paths(rec + key, len - key, path, to, &jr, msg);
         if (!st && jr.m[JSONL_LANG].kind == JSONL_STRING)
             w->rec_langs = lang_from_record(w->lang.p, w->lang.len, s->lang_bad);
@@ -151,7 +152,20 @@ void filt_clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
             }
             goto passthrough_quiet;
         }
-        if (filt_binary(w->text.p, w->text.len)) {
+        /* The text's escapes are undone a part at a time (PART_BYTES, cut
+         * after a newline), each part cleaned as a window of the text, so
+         * that a long text is not held twice, escaped and not. */
+        const struct jsonl_member *tm = &jr.m[JSONL_TEXT];
+        size_t text_next = 0;
+        buf_reset(&w->text);
+        st = tm->end - tm->start > PART_BYTES ? buf_reserve(&w->text, PART_CAP - 1) : CHAFF_OK;
+        if (!st)
+            st = jsonl_string_part(rec + key, len - key, tm, &text_next, PART_BYTES, &w->text);
+        if (st) {
+            slot_failed(s, st);
+            goto passthrough;
+        }
+        if (filt_binary(w->text.p, w->text.len)) { /* the first part holds BINARY_SNIFF bytes */
             w->n_binary++;
             snprintf(s->warn, sizeof s->warn, "record %llu: binary data; passed through unchanged",
                      (unsigned long long)s->no);
@@ -205,7 +219,20 @@ void filt_clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
                             .at_tail = true,
                             .es = &es,
                             .out = &sink};
-        st = filt_clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, &j);
+        for (;;) {
+            j.at_tail = text_next == tm->end;
+            st = filt_clean_doc(f, w, w->text.p ? w->text.p : "", w->text.len, &j);
+            if (st || j.at_tail)
+                break;
+            w->st.windows++;
+            j.at_head = false;
+            buf_reset(&w->text);
+            st = jsonl_string_part(rec + key, len - key, tm, &text_next, PART_BYTES, &w->text);
+            if (st)
+                break;
+        }
+        if (w->text.cap > SLOT_KEEP)
+            buf_free(&w->text);
         slot_site(s, w, host, lines0, kept0);
         if (!whole) {
             if (!st && !sink.started && (f->opt.flags & CHAFF_DROP_EMPTY)) {

@@ -226,10 +226,28 @@ static inline void skip_ws(struct jp *p)
  * Skipping (out NULL) rejects exactly what decoding rejects, so whether a
  * line is valid never depends on the field asked for.
  */
+static chaff_status scan_body(struct jp *p, size_t open, size_t i, struct buf *out, size_t cut_at,
+                              bool *cut);
+
 static chaff_status scan_string(struct jp *p, struct buf *out)
 {
+    bool cut;
+    return scan_body(p, p->i, p->i + 1, out, SIZE_MAX, &cut);
+}
+
+/*
+ * The body of scan_string(): the string opened at `open`, from byte i on.
+ * When out is not NULL and has reached cut_at bytes right after a newline
+ * was decoded, stop there: p->i is the next byte to decode and *cut is
+ * set (else p->i is after the closing quote).  The cut lies between two
+ * escapes or after one, so decoding on from p->i gives the same bytes.
+ */
+static chaff_status scan_body(struct jp *p, size_t open, size_t i, struct buf *out, size_t cut_at,
+                              bool *cut)
+{
     const unsigned char *s = p->s;
-    size_t len = p->len, open = p->i, i = p->i + 1;
+    size_t len = p->len;
+    *cut = false;
     for (;;) {
         if (out) {
             /* Scan and check UTF-8 in one pass; bytes are copied a run at
@@ -286,9 +304,15 @@ static chaff_status scan_string(struct jp *p, struct buf *out)
         default: p->i = i; return jp_fail(p, "invalid escape");
         }
         if (e != 'u') {
-            if (out)
-                buf_addc(out, e);
             i += 2;
+            if (!out)
+                continue;
+            buf_addc(out, e);
+            if (e == '\n' && out->len >= cut_at) {
+                p->i = i;
+                *cut = true;
+                return CHAFF_OK;
+            }
             continue;
         }
         if (len - i < 6) {
@@ -320,6 +344,11 @@ static chaff_status scan_string(struct jp *p, struct buf *out)
             cp = 0xFFFD;
         }
         add_cp(out, (unsigned long)cp);
+        if (cp == '\n' && out->len >= cut_at) {
+            p->i = i;
+            *cut = true;
+            return CHAFF_OK;
+        }
     }
 }
 
@@ -697,6 +726,25 @@ chaff_status jsonl_parse_paths(const char *line, size_t len, const char *const p
     rec->has_text = t->kind == JSONL_STRING;
     rec->text_is_null = t->kind == JSONL_OTHER;
     rec->has_url = rec->m[JSONL_URL].kind == JSONL_STRING;
+    return CHAFF_OK;
+}
+
+chaff_status jsonl_string_part(const char *line, size_t len, const struct jsonl_member *m,
+                               size_t *at, size_t want, struct buf *out)
+{
+    if (m->kind != JSONL_STRING || m->end > len || m->end - m->start < 2 || *at >= m->end)
+        return CHAFF_E_INVAL;
+    char msg[128];
+    /* the string is known good: only its span is scanned */
+    struct jp p = {(const unsigned char *)line, m->end, 0, msg};
+    size_t to = out->len > SIZE_MAX - want ? SIZE_MAX : out->len + want;
+    bool cut;
+    chaff_status st = scan_body(&p, m->start, *at ? *at : m->start + 1, out, to, &cut);
+    if (st)
+        return st;
+    if (out->err)
+        return out->err;
+    *at = cut ? p.i : m->end;
     return CHAFF_OK;
 }
 

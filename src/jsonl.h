@@ -118,6 +118,19 @@ chaff_status jsonl_parse_paths(const char *line, size_t len, const char *const p
                                struct buf *const to[JSONL_N], struct jsonl_rec *rec, char msg[128]);
 
 /*
+ * Decode string member m of line[0..len) (as jsonl_parse_paths() found it,
+ * kind JSONL_STRING) a part at a time: *at is 0 before the first part and
+ * then where the next one starts; each call appends to out the decoded
+ * bytes from *at up to the first newline after at least want bytes, or to
+ * the string's end, when *at becomes m->end.  The parts joined are the
+ * bytes jsonl_parse_paths() appends for the member, so a long text can be
+ * decoded and cleaned in parts.  Returns CHAFF_OK, out's sticky error, or
+ * CHAFF_E_INVAL when m does not name a string of line or *at is past it.
+ */
+chaff_status jsonl_string_part(const char *line, size_t len, const struct jsonl_member *m,
+                               size_t *at, size_t want, struct buf *out);
+
+/*
  * Append to out: line[0..len) with the span [rec->val_start, rec->val_end)
  * replaced by clean[0..clean_len) encoded as a JSON string, quotes
  * included.  The encoding escapes '"', '\\' and control characters (as

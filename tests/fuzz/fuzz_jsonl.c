@@ -3,7 +3,9 @@
  *
  * The input is one line.  When it parses, the decoded text is spliced back
  * and the spliced line must parse again to the very same text, with the
- * bytes outside the value span untouched; any difference traps.  Lines that
+ * bytes outside the value span untouched, and decoding the value a part
+ * at a time (jsonl_string_part) must give the same text; any difference
+ * traps.  Lines that
  * do not parse must leave the output buffers as they were.  The target
  * also runs as a corpus replay test (tests/fuzz/replay.c supplies main()).
  */
@@ -44,6 +46,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(text2.len == text.len);
     CHECK(text.len == 0 || memcmp(text.p, text2.p, text.len) == 0);
     if (rec.has_text) {
+        /* decoded a part at a time (the first byte picks the part size),
+         * the parts join to the same text */
+        struct jsonl_member m = {rec.val_start, rec.val_end, JSONL_STRING};
+        size_t at = 0, want = size ? data[0] % 8 : 1;
+        buf_reset(&text2);
+        do
+            CHECK(jsonl_string_part(line, size, &m, &at, want, &text2) == CHAFF_OK);
+        while (at != m.end);
+        CHECK(text2.len == text.len);
+        CHECK(text.len == 0 || memcmp(text.p, text2.p, text.len) == 0);
         size_t tail = size - rec.val_end;
         CHECK(rec2.val_start == rec.val_start && rec2.val_end == out.len - tail);
         CHECK(memcmp(out.p, line, rec.val_start) == 0);

@@ -7,13 +7,14 @@
 #   long-line         one 1 GiB line, text, 64M cap   60 s, cap + 32 MiB, output = input (246 s, 5.3 GB)
 #   newlines          64 MiB of newlines, text        60 s, 96 MiB                           (7.8 GB)
 #   jsonl-escapes     one 32 MiB JSONL record of \n   60 s, 96 MiB, one record out           (2 GB)
+#   crlf              64 MiB of CRLF lines, text      60 s, 128 MiB                          (161 MiB)
+#   jsonl-text        one 64 MiB JSONL record of text 60 s, 128 MiB, one record out          (165 MiB)
 #   short-lines       8 Mi lines of "a", text         120 s, 64 MiB        (did not finish in 12 min)
 #   binary            300 MiB of random bytes, text   10 s, 16 MiB, refused                  (69 s, 1.86 GB)
 #   binary-lines      300 MiB of random bytes, lines  120 s, 32 MiB, records in = records out
 #
 # The memory limits hold the document once plus a constant: the window or
-# record as read; a JSONL record's text with its escapes undone besides
-# (README.md, Limits).
+# record as read, and the part being decoded and judged (README.md, Limits).
 #
 # Usage: CHAFF=build/chaff sh tests/slow/size.sh [CASE]...
 # SIZE_SCALE=N divides every input size by N (a quick run; the limits stay).
@@ -72,6 +73,24 @@ fi
 case=jsonl-escapes; if want "$@"; then
     { printf '{"id":1,"text":"'; yes '\n' | head -n $((16 * mib / scale)) | tr -d '\n'; printf '"}\n'; } >"$t/in"
     run $case 60 96 --no-default-rules -f jsonl
+    x=""; [ "$(wc -l <"$t/out")" -eq 1 ] || x="$(wc -l <"$t/out") records out"
+    report $case "$x"
+fi
+
+case=crlf; if want "$@"; then
+    # 64 MiB of ordinary lines ending in CRLF: decoded (CRs dropped) a
+    # part at a time, not into a second whole copy
+    yes "$sentence" | head -c $((64 * mib / scale)) | sed 's/$/\r/' >"$t/in"
+    run $case 60 128 --no-default-rules
+    x=""; [ "$(wc -l <"$t/out")" -gt 0 ] || x="nothing out"
+    report $case "$x"
+fi
+
+case=jsonl-text; if want "$@"; then
+    # one JSONL record holding 64 MiB of ordinary lines: its escapes undone
+    # a part at a time, not into a second whole copy
+    { printf '{"id":1,"text":"'; yes "$sentence" | head -c $((64 * mib / scale)) | sed 's/$/\\n/' | tr -d '\n'; printf '"}\n'; } >"$t/in"
+    run $case 60 128 --no-default-rules -f jsonl
     x=""; [ "$(wc -l <"$t/out")" -eq 1 ] || x="$(wc -l <"$t/out") records out"
     report $case "$x"
 fi

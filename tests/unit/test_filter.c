@@ -476,7 +476,7 @@ static void test_jobs_batches(void **state)
 }
 
 #define WARC_TEXT(body)                                                                            \
-    "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: http://example.org/a\r\n"           \
+    "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: http://example.org/a\r\n"               \
     "Content-Type: text/plain\r\nContent-Length: " body "\r\n\r\n"
 
 /* CHAFF_SNIFF_WARC: a text-framing filter reads an input that opens with
@@ -540,6 +540,140 @@ static void test_sniff_warc(void **state)
     assert_int_equal(st.records, 1); /* no flag: one text document */
     sink_free(&a);
     sink_free(&want);
+}
+
+/* An allocator that counts the bytes live and their peak. */
+struct counted {
+    size_t magic, size;
+};
+#define COUNTED_MAGIC ((size_t)0xC0FFEE5EED)
+static size_t live_bytes, peak_bytes;
+
+static void *counted_resize(void *ud, void *p, size_t size)
+{
+    (void)ud;
+    struct counted *h = p ? (struct counted *)p - 1 : NULL;
+    if (h && h->magic != COUNTED_MAGIC)
+        return realloc(p, size); /* from before the allocator was set */
+    size_t old = h ? h->size : 0;
+    struct counted *n = realloc(h, sizeof *n + size);
+    if (!n)
+        return NULL;
+    n->magic = COUNTED_MAGIC;
+    n->size = size;
+    live_bytes = live_bytes - old + size;
+    if (live_bytes > peak_bytes)
+        peak_bytes = live_bytes;
+    return n + 1;
+}
+static void *counted_alloc(void *ud, size_t size) { return counted_resize(ud, NULL, size); }
+static void counted_release(void *ud, void *p)
+{
+    (void)ud;
+    if (!p)
+        return;
+    struct counted *h = (struct counted *)p - 1;
+    if (h->magic != COUNTED_MAGIC) {
+        free(p);
+        return;
+    }
+    live_bytes -= h->size;
+    h->magic = 0;
+    free(h);
+}
+
+/* A long text is decoded a part at a time (PART_BYTES): a JSONL record's
+ * escapes and a CRLF text's line ends are undone in parts, so the filter
+ * never holds a second copy of the whole text.  The text in a JSONL
+ * record is cut and cleaned as the same text read in text framing. */
+static void test_long_text_parts(void **state)
+{
+    (void)state;
+    const size_t text_len = 12u << 20;
+    const size_t line = 1000;
+    char *text = malloc(text_len + 1);
+    assert_non_null(text);
+    static const char words[] = "the \"council\" met on tuesday and ";
+    for (size_t k = 0; k < text_len; k += line) {
+        size_t n = text_len - k < line ? text_len - k : line;
+        for (size_t i = 0; i < n; i++)
+            text[k + i] = words[(k / line + i) % (sizeof words - 1)];
+        text[k + n - 1] = '\n';
+    }
+    text[text_len] = '\0';
+    /* the same text as JSONL (quotes and newlines escaped) and with CRLF */
+    size_t cap = text_len * 2 + 64, jl = 0, cl = 0;
+    char *jsonl = malloc(cap), *crlf = malloc(cap);
+    assert_non_null(jsonl);
+    assert_non_null(crlf);
+    jl += (size_t)sprintf(jsonl, "{\"id\":1,\"text\":\"");
+    for (size_t i = 0; i < text_len; i++) {
+        if (text[i] == '\n') {
+            jsonl[jl++] = '\\';
+            jsonl[jl++] = 'n';
+            crlf[cl++] = '\r';
+        } else if (text[i] == '"') {
+            jsonl[jl++] = '\\';
+            jsonl[jl++] = '"';
+        } else {
+            jsonl[jl++] = text[i];
+        }
+        if (text[i] != '\n')
+            crlf[cl++] = text[i];
+        else
+            crlf[cl++] = '\n';
+    }
+    jl += (size_t)sprintf(jsonl + jl, "\"}\n");
+    chaff_allocator a = {counted_alloc, counted_resize, counted_release, NULL};
+    struct sink plain, viajson, viacrlf;
+    chaff_stats st;
+    chaff_options o = opts(CHAFF_FRAME_TEXT);
+    assert_int_equal(run(&o, text, text_len, 0, &plain, &st), CHAFF_OK);
+    assert_true(st.windows >= 2); /* judged in parts */
+    chaff_set_allocator(&a);
+    live_bytes = peak_bytes = 0;
+    o = opts(CHAFF_FRAME_JSONL);
+    chaff_status rc = run(&o, jsonl, jl, 0, &viajson, &st);
+    size_t peak_json = peak_bytes;
+    live_bytes = peak_bytes = 0;
+    o = opts(CHAFF_FRAME_TEXT);
+    chaff_status rc2 = run(&o, crlf, cl, 0, &viacrlf, NULL);
+    size_t peak_crlf = peak_bytes;
+    chaff_set_allocator(NULL);
+    assert_int_equal(rc, CHAFF_OK);
+    assert_int_equal(rc2, CHAFF_OK);
+    assert_true(st.windows >= 2);
+    /* The record's bytes are the caller's: what the filter holds is a
+     * part (4 MiB) and its lines' keys and structures, not a decoded copy
+     * of the 12 MiB text.  The text framing holds its input (a 16 MiB
+     * buffer) and then a part's conversion, not a 16 MiB one. */
+    assert_true(peak_json < text_len);
+    assert_true(peak_crlf < 2 * (16u << 20));
+    /* CRLF moves the parts' ends (they count bytes as read), so only the
+     * size of that output is held to the plain one's */
+    assert_true(viacrlf.len > plain.len / 2 && viacrlf.len < plain.len * 2);
+    /* the JSON string holds the text without its final newline */
+    const char *v = strstr(viajson.p, "\"text\":\"");
+    assert_non_null(v);
+    struct sink round;
+    sink_init(&round);
+    for (v += 8; *v != '"'; v++) {
+        char c = *v;
+        if (c == '\\') {
+            c = *++v == 'n' ? '\n' : *v;
+        }
+        sink_write(&round, &c, 1);
+    }
+    sink_write(&round, "\n", 1);
+    assert_int_equal(round.len, plain.len);
+    assert_memory_equal(round.p, plain.p, plain.len);
+    sink_free(&round);
+    sink_free(&plain);
+    sink_free(&viajson);
+    sink_free(&viacrlf);
+    free(text);
+    free(jsonl);
+    free(crlf);
 }
 
 static void test_record_over_cap(void **state)
@@ -712,8 +846,8 @@ static void test_binary(void **state)
     assert_int_equal(filt_binary(buf, 100), 6);
     /* a UTF-16 byte-order mark: NULs are its ASCII */
     assert_int_equal(filt_binary("\xff\xfe"
-                                     "a\0b\0c\0",
-                                     8),
+                                 "a\0b\0c\0",
+                                 8),
                      0);
     /* text framing: a binary document is refused whole, however it is fed */
     size_t n = 200000;
@@ -1096,8 +1230,8 @@ static void big_record(struct buf *b, unsigned id, size_t n, bool broken)
     size_t at = b->len;
     buf_addf(b, "{\"id\":%u,\"text\":\"", id);
     for (unsigned k = 0; b->len - at < n; k++)
-        buf_addf(b, "%s\\n%s\\n\\n\\\"%u\\\" caf\\u00e9 " ZH "\\r\\nx\\ny\\n", k % 3 ? P0 : P2,
-                 NAV, k);
+        buf_addf(b, "%s\\n%s\\n\\n\\\"%u\\\" caf\\u00e9 " ZH "\\r\\nx\\ny\\n", k % 3 ? P0 : P2, NAV,
+                 k);
     buf_adds(b, broken ? "\"\n" : "\",\"url\":\"https://example.com/a\"}\r\n");
 }
 
@@ -1151,25 +1285,16 @@ static void test_large_records(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_text_small),
-    cmocka_unit_test(test_records),
-    cmocka_unit_test(test_byte_by_byte),
-    cmocka_unit_test(test_jobs_identical),
-    cmocka_unit_test(test_jobs_batches),
-    cmocka_unit_test(test_sniff_warc),
-    cmocka_unit_test(test_record_over_cap),
-    cmocka_unit_test(test_text_windows),
-    cmocka_unit_test(test_long_line_windows),
-    cmocka_unit_test(test_line_cut),
-    cmocka_unit_test(test_many_lines),
-    cmocka_unit_test(test_binary),
-    cmocka_unit_test(test_stats_json),
-    cmocka_unit_test(test_stats_by_site),
-    cmocka_unit_test(test_stats_const_readers),
-    cmocka_unit_test(test_stats_json_names),
-    cmocka_unit_test(test_write_failure),
-    cmocka_unit_test(test_bad_options),
-    cmocka_unit_test(test_nomem),
+    cmocka_unit_test(test_text_small),       cmocka_unit_test(test_records),
+    cmocka_unit_test(test_byte_by_byte),     cmocka_unit_test(test_jobs_identical),
+    cmocka_unit_test(test_jobs_batches),     cmocka_unit_test(test_sniff_warc),
+    cmocka_unit_test(test_long_text_parts),  cmocka_unit_test(test_record_over_cap),
+    cmocka_unit_test(test_text_windows),     cmocka_unit_test(test_long_line_windows),
+    cmocka_unit_test(test_line_cut),         cmocka_unit_test(test_many_lines),
+    cmocka_unit_test(test_binary),           cmocka_unit_test(test_stats_json),
+    cmocka_unit_test(test_stats_by_site),    cmocka_unit_test(test_stats_const_readers),
+    cmocka_unit_test(test_stats_json_names), cmocka_unit_test(test_write_failure),
+    cmocka_unit_test(test_bad_options),      cmocka_unit_test(test_nomem),
     cmocka_unit_test(test_large_records),
 };
 

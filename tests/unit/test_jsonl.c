@@ -631,18 +631,104 @@ static void test_alloc_failure_messages(void **state)
     buf_free(&text);
 }
 
+/* Decode the text member of line[0..len) in parts of at least want bytes
+ * (each but the last ending in a newline) into *out, joined. */
+static void decode_parts(const char *line, size_t len, size_t want, struct buf *out)
+{
+    const char *path[JSONL_N] = {"text", NULL, NULL, NULL, NULL};
+    struct buf *const to[JSONL_N] = {NULL, NULL, NULL, NULL, NULL};
+    struct jsonl_rec rec;
+    char msg[128];
+    assert_int_equal(jsonl_parse_paths(line, len, path, to, &rec, msg), CHAFF_OK);
+    assert_int_equal(rec.m[JSONL_TEXT].kind, JSONL_STRING);
+    size_t at = 0, parts = 0;
+    do {
+        struct buf part;
+        buf_init(&part, 0);
+        assert_int_equal(jsonl_string_part(line, len, &rec.m[JSONL_TEXT], &at, want, &part),
+                         CHAFF_OK);
+        if (at != rec.m[JSONL_TEXT].end) { /* a cut: after a newline, want bytes in */
+            assert_true(part.len >= want);
+            assert_int_equal(part.p[part.len - 1], '\n');
+        }
+        buf_add(out, part.p ? part.p : "", part.len);
+        buf_free(&part);
+        assert_true(++parts <= len + 1);
+    } while (at != rec.m[JSONL_TEXT].end);
+    size_t end = at;
+    assert_int_equal(jsonl_string_part(line, len, &rec.m[JSONL_TEXT], &end, want, out),
+                     CHAFF_E_INVAL); /* nothing past the end */
+}
+
+/* jsonl_string_part(): the parts joined are the whole decoded value, for
+ * every table case and for random strings of escapes, newlines written
+ * both ways, surrogates and ill-formed bytes. */
+static void test_string_parts(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++) {
+        const struct pcase *c = &k_cases[i];
+        if (c->st != CHAFF_OK || c->kind != STRING || c->field)
+            continue;
+        for (size_t want = 0; want < 6; want++) {
+            struct buf out;
+            buf_init(&out, 0);
+            decode_parts(c->line, line_len(c), want, &out);
+            assert_int_equal(out.len, want_len(c));
+            assert_memory_equal(out.p ? out.p : "", c->want, want_len(c));
+            buf_free(&out);
+        }
+    }
+    static const char *const bits[] = {
+        "\\n",      "\\u000a",          "\\u000A", "a",       "b c",  "\xC3\xA9", "\xFF",
+        "\xE4\xB8", "\\ud83d\\ude00",   "\\ud800", "\\udc00", "\\\"", "\\\\",     "\\/",
+        "\\t",      "\xF0\x9F\x98\x80", "\\u00e9"};
+    const size_t n_bits = sizeof bits / sizeof bits[0];
+    unsigned seed = 12345;
+    for (int round = 0; round < 300; round++) {
+        struct buf line;
+        buf_init(&line, 0);
+        buf_adds(&line, "{\"id\":7,\"text\":\"");
+        int n = 1 + (int)(seed % 40);
+        for (int k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            buf_adds(&line, bits[(seed >> 16) % n_bits]);
+        }
+        buf_adds(&line, "\",\"url\":\"x\"}");
+        const char *path[JSONL_N] = {"text", NULL, NULL, NULL, NULL};
+        struct buf whole;
+        buf_init(&whole, 0);
+        struct buf *const to[JSONL_N] = {&whole, NULL, NULL, NULL, NULL};
+        struct jsonl_rec rec;
+        char msg[128];
+        assert_int_equal(jsonl_parse_paths(line.p, line.len, path, to, &rec, msg), CHAFF_OK);
+        for (size_t want = 1; want < 8; want += 3) {
+            struct buf joined;
+            buf_init(&joined, 0);
+            decode_parts(line.p, line.len, want, &joined);
+            assert_int_equal(joined.len, whole.len);
+            assert_memory_equal(joined.p ? joined.p : "", whole.p ? whole.p : "", whole.len);
+            buf_free(&joined);
+        }
+        buf_free(&whole);
+        buf_free(&line);
+    }
+    /* not a string member */
+    struct jsonl_member m = {0, 0, JSONL_OTHER};
+    size_t at = 0;
+    struct buf out;
+    buf_init(&out, 0);
+    assert_int_equal(jsonl_string_part("{}", 2, &m, &at, 1, &out), CHAFF_E_INVAL);
+    buf_free(&out);
+}
+
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_parse_table),
-    cmocka_unit_test(test_url),
-    cmocka_unit_test(test_append_and_rollback),
-    cmocka_unit_test(test_depth),
-    cmocka_unit_test(test_huge_string),
-    cmocka_unit_test(test_truncations),
-    cmocka_unit_test(test_splice),
-    cmocka_unit_test(test_splice_annot),
-    cmocka_unit_test(test_encode),
-    cmocka_unit_test(test_alloc_failures),
-    cmocka_unit_test(test_alloc_failure_messages),
+    cmocka_unit_test(test_parse_table),    cmocka_unit_test(test_url),
+    cmocka_unit_test(test_string_parts),   cmocka_unit_test(test_append_and_rollback),
+    cmocka_unit_test(test_depth),          cmocka_unit_test(test_huge_string),
+    cmocka_unit_test(test_truncations),    cmocka_unit_test(test_splice),
+    cmocka_unit_test(test_splice_annot),   cmocka_unit_test(test_encode),
+    cmocka_unit_test(test_alloc_failures), cmocka_unit_test(test_alloc_failure_messages),
 };
 
 UNIT_MAIN(tests)
