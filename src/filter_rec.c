@@ -73,6 +73,22 @@ static chaff_status rec_figures_json(const chaff_filter *f, struct worker *w, ui
     return buf_adds(b, "}}");
 }
 
+/* The end of a record put out through k: counted when st is CHAFF_OK;
+ * written through as it came when it failed before any of it was out;
+ * fatal for the stream when part of it is out already. */
+static void record_done(struct worker *w, struct slot *s, const struct emit_sink *k,
+                        chaff_status st, char delim)
+{
+    if (st && s->direct && k->n_out) {
+        s->fatal = st; /* part of it is out: it cannot pass through */
+    } else if (st) {
+        slot_failed(s, st);
+        slot_pass(w, s, delim ? "\n" : "", 1, true);
+    } else {
+        w->st.bytes_out += s->direct ? k->n_out : s->out.len;
+    }
+}
+
 void filt_clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
 {
     const char delim = f->opt.framing == CHAFF_FRAME_NUL ? '\0' : '\n';
@@ -243,15 +259,7 @@ void filt_clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
             }
             if (w->frame.cap > SLOT_KEEP)
                 buf_free(&w->frame);
-            if (st && s->direct && sink.n_out) {
-                s->fatal = st; /* part of it is out: it cannot pass through */
-                return;
-            }
-            if (st) {
-                slot_failed(s, st);
-                goto passthrough;
-            }
-            w->st.bytes_out += s->direct ? sink.n_out : s->out.len;
+            record_done(w, s, &sink, st, delim);
             return;
         }
         if (!st && f->opt.annotate)
@@ -329,15 +337,7 @@ void filt_clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
         st = emit_raw(&sink, &delim, 1);
     if (!st)
         st = emit_flush(&sink);
-    if (st && s->direct && sink.n_out) {
-        s->fatal = st; /* part of it is out: it cannot pass through */
-        return;
-    }
-    if (st) {
-        slot_failed(s, st);
-        goto passthrough;
-    }
-    w->st.bytes_out += s->direct ? sink.n_out : s->out.len;
+    record_done(w, s, &sink, st, delim);
     return;
 passthrough:
     slot_pass(w, s, delim ? "\n" : "", 1, true);

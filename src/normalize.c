@@ -443,6 +443,21 @@ static int ascii_run(uint64_t v, int space_before)
     return (sp >> 56) ? 7 : 8;
 }
 
+/* One byte of an ASCII key into p[*w]: lower case; white space (of a
+ * key begun at from) waits as one pending space, written before the next
+ * byte that is not white space, as collapse_space would. */
+static inline void key_byte(char *p, size_t *w, size_t from, int *pending, unsigned char c)
+{
+    if (ascii_space(c)) {
+        *pending = *w > from;
+        return;
+    }
+    if (*pending)
+        p[(*w)++] = ' ';
+    *pending = 0;
+    p[(*w)++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
 chaff_status norm_key(const char *s, size_t len, struct buf *out)
 {
     size_t from = out->len;
@@ -463,17 +478,8 @@ chaff_status norm_key(const char *s, size_t len, struct buf *out)
             memcpy(&v, s + i, 8);
             int n = ascii_run(v, pending || w == from);
             if (n < 0) {
-                for (size_t k = i; k < i + 8; k++) {
-                    unsigned char c = (unsigned char)s[k];
-                    if (ascii_space(c)) {
-                        pending = w > from;
-                        continue;
-                    }
-                    if (pending)
-                        p[w++] = ' ';
-                    pending = 0;
-                    p[w++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-                }
+                for (size_t k = i; k < i + 8; k++)
+                    key_byte(p, &w, from, &pending, (unsigned char)s[k]);
                 continue;
             }
             if (pending)
@@ -483,17 +489,8 @@ chaff_status norm_key(const char *s, size_t len, struct buf *out)
             w += (size_t)n;
             pending = n < 8;
         }
-        for (; i < len; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (ascii_space(c)) {
-                pending = w > from;
-                continue;
-            }
-            if (pending)
-                p[w++] = ' ';
-            pending = 0;
-            p[w++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-        }
+        for (; i < len; i++)
+            key_byte(p, &w, from, &pending, (unsigned char)s[i]);
         out->len = w;
         p[w] = '\0';
         return CHAFF_OK;

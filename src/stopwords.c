@@ -217,6 +217,29 @@ static void tally_word(struct sw_tally *t, const char *w, size_t len, uint64_t h
     }
 }
 
+/* A letter follows: an apostrophe that waited (*apos) joins the word
+ * w[0..*wl), whose hash is *wh, before it. */
+static inline void word_apos(char *w, size_t *wl, uint64_t *wh, int *apos)
+{
+    if (*apos && *wl < SW_WORD_MAX) {
+        w[(*wl)++] = '\'';
+        *wh = sw_step(*wh, '\'');
+    }
+    *apos = 0;
+}
+
+/* The word w[0..*wl) ends: counted unless it is too long or not in the
+ * script looked up, and a new one starts. */
+static inline void word_end(struct sw_tally *t, const char *w, size_t *wl, uint64_t *wh,
+                            int *too_long, int *apos, int wanted)
+{
+    if (*wl && !*too_long && wanted)
+        tally_word(t, w, *wl, *wh);
+    *wl = 0;
+    *wh = SW_HASH_INIT;
+    *too_long = *apos = 0;
+}
+
 void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally *t)
 {
     int cjk_line = script == SCRIPT_HAN || script == SCRIPT_KANA;
@@ -236,11 +259,7 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
                  * casefolded): straight into the word */
                 if (!wl)
                     wanted = script == SCRIPT_OTHER || script == SCRIPT_LATIN;
-                if (apos && wl < SW_WORD_MAX) {
-                    w[wl++] = '\'';
-                    wh = sw_step(wh, '\'');
-                }
-                apos = 0;
+                word_apos(w, &wl, &wh, &apos);
                 /* and the rest of the run of them */
                 do {
                     if (wl < SW_WORD_MAX) {
@@ -261,11 +280,7 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
                     apos = 1;
                     continue;
                 }
-                if (wl && !too_long && wanted)
-                    tally_word(t, w, wl, wh);
-                wl = 0;
-                wh = SW_HASH_INIT;
-                too_long = apos = 0;
+                word_end(t, w, &wl, &wh, &too_long, &apos, wanted);
                 continue;
             }
             if (b < 0x80) {
@@ -281,11 +296,7 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
         if (c >= 0x300 && c < 0x370 && wl)
             continue; /* a combining mark: keys are NFC, so only a stray one */
         if (s == SCRIPT_HAN || s == SCRIPT_KANA) {
-            if (wl && !too_long && wanted)
-                tally_word(t, w, wl, wh);
-            wl = 0;
-            wh = SW_HASH_INIT;
-            too_long = apos = 0;
+            word_end(t, w, &wl, &wh, &too_long, &apos, wanted);
             char one[4];
             if (cjk_line || script == SCRIPT_OTHER) {
                 size_t n = put_utf8(one, c);
@@ -301,11 +312,7 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
                 wanted = script == SCRIPT_OTHER || (unsigned)s == script;
             if (s == SCRIPT_GREEK)
                 c = greek_base(c);
-            if (apos && wl + 1 <= SW_WORD_MAX) {
-                w[wl++] = '\'';
-                wh = sw_step(wh, '\'');
-            }
-            apos = 0;
+            word_apos(w, &wl, &wh, &apos);
             if (wl + 4 <= SW_WORD_MAX) {
                 size_t n = put_utf8(w + wl, c);
                 for (size_t k = 0; k < n; k++)
@@ -319,11 +326,7 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
             apos = 1;
             continue;
         }
-        if (wl && !too_long && wanted)
-            tally_word(t, w, wl, wh);
-        wl = 0;
-        wh = SW_HASH_INIT;
-        too_long = apos = 0;
+        word_end(t, w, &wl, &wh, &too_long, &apos, wanted);
     }
 }
 
