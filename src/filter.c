@@ -265,7 +265,6 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
     f->write = write;
     f->ud = ud;
     buf_init(&f->pend, 0);
-    buf_init(&f->batch_data, 0);
     f->jobs = f->opt.jobs > 1 && f->opt.framing != CHAFF_FRAME_TEXT ? f->opt.jobs : 1;
     if (f->jobs > JOBS_MAX)
         f->jobs = JOBS_MAX;
@@ -277,19 +276,13 @@ chaff_status chaff_filter_new(chaff_filter **out, const chaff_rules *rules,
     }
     if (!st) {
         f->w = chaff_xcalloc(f->jobs, sizeof *f->w);
-        f->batch = chaff_xcalloc(BATCH_RECORDS, sizeof *f->batch);
-        if (!f->w || !f->batch)
-            st = CHAFF_E_NOMEM;
+        st = f->w ? filt_batch_init(f) : CHAFF_E_NOMEM;
     }
     for (unsigned i = 0; !st && i < f->jobs; i++)
         st = filt_worker_init(&f->w[i], rules, f->opt.max_doc, f->opt.annotate != NULL);
     if (st) {
         chaff_filter_free(f);
         return st;
-    }
-    for (size_t i = 0; i < BATCH_RECORDS; i++) {
-        buf_init(&f->batch[i].out, 0);
-        buf_init(&f->batch[i].xout, 0);
     }
     *out = f;
     return CHAFF_OK;
@@ -303,14 +296,8 @@ void chaff_filter_free(chaff_filter *f)
     if (f->w)
         for (unsigned i = 0; i < f->jobs; i++)
             filt_worker_free(&f->w[i]);
-    if (f->batch)
-        for (size_t i = 0; i < BATCH_RECORDS; i++) {
-            buf_free(&f->batch[i].out);
-            buf_free(&f->batch[i].xout);
-        }
     chaff_xfree(f->w);
-    chaff_xfree(f->batch);
-    buf_free(&f->batch_data);
+    filt_batch_free(f);
     model_free(f->model_own);
     buf_free(&f->pend);
     chaff_xfree(f->s_field);

@@ -113,17 +113,26 @@ struct slot {
     uint64_t site_in, site_removed;
 };
 
+/* Records copied to be cleaned together, and their slots. */
+struct batch {
+    struct slot *slot; /* BATCH_RECORDS of them */
+    size_t n;
+    struct buf data; /* the records, back to back */
+};
+
 /* Threads that stay for the filter's life and clean the batches: thread
- * i runs worker i (the thread that feeds is worker 0).  Started on the
- * first batch of more than one record. */
+ * i runs worker i.  Started on the first batch; each batch is one round,
+ * its records taken one at a time by whichever thread is free. */
 struct pool {
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     pthread_t th[JOBS_MAX];
-    unsigned n_threads; /* started: workers 1..n_threads */
-    unsigned busy;      /* threads still cleaning the current batch */
-    uint64_t round;     /* batches handed out so far */
-    bool ready;         /* mu and the conditions are initialised */
+    unsigned n_threads;  /* started: workers 0..n_threads-1 */
+    unsigned busy;       /* threads still cleaning the current batch */
+    uint64_t round;      /* batches handed out so far */
+    struct batch *job;   /* the batch of the current round */
+    _Atomic size_t next; /* its next record to clean */
+    bool ready;          /* mu and the conditions are initialised */
     bool quit;
 };
 
@@ -142,9 +151,11 @@ struct chaff_filter {
     uint64_t rec_no;
     struct worker *w; /* jobs workers */
     unsigned jobs;
-    struct slot *batch;
-    size_t n_batch;
-    struct buf batch_data; /* the batch's records, back to back */
+    /* jobs > 1: records are copied into batch[fill] while the pool
+     * cleans batch[!fill] (when cleaning), which is written after */
+    struct batch batch[2];
+    unsigned fill;
+    bool cleaning;
     struct pool pool;
     /* text framing across windows */
     struct emit_state es;
@@ -210,8 +221,11 @@ chaff_status filt_clean_doc(const chaff_filter *f, struct worker *w, const char 
 /* A complete record from a reader: cleaned now or batched; the records
  * before it are written first.  Errors are the stream's (writing). */
 chaff_status filt_add_record(chaff_filter *f, const char *rec, size_t len);
-/* Clean and write the batch. */
+/* Clean and write every record copied so far, in order. */
 chaff_status filt_flush_batch(chaff_filter *f);
+/* Set up and free the batches. */
+chaff_status filt_batch_init(chaff_filter *f);
+void filt_batch_free(chaff_filter *f);
 /* A record the reader writes through itself (over the cap, or bytes that
  * are no record): the batch before it is written, and it is counted as a
  * record passed through with an error.  The caller warns and writes. */

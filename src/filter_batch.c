@@ -7,18 +7,17 @@
  * the caller's buffer, or in the pending buffer when it spans two feeds)
  * and written as it is made: no copy, no allocation once the buffers have
  * grown.  With jobs > 1, complete records are copied into a batch (one
- * buffer, at most BATCH_RECORDS records and BATCH_BYTES bytes), cleaned by
- * the pool's threads and the feeding thread, each with its own struct
- * worker (arena, scratch, matcher scratch, converters), and written in
- * input order once the batch is done.  Record k goes to worker k % jobs,
- * so which worker cleans a record does not depend on timing (and the
- * output depends on neither: the rules and model are shared read-only).
+ * buffer, at most BATCH_RECORDS records and BATCH_BYTES bytes); a full
+ * batch goes to the pool, whose threads each clean with their own struct
+ * worker (arena, scratch, matcher scratch, converters), taking records
+ * one at a time, while the feeding thread reads the next batch into the
+ * second buffer.  When that one is full, the first is waited for and
+ * written in input order, and the second goes to the pool: reading,
+ * cleaning and writing overlap, and at most two batches are held.
  *
- * The pool's threads are started on the first batch of more than one
- * record and stay until the filter is freed; each batch is one round: the
- * feeding thread raises the round, cleans its own share, and waits for the
- * threads to finish theirs.  A thread that cannot be started leaves its
- * share to the feeding thread.
+ * The pool's threads (one per job) are started on the first batch and
+ * stay until the filter is freed; each batch is one round.  When no
+ * thread can be started the feeding thread cleans the batch itself.
  *
  * Statistics.  Workers count into their own chaff_stats; the counts are
  * added to the filter's totals whenever a record or batch is done, on the
@@ -27,6 +26,7 @@
  * table when it is written, in input order, so which hosts fill the
  * bounded table (sites.h) does not depend on the jobs.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,11 +108,16 @@ static void clean_slot(const chaff_filter *f, struct worker *w, struct slot *s)
         filt_clean_record(f, w, s);
 }
 
-/* Worker wi's share of the batch: records wi, wi + jobs, ... */
-static void clean_share(chaff_filter *f, unsigned wi)
+/* Clean records of b with worker w until none is left: each is taken by
+ * whichever thread is free, so a long record does not hold the others
+ * back.  The output does not depend on which worker cleans a record:
+ * the rules and the model are shared read-only, and a worker's memo of
+ * matches answers as its scan would. */
+static void clean_batch(chaff_filter *f, struct worker *w, struct batch *b)
 {
-    for (size_t k = wi; k < f->n_batch; k += f->jobs)
-        clean_slot(f, &f->w[wi], &f->batch[k]);
+    size_t k;
+    while ((k = atomic_fetch_add_explicit(&f->pool.next, 1, memory_order_relaxed)) < b->n)
+        clean_slot(f, w, &b->slot[k]);
 }
 
 struct pool_arg {
@@ -135,8 +140,9 @@ static void *pool_thread(void *arg)
         if (p->quit)
             break;
         seen = p->round;
+        struct batch *b = p->job;
         pthread_mutex_unlock(&p->mu);
-        clean_share(f, wi);
+        clean_batch(f, &f->w[wi], b);
         pthread_mutex_lock(&p->mu);
         if (--p->busy == 0)
             pthread_cond_signal(&p->done);
@@ -145,7 +151,7 @@ static void *pool_thread(void *arg)
     return NULL;
 }
 
-/* Start the threads for workers 1..jobs-1 (those that can be). */
+/* Start the threads for workers 0..jobs-1 (those that can be). */
 static void pool_start(chaff_filter *f)
 {
     struct pool *p = &f->pool;
@@ -163,12 +169,12 @@ static void pool_start(chaff_filter *f)
         }
         p->ready = true;
     }
-    while (p->n_threads + 1 < f->jobs) {
+    while (p->n_threads < f->jobs) {
         struct pool_arg *a = chaff_xmalloc(sizeof *a);
         if (!a)
             return;
-        *a = (struct pool_arg){.f = f, .wi = p->n_threads + 1, .seen = p->round};
-        if (pthread_create(&p->th[p->n_threads + 1], NULL, pool_thread, a)) {
+        *a = (struct pool_arg){.f = f, .wi = p->n_threads, .seen = p->round};
+        if (pthread_create(&p->th[p->n_threads], NULL, pool_thread, a)) {
             chaff_xfree(a);
             return;
         }
@@ -185,7 +191,7 @@ void filt_pool_stop(chaff_filter *f)
     p->quit = true;
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
-    for (unsigned i = 1; i <= p->n_threads; i++)
+    for (unsigned i = 0; i < p->n_threads; i++)
         pthread_join(p->th[i], NULL);
     p->n_threads = 0;
     pthread_cond_destroy(&p->done);
@@ -194,34 +200,40 @@ void filt_pool_stop(chaff_filter *f)
     p->ready = false;
 }
 
-/* Clean the batch: one round of the pool. */
-static void pool_round(chaff_filter *f)
+/* Hand b to the pool; with no thread (none could start) it is cleaned
+ * here, on worker 0, before this returns. */
+static void pool_begin(chaff_filter *f, struct batch *b)
 {
     struct pool *p = &f->pool;
-    if (f->jobs > 1 && f->n_batch > 1)
-        pool_start(f);
-    unsigned n = p->ready ? p->n_threads : 0;
-    if (n) {
-        pthread_mutex_lock(&p->mu);
-        p->busy = n;
-        p->round++;
-        pthread_cond_broadcast(&p->go);
-        pthread_mutex_unlock(&p->mu);
+    for (size_t k = 0; k < b->n; k++)
+        b->slot[k].in = b->data.p + b->slot[k].off;
+    pool_start(f);
+    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+    if (!p->n_threads) {
+        clean_batch(f, &f->w[0], b);
+        return;
     }
-    clean_share(f, 0);
-    /* the shares of workers with no thread */
-    for (unsigned i = n + 1; i < f->jobs; i++)
-        for (size_t k = i; k < f->n_batch; k += f->jobs)
-            clean_slot(f, &f->w[0], &f->batch[k]);
-    if (n) {
-        pthread_mutex_lock(&p->mu);
-        while (p->busy)
-            pthread_cond_wait(&p->done, &p->mu);
-        pthread_mutex_unlock(&p->mu);
-    }
+    pthread_mutex_lock(&p->mu);
+    p->job = b;
+    p->busy = p->n_threads;
+    p->round++;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
 }
 
-/* ---- the batch ------------------------------------------------------ */
+/* Wait until the pool has cleaned its batch. */
+static void pool_wait(chaff_filter *f)
+{
+    struct pool *p = &f->pool;
+    if (!p->n_threads)
+        return;
+    pthread_mutex_lock(&p->mu);
+    while (p->busy)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- the batches ---------------------------------------------------- */
 
 /* Warn about and write one cleaned record; *st keeps the first write
  * error (later records are still warned about, not written). */
@@ -262,23 +274,86 @@ static void emit_slot(chaff_filter *f, struct slot *s, chaff_status *st)
         buf_free(&s->out);
 }
 
-chaff_status filt_flush_batch(chaff_filter *f)
+/* Write the cleaned batch b in order and empty it; the pool is idle, so
+ * the workers' counts can be taken. */
+static chaff_status batch_write(chaff_filter *f, struct batch *b)
 {
-    if (!f->n_batch)
-        return CHAFF_OK;
-    for (size_t k = 0; k < f->n_batch; k++)
-        f->batch[k].in = f->batch_data.p + f->batch[k].off;
-    pool_round(f);
     for (unsigned i = 0; i < f->jobs; i++)
         filt_stats_take(&f->total, &f->w[i].st);
     chaff_status st = CHAFF_OK;
-    for (size_t k = 0; k < f->n_batch; k++)
-        emit_slot(f, &f->batch[k], &st);
-    f->n_batch = 0;
-    buf_reset(&f->batch_data);
-    if (f->batch_data.cap > BATCH_BYTES + SLOT_KEEP)
-        buf_free(&f->batch_data); /* after a record near the cap */
+    for (size_t k = 0; k < b->n; k++)
+        emit_slot(f, &b->slot[k], &st);
+    b->n = 0;
+    buf_reset(&b->data);
+    if (b->data.cap > BATCH_BYTES + SLOT_KEEP)
+        buf_free(&b->data); /* after a record near the cap */
     return st;
+}
+
+/* Wait for the batch the pool is cleaning, if any, and write it. */
+static chaff_status settle(chaff_filter *f)
+{
+    if (!f->cleaning)
+        return CHAFF_OK;
+    pool_wait(f);
+    f->cleaning = false;
+    return batch_write(f, &f->batch[!f->fill]);
+}
+
+/* The batch being filled is full: once the one before it is written, it
+ * goes to the pool, and the other is filled meanwhile. */
+static chaff_status dispatch(chaff_filter *f)
+{
+    chaff_status st = settle(f);
+    if (st)
+        return st;
+    pool_begin(f, &f->batch[f->fill]);
+    f->cleaning = true;
+    f->fill = !f->fill;
+    return CHAFF_OK;
+}
+
+chaff_status filt_flush_batch(chaff_filter *f)
+{
+    chaff_status st = settle(f);
+    struct batch *b = &f->batch[f->fill];
+    if (!st && b->n) {
+        pool_begin(f, b);
+        pool_wait(f);
+        st = batch_write(f, b);
+    }
+    return st;
+}
+
+chaff_status filt_batch_init(chaff_filter *f)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        struct batch *b = &f->batch[i];
+        buf_init(&b->data, 0);
+        /* one job cleans each record alone, in the first slot, but a WARC
+         * input found by sniffing may bring more jobs (filt_sniff_warc) */
+        if (!(b->slot = chaff_xcalloc(BATCH_RECORDS, sizeof *b->slot)))
+            return CHAFF_E_NOMEM;
+        for (size_t k = 0; k < BATCH_RECORDS; k++) {
+            buf_init(&b->slot[k].out, 0);
+            buf_init(&b->slot[k].xout, 0);
+        }
+    }
+    return CHAFF_OK;
+}
+
+void filt_batch_free(chaff_filter *f)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        struct batch *b = &f->batch[i];
+        for (size_t k = 0; b->slot && k < BATCH_RECORDS; k++) {
+            buf_free(&b->slot[k].out);
+            buf_free(&b->slot[k].xout);
+        }
+        chaff_xfree(b->slot);
+        b->slot = NULL;
+        buf_free(&b->data);
+    }
 }
 
 chaff_status filt_add_record(chaff_filter *f, const char *rec, size_t len)
@@ -287,7 +362,7 @@ chaff_status filt_add_record(chaff_filter *f, const char *rec, size_t len)
         chaff_status fst = filt_flush_batch(f);
         if (fst)
             return fst;
-        struct slot *s = &f->batch[0];
+        struct slot *s = &f->batch[f->fill].slot[0];
         s->alone = true;
         s->in = rec;
         s->len = len;
@@ -299,17 +374,18 @@ chaff_status filt_add_record(chaff_filter *f, const char *rec, size_t len)
         emit_slot(f, s, &st);
         return st ? st : s->fatal;
     }
-    struct slot *s = &f->batch[f->n_batch];
+    struct batch *b = &f->batch[f->fill];
+    struct slot *s = &b->slot[b->n];
     s->alone = false;
-    s->off = f->batch_data.len;
-    if (buf_add(&f->batch_data, rec, len))
-        return f->batch_data.err;
+    s->off = b->data.len;
+    if (buf_add(&b->data, rec, len))
+        return b->data.err;
     s->len = len;
     s->no = ++f->rec_no;
     memcpy(s->hint, f->rec_hint, sizeof s->hint);
-    f->n_batch++;
-    if (f->n_batch == BATCH_RECORDS || f->batch_data.len >= BATCH_BYTES)
-        return filt_flush_batch(f);
+    b->n++;
+    if (b->n == BATCH_RECORDS || b->data.len >= BATCH_BYTES)
+        return dispatch(f);
     return CHAFF_OK;
 }
 
