@@ -20,7 +20,118 @@
 #include "alloc.h"
 #include "filter.h"
 #include "lang.h"
+#include "rules.h"
 #include "warc.h"
+
+/* The bytes a cleaning puts out, counted and compared with the block as
+ * read. */
+struct measure {
+    const char *orig; /* the block as read */
+    size_t orig_len;
+    uint64_t n;   /* bytes put out so far */
+    bool changed; /* they are not the block's */
+};
+
+static int measure_write(void *ud, const char *p, size_t n)
+{
+    struct measure *m = ud;
+    if (!m->changed && (n > m->orig_len - m->n || memcmp(m->orig + m->n, p, n)))
+        m->changed = true;
+    m->n += n;
+    return 0;
+}
+
+/* Clean the block rec[hl..len) of s (a text record) through sink k as
+ * filt_clean_warc would, the declared charset cs falling back to
+ * detection (*from is set to the one that worked); then the newline after
+ * a block that is not empty. */
+static chaff_status block_pass(const chaff_filter *f, struct worker *w, const struct slot *s,
+                               size_t hl, const char **from, const char *cs, const char *host,
+                               struct emit_sink *k)
+{
+    struct emit_state es = {0};
+    struct doc_job j = {
+        .from = *from, .host = host, .at_head = true, .at_tail = true, .es = &es, .out = k};
+    uint64_t out0 = k->n_out;
+    chaff_status st = filt_clean_doc(f, w, s->in + hl, s->len - hl, &j);
+    if (st == CHAFF_E_CHARSET && *from == cs && k->n_out == out0) {
+        es = (struct emit_state){0};
+        *from = j.from = NULL; /* a declared name nobody knows: detect */
+        st = filt_clean_doc(f, w, s->in + hl, s->len - hl, &j);
+    }
+    if (!st && k->n_out > out0)
+        st = emit_raw(k, "\n", 1);
+    return st ? st : emit_flush(k);
+}
+
+/*
+ * A text record alone and large: its cleaned block is not held whole (its
+ * length goes in the header before it) but made twice, once counted and
+ * compared with the block as read, once written through after the header.
+ * The worker's counters are set back after the first pass, so the record
+ * counts once.  Returns false, having done nothing, when there is no
+ * memory to save the counters in (the caller builds the block whole);
+ * else the record is done: written, dropped, passed through, or failed
+ * after part of it was written (s->fatal).
+ */
+static bool block_twice(const chaff_filter *f, struct worker *w, struct slot *s,
+                        const struct warc_head *h, size_t hl, const char *from, const char *cs,
+                        const char *host)
+{
+    size_t n_rules = f->rules ? f->rules->n : 0;
+    uint64_t *drops0 = NULL;
+    if (w->rule_drops && !(drops0 = chaff_xmalloc(n_rules * sizeof *drops0)))
+        return false;
+    if (drops0)
+        memcpy(drops0, w->rule_drops, n_rules * sizeof *drops0);
+    chaff_stats st0 = w->st;
+    uint64_t heur0[R_COUNT];
+    memcpy(heur0, w->heur_drops, sizeof heur0);
+    struct measure m = {s->in + hl, s->len - hl, 0, false};
+    struct emit_sink k;
+    emit_sink_init(&k, NULL, measure_write, &m, &w->stage);
+    chaff_status st = block_pass(f, w, s, hl, &from, cs, host, &k);
+    if (!st && !m.n && (f->opt.flags & CHAFF_DROP_EMPTY)) {
+        /* nothing is written for it: the first pass was the only one */
+        chaff_xfree(drops0);
+        slot_site(s, w, host, st0.lines_in, st0.lines_out);
+        w->st.records_dropped++;
+        return true;
+    }
+    w->st = st0;
+    memcpy(w->heur_drops, heur0, sizeof heur0);
+    if (drops0)
+        memcpy(w->rule_drops, drops0, n_rules * sizeof *drops0);
+    chaff_xfree(drops0);
+    if (!st) {
+        warc_write_head(s->in, h, (size_t)m.n, m.changed || m.n != m.orig_len, &s->out);
+        st = s->out.err;
+    }
+    if (st) {
+        slot_failed(s, st);
+        slot_pass(w, s, "\r\n\r\n", 4, true);
+        return true;
+    }
+    s->direct = true;
+    if (f->write(f->ud, s->out.p, s->out.len)) {
+        s->fatal = CHAFF_E_WRITE;
+        return true;
+    }
+    emit_sink_init(&k, NULL, f->write, f->ud, &w->stage);
+    st = block_pass(f, w, s, hl, &from, cs, host, &k);
+    slot_site(s, w, host, st0.lines_in, st0.lines_out);
+    if (!st && NEVER(k.n_out != m.n))
+        st = CHAFF_E_INVAL; /* the second pass must make the first one's bytes */
+    if (!st && f->write(f->ud, "\r\n\r\n", 4))
+        st = CHAFF_E_WRITE;
+    if (st) {
+        s->fatal = st;
+        return true;
+    }
+    w->st.bytes_out += s->out.len + m.n + 4;
+    buf_reset(&s->out);
+    return true;
+}
 
 /* One WARC record (header block and block, without the separator after it)
  * into s->out, separator included.  Text records get their block cleaned
@@ -79,6 +190,12 @@ void filt_clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
         w->rec_langs = lang_from_record(h.lang, h.lang_len, bad);
     }
     const char *from = f->opt.from ? f->opt.from : cs[0] ? cs : NULL;
+    if (s->alone && len >= ALONE_MIN && !f->learn && !f->opt.explain_write &&
+        !(f->opt.flags & (CHAFF_EXPLAIN | CHAFF_DUMP_FEATURES))) {
+        /* a large block is cleaned twice rather than held cleaned */
+        if (block_twice(f, w, s, &h, hl, from, cs, host))
+            return;
+    }
     struct buf *clean = &w->clean;
     buf_reset(clean);
     struct emit_state es = {0};

@@ -9,6 +9,7 @@
 #   jsonl-escapes     one 32 MiB JSONL record of \n   60 s, 96 MiB, one record out           (2 GB)
 #   crlf              64 MiB of CRLF lines, text      60 s, 128 MiB                          (161 MiB)
 #   jsonl-text        one 64 MiB JSONL record of text 60 s, 128 MiB, one record out          (165 MiB)
+#   warc-block        one 64 MiB WET text record      60 s, 128 MiB, one record out
 #   short-lines       8 Mi lines of "a", text         120 s, 64 MiB        (did not finish in 12 min)
 #   binary            300 MiB of random bytes, text   10 s, 16 MiB, refused                  (69 s, 1.86 GB)
 #   binary-lines      300 MiB of random bytes, lines  120 s, 32 MiB, records in = records out
@@ -92,6 +93,19 @@ case=jsonl-text; if want "$@"; then
     { printf '{"id":1,"text":"'; yes "$sentence" | head -c $((64 * mib / scale)) | sed 's/$/\\n/' | tr -d '\n'; printf '"}\n'; } >"$t/in"
     run $case 60 128 --no-default-rules -f jsonl
     x=""; [ "$(wc -l <"$t/out")" -eq 1 ] || x="$(wc -l <"$t/out") records out"
+    report $case "$x"
+fi
+
+case=warc-block; if want "$@"; then
+    # one WET text record of 64 MiB: its cleaned block is made twice (its
+    # length goes first) rather than held whole beside the record
+    yes "$sentence" | awk '{ print "Item " NR ": " $0 " (" NR * 7 % 1000 ")" }' | head -c $((64 * mib / scale)) >"$t/block"
+    { printf 'WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: http://example.org/a\r\n'
+      printf 'Content-Type: text/plain\r\nContent-Length: %d\r\n\r\n' "$(wc -c <"$t/block")"
+      cat "$t/block"; printf '\r\n\r\n'; } >"$t/in"
+    rm -f "$t/block"
+    run $case 60 128 --no-default-rules -f warc --max-doc 128M
+    x=""; [ "$(grep -c '^WARC/1.0' "$t/out")" -eq 1 ] || x="not one record out"
     report $case "$x"
 fi
 

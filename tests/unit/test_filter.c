@@ -676,6 +676,72 @@ static void test_long_text_parts(void **state)
     free(crlf);
 }
 
+static int discard_write(void *ud, const char *buf, size_t len)
+{
+    (void)ud;
+    (void)buf;
+    (void)len;
+    return 0;
+}
+
+/* A WARC text record of ALONE_MIN bytes or more is cleaned twice, once to
+ * learn its block's length, once written through after the header, so
+ * its cleaned block is never held whole; the bytes and the counts are
+ * those of the block built whole (as it is when a listing goes beside it). */
+static void test_warc_block_twice(void **state)
+{
+    (void)state;
+    const size_t block = 12u << 20, line = 1000;
+    static const char head[] = "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: "
+                               "http://example.org/a\r\nWARC-Block-Digest: sha1:AAAA\r\n"
+                               "Content-Type: text/plain\r\nContent-Length: %zu\r\n\r\n";
+    char *in = malloc(block + 1024);
+    assert_non_null(in);
+    size_t k = (size_t)sprintf(in, head, block);
+    static const char words[] = "the council met on tuesday and ";
+    for (size_t i = 0; i < block; i++)
+        in[k + i] = (i + 1) % line ? words[(i / line + i) % (sizeof words - 1)] : '\n';
+    memcpy(in + k + 7 * line, "Share this \n", 12); /* trimmed: the block changes */
+    k += block;
+    k += (size_t)sprintf(in + k, "\r\n\r\n");
+    k += (size_t)sprintf(in + k, head, (size_t)3);
+    k += (size_t)sprintf(in + k, "ab\n\r\n\r\n");
+    chaff_allocator a = {counted_alloc, counted_resize, counted_release, NULL};
+    for (unsigned jobs = 1; jobs <= 2; jobs++) {
+        chaff_options o = opts(CHAFF_FRAME_WARC);
+        o.jobs = jobs;
+        struct sink twice, whole;
+        chaff_stats s2, s1;
+        chaff_set_allocator(&a);
+        live_bytes = peak_bytes = 0;
+        chaff_status rc = run(&o, in, k, 65536, &twice, &s2);
+        size_t peak_twice = peak_bytes;
+        o.explain_write = discard_write; /* a listing beside the text: built whole */
+        live_bytes = peak_bytes = 0;
+        chaff_status rc2 = run(&o, in, k, 65536, &whole, &s1);
+        size_t peak_whole = peak_bytes;
+        chaff_set_allocator(NULL);
+        assert_int_equal(rc, CHAFF_OK);
+        assert_int_equal(rc2, CHAFF_OK);
+        assert_int_equal(twice.len, whole.len);
+        assert_memory_equal(twice.p, whole.p, whole.len);
+        assert_int_equal(s2.records, 2);
+        assert_int_equal(s2.lines_in, s1.lines_in);
+        assert_int_equal(s2.lines_out, s1.lines_out);
+        assert_int_equal(s2.bytes_out, s1.bytes_out);
+        assert_int_equal(s2.bytes_out, twice.len);
+        const char *end = strstr(twice.p, "\r\n\r\n");
+        assert_non_null(end);
+        assert_true(strstr(twice.p, "Block-Digest") > end); /* the first block changed */
+        /* the record as read is held (fed in pieces); its cleaned block
+         * is not, beside it */
+        assert_true(peak_twice + (8u << 20) < peak_whole);
+        sink_free(&twice);
+        sink_free(&whole);
+    }
+    free(in);
+}
+
 static void test_record_over_cap(void **state)
 {
     (void)state;
@@ -1285,16 +1351,27 @@ static void test_large_records(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_text_small),       cmocka_unit_test(test_records),
-    cmocka_unit_test(test_byte_by_byte),     cmocka_unit_test(test_jobs_identical),
-    cmocka_unit_test(test_jobs_batches),     cmocka_unit_test(test_sniff_warc),
-    cmocka_unit_test(test_long_text_parts),  cmocka_unit_test(test_record_over_cap),
-    cmocka_unit_test(test_text_windows),     cmocka_unit_test(test_long_line_windows),
-    cmocka_unit_test(test_line_cut),         cmocka_unit_test(test_many_lines),
-    cmocka_unit_test(test_binary),           cmocka_unit_test(test_stats_json),
-    cmocka_unit_test(test_stats_by_site),    cmocka_unit_test(test_stats_const_readers),
-    cmocka_unit_test(test_stats_json_names), cmocka_unit_test(test_write_failure),
-    cmocka_unit_test(test_bad_options),      cmocka_unit_test(test_nomem),
+    cmocka_unit_test(test_text_small),
+    cmocka_unit_test(test_records),
+    cmocka_unit_test(test_byte_by_byte),
+    cmocka_unit_test(test_jobs_identical),
+    cmocka_unit_test(test_jobs_batches),
+    cmocka_unit_test(test_sniff_warc),
+    cmocka_unit_test(test_long_text_parts),
+    cmocka_unit_test(test_warc_block_twice),
+    cmocka_unit_test(test_record_over_cap),
+    cmocka_unit_test(test_text_windows),
+    cmocka_unit_test(test_long_line_windows),
+    cmocka_unit_test(test_line_cut),
+    cmocka_unit_test(test_many_lines),
+    cmocka_unit_test(test_binary),
+    cmocka_unit_test(test_stats_json),
+    cmocka_unit_test(test_stats_by_site),
+    cmocka_unit_test(test_stats_const_readers),
+    cmocka_unit_test(test_stats_json_names),
+    cmocka_unit_test(test_write_failure),
+    cmocka_unit_test(test_bad_options),
+    cmocka_unit_test(test_nomem),
     cmocka_unit_test(test_large_records),
 };
 
