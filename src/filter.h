@@ -249,6 +249,17 @@ void slot_xout_head(const chaff_filter *f, struct worker *w, struct slot *s, con
 /* Write the record through as it came, with delim after it; error: it
  * could not be cleaned (else it has nothing to clean). */
 void slot_pass(struct worker *w, struct slot *s, const char *delim, size_t delim_len, bool error);
+/* A writer starts on record s: its output and notes cleared, counted in. */
+void slot_begin(struct worker *w, struct slot *s);
+/* The end of a record made in s->out: counted, or (st not CHAFF_OK)
+ * written through as it came, with delim after it. */
+void slot_done(struct worker *w, struct slot *s, chaff_status st, const char *delim,
+               size_t delim_len);
+/* For a record cleaned whole into clean: true when that is all there is
+ * to it, the listing (CHAFF_EXPLAIN) put in s->out under its heading (*st
+ * its error), or the record dropped, empty (CHAFF_DROP_EMPTY). */
+bool slot_dropped_or_listed(const chaff_filter *f, struct worker *w, struct slot *s,
+                            const struct buf *clean, chaff_status *st);
 /* Append p[0..n) to b with control characters made spaces. */
 void filt_add_one_line(struct buf *b, const char *p, size_t n);
 

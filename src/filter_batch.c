@@ -97,6 +97,50 @@ void slot_pass(struct worker *w, struct slot *s, const char *delim, size_t delim
     w->st.bytes_out += s->len + delim_len;
 }
 
+void slot_begin(struct worker *w, struct slot *s)
+{
+    buf_reset(&s->out);
+    buf_reset(&s->xout);
+    s->direct = false;
+    s->fatal = CHAFF_OK;
+    s->pass = NULL;
+    s->warn[0] = '\0';
+    s->lang_bad[0] = '\0';
+    s->no_field = false;
+    s->site[0] = '\0';
+    w->xout = NULL;
+    w->rec_langs = 0;
+    w->st.records++;
+    w->st.bytes_in += s->len;
+}
+
+void slot_done(struct worker *w, struct slot *s, chaff_status st, const char *delim,
+               size_t delim_len)
+{
+    if (st) {
+        slot_failed(s, st);
+        slot_pass(w, s, delim, delim_len, true);
+    } else {
+        w->st.bytes_out += s->out.len;
+    }
+}
+
+bool slot_dropped_or_listed(const chaff_filter *f, struct worker *w, struct slot *s,
+                            const struct buf *clean, chaff_status *st)
+{
+    if (f->opt.flags & CHAFF_EXPLAIN) {
+        buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
+        buf_add(&s->out, clean->p, clean->len);
+        *st = s->out.err;
+        return true;
+    }
+    if (!clean->len && (f->opt.flags & CHAFF_DROP_EMPTY)) {
+        w->st.records_dropped++; /* nothing is written for it */
+        return true;
+    }
+    return false;
+}
+
 /* ---- the pool ------------------------------------------------------- */
 
 /* The writer of the filter's framing. */

@@ -81,11 +81,10 @@ static void record_done(struct worker *w, struct slot *s, const struct emit_sink
 {
     if (st && s->direct && k->n_out) {
         s->fatal = st; /* part of it is out: it cannot pass through */
-    } else if (st) {
-        slot_failed(s, st);
-        slot_pass(w, s, delim ? "\n" : "", 1, true);
+    } else if (st || !s->direct) {
+        slot_done(w, s, st, delim ? "\n" : "", 1);
     } else {
-        w->st.bytes_out += s->direct ? k->n_out : s->out.len;
+        w->st.bytes_out += k->n_out;
     }
 }
 
@@ -97,20 +96,9 @@ void filt_clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
     /* listings are built whole; so is the record with an annotation,
      * which goes before the text when its member does */
     const bool listing = f->opt.flags & (CHAFF_EXPLAIN | CHAFF_DUMP_FEATURES);
+    slot_begin(w, s);
     s->direct = s->alone && !listing;
-    s->fatal = CHAFF_OK;
-    s->pass = NULL;
     struct emit_sink sink;
-    buf_reset(&s->out);
-    s->warn[0] = '\0';
-    s->lang_bad[0] = '\0';
-    s->no_field = false;
-    s->site[0] = '\0';
-    buf_reset(&s->xout);
-    w->xout = NULL;
-    w->rec_langs = 0;
-    w->st.records++;
-    w->st.bytes_in += len;
     /* a CR before the newline is no part of the record, but it is written
      * back before the delimiter: line ends come out as they went in */
     const bool cr = f->opt.framing != CHAFF_FRAME_NUL && len && rec[len - 1] == '\r';
@@ -264,32 +252,18 @@ void filt_clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
         }
         if (!st && f->opt.annotate)
             st = rec_figures_json(f, w, lines0, kept0);
-        if (!st && !clean->len && (f->opt.flags & CHAFF_DROP_EMPTY) &&
-            !(f->opt.flags & CHAFF_EXPLAIN)) {
-            w->st.records_dropped++; /* nothing is written for it */
-        } else if (!st) {
-            if (f->opt.flags & CHAFF_EXPLAIN) {
-                buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
-                buf_add(&s->out, clean->p, clean->len);
-                st = s->out.err;
-            } else {
-                buf_add(&s->out, rec, key);
-                st = jsonl_splice_annot(rec + key, len - key, &jr, clean->p ? clean->p : "",
-                                        clean->len, f->opt.annotate, w->annot.p, w->annot.len,
-                                        &s->out);
-                if (!st && cr)
-                    st = buf_addc(&s->out, '\r');
-                if (!st)
-                    st = buf_addc(&s->out, delim);
-            }
+        if (!st && !slot_dropped_or_listed(f, w, s, clean, &st)) {
+            buf_add(&s->out, rec, key);
+            st = jsonl_splice_annot(rec + key, len - key, &jr, clean->p ? clean->p : "", clean->len,
+                                    f->opt.annotate, w->annot.p, w->annot.len, &s->out);
+            if (!st && cr)
+                st = buf_addc(&s->out, '\r');
+            if (!st)
+                st = buf_addc(&s->out, delim);
         }
         if (clean->cap > SLOT_KEEP)
             buf_free(clean);
-        if (st) {
-            slot_failed(s, st);
-            goto passthrough;
-        }
-        w->st.bytes_out += s->out.len;
+        slot_done(w, s, st, delim ? "\n" : "", 1);
         return;
     }
     if (filt_binary(rec, len)) {

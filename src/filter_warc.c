@@ -141,18 +141,7 @@ void filt_clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
 {
     const char *rec = s->in;
     size_t len = s->len;
-    buf_reset(&s->out);
-    s->direct = false;
-    s->fatal = CHAFF_OK;
-    s->pass = NULL;
-    s->warn[0] = '\0';
-    s->lang_bad[0] = '\0';
-    s->site[0] = '\0';
-    buf_reset(&s->xout);
-    w->xout = NULL;
-    w->rec_langs = 0;
-    w->st.records++;
-    w->st.bytes_in += len;
+    slot_begin(w, s);
     struct warc_head h;
     char msg[128] = "";
     size_t hl = warc_head_end(rec, len < WARC_HEAD_MAX ? len : WARC_HEAD_MAX);
@@ -217,45 +206,33 @@ void filt_clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     slot_site(s, w, host, lines0, kept0);
     if (!st && !(f->opt.flags & CHAFF_EXPLAIN) && clean->len)
         st = buf_addc(clean, '\n');
-    if (!st && !clean->len && (f->opt.flags & CHAFF_DROP_EMPTY) &&
-        !(f->opt.flags & CHAFF_EXPLAIN)) {
-        w->st.records_dropped++; /* nothing is written for it */
-    } else if (!st) {
-        if (f->opt.flags & CHAFF_EXPLAIN) {
-            buf_addf(&s->out, "# record %llu\n", (unsigned long long)s->no);
-            buf_add(&s->out, clean->p, clean->len);
-        } else {
-            int changed = clean->len != len - hl ||
-                          (clean->len && memcmp(clean->p, rec + hl, clean->len) != 0);
-            warc_write_head(rec, &h, clean->len, changed, &s->out);
-            if (s->alone && !s->out.err) {
-                /* alone: the block is written from where it lies, not
-                 * copied after its header */
-                s->direct = true;
-                if (f->write(f->ud, s->out.p, s->out.len) ||
-                    (clean->len && f->write(f->ud, clean->p, clean->len)) ||
-                    f->write(f->ud, "\r\n\r\n", 4)) {
-                    s->fatal = CHAFF_E_WRITE;
-                    return;
-                }
-                w->st.bytes_out += s->out.len + clean->len + 4;
-                buf_reset(&s->out);
-                if (clean->cap > SLOT_KEEP)
-                    buf_free(clean);
+    if (!st && !slot_dropped_or_listed(f, w, s, clean, &st)) {
+        int changed =
+            clean->len != len - hl || (clean->len && memcmp(clean->p, rec + hl, clean->len) != 0);
+        warc_write_head(rec, &h, clean->len, changed, &s->out);
+        if (s->alone && !s->out.err) {
+            /* alone: the block is written from where it lies, not copied
+             * after its header */
+            s->direct = true;
+            if (f->write(f->ud, s->out.p, s->out.len) ||
+                (clean->len && f->write(f->ud, clean->p, clean->len)) ||
+                f->write(f->ud, "\r\n\r\n", 4)) {
+                s->fatal = CHAFF_E_WRITE;
                 return;
             }
-            buf_add(&s->out, clean->p, clean->len);
-            buf_add(&s->out, "\r\n\r\n", 4);
+            w->st.bytes_out += s->out.len + clean->len + 4;
+            buf_reset(&s->out);
+            if (clean->cap > SLOT_KEEP)
+                buf_free(clean);
+            return;
         }
+        buf_add(&s->out, clean->p, clean->len);
+        buf_add(&s->out, "\r\n\r\n", 4);
         st = s->out.err;
     }
     if (clean->cap > SLOT_KEEP)
         buf_free(clean);
-    if (st) {
-        slot_failed(s, st);
-        goto passthrough;
-    }
-    w->st.bytes_out += s->out.len;
+    slot_done(w, s, st, "\r\n\r\n", 4);
     return;
 passthrough:
     slot_pass(w, s, "\r\n\r\n", 4, true);
