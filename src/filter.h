@@ -142,43 +142,42 @@ struct chaff_filter {
     const struct model *model; /* the line model: model_own or the built-in one */
     struct model *model_own;   /* loaded from chaff_options.model */
     char *s_field, *s_url_field, *s_url, *s_from, *s_lang, *s_lang_field, *s_annotate;
-    uint32_t langs_forced;
-    char host[256];
     chaff_write_fn write;
     void *ud;
     struct buf pend;  /* bytes of the record not yet complete */
-    bool passthrough; /* inside a record over the cap */
-    uint64_t rec_no;
     struct worker *w; /* jobs workers */
-    unsigned jobs;
     /* jobs > 1: records are copied into batch[fill] while the pool
      * cleans batch[!fill] (when cleaning), which is written after */
     struct batch batch[2];
-    unsigned fill;
-    bool cleaning;
     struct pool pool;
-    /* text framing across windows */
-    struct emit_state es;
-    char win_charset[40];
-    char rec_hint[40];   /* lines/nul: this input's charset, sniffed on its first block */
-    uint64_t warc_pass;  /* warc: bytes of an over-cap block still to write through */
-    struct learn *learn; /* CHAFF_LEARN: the counts */
-    bool learn_merged;   /* chaff_filter_learn_merge() was called */
+    struct learn *learn;  /* CHAFF_LEARN: the counts */
+    struct emit_state es; /* text: blank-line collapsing across windows */
+    chaff_stats total;    /* workers' counts are added after each record */
+    struct sites sites;   /* by_site: records and lines per host */
+    uint64_t rec_no;
+    uint64_t warc_pass; /* warc: bytes of an over-cap block still to write through */
+    uint64_t n_binary;  /* text: documents written through as binary data */
+    uint64_t inputs;    /* inputs ended so far */
+    unsigned jobs;
+    unsigned fill;
+    uint32_t langs_forced;
+    chaff_status err; /* sticky */
+    char host[256];
+    char win_charset[40]; /* text: the charset of the first window */
+    char rec_hint[40];    /* lines/nul: this input's charset, sniffed on its first block */
+    struct join join;     /* text: how the next window meets the last one */
+    uint8_t text_kind;    /* text: 0 not yet known, 1 text, 2 binary (written through) */
+    bool passthrough;     /* inside a record over the cap */
+    bool cleaning;
+    bool learn_merged; /* chaff_filter_learn_merge() was called */
     bool rec_sniffed;
     bool win_started;
-    uint8_t text_kind;  /* text: 0 not yet known, 1 text, 2 binary (written through) */
-    bool warc_sniffed;  /* CHAFF_SNIFF_WARC: the input's first bytes were looked at */
-    uint64_t n_binary;  /* text: documents written through as binary data */
-    struct join join;   /* text: how the next window meets the last one */
-    bool cut_warned;    /* text: the warning about a line over the cap was given */
-    chaff_stats total;  /* workers' counts are added after each record */
-    struct sites sites; /* by_site: records and lines per host */
-    chaff_status err;   /* sticky */
+    bool warc_sniffed; /* CHAFF_SNIFF_WARC: the input's first bytes were looked at */
+    bool cut_warned;   /* text: the warning about a line over the cap was given */
     bool finished;
     bool fed;          /* bytes arrived since the last end of input */
     bool lang_warned;  /* an unknown code in a language field was reported */
     bool field_warned; /* a record without the text field was reported */
-    uint64_t inputs;   /* inputs ended so far */
 };
 
 /* ---- filter.c ---- */

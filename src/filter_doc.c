@@ -134,9 +134,11 @@ static bool cut_at_newlines(const char *doc, size_t len, const char *cs)
         return false;
     if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF)
         return false;
-    return !cs || (strncasecmp(cs, "UTF-16", 6) && strncasecmp(cs, "UTF16", 5) &&
-                   strncasecmp(cs, "UTF-32", 6) && strncasecmp(cs, "UTF32", 5) &&
-                   strncasecmp(cs, "UCS-2", 5) && strncasecmp(cs, "UCS-4", 5));
+    static const char *const wide[] = {"UTF-16", "UTF16", "UTF-32", "UTF32", "UCS-2", "UCS-4"};
+    for (size_t k = 0; cs && k < sizeof wide / sizeof wide[0]; k++)
+        if (strncasecmp(cs, wide[k], strlen(wide[k])) == 0)
+            return false;
+    return true;
 }
 
 /* The end of the part of doc[0..len) that starts at off: after the first

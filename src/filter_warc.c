@@ -35,7 +35,7 @@ struct measure {
 static int measure_write(void *ud, const char *p, size_t n)
 {
     struct measure *m = ud;
-    if (!m->changed && (n > m->orig_len - m->n || memcmp(m->orig + m->n, p, n)))
+    if (!m->changed && (n > m->orig_len - m->n || memcmp(m->orig + m->n, p, n) != 0))
         m->changed = true;
     m->n += n;
     return 0;
@@ -477,7 +477,7 @@ chaff_status filt_sniff_warc(chaff_filter *f, bool at_end, bool *switched)
     if ((f->pend.len < sizeof magic && !at_end) || !f->pend.len)
         return CHAFF_OK; /* "WARC/" and a digit are not in yet, or no byte is */
     f->warc_sniffed = true;
-    if (f->pend.len < sizeof magic || memcmp(f->pend.p, magic, sizeof magic - 1) ||
+    if (f->pend.len < sizeof magic || memcmp(f->pend.p, magic, sizeof magic - 1) != 0 ||
         f->pend.p[sizeof magic - 1] < '0' || f->pend.p[sizeof magic - 1] > '9')
         return CHAFF_OK;
     unsigned jobs = f->opt.jobs > 1 && !f->learn ? f->opt.jobs : 1;
