@@ -27,6 +27,9 @@
 #include "lang.h"
 #include "rules.h"
 
+/* the worker's text buffer may grow this far (its default) */
+#define TEXT_MAX ((size_t)-1 / 2)
+
 /* Start counting one record's figures for chaff_options.annotate. */
 static void rec_figures_reset(const chaff_filter *f, struct worker *w)
 {
@@ -136,9 +139,21 @@ void filt_clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
         buf_reset(&w->id);
         const char *const path[JSONL_N] = {f->opt.field, f->opt.url_field, f->opt.lang_field,
                                            f->opt.explain_write ? "id" : NULL, f->opt.annotate};
-        /* the text is decoded below, a part at a time */
-        struct buf *const to[JSONL_N] = {NULL, &w->url, &w->lang, &w->id, NULL};
+        /* A text of less than a part is decoded with the record, in one
+         * pass; a longer one is decoded below a part at a time (PART_BYTES,
+         * cut after a newline), each part cleaned as a window of the text,
+         * so that it is not held twice, escaped and not. */
+        struct buf *to[JSONL_N] = {&w->text, &w->url, &w->lang, &w->id, NULL};
+        buf_reset(&w->text);
+        w->text.max = PART_CAP - 1;
         st = jsonl_parse_paths(rec + key, len - key, path, to, &jr, msg);
+        w->text.max = TEXT_MAX;
+        bool in_parts = st == CHAFF_E_TOOBIG && w->text.err == CHAFF_E_TOOBIG;
+        if (in_parts) {
+            buf_reset(&w->text);
+            to[JSONL_TEXT] = NULL;
+            st = jsonl_parse_paths(rec + key, len - key, path, to, &jr, msg);
+        }
         if (!st && jr.m[JSONL_LANG].kind == JSONL_STRING)
             w->rec_langs = lang_from_record(w->lang.p, w->lang.len, s->lang_bad);
         if (st) {
@@ -156,15 +171,14 @@ void filt_clean_record(const chaff_filter *f, struct worker *w, struct slot *s)
             }
             goto passthrough_quiet;
         }
-        /* The text's escapes are undone a part at a time (PART_BYTES, cut
-         * after a newline), each part cleaned as a window of the text, so
-         * that a long text is not held twice, escaped and not. */
         const struct jsonl_member *tm = &jr.m[JSONL_TEXT];
-        size_t text_next = 0;
-        buf_reset(&w->text);
-        st = tm->end - tm->start > PART_BYTES ? buf_reserve(&w->text, PART_CAP - 1) : CHAFF_OK;
-        if (!st)
-            st = jsonl_string_part(rec + key, len - key, tm, &text_next, PART_BYTES, &w->text);
+        size_t text_next = tm->end; /* decoded whole */
+        if (in_parts) {
+            text_next = 0;
+            st = buf_reserve(&w->text, PART_CAP - 1);
+            if (!st)
+                st = jsonl_string_part(rec + key, len - key, tm, &text_next, PART_BYTES, &w->text);
+        }
         if (st) {
             slot_failed(s, st);
             goto passthrough;
