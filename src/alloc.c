@@ -8,6 +8,7 @@
  */
 #include "alloc.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,17 +18,15 @@ static chaff_allocator g_alloc;
 static int g_have_alloc;
 
 #ifdef UNIT_TESTING
-static long g_fail_after = -1;
-void alloc_fail_after(long n) { g_fail_after = n; }
+/* atomic: the filter's worker threads allocate too */
+static _Atomic long g_fail_after = -1;
+void alloc_fail_after(long n) { atomic_store(&g_fail_after, n); }
 static int inject(void)
 {
-    if (g_fail_after < 0)
-        return 0;
-    if (g_fail_after == 0) {
-        g_fail_after = -1;
-        return 1;
-    }
-    g_fail_after--;
+    long n = atomic_load(&g_fail_after);
+    while (n >= 0)
+        if (atomic_compare_exchange_weak(&g_fail_after, &n, n - 1))
+            return n == 0; /* the count reached 0: this one fails, and no more */
     return 0;
 }
 #else

@@ -1200,6 +1200,44 @@ static void test_nomem(void **state)
     }
 }
 
+/* Allocation failures while the pool runs (its threads' start, a batch's
+ * buffers, a record's cleaning): the stream succeeds or reports NOMEM, one
+ * record out per record in when it succeeds; a thread that cannot start
+ * leaves its records to the others.  Never a crash, a hang or a leak. */
+static void test_nomem_pool(void **state)
+{
+    (void)state;
+    const int n = 700; /* more than one batch */
+    size_t cap = (size_t)n * 300, len = 0;
+    char *in = malloc(cap);
+    assert_non_null(in);
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(in + len, cap - len, "{\"n\":%d,\"text\":\"%s %d\"}\n", i,
+                                i % 2 ? P0 : NAV, i);
+    chaff_options o = opts(CHAFF_FRAME_JSONL);
+    o.jobs = 3;
+    struct sink ref;
+    assert_int_equal(run(&o, in, len, 0, &ref, NULL), CHAFF_OK);
+    for (long k = 0; k < 40; k++) {
+        struct sink s;
+        sink_init(&s);
+        chaff_filter *f;
+        assert_int_equal(chaff_filter_new(&f, NULL, &o, sink_write, &s), CHAFF_OK);
+        alloc_fail_after(k);
+        chaff_status st = chaff_filter_feed(f, in, len);
+        if (!st)
+            st = chaff_filter_finish(f);
+        alloc_fail_after(-1);
+        assert_true(st == CHAFF_OK || st == CHAFF_E_NOMEM);
+        if (st == CHAFF_OK)
+            assert_int_equal(count(s.p, s.len, '\n'), (size_t)n);
+        chaff_filter_free(f);
+        sink_free(&s);
+    }
+    sink_free(&ref);
+    free(in);
+}
+
 /* Reading the totals does not write to the filter: two threads reading
  * them through a const pointer at once always see the same, complete
  * totals (a merge done on each read would let one reader see the other's
@@ -1372,6 +1410,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_write_failure),
     cmocka_unit_test(test_bad_options),
     cmocka_unit_test(test_nomem),
+    cmocka_unit_test(test_nomem_pool),
     cmocka_unit_test(test_large_records),
 };
 
