@@ -16,6 +16,7 @@
 #include "unit.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -547,8 +548,25 @@ struct counted {
     size_t magic, size;
 };
 #define COUNTED_MAGIC ((size_t)0xC0FFEE5EED)
-static size_t live_bytes, peak_bytes;
+/* atomic: the filter's worker threads allocate too; and the C library's
+ * own realloc and free, not cmocka's macros of those names, which keep a
+ * list no thread but the test's may touch */
+static _Atomic size_t live_bytes, peak_bytes;
 
+/* live_bytes grows by add and shrinks by sub; peak_bytes follows it up. */
+static void counted_move(size_t add, size_t sub)
+{
+    atomic_fetch_add(&live_bytes, add);
+    size_t now = atomic_fetch_sub(&live_bytes, sub) - sub;
+    size_t peak = atomic_load(&peak_bytes);
+    while (now > peak && !atomic_compare_exchange_weak(&peak_bytes, &peak, now))
+        ;
+}
+
+#pragma push_macro("realloc")
+#pragma push_macro("free")
+#undef realloc
+#undef free
 static void *counted_resize(void *ud, void *p, size_t size)
 {
     (void)ud;
@@ -561,9 +579,7 @@ static void *counted_resize(void *ud, void *p, size_t size)
         return NULL;
     n->magic = COUNTED_MAGIC;
     n->size = size;
-    live_bytes = live_bytes - old + size;
-    if (live_bytes > peak_bytes)
-        peak_bytes = live_bytes;
+    counted_move(size, old);
     return n + 1;
 }
 static void *counted_alloc(void *ud, size_t size) { return counted_resize(ud, NULL, size); }
@@ -577,10 +593,12 @@ static void counted_release(void *ud, void *p)
         free(p);
         return;
     }
-    live_bytes -= h->size;
+    counted_move(0, h->size);
     h->magic = 0;
     free(h);
 }
+#pragma pop_macro("free")
+#pragma pop_macro("realloc")
 
 /* A long text is decoded a part at a time (PART_BYTES): a JSONL record's
  * escapes and a CRLF text's line ends are undone in parts, so the filter
