@@ -161,49 +161,13 @@ STATIC chaff_status dec_copy_utf8(struct dec_state *st, const char *src, size_t 
             i = run = 1;
     }
     while (i < n) {
+        /* the clean run from i on is copied with the rest of the run */
+        uint64_t nv;
+        i += dec_clean_prefix(src + i, n - i, &nv);
+        n_valid += nv;
+        if (i == n)
+            break;
         unsigned c = s[i];
-        if ((c >= 0x20 && c < 0x7F) || c == '\n' || c == '\t') {
-            /* ASCII: look for the end of the clean run a word at a time */
-            i++;
-            while (n - i >= 8) {
-                uint64_t w;
-                memcpy(&w, s + i, 8);
-                if (!word_plain(w))
-                    break;
-                i += 8;
-            }
-            continue;
-        }
-        /* Well-formed 3- and 2-byte sequences whose lead byte puts no range
-         * on the second byte (all of CJK, kana, Hangul, Cyrillic, Greek,
-         * accented Latin) are the common case: take runs of them first. */
-        if (c >= 0xE1 && c != 0xED && c <= 0xEF && n - i >= 3 && (s[i + 1] & 0xC0) == 0x80 &&
-            (s[i + 2] & 0xC0) == 0x80) {
-            do {
-                n_valid++;
-                i += 3;
-            } while (n - i >= 3 && s[i] >= 0xE1 && s[i] != 0xED && s[i] <= 0xEF &&
-                     (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80);
-            continue;
-        }
-        if (c >= 0xC3 && c <= 0xDF && n - i >= 2 && (s[i + 1] & 0xC0) == 0x80) {
-            /* alphabetic scripts mix in spaces and punctuation: keep them
-             * in the run rather than leaving it at every word */
-            n_valid++;
-            i += 2;
-            while (n - i >= 2) {
-                unsigned d = s[i];
-                if (d >= 0x20 && d < 0x7F) {
-                    i++;
-                } else if (d >= 0xC3 && d <= 0xDF && (s[i + 1] & 0xC0) == 0x80) {
-                    n_valid++;
-                    i += 2;
-                } else {
-                    break;
-                }
-            }
-            continue;
-        }
         if (c < 0x80) { /* CR, DEL or another C0 control */
             buf_add(out, s + run, i - run);
             i++;
@@ -663,11 +627,11 @@ chaff_status dec_text(struct dec_cache *c, const char *in, size_t len, const cha
 }
 
 /*
- * How much of s[0..n) dec_copy_utf8() would copy unchanged from its start:
- * the length of the prefix that is well-formed UTF-8 with no control but
- * tab and newline, no CR, DEL or C1 control, and no sequence cut by the
- * end.  *n_valid_mb receives the multi-byte sequences in that prefix, as
- * dec_copy_utf8() counts them.  Keep in step with dec_copy_utf8().
+ * How much of s[0..n) dec_copy_utf8() copies unchanged from its start (it
+ * finds its clean runs with this): the length of the prefix that is
+ * well-formed UTF-8 with no control but tab and newline, no CR, DEL or C1
+ * control, and no sequence cut by the end.  *n_valid_mb receives the
+ * multi-byte sequences in that prefix.
  */
 STATIC size_t dec_clean_prefix(const char *src, size_t n, uint64_t *n_valid_mb)
 {
@@ -687,8 +651,9 @@ STATIC size_t dec_clean_prefix(const char *src, size_t n, uint64_t *n_valid_mb)
             }
             continue;
         }
-        /* runs of 3-byte sequences with no range on the second byte, as in
-         * dec_copy_utf8(): CJK text is made of little else */
+        /* Well-formed 3- and 2-byte sequences whose lead byte puts no range
+         * on the second byte (all of CJK, kana, Hangul, Cyrillic, Greek,
+         * accented Latin) are the common case: take runs of them first. */
         if (c >= 0xE1 && c != 0xED && c <= 0xEF && n - i >= 3 && (s[i + 1] & 0xC0) == 0x80 &&
             (s[i + 2] & 0xC0) == 0x80) {
             do {
@@ -696,6 +661,24 @@ STATIC size_t dec_clean_prefix(const char *src, size_t n, uint64_t *n_valid_mb)
                 i += 3;
             } while (n - i >= 3 && s[i] >= 0xE1 && s[i] != 0xED && s[i] <= 0xEF &&
                      (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80);
+            continue;
+        }
+        if (c >= 0xC3 && c <= 0xDF && n - i >= 2 && (s[i + 1] & 0xC0) == 0x80) {
+            /* alphabetic scripts mix in spaces and punctuation: keep them
+             * in the run rather than leaving it at every word */
+            n_valid++;
+            i += 2;
+            while (n - i >= 2) {
+                unsigned d = s[i];
+                if (d >= 0x20 && d < 0x7F) {
+                    i++;
+                } else if (d >= 0xC3 && d <= 0xDF && (s[i + 1] & 0xC0) == 0x80) {
+                    n_valid++;
+                    i += 2;
+                } else {
+                    break;
+                }
+            }
             continue;
         }
         if (c < 0x80 || (c == 0xC2 && n - i >= 2 && (unsigned char)s[i + 1] < 0xA0))
