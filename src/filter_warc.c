@@ -41,10 +41,18 @@ static int measure_write(void *ud, const char *p, size_t n)
     return 0;
 }
 
-/* Clean the block rec[hl..len) of s (a text record) through sink k as
- * filt_clean_warc would, the declared charset cs falling back to
- * detection (*from is set to the one that worked); then the newline after
- * a block that is not empty. */
+/* Whether anything went out through k since it had put out out0 bytes
+ * and its buffer held buf0: through the sink, or (a feature listing)
+ * into its buffer. */
+static bool sink_grew(const struct emit_sink *k, uint64_t out0, size_t buf0)
+{
+    return k->n_out > out0 || (k->buf && k->buf->len > buf0);
+}
+
+/* Clean the block rec[hl..len) of s (a text record) through sink k, the
+ * declared charset cs falling back to detection when nothing is out yet
+ * (*from is set to the one that worked); then the newline after a block
+ * that is not empty, unless k takes a listing. */
 static chaff_status block_pass(const chaff_filter *f, struct worker *w, const struct slot *s,
                                size_t hl, const char **from, const char *cs, const char *host,
                                struct emit_sink *k)
@@ -53,13 +61,14 @@ static chaff_status block_pass(const chaff_filter *f, struct worker *w, const st
     struct doc_job j = {
         .from = *from, .host = host, .at_head = true, .at_tail = true, .es = &es, .out = k};
     uint64_t out0 = k->n_out;
+    size_t buf0 = k->buf ? k->buf->len : 0;
     chaff_status st = filt_clean_doc(f, w, s->in + hl, s->len - hl, &j);
-    if (st == CHAFF_E_CHARSET && *from == cs && k->n_out == out0) {
+    if (st == CHAFF_E_CHARSET && *from == cs && !sink_grew(k, out0, buf0)) {
         es = (struct emit_state){0};
         *from = j.from = NULL; /* a declared name nobody knows: detect */
         st = filt_clean_doc(f, w, s->in + hl, s->len - hl, &j);
     }
-    if (!st && k->n_out > out0)
+    if (!st && sink_grew(k, out0, buf0) && !(f->opt.flags & CHAFF_EXPLAIN))
         st = emit_raw(k, "\n", 1);
     return st ? st : emit_flush(k);
 }
@@ -187,25 +196,12 @@ void filt_clean_warc(const chaff_filter *f, struct worker *w, struct slot *s)
     }
     struct buf *clean = &w->clean;
     buf_reset(clean);
-    struct emit_state es = {0};
     struct emit_sink k; /* the block is built whole: its length goes before it */
     emit_sink_init(&k, clean, NULL, NULL, NULL);
     slot_xout_head(f, w, s, h.rid, h.rid_len, h.uri, h.uri_len);
     uint64_t lines0 = w->st.lines_in, kept0 = w->st.lines_out;
-    struct doc_job j = {
-        .from = from, .host = host, .at_head = true, .at_tail = true, .es = &es, .out = &k};
-    st = filt_clean_doc(f, w, rec + hl, len - hl, &j);
-    if (st == CHAFF_E_CHARSET && from == cs) { /* a declared name nobody knows: detect */
-        buf_reset(clean);
-        emit_sink_init(&k, clean, NULL, NULL, NULL);
-        slot_xout_head(f, w, s, h.rid, h.rid_len, h.uri, h.uri_len);
-        es = (struct emit_state){0};
-        j.from = NULL;
-        st = filt_clean_doc(f, w, rec + hl, len - hl, &j);
-    }
+    st = block_pass(f, w, s, hl, &from, cs, host, &k);
     slot_site(s, w, host, lines0, kept0);
-    if (!st && !(f->opt.flags & CHAFF_EXPLAIN) && clean->len)
-        st = buf_addc(clean, '\n');
     if (!st && !slot_dropped_or_listed(f, w, s, clean, &st)) {
         int changed =
             clean->len != len - hl || (clean->len && memcmp(clean->p, rec + hl, clean->len) != 0);
