@@ -220,15 +220,15 @@ static inline void skip_ws(struct jp *p)
         p->i++;
 }
 
+static chaff_status scan_body(struct jp *p, size_t open, size_t i, struct buf *out, size_t cut_at,
+                              bool *cut);
+
 /*
  * The string starting at p->i ('"'): validate it, leave p->i after the
  * closing quote and, when out is not NULL, append its decoded value.
  * Skipping (out NULL) rejects exactly what decoding rejects, so whether a
  * line is valid never depends on the field asked for.
  */
-static chaff_status scan_body(struct jp *p, size_t open, size_t i, struct buf *out, size_t cut_at,
-                              bool *cut);
-
 static chaff_status scan_string(struct jp *p, struct buf *out)
 {
     bool cut;
