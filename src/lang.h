@@ -62,6 +62,8 @@ static inline enum lang_script lang_script_of(uint32_t c)
         return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? SCRIPT_LATIN : SCRIPT_OTHER;
     if (c < 0x250)
         return (c >= 0xc0 && c != 0xd7 && c != 0xf7) ? SCRIPT_LATIN : SCRIPT_OTHER;
+    if (c - 0x4e00u < 0x5200u) /* the main Han block, tested again below: asked first */
+        return SCRIPT_HAN;
     if (c >= 0x370 && c < 0x400)
         return SCRIPT_GREEK;
     if (c >= 0x400 && c < 0x530)

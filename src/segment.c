@@ -8,11 +8,12 @@
  * scripts, terminal punctuation of every script, separator tokens, list
  * bullets and left-over placeholders.  ASCII bytes are classified through
  * a constant table (so threads share it without initialisation); other
- * code points through ICU's general category.  One pass per line, no
- * allocation; the counts live in locals during the pass (stores through f
- * could alias s and would be redone for every character).  Counts that
- * struct seg_feat keeps in 16 bits saturate at UINT16_MAX instead of
- * wrapping on a very long line.
+ * code points through ICU's general category; the rest of a run of ASCII
+ * letters and digits, or of Han characters, is counted whole.  One pass
+ * per line, no allocation; the counts live in locals during the pass
+ * (stores through f could alias s and would be redone for every
+ * character).  Counts that struct seg_feat keeps in 16 bits saturate at
+ * UINT16_MAX instead of wrapping on a very long line.
  */
 #include "segment.h"
 
@@ -102,8 +103,18 @@ static int is_bullet(uint32_t c)
            c == 0xff65 || c == 0x2027 || c == 0x2219 || c == 0x25b8 || c == 0x25b7;
 }
 
-static int is_cjk(uint32_t c)
+/* Han characters every Unicode version since 11.0 has assigned in the
+ * main block (general category Lo), which seg_features counts in runs:
+ * U+4E00 .. U+9FEF. */
+#define HAN_RUN_FIRST 0x4e00u
+#define HAN_RUN_N (0x9ff0u - HAN_RUN_FIRST)
+
+/* Inline, with everything below kana answered by the first test: the
+ * features ask it of most characters. */
+static inline int is_cjk(uint32_t c)
 {
+    if (c < 0x3040)
+        return 0;
     return (c >= 0x3040 && c < 0x3100) || (c >= 0x3400 && c < 0x4dc0) ||
            (c >= 0x4e00 && c < 0xa000) || (c >= 0xf900 && c < 0xfb00) ||
            (c >= 0x20000 && c < 0x32000) || (c >= 0x31f0 && c < 0x3200);
@@ -172,6 +183,36 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
             if (letter)
                 script_n[SCRIPT_LATIN]++;
         } else {
+            if (b >= 0xe4 && b <= 0xe9 && first_set == 2 && last - HAN_RUN_FIRST < HAN_RUN_N) {
+                /* The rest of a run of Han characters (U+4E00 to U+9FEF, three
+                 * bytes each, every one a letter of general category Lo): after
+                 * one of them, the general step only counts the next one and
+                 * makes it the previous character, as for an ASCII word. */
+                size_t j = i;
+                uint32_t run = 0;
+                c = last;
+                while (j + 2 < len) {
+                    unsigned char b0 = (unsigned char)s[j], b1 = (unsigned char)s[j + 1],
+                                  b2 = (unsigned char)s[j + 2];
+                    if (b0 < 0xe4 || b0 > 0xe9 || (b1 & 0xc0) != 0x80 || (b2 & 0xc0) != 0x80)
+                        break;
+                    uint32_t h = ((b0 & 0x0fu) << 12) | ((b1 & 0x3fu) << 6) | (b2 & 0x3fu);
+                    if (h - HAN_RUN_FIRST >= HAN_RUN_N)
+                        break;
+                    c = h;
+                    run++;
+                    j += 3;
+                }
+                if (run) {
+                    n_chars += run;
+                    n_letters += run;
+                    n_cjk += run;
+                    script_n[SCRIPT_HAN] += run;
+                    i = j;
+                    prev_nonspace = last_nonspace = last = c;
+                    continue;
+                }
+            }
             c = norm_next(s, len, &i);
             int8_t t = type = u_charType((UChar32)c);
             if (t == U_NON_SPACING_MARK || t == U_ENCLOSING_MARK || t == U_COMBINING_SPACING_MARK ||

@@ -5,13 +5,15 @@
  * scripts, terminal punctuation of many scripts with closers after it,
  * sentence breaks, bullets and numbered items, separator tokens between
  * navigation items (spaced and unspaced), a leading separator, left-over
- * placeholders, URLs, the dominant script and the script histogram.
+ * placeholders, URLs, the dominant script and the script histogram; a
+ * run of Han characters counted whole gives what the general step gives.
  * seg_doc: line splitting with blank lines and without a final newline,
  * both forms per line, non-blank indices, the key limit, and failures.
  */
 #include "unit.h"
 
 #include <pthread.h>
+#include <unicode/uchar.h>
 
 #include "alloc.h"
 #include "arena.h"
@@ -370,7 +372,8 @@ static void test_seg_doc_spans(void **state)
     struct segd x;
     segd_init(&x, 0);
     const char *t = "  plain line  \n"
-                    "\xc2\xa0" "caf\xc3\xa9 \xe5\x9b\xbd\xe5\xae\xb6\xe3\x80\x80\n"
+                    "\xc2\xa0"
+                    "caf\xc3\xa9 \xe5\x9b\xbd\xe5\xae\xb6\xe3\x80\x80\n"
                     "cafe\xcc\x81\n"
                     "a\xcc\x81\xcc\xa3 marks out of order\n";
     size_t n = strlen(t);
@@ -394,6 +397,80 @@ static void test_seg_doc_spans(void **state)
 /* n_seps and n_stops are 16-bit fields: a very long line saturates them
  * at UINT16_MAX instead of wrapping (70000 would wrap to 4464), and counts
  * below the limit are exact. */
+/* UTF-8 of c into o; returns its length (c is in the BMP). */
+static size_t put_cp(char *o, uint32_t c)
+{
+    if (c < 0x80) {
+        o[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (char)(0xc0 | (c >> 6));
+        o[1] = (char)(0x80 | (c & 0x3f));
+        return 2;
+    }
+    o[0] = (char)(0xe0 | (c >> 12));
+    o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+    o[2] = (char)(0x80 | (c & 0x3f));
+    return 3;
+}
+
+/* A run of Han characters of the main block is counted whole after its
+ * first character.  The same lines written with characters of extension A
+ * (also Han letters, which take the general step every time) must give the
+ * same features, field for field: random lines of Han, kana, ASCII words,
+ * spaces, CJK and ASCII punctuation, separators, bullets, combining and
+ * format characters, and a lead byte cut short at the end. */
+static void test_han_runs(void **state)
+{
+    (void)state;
+    /* the assumption the run rests on, for the ICU this is built with */
+    for (uint32_t c = 0x4e00; c <= 0x9fef; c++)
+        assert_int_equal(u_charType((UChar32)c), U_OTHER_LETTER);
+    static const uint32_t other[] = {' ',    ' ',    'a',    'Z',    '7',    '.',    '|',
+                                     '-',    '*',    '/',    0x3002, 0xff0c, 0xff01, 0xff1f,
+                                     0x3001, 0x300c, 0x300d, 0xb7,   0xbb,   0x2022, 0x3042,
+                                     0x30ab, 0x0301, 0x200d, 0x3000, 0x9ff5, 0x4dbf};
+    unsigned seed = 2024;
+    char a[1024], b[1024];
+    for (int round = 0; round < 3000; round++) {
+        size_t la = 0, lb = 0;
+        seed = seed * 1103515245u + 12345u;
+        int n = 1 + (int)((seed >> 16) % 60);
+        for (int k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            uint32_t r = seed >> 8;
+            if (r % 3 != 0) { /* a Han character, often */
+                uint32_t c = 0x4e00 + (r / 3) % (0x9ff0 - 0x4e00);
+                la += put_cp(a + la, c);
+                lb += put_cp(b + lb, 0x3400 + (c - 0x4e00) % (0x4dc0 - 0x3400));
+            } else {
+                uint32_t c = other[(r / 3) % (sizeof other / sizeof other[0])];
+                la += put_cp(a + la, c);
+                lb += put_cp(b + lb, c);
+            }
+        }
+        if (seed & 0x100000) { /* a character cut short */
+            a[la++] = (char)0xe4;
+            b[lb++] = (char)0xe4;
+        }
+        struct seg_feat fa, fb;
+        uint32_t ha[SCRIPT_COUNT] = {0}, hb[SCRIPT_COUNT] = {0};
+        seg_features(a, la, &fa, ha);
+        seg_features(b, lb, &fb, hb);
+        assert_memory_equal(&fa, &fb, sizeof fa);
+        assert_memory_equal(ha, hb, sizeof ha);
+    }
+    /* and figures that do not depend on the general step */
+    struct seg_feat f =
+        feat("\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe3\x80\x82\xe4\xb8\x80\xe4\xb8\x80");
+    assert_int_equal(f.n_chars, 6);
+    assert_int_equal(f.n_cjk, 5);
+    assert_int_equal(f.n_letters, 5);
+    assert_int_equal(f.n_stops, 1); /* 。 then a Han character */
+    assert_int_equal(f.script, SCRIPT_HAN);
+}
+
 static void test_counts_saturate(void **state)
 {
     (void)state;
@@ -468,6 +545,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seg_doc_key_limit),
     cmocka_unit_test(test_seg_doc_failures),
     cmocka_unit_test(test_seg_doc_spans),
+    cmocka_unit_test(test_han_runs),
     cmocka_unit_test(test_counts_saturate),
     cmocka_unit_test(test_features_threads),
 };
