@@ -48,6 +48,13 @@ static uint32_t sw_tag[SW_CAP];
 static struct sw_entry sw_table[SW_CAP];
 static pthread_once_t sw_once = PTHREAD_ONCE_INIT;
 
+/* Han and kana characters are looked up one at a time, and few of them
+ * are function words: a bit per code point of U+3000 .. U+9FFF says which
+ * one a list holds, so the others are counted without a hash. */
+#define SW_CJK_FIRST 0x3000u
+#define SW_CJK_N (0xa000u - SW_CJK_FIRST)
+static uint64_t sw_cjk[SW_CJK_N / 64];
+
 /* A word's hash is made as sw_tally_key gathers it, a byte at a time
  * (sw_step: a rotate and an xor, so the chain through a word's bytes is
  * short), and mixed once when the word ends (sw_tag_of); a tag is never 0
@@ -92,6 +99,17 @@ static void sw_add(const char *w, size_t len, uint32_t mask)
     }
 }
 
+/* Mark in sw_cjk the word w[0..len) when it is one character of its range. */
+static void sw_mark_cjk(const char *w, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)w;
+    if (len != 3 || (u[0] & 0xf0) != 0xe0 || (u[1] & 0xc0) != 0x80 || (u[2] & 0xc0) != 0x80)
+        return;
+    uint32_t c = ((u[0] & 0x0fu) << 12) | ((u[1] & 0x3fu) << 6) | (u[2] & 0x3fu);
+    if (c - SW_CJK_FIRST < SW_CJK_N)
+        sw_cjk[(c - SW_CJK_FIRST) / 64] |= 1ull << ((c - SW_CJK_FIRST) % 64);
+}
+
 /* The language of "rules/<lang>/stopwords.txt": the name of its folder. */
 static uint32_t file_lang(const char *name)
 {
@@ -116,6 +134,7 @@ static void sw_init(void)
             size_t n = (size_t)((nl ? nl : end) - p);
             if (n && p[0] != '!' && used * 2 < SW_CAP) {
                 sw_add(p, n, mask);
+                sw_mark_cjk(p, n);
                 used++;
             }
             p = nl ? nl + 1 : end;
@@ -298,7 +317,11 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
         if (s == SCRIPT_HAN || s == SCRIPT_KANA) {
             word_end(t, w, &wl, &wh, &too_long, &apos, wanted);
             char one[4];
-            if (cjk_line || script == SCRIPT_OTHER) {
+            if ((cjk_line || script == SCRIPT_OTHER) && c - SW_CJK_FIRST < SW_CJK_N &&
+                !(sw_cjk[(c - SW_CJK_FIRST) / 64] & (1ull << ((c - SW_CJK_FIRST) % 64)))) {
+                if (t->n_words < UINT16_MAX)
+                    t->n_words++; /* what tally_word does with a word no list holds */
+            } else if (cjk_line || script == SCRIPT_OTHER) {
                 size_t n = put_utf8(one, c);
                 uint64_t h1 = SW_HASH_INIT;
                 for (size_t k = 0; k < n; k++)

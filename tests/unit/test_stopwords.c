@@ -2,7 +2,8 @@
  * test_stopwords.c — function words and a line's language (stopwords.c).
  *
  * The embedded lists answer lookups in key form (casefolded, Greek without
- * accents); a line's tally counts words of its own script only; sw_doc
+ * accents); a line's tally counts words of its own script only, and Han
+ * and kana characters one by one as sw_lookup() finds them; sw_doc
  * gives each line of a page its language: from its own function words,
  * from the page's running text when it has none, and the caller's --lang
  * when given.
@@ -64,6 +65,58 @@ static void test_tally(void **state)
     assert_true(t.per_lang[__builtin_ctz(L_("zh"))] >= 1);
 }
 
+/* Han and kana characters no list holds are counted without a lookup: a
+ * tally of random characters (every one of U+3000 .. U+9FFF that some list
+ * holds among them, and others) must equal the sum of sw_lookup() over
+ * them, character by character, on a Han line and on a line of no script. */
+static void test_tally_cjk(void **state)
+{
+    (void)state;
+    uint32_t stop[4096], n_stop = 0;
+    for (uint32_t c = 0x3000; c < 0xa000 && n_stop < 4096; c++) {
+        char u[3] = {(char)(0xe0 | (c >> 12)), (char)(0x80 | ((c >> 6) & 0x3f)),
+                     (char)(0x80 | (c & 0x3f))};
+        if (sw_lookup(u, 3))
+            stop[n_stop++] = c;
+    }
+    assert_true(n_stop >= 10); /* the Chinese and Japanese lists hold single characters */
+    unsigned seed = 77;
+    char key[600];
+    for (int round = 0; round < 2000; round++) {
+        size_t len = 0;
+        uint16_t want_words = 0, want_stop = 0, want_lang[SW_MAX_LANG] = {0};
+        seed = seed * 1103515245u + 12345u;
+        int n = 1 + (int)((seed >> 16) % 150);
+        for (int k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            uint32_t r = seed >> 8;
+            uint32_t c = r % 2 ? stop[(r / 2) % n_stop] : 0x3040 + (r / 2) % (0xa000 - 0x3040);
+            enum lang_script sc = lang_script_of(c);
+            if (sc != SCRIPT_HAN && sc != SCRIPT_KANA && sc != SCRIPT_OTHER)
+                continue; /* Hangul jamo between the blocks make words of several */
+            char *u = key + len;
+            u[0] = (char)(0xe0 | (c >> 12));
+            u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+            u[2] = (char)(0x80 | (c & 0x3f));
+            len += 3;
+            if (sc == SCRIPT_OTHER)
+                continue; /* a sign between the blocks: no word */
+            want_words++;
+            uint32_t m = sw_lookup(u, 3);
+            want_stop = (uint16_t)(want_stop + (m != 0));
+            for (; m; m &= m - 1)
+                want_lang[__builtin_ctz(m)]++;
+        }
+        for (unsigned script = SCRIPT_OTHER; script <= SCRIPT_HAN; script += SCRIPT_HAN) {
+            struct sw_tally t;
+            sw_tally_key(key, len, script, &t);
+            assert_int_equal(t.n_words, want_words);
+            assert_int_equal(t.n_stop, want_stop);
+            assert_memory_equal(t.per_lang, want_lang, sizeof want_lang);
+        }
+    }
+}
+
 /* Segment text and settle its lines' languages. */
 static void langs_of(const char *text, uint32_t given, uint32_t *masks, uint32_t n)
 {
@@ -119,6 +172,7 @@ static void test_doc(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_lookup),
     cmocka_unit_test(test_tally),
+    cmocka_unit_test(test_tally_cjk),
     cmocka_unit_test(test_doc),
 };
 
