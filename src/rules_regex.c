@@ -54,16 +54,19 @@ enum kind { N_SET, N_CAT, N_ALT, N_REP, N_BOL, N_EOL, N_ASSERT, N_EMPTY };
 
 struct node {
     uint8_t kind;
-    bool wide;         /* N_SET: not enumerated */
-    USet *u;           /* N_SET, when building a program: its members … */
-    USet *lit;         /* … and the characters and ranges written out, which
-                          are closed over case when the set is complete
-                          (properties and negated escapes are not: their
-                          closure would take ICU milliseconds and change
-                          nothing the shipped rules use) */
-    uint32_t weight;   /* N_SET: positions per character */
-    uint32_t cp0, ncp; /* N_SET: members in rx.cp[cp0 .. cp0+ncp) */
-    uint32_t min, max; /* N_REP */
+    bool wide;           /* N_SET: not enumerated */
+    USet *u;             /* N_SET, when building a program: its members … */
+    USet *lit;           /* … and the characters and ranges written out, which
+                            are closed over case when the set is complete
+                            (properties and negated escapes are not: their
+                            closure would take ICU milliseconds and change
+                            nothing the shipped rules use); both made only
+                            for a set the program tests as a set (wide) */
+    uint32_t lit0, nlit; /* N_SET: ranges written out while lit is not made,
+                            rx.lits[2 * lit0 .. 2 * (lit0 + nlit)) */
+    uint32_t weight;     /* N_SET: positions per character */
+    uint32_t cp0, ncp;   /* N_SET: members in rx.cp[cp0 .. cp0+ncp) */
+    uint32_t min, max;   /* N_REP */
     int32_t child, next;
     size_t at, end; /* source span */
 };
@@ -78,6 +81,8 @@ struct rx {
     uint32_t n, cap;
     uint32_t *cp;
     uint32_t ncp, cpcap;
+    uint32_t *lits; /* pairs lo, hi (node.lit0) */
+    uint32_t nlits, litcap;
     bool nomem, unknown;
     uint32_t alternations;
     int depth;
@@ -104,24 +109,61 @@ static int32_t new_node(struct rx *p, uint8_t kind, size_t at)
     return (int32_t)p->n++;
 }
 
-/* Add code point c (as its case fold) to the set node k, which must be
- * the last set created (its members are the tail of p->cp). */
+/* The ICU sets of set node k, made when a program is built, with the
+ * ranges written out so far.  Most sets of a pattern are a character or
+ * two, which the program tests by its list of members: only a set that
+ * turns out wide needs them, and making them for every set made the
+ * program of a regex cost tens of microseconds. */
 static void uset_of(struct rx *p, int32_t k)
 {
-    if (p->want_sets && !p->v[k].u) {
-        p->v[k].u = uset_openEmpty();
-        p->v[k].lit = uset_openEmpty();
-        if (!p->v[k].u || !p->v[k].lit)
-            p->nomem = true;
+    struct node *n = &p->v[k];
+    if (!p->want_sets || n->u)
+        return;
+    n->u = uset_openEmpty();
+    n->lit = uset_openEmpty();
+    if (!n->u || !n->lit) {
+        p->nomem = true;
+        return;
     }
+    for (uint32_t j = n->lit0; j < n->lit0 + n->nlit; j++)
+        uset_addRange(n->lit, (UChar32)p->lits[2 * j], (UChar32)p->lits[2 * j + 1]);
 }
 
+/* The characters lo..hi are written out in set node k, which must be the
+ * last set created (its ranges are the tail of p->lits). */
+static void lit_add(struct rx *p, int32_t k, uint32_t lo, uint32_t hi)
+{
+    struct node *n = &p->v[k];
+    if (!p->want_sets)
+        return;
+    if (n->lit) {
+        uset_addRange(n->lit, (UChar32)lo, (UChar32)hi);
+        return;
+    }
+    if (p->nlits == p->litcap) {
+        uint32_t cap = p->litcap ? p->litcap * 2 : 64;
+        uint32_t *v = chaff_xrealloc(p->lits, (size_t)cap * 2 * sizeof *v);
+        if (!v) {
+            p->nomem = true;
+            return;
+        }
+        p->lits = v;
+        p->litcap = cap;
+    }
+    if (!n->nlit)
+        n->lit0 = p->nlits;
+    p->lits[2 * p->nlits] = lo;
+    p->lits[2 * p->nlits + 1] = hi;
+    p->nlits++;
+    n->nlit++;
+}
+
+/* Add code point c (as its case fold) to the set node k, which must be
+ * the last set created (its members are the tail of p->cp). */
 static void set_add(struct rx *p, int32_t k, uint32_t c)
 {
     struct node *n = &p->v[k];
-    uset_of(p, k);
-    if (n->lit)
-        uset_add(n->lit, (UChar32)c);
+    lit_add(p, k, c, c);
     if (n->wide)
         return;
     c = (uint32_t)u_foldCase((UChar32)c, U_FOLD_CASE_DEFAULT);
@@ -148,9 +190,7 @@ static void set_add(struct rx *p, int32_t k, uint32_t c)
 
 static void set_range(struct rx *p, int32_t k, uint32_t lo, uint32_t hi)
 {
-    uset_of(p, k);
-    if (p->v[k].lit)
-        uset_addRange(p->v[k].lit, (UChar32)lo, (UChar32)hi);
+    lit_add(p, k, lo, hi);
     if (hi - lo >= SET_MAX) {
         p->v[k].wide = true;
         p->v[k].weight += 2; /* one range: a few UTF-8 byte paths */
@@ -268,9 +308,8 @@ static enum esc escape(struct rx *p, int32_t k, bool in_class, uint32_t *cp, cha
     case 's':
         /* over keys only ' ' can occur; the program gets the whole class */
         set_add(p, k, ' ');
-        if (p->v[k].lit)
-            for (const char *w = "\t\n\v\f\r"; *w; w++)
-                uset_add(p->v[k].lit, (UChar32)*w);
+        for (const char *w = "\t\n\v\f\r"; *w; w++)
+            lit_add(p, k, (uint32_t)*w, (uint32_t)*w);
         return ESC_SET;
     case 'D':
     case 'W':
@@ -402,10 +441,14 @@ static enum esc escape(struct rx *p, int32_t k, bool in_class, uint32_t *cp, cha
     return ESC_CHAR;
 }
 
-/* The set node k is complete: close its members over case (the regexes
- * are caseless) and complement a negated class. */
+/* The set node k is complete: when the program will test it as a set
+ * (wide, or negated, which makes it wide), close its members over case
+ * (the regexes are caseless) and complement a negated class. */
 static void finish_set(struct rx *p, int32_t k, bool negated)
 {
+    if (!p->v[k].wide && !negated)
+        return;
+    uset_of(p, k);
     USet *u = p->v[k].u;
     if (!u)
         return;
@@ -706,6 +749,7 @@ static void release(struct rx *p)
             uset_close(p->v[i].lit);
     chaff_xfree(p->v);
     chaff_xfree(p->cp);
+    chaff_xfree(p->lits);
 }
 
 /* ---- cost ----------------------------------------------------------- */
