@@ -98,8 +98,21 @@ size_t filt_binary(const char *p, size_t len)
     if ((n >= 2 && ((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF))) ||
         (n >= 4 && s[0] == 0 && s[1] == 0 && s[2] == 0xFE && s[3] == 0xFF))
         return 0;
-    for (size_t i = 0; i < n; i++)
-        k += s[i] < 32 ? (ctl >> s[i]) & 1 : s[i] == 0x7F;
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    for (size_t i = 0; i < n;) {
+        /* eight bytes at a time while none is below 32 or DEL (the tests
+         * for "some byte of v is" are exact: a borrow only runs past a
+         * byte that already answers yes) */
+        uint64_t v, d;
+        if (n - i >= 8 && (memcpy(&v, s + i, 8), d = v ^ (ones * 0x7f),
+                           !(((v - ones * 32) & ~v & high) | ((d - ones) & ~d & high)))) {
+            i += 8;
+            continue;
+        }
+        size_t end = n - i < 8 ? n : i + 8;
+        for (; i < end; i++)
+            k += s[i] < 32 ? (ctl >> s[i]) & 1 : s[i] == 0x7F;
+    }
     return k >= 2 && k * 20 > n ? k : 0;
 }
 

@@ -928,6 +928,33 @@ static void test_binary(void **state)
     buf[20] = buf[30] = '\x7f';
     buf[40] = '\x08';
     assert_int_equal(filt_binary(buf, 100), 6);
+    /* eight bytes at a time: the same count as byte by byte, at every
+     * offset and length, for bytes around the edges of the tests (31, 32,
+     * 126, 127, 128, 255) and the controls text holds */
+    static const unsigned char edge[] = {0,    1,    8,    9,    10,   13,   27,   31,  32,
+                                         'a',  126,  127,  128,  129,  159,  160,  254, 255,
+                                         0x9b, 0xe4, 0x7e, 0x7f, 0x1f, 0x20, 0x1b, '\n'};
+    unsigned seed = 99;
+    char rnd[300];
+    for (int round = 0; round < 3000; round++) {
+        size_t len = (size_t)(round % 300), want = 0;
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 1103515245u + 12345u;
+            /* mostly letters, so that some samples are text and some are not */
+            unsigned char c = (seed >> 16) % 4 ? (unsigned char)('a' + (seed >> 8) % 26)
+                                               : edge[(seed >> 16) % sizeof edge];
+            rnd[i] = (char)c;
+            want += c < 32
+                        ? c != '\t' && c != '\n' && c != '\v' && c != '\f' && c != '\r' && c != 0x1b
+                        : c == 0x7f;
+        }
+        if (len >= 2 && (unsigned char)rnd[0] >= 0xfe)
+            continue;                   /* a byte-order mark may say text */
+        size_t off = (size_t)round % 8; /* unaligned starts too */
+        char at[310];
+        memcpy(at + off, rnd, len);
+        assert_int_equal(filt_binary(at + off, len), want >= 2 && want * 20 > len ? want : 0);
+    }
     /* a UTF-16 byte-order mark: NULs are its ASCII */
     assert_int_equal(filt_binary("\xff\xfe"
                                  "a\0b\0c\0",
