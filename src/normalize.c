@@ -115,6 +115,85 @@ static const struct nk_entry *nk_lookup(const UNormalizer2 *cf, uint32_t c)
     return NULL;
 }
 
+/* ASCII white space as norm_is_space() sees it. */
+static int ascii_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Eight ASCII bytes (one word, first byte lowest) with A-Z lowercased. */
+static uint64_t ascii_lower(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    /* no byte is over 0x7f, so no sum carries into the next byte */
+    uint64_t ge_a = v + ones * (0x80 - 'A'), gt_z = v + ones * (0x80 - 'Z' - 1);
+    return v | ((ge_a & ~gt_z & high) >> 2);
+}
+
+/* Can the eight ASCII bytes v go to the key as they are (lowercased)?
+ * Yes when they hold no byte below 0x20 and no two spaces side by side,
+ * and do not start with a space when one was pending or nothing was
+ * written yet (space_before): then the key has each byte where the text
+ * has it.  Returns -1 for no, else the bytes to keep: 8, or 7 when the
+ * last byte is a space, which is then pending (it is written only if a
+ * byte other than white space follows). */
+static int ascii_run(uint64_t v, int space_before)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t ctl = ~(v + ones * (0x80 - 0x20)) & high; /* bytes below 0x20 */
+    uint64_t x = v ^ (ones * ' ');
+    uint64_t sp = ~(x + ones * 0x7f) & high; /* spaces; x has no byte over 0x7f */
+    if (ctl || (sp & (sp << 8)) || (space_before && (sp & 0x80)))
+        return -1;
+    return (sp >> 56) ? 7 : 8;
+}
+
+/* One byte of an ASCII key into p[*w]: lower case; white space (of a
+ * key begun at from) waits as one pending space, written before the next
+ * byte that is not white space, as collapse_space would. */
+static inline void key_byte(char *p, size_t *w, size_t from, int *pending, unsigned char c)
+{
+    if (ascii_space(c)) {
+        *pending = *w > from;
+        return;
+    }
+    if (*pending)
+        p[(*w)++] = ' ';
+    *pending = 0;
+    p[(*w)++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
+/* The key of the ASCII text s[0..len) into p at *w, lower case, white
+ * space collapsed as collapse_space would collapse it in a key begun at
+ * from; *pending is a space waiting for the next byte that is none.  p
+ * has room for len + *pending bytes and the eight the last chunk writes. */
+static void ascii_key(const char *s, size_t len, char *p, size_t *w, size_t from, int *pending)
+{
+    size_t i = 0;
+    /* Eight bytes at a time while they hold no control byte and no
+     * white space but single spaces that need no collapsing (see
+     * ascii_run); the rest, and every byte of a chunk that does not
+     * qualify, one at a time below. */
+    for (; i + 8 <= len; i += 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        int n = ascii_run(v, *pending || *w == from);
+        if (n < 0) {
+            for (size_t k = i; k < i + 8; k++)
+                key_byte(p, w, from, pending, (unsigned char)s[k]);
+            continue;
+        }
+        if (*pending)
+            p[(*w)++] = ' ';
+        v = ascii_lower(v);
+        memcpy(p + *w, &v, 8);
+        *w += (size_t)n;
+        *pending = n < 8;
+    }
+    for (; i < len; i++)
+        key_byte(p, w, from, pending, (unsigned char)s[i]);
+}
+
 /*
  * Append NFKC_Casefold(s[0..len)) to out by nk_table when every code point
  * of s is in the BMP, has a boundary before it and a short mapping; return
@@ -135,6 +214,20 @@ static int key_by_table(const UNormalizer2 *cf, const char *s, size_t len, struc
     for (size_t i = 0; i < len;) {
         uint32_t c = u[i];
         size_t n;
+        if (c < 0x80 && fused) {
+            /* a run of ASCII: what the table says of each byte (lower
+             * case; white space one pending space), without asking it */
+            size_t r = i + 1;
+            while (r < len && u[r] < 0x80)
+                r++;
+            if (out->cap - out->len <= r - i + 9 && buf_reserve(out, r - i + 9))
+                goto slow;
+            size_t w = out->len;
+            ascii_key(s + i, r - i, out->p, &w, start, &pending);
+            out->len = w;
+            i = r;
+            continue;
+        }
         if (c < 0x80) {
             n = 1;
         } else if (c >= 0xc2 && c <= 0xdf && i + 1 < len && (u[i + 1] & 0xc0) == 0x80) {
@@ -367,12 +460,6 @@ chaff_status norm_output(const char *s, size_t len, struct buf *out)
     return icu_normalize(nfc, s, len, out);
 }
 
-/* ASCII white space as norm_is_space() sees it. */
-static int ascii_space(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
 /* Collapse white-space runs of out[from..] to one ASCII space, in place,
  * and trim both ends of that part.  The write position never passes the
  * read position: a space is written only for a run of at least one byte. */
@@ -416,48 +503,6 @@ static void collapse_space(struct buf *out, size_t from)
     p[w] = '\0';
 }
 
-/* Eight ASCII bytes (one word, first byte lowest) with A-Z lowercased. */
-static uint64_t ascii_lower(uint64_t v)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    /* no byte is over 0x7f, so no sum carries into the next byte */
-    uint64_t ge_a = v + ones * (0x80 - 'A'), gt_z = v + ones * (0x80 - 'Z' - 1);
-    return v | ((ge_a & ~gt_z & high) >> 2);
-}
-
-/* Can the eight ASCII bytes v go to the key as they are (lowercased)?
- * Yes when they hold no byte below 0x20 and no two spaces side by side,
- * and do not start with a space when one was pending or nothing was
- * written yet (space_before): then the key has each byte where the text
- * has it.  Returns -1 for no, else the bytes to keep: 8, or 7 when the
- * last byte is a space, which is then pending (it is written only if a
- * byte other than white space follows). */
-static int ascii_run(uint64_t v, int space_before)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t ctl = ~(v + ones * (0x80 - 0x20)) & high; /* bytes below 0x20 */
-    uint64_t x = v ^ (ones * ' ');
-    uint64_t sp = ~(x + ones * 0x7f) & high; /* spaces; x has no byte over 0x7f */
-    if (ctl || (sp & (sp << 8)) || (space_before && (sp & 0x80)))
-        return -1;
-    return (sp >> 56) ? 7 : 8;
-}
-
-/* One byte of an ASCII key into p[*w]: lower case; white space (of a
- * key begun at from) waits as one pending space, written before the next
- * byte that is not white space, as collapse_space would. */
-static inline void key_byte(char *p, size_t *w, size_t from, int *pending, unsigned char c)
-{
-    if (ascii_space(c)) {
-        *pending = *w > from;
-        return;
-    }
-    if (*pending)
-        p[(*w)++] = ' ';
-    *pending = 0;
-    p[(*w)++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-}
-
 chaff_status norm_key(const char *s, size_t len, struct buf *out)
 {
     size_t from = out->len;
@@ -465,34 +510,11 @@ chaff_status norm_key(const char *s, size_t len, struct buf *out)
         /* lower case and collapse in one pass, as collapse_space would */
         if (buf_reserve(out, len))
             return out->err;
-        char *p = out->p;
         size_t w = from;
         int pending = 0;
-        size_t i = 0;
-        /* Eight bytes at a time while they hold no control byte and no
-         * white space but single spaces that need no collapsing (see
-         * ascii_run); the rest, and every byte of a chunk that does not
-         * qualify, one at a time below. */
-        for (; i + 8 <= len; i += 8) {
-            uint64_t v;
-            memcpy(&v, s + i, 8);
-            int n = ascii_run(v, pending || w == from);
-            if (n < 0) {
-                for (size_t k = i; k < i + 8; k++)
-                    key_byte(p, &w, from, &pending, (unsigned char)s[k]);
-                continue;
-            }
-            if (pending)
-                p[w++] = ' ';
-            v = ascii_lower(v);
-            memcpy(p + w, &v, 8);
-            w += (size_t)n;
-            pending = n < 8;
-        }
-        for (; i < len; i++)
-            key_byte(p, &w, from, &pending, (unsigned char)s[i]);
+        ascii_key(s, len, out->p, &w, from, &pending);
         out->len = w;
-        p[w] = '\0';
+        out->p[w] = '\0';
         return CHAFF_OK;
     }
     UErrorCode err = U_ZERO_ERROR;

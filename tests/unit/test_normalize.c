@@ -315,8 +315,9 @@ static size_t put_utf8(char *p, uint32_t c)
 }
 
 /* The table-driven key equals ICU's for every BMP code point between
- * letters, and for random strings mixing scripts, combining marks,
- * compatibility forms, Hangul jamo and white space. */
+ * letters, for random strings mixing scripts, combining marks,
+ * compatibility forms, Hangul jamo and white space, and for lines of
+ * ASCII runs among other characters. */
 static void test_key_table_matches_icu(void **state)
 {
     (void)state;
@@ -359,6 +360,30 @@ static void test_key_table_matches_icu(void **state)
         key_by_icu(s, &want);
         if (got.len != want.len || memcmp(got.p, want.p, got.len) != 0)
             fail_msg("key of '%s' differs from ICU's: '%s' vs '%s'", s, got.p, want.p);
+    }
+    /* runs of ASCII between other characters, long enough for the eight-
+     * byte steps: upper case, single and repeated white space, controls */
+    static const char *const piece[] = {
+        "Hello World", "ABCDEFGHIJKLMNOP", " ",    "  ",       "\t",           " x  y ",
+        "1234567890",  "a\x01b",           "\r\n", "é",        "\xc2\xa0",     "\xe3\x80\x80",
+        "Ä",           "\xef\xac\x81",     "ǅ",    "\xcc\x81", "\xe2\x80\xa8", "ÉTÉ Été"};
+    char m[512];
+    for (int t = 0; t < 20000; t++) {
+        size_t k = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int n = 1 + (int)(x % 24);
+        for (int i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const char *q = piece[x % (sizeof piece / sizeof piece[0])];
+            memcpy(m + k, q, strlen(q));
+            k += strlen(q);
+        }
+        m[k] = '\0';
+        buf_reset(&got);
+        assert_int_equal(norm_key(m, k, &got), CHAFF_OK);
+        key_by_icu(m, &want);
+        if (got.len != want.len || memcmp(got.p, want.p, got.len) != 0)
+            fail_msg("key of '%s' differs from ICU's: '%s' vs '%s'", m, got.p, want.p);
     }
     buf_free(&got);
     buf_free(&want);
