@@ -103,6 +103,12 @@ static int is_bullet(uint32_t c)
            c == 0xff65 || c == 0x2027 || c == 0x2219 || c == 0x25b8 || c == 0x25b7;
 }
 
+#ifdef UNIT_TESTING
+int seg_fast_runs = 1;
+#else
+enum { seg_fast_runs = 1 };
+#endif
+
 /* Han characters every Unicode version since 11.0 has assigned in the
  * main block (general category Lo), which seg_features counts in runs:
  * U+4E00 .. U+9FEF. */
@@ -151,8 +157,26 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
         uint32_t c;
         int letter = 0, digit = 0, space = 0, punct = 0;
         int8_t type = 0; /* ICU's general category, for characters past ASCII */
+        if (b == ' ' && seg_fast_runs && first_set == 2 && !sep_pending && i + 1 < len &&
+            (unsigned char)s[i + 1] < 0x80 && (ascii_class[(unsigned char)s[i + 1]] & (CL | CD))) {
+            /* A space before an ASCII word: the general step ends the word
+             * before it and counts the space; the word's first character
+             * adds its case (for title-case runs) and a sentence break
+             * after a terminal mark; the rest of the step is the one below
+             * for the rest of a word, which takes the word from there. */
+            n_words += in_word && word_has_alnum;
+            n_chars++;
+            b = (unsigned char)s[++i];
+            if (ascii_class[b] & CL) {
+                n_upper += b <= 'Z';
+                n_lower += b > 'Z';
+                n_stops += prev_nonspace < 0x80 ? (ascii_class[prev_nonspace] & CT) != 0
+                                                : is_terminal(prev_nonspace) != 0;
+            }
+            prev_space = 0;
+        }
         if (b < 0x80 && (ascii_class[b] & (CL | CD)) && !prev_space && !sep_pending &&
-            first_set == 2) {
+            first_set == 2 && seg_fast_runs) {
             /* The rest of an ASCII word: for a letter or digit that follows
              * a non-space, with no separator pending and the first two
              * characters known, the general step below only counts it and
@@ -183,7 +207,8 @@ void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[S
             if (letter)
                 script_n[SCRIPT_LATIN]++;
         } else {
-            if (b >= 0xe4 && b <= 0xe9 && first_set == 2 && last - HAN_RUN_FIRST < HAN_RUN_N) {
+            if (b >= 0xe4 && b <= 0xe9 && first_set == 2 && last - HAN_RUN_FIRST < HAN_RUN_N &&
+                seg_fast_runs) {
                 /* The rest of a run of Han characters (U+4E00 to U+9FEF, three
                  * bytes each, every one a letter of general category Lo): after
                  * one of them, the general step only counts the next one and

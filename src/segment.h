@@ -38,5 +38,10 @@ int32_t *key_index_slot(const struct key_index *x, const struct doc *d, const st
 
 /* Features of one output-form line. */
 void seg_features(const char *s, size_t len, struct seg_feat *f, uint32_t hist[SCRIPT_COUNT]);
+#ifdef UNIT_TESTING
+/* 0: seg_features takes its general step for every character, without
+ * counting runs whole (tests compare the two). */
+extern int seg_fast_runs;
+#endif
 
 #endif

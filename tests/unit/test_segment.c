@@ -5,8 +5,8 @@
  * scripts, terminal punctuation of many scripts with closers after it,
  * sentence breaks, bullets and numbered items, separator tokens between
  * navigation items (spaced and unspaced), a leading separator, left-over
- * placeholders, URLs, the dominant script and the script histogram; a
- * run of Han characters counted whole gives what the general step gives.
+ * placeholders, URLs, the dominant script and the script histogram; runs
+ * counted whole give what the general step gives.
  * seg_doc: line splitting with blank lines and without a final newline,
  * both forms per line, non-blank indices, the key limit, and failures.
  */
@@ -397,71 +397,74 @@ static void test_seg_doc_spans(void **state)
 /* n_seps and n_stops are 16-bit fields: a very long line saturates them
  * at UINT16_MAX instead of wrapping (70000 would wrap to 4464), and counts
  * below the limit are exact. */
-/* UTF-8 of c into o; returns its length (c is in the BMP). */
-static size_t put_cp(char *o, uint32_t c)
-{
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xc0 | (c >> 6));
-        o[1] = (char)(0x80 | (c & 0x3f));
-        return 2;
-    }
-    o[0] = (char)(0xe0 | (c >> 12));
-    o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-    o[2] = (char)(0x80 | (c & 0x3f));
-    return 3;
-}
-
-/* A run of Han characters of the main block is counted whole after its
- * first character.  The same lines written with characters of extension A
- * (also Han letters, which take the general step every time) must give the
- * same features, field for field: random lines of Han, kana, ASCII words,
- * spaces, CJK and ASCII punctuation, separators, bullets, combining and
- * format characters, and a lead byte cut short at the end. */
-static void test_han_runs(void **state)
+/* Runs of ASCII words and of Han characters are counted whole, and a
+ * space before an ASCII word in one step; the features must be those of
+ * the general step taken for every character (seg_fast_runs = 0), field
+ * for field: random lines of ASCII words in both cases, digits, single and
+ * double spaces, tabs, terminal and separator marks, bullets, Han, kana,
+ * CJK punctuation, combining and format characters, white space past
+ * ASCII, and a lead byte cut short at the end. */
+static void test_fast_runs(void **state)
 {
     (void)state;
-    /* the assumption the run rests on, for the ICU this is built with */
+    /* the assumption the Han run rests on, for the ICU this is built with */
     for (uint32_t c = 0x4e00; c <= 0x9fef; c++)
         assert_int_equal(u_charType((UChar32)c), U_OTHER_LETTER);
-    static const uint32_t other[] = {' ',    ' ',    'a',    'Z',    '7',    '.',    '|',
-                                     '-',    '*',    '/',    0x3002, 0xff0c, 0xff01, 0xff1f,
-                                     0x3001, 0x300c, 0x300d, 0xb7,   0xbb,   0x2022, 0x3042,
-                                     0x30ab, 0x0301, 0x200d, 0x3000, 0x9ff5, 0x4dbf};
+    static const char *const piece[] = {"The",      "quick",
+                                        "brown",    "FOX",
+                                        "a",        "I",
+                                        "x1",       "42",
+                                        " ",        " ",
+                                        " ",        "  ",
+                                        "\t",       ".",
+                                        "!",        "?",
+                                        ",",        ":",
+                                        "|",        "/",
+                                        "-",        "*",
+                                        ">",        "~",
+                                        "(",        ")",
+                                        "\"",       "'",
+                                        "o",        "1.",
+                                        "·",        "»",
+                                        "•",        "–",
+                                        "—",        "…",
+                                        "。",       "，",
+                                        "！",       "？",
+                                        "、",       "「",
+                                        "」",       "一",
+                                        "中文",     "国际",
+                                        "龥",       "鿯",
+                                        "鿰",      "㐀",
+                                        "あ",       "カ",
+                                        "\xcc\x81", "\xe2\x80\x8d",
+                                        "\xc2\xa0", "\xe3\x80\x80",
+                                        "é",        "Été",
+                                        "Ωμέγα",    "Да",
+                                        "١٢",       "ﬁ"};
     unsigned seed = 2024;
-    char a[1024], b[1024];
-    for (int round = 0; round < 3000; round++) {
-        size_t la = 0, lb = 0;
+    char s[1024];
+    for (int round = 0; round < 20000; round++) {
+        size_t len = 0;
         seed = seed * 1103515245u + 12345u;
-        int n = 1 + (int)((seed >> 16) % 60);
+        int n = 1 + (int)((seed >> 16) % 40);
         for (int k = 0; k < n; k++) {
             seed = seed * 1103515245u + 12345u;
-            uint32_t r = seed >> 8;
-            if (r % 3 != 0) { /* a Han character, often */
-                uint32_t c = 0x4e00 + (r / 3) % (0x9ff0 - 0x4e00);
-                la += put_cp(a + la, c);
-                lb += put_cp(b + lb, 0x3400 + (c - 0x4e00) % (0x4dc0 - 0x3400));
-            } else {
-                uint32_t c = other[(r / 3) % (sizeof other / sizeof other[0])];
-                la += put_cp(a + la, c);
-                lb += put_cp(b + lb, c);
-            }
+            const char *q = piece[(seed >> 12) % (sizeof piece / sizeof piece[0])];
+            memcpy(s + len, q, strlen(q));
+            len += strlen(q);
         }
-        if (seed & 0x100000) { /* a character cut short */
-            a[la++] = (char)0xe4;
-            b[lb++] = (char)0xe4;
-        }
-        struct seg_feat fa, fb;
-        uint32_t ha[SCRIPT_COUNT] = {0}, hb[SCRIPT_COUNT] = {0};
-        seg_features(a, la, &fa, ha);
-        seg_features(b, lb, &fb, hb);
-        assert_memory_equal(&fa, &fb, sizeof fa);
-        assert_memory_equal(ha, hb, sizeof ha);
+        if (seed & 0x100000)
+            s[len++] = (char)0xe4; /* a character cut short */
+        struct seg_feat fast, slow;
+        uint32_t hf[SCRIPT_COUNT] = {0}, hs[SCRIPT_COUNT] = {0};
+        seg_features(s, len, &fast, hf);
+        seg_fast_runs = 0;
+        seg_features(s, len, &slow, hs);
+        seg_fast_runs = 1;
+        if (memcmp(&fast, &slow, sizeof fast) != 0 || memcmp(hf, hs, sizeof hf) != 0)
+            fail_msg("features of '%.*s' differ from the general step's", (int)len, s);
     }
-    /* and figures that do not depend on the general step */
+    /* and figures that do not depend on either */
     struct seg_feat f =
         feat("\xe4\xb8\x80\xe4\xb8\x80\xe4\xb8\x80\xe3\x80\x82\xe4\xb8\x80\xe4\xb8\x80");
     assert_int_equal(f.n_chars, 6);
@@ -469,6 +472,11 @@ static void test_han_runs(void **state)
     assert_int_equal(f.n_letters, 5);
     assert_int_equal(f.n_stops, 1); /* 。 then a Han character */
     assert_int_equal(f.script, SCRIPT_HAN);
+    f = feat("One end. Two Words here");
+    assert_int_equal(f.n_words, 5);
+    assert_int_equal(f.n_stops, 1);
+    assert_int_equal(f.n_upper, 3);
+    assert_int_equal(f.n_lower, 2);
 }
 
 static void test_counts_saturate(void **state)
@@ -545,7 +553,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seg_doc_key_limit),
     cmocka_unit_test(test_seg_doc_failures),
     cmocka_unit_test(test_seg_doc_spans),
-    cmocka_unit_test(test_han_runs),
+    cmocka_unit_test(test_fast_runs),
     cmocka_unit_test(test_counts_saturate),
     cmocka_unit_test(test_features_threads),
 };
