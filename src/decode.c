@@ -351,6 +351,22 @@ STATIC int dec_resolve(const char *name, char canon[40], char decoder[40])
     return 1;
 }
 
+/* dec_resolve(name, …), answered from c when name is the one resolved
+ * last. */
+static int resolve_cached(struct dec_cache *c, const char *name, char canon[40], char decoder[40])
+{
+    size_t n = strlen(name);
+    if (!c->from_ok || n >= sizeof c->from || memcmp(c->from, name, n + 1) != 0) {
+        c->from_known = dec_resolve(name, c->canon, c->decoder) != 0;
+        c->from_ok = n < sizeof c->from;
+        if (c->from_ok)
+            memcpy(c->from, name, n + 1);
+    }
+    memcpy(canon, c->canon, 40);
+    memcpy(decoder, c->decoder, 40);
+    return c->from_known;
+}
+
 static int is_utf8_decoder(const char *decoder) { return strcmp(decoder, "UTF-8") == 0; }
 
 /* Code unit of the converter: how far to skip past an invalid sequence. */
@@ -710,7 +726,7 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
 
     char canon[40], decoder[40];
     if (from) {
-        if (!dec_resolve(from, canon, decoder))
+        if (!resolve_cached(c, from, canon, decoder))
             return CHAFF_E_CHARSET;
         /* know the name is good before anything is appended */
         chaff_status s = iconv_knows(c, decoder);

@@ -14,6 +14,7 @@
 
 #include <iconv.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -55,6 +56,11 @@ struct dec_cache {
     char unknown[DEC_CACHE_NAMES][40];
     unsigned n_unknown;
     uint64_t clock;
+    /* the last declared charset name and what it resolved to: a stream
+     * declares the same one for every record */
+    char from[40], canon[40], decoder[40];
+    bool from_ok; /* from holds a name (which may have resolved to none) */
+    bool from_known;
 };
 
 /* An empty cache; a zero-filled struct dec_cache is one too. */

@@ -899,6 +899,11 @@ static void test_cache_same_results(void **state)
         {"\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd", "sjis"},
         {"\xbe\xc8\xb3\xe7", "euc-kr"},
         {"x", "no-such-charset"},
+        {"y", "no-such-charset"}, /* the same name again: its resolution is kept */
+        {"z", "a-charset-name-longer-than-any-the-cache-keeps"},
+        {"z", "a-charset-name-longer-than-any-the-cache-keeps"},
+        {"\xbe\xc8", "euc-kr"},
+        {"\xbe\xc8\xb3\xe7", "EUC-KR"},
         {"\xc4\xe3\xba\xc3\xa3\xac\xca\xc0\xbd\xe7\xa1\xa3\xc4\xe3\xba\xc3", NULL},
         {"plain ascii", NULL},
         {"\xc4\xe3\xba\xc3\xa3\xac\xca\xc0\xbd\xe7\xa1\xa3", "gbk"},
