@@ -58,11 +58,16 @@ struct nk_entry {
 
 static struct nk_entry nk_table[0x10000];
 static atomic_uchar nk_state[NK_BLOCKS];
+/* 1 when NFKC_Casefold leaves every code point of the block as it is, with
+ * a boundary before it and no white space (most CJK blocks): written with
+ * the block, before nk_state says it is ready */
+static uint8_t nk_same[NK_BLOCKS];
 
 /* Fill block b of nk_table from ICU.  A code point ICU cannot answer for
  * stays without NK_FAST, and lines holding it take the ICU path. */
 static void nk_fill(const UNormalizer2 *cf, uint32_t b)
 {
+    nk_same[b] = 1;
     for (uint32_t c = b * NK_BLOCK; c < (b + 1) * NK_BLOCK; c++) {
         struct nk_entry *e = &nk_table[c];
         e->flags = 0;
@@ -93,6 +98,24 @@ static void nk_fill(const UNormalizer2 *cf, uint32_t b)
             spaces += norm_is_space(norm_next(u8, (size_t)n8, &k)) ? 1u : 0u;
         if (spaces)
             e->flags |= cps == 1 ? NK_WS : NK_HAS_WS;
+    }
+    for (uint32_t c = b * NK_BLOCK; c < (b + 1) * NK_BLOCK && nk_same[b]; c++) {
+        const struct nk_entry *e = &nk_table[c];
+        char u8[4];
+        size_t n8 = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+        if (n8 == 1) {
+            u8[0] = (char)c;
+        } else if (n8 == 2) {
+            u8[0] = (char)(0xc0 | (c >> 6));
+            u8[1] = (char)(0x80 | (c & 0x3f));
+        } else {
+            u8[0] = (char)(0xe0 | (c >> 12));
+            u8[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+            u8[2] = (char)(0x80 | (c & 0x3f));
+        }
+        if ((e->flags & (NK_BB | NK_FAST | NK_WS | NK_HAS_WS)) != (NK_BB | NK_FAST) ||
+            e->len != n8 || memcmp(e->map, u8, n8) != 0)
+            nk_same[b] = 0;
     }
 }
 
@@ -245,6 +268,29 @@ static int key_by_table(const UNormalizer2 *cf, const char *s, size_t len, struc
         const struct nk_entry *e = nk_lookup(cf, c);
         if (!e || (e->flags & (NK_BB | NK_FAST)) != (NK_BB | NK_FAST))
             goto slow;
+        if (n == 3 && fused && nk_same[c / NK_BLOCK]) {
+            /* a run of three-byte characters the key keeps as they are
+             * (Han, kana, Hangul syllables): copied whole */
+            size_t r = i + 3;
+            while (r + 2 < len && (u[r] & 0xf0) == 0xe0 && (u[r + 1] & 0xc0) == 0x80 &&
+                   (u[r + 2] & 0xc0) == 0x80) {
+                uint32_t d =
+                    ((u[r] & 0x0fu) << 12) | ((u[r + 1] & 0x3fu) << 6) | (u[r + 2] & 0x3fu);
+                if (d < 0x800 || (d >= 0xd800 && d <= 0xdfff) || !nk_lookup(cf, d) ||
+                    !nk_same[d / NK_BLOCK])
+                    break;
+                r += 3;
+            }
+            if (out->cap - out->len <= r - i + 1 && buf_reserve(out, r - i + 1))
+                goto slow;
+            if (pending)
+                out->p[out->len++] = ' ';
+            pending = 0;
+            memcpy(out->p + out->len, s + i, r - i);
+            out->len += r - i;
+            i = r;
+            continue;
+        }
         i += n;
         if (fused) {
             if (e->flags & NK_WS) {
