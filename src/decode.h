@@ -13,8 +13,8 @@
 #define CHAFF_DECODE_H
 
 #include <iconv.h>
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -46,12 +46,14 @@ struct dec_info {
  */
 #define DEC_CACHE_CONV 4  /* open iconv converters kept */
 #define DEC_CACHE_NAMES 8 /* decoder names iconv was found not to know */
+struct dec_table;         /* decode.c: what iconv gave for each byte and pair */
 struct dec_cache {
     void *det; /* UCharsetDetector *, opened on first detection */
     struct {
         iconv_t cd; /* NULL when the slot is empty */
         char name[40];
-        uint64_t used; /* for least-recently-used eviction */
+        uint64_t used;         /* for least-recently-used eviction */
+        struct dec_table *tab; /* for a charset read by table, made on first use */
     } conv[DEC_CACHE_CONV];
     char unknown[DEC_CACHE_NAMES][40];
     unsigned n_unknown;
@@ -62,6 +64,11 @@ struct dec_cache {
     bool from_ok; /* from holds a name (which may have resolved to none) */
     bool from_known;
 };
+
+#ifdef UNIT_TESTING
+/* 0: every legacy charset goes through iconv alone (tests compare). */
+extern int dec_tables_on;
+#endif
 
 /* An empty cache; a zero-filled struct dec_cache is one too. */
 void dec_cache_init(struct dec_cache *c);

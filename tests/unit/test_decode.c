@@ -6,8 +6,9 @@
  * charset declared and with it detected, and must come back byte for byte.
  * The rest covers the edges: byte-order marks, invalid and truncated
  * sequences, the "mostly UTF-8" rule, controls and line ends, empty input,
- * unknown charset names, allocation failures, the output cap, and calls
- * from several threads at once.
+ * unknown charset names, allocation failures, the output cap, calls from
+ * several threads at once, and legacy charsets read by table against
+ * iconv alone.
  */
 #include "unit.h"
 
@@ -955,7 +956,9 @@ static void test_text_view(void **state)
         {"a control \x01 inside", NULL, 0},
         {"a C1 control \xc2\x85 inside", NULL, 0},
         {"a long clean prefix before one stray byte: \xff, and after", NULL, 0},
-        {"\xef\xbb\xbf" "a BOM", NULL, 0},
+        {"\xef\xbb\xbf"
+         "a BOM",
+         NULL, 0},
         {"cut at the end \xe5\x9b", NULL, 0},
         {"caf\xe9", NULL, 0},
         {"caf\xe9", "latin1", 0},
@@ -1001,6 +1004,89 @@ static void test_text_view(void **state)
     buf_free(&b);
 }
 
+/* Legacy charsets read by table give what iconv alone gives: random bytes,
+ * likely pairs, sequences of three and four bytes, pairs that make two
+ * characters, line ends and controls, a lead byte at the end, and inputs
+ * longer than a conversion chunk, for every charset read that way, each
+ * compared with dec_tables_on = 0 (which reads it all with iconv). */
+static void test_tables_match_iconv(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+        "gbk",          "gb18030",      "big5",         "big5-hkscs",   "shift_jis",
+        "euc-jp",       "euc-kr",       "koi8-r",       "koi8-u",       "windows-1250",
+        "windows-1251", "windows-1252", "windows-1253", "windows-1255", "iso-8859-2",
+        "iso-8859-5",   "iso-8859-7",   "iso-8859-8",   "iso-8859-15",  "ibm424"};
+    static const char *const piece[] = {"a",
+                                        "Text ",
+                                        "\r\n",
+                                        "\r",
+                                        "\n",
+                                        "\x01",
+                                        "\x1b",
+                                        "\\",
+                                        "~",
+                                        "\x81\x30\x81\x30",
+                                        "\x84\x31\xa4\x39",
+                                        "\x88\x62",
+                                        "\x88\x64",
+                                        "\x88\xa3",
+                                        "\x8f\xa2\xaf",
+                                        "\xb1",
+                                        "\x81\x41",
+                                        "\xa4\xa4",
+                                        "\xb0\xa1",
+                                        "\x80",
+                                        "\xff",
+                                        "\xa1\x40"};
+    struct dec_cache on, off;
+    dec_cache_init(&on);
+    dec_cache_init(&off);
+    struct buf a, b;
+    buf_init(&a, 0);
+    buf_init(&b, 0);
+    char *in = malloc(50000);
+    assert_non_null(in);
+    unsigned seed = 4321;
+    for (size_t ni = 0; ni < sizeof names / sizeof names[0]; ni++)
+        for (int round = 0; round < 120; round++) {
+            size_t len = 0, cap = round % 40 == 39 ? 45000 : 1 + (size_t)(round * 37) % 2000;
+            while (len + 8 < cap) {
+                seed = seed * 1103515245u + 12345u;
+                unsigned r = seed >> 8;
+                if (r % 4 == 0) { /* a likely pair */
+                    in[len++] = (char)(0x81 + r / 4 % 0x7e);
+                    in[len++] = (char)(0x40 + r / 512 % 0xbf);
+                } else if (r % 4 == 1) { /* any byte */
+                    in[len++] = (char)(r / 4);
+                } else {
+                    const char *q = piece[r / 4 % (sizeof piece / sizeof piece[0])];
+                    memcpy(in + len, q, strlen(q));
+                    len += strlen(q);
+                }
+            }
+            if (round % 3 == 0)
+                in[len++] = (char)0x81; /* a lead byte at the very end */
+            struct dec_info ia, ib;
+            buf_reset(&a);
+            buf_reset(&b);
+            chaff_status sa = dec_convert(&on, in, len, names[ni], &a, &ia);
+            dec_tables_on = 0;
+            chaff_status sb = dec_convert(&off, in, len, names[ni], &b, &ib);
+            dec_tables_on = 1;
+            assert_int_equal(sa, sb);
+            if (a.len != b.len || (a.len && memcmp(a.p, b.p, a.len) != 0))
+                fail_msg("%s, round %d: the table's text differs from iconv's", names[ni], round);
+            assert_string_equal(ia.decoder, ib.decoder);
+            assert_int_equal(ia.n_invalid, ib.n_invalid);
+        }
+    free(in);
+    buf_free(&a);
+    buf_free(&b);
+    dec_cache_free(&on);
+    dec_cache_free(&off);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_text_view),
     cmocka_unit_test(test_cache_same_results),
@@ -1025,6 +1111,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_nomem),
     cmocka_unit_test(test_toobig),
     cmocka_unit_test(test_threads),
+    cmocka_unit_test(test_tables_match_iconv),
 };
 
 UNIT_MAIN(tests)
