@@ -50,8 +50,8 @@
  * subpart (Unicode's recommended practice, as in ICU and browsers).
  *
  * Why.  iconv is the fastest converter for legacy charsets here (see
- * DESIGN.md), and a table of its answers faster still; for UTF-8 itself, iconv and ICU are both slower than a plain
- * validating copy, and neither removes controls or folds line ends.
+ * DESIGN.md), and a table of its answers faster still; for UTF-8 itself, iconv and ICU are both
+ * slower than a plain validating copy, and neither removes controls or folds line ends.
  *
  * Limits.  After an invalid sequence in a legacy charset one byte (one
  * code unit in UTF-16/32) is skipped and conversion resumes, so a broken
@@ -93,6 +93,7 @@ struct dec_state {
     bool after_cr;       /* last chunk ended in CR: skip a leading LF */
     bool sniff;          /* give up early when the input is clearly not UTF-8 */
     bool abandoned;      /* gave up (sniff only) */
+    bool count_only;     /* count as a copy would, write nothing */
 };
 
 STATIC chaff_status dec_copy_utf8(struct dec_state *st, const char *src, size_t n, struct buf *out);
@@ -170,11 +171,14 @@ STATIC chaff_status dec_copy_utf8(struct dec_state *st, const char *src, size_t 
         if (i == n)
             break;
         unsigned c = s[i];
+        bool write = !st->count_only;
         if (c < 0x80) { /* CR, DEL or another C0 control */
-            buf_add(out, s + run, i - run);
+            if (write)
+                buf_add(out, s + run, i - run);
             i++;
             if (c == '\r') {
-                buf_addc(out, '\n');
+                if (write)
+                    buf_addc(out, '\n');
                 if (i < n && s[i] == '\n')
                     i++;
                 else if (i == n)
@@ -193,15 +197,18 @@ STATIC chaff_status dec_copy_utf8(struct dec_state *st, const char *src, size_t 
         if (k) {
             n_valid++;
             if (c == 0xC2 && s[i + 1] < 0xA0) { /* C1 control U+0080..U+009F */
-                buf_add(out, s + run, i - run);
+                if (write)
+                    buf_add(out, s + run, i - run);
                 st->n_controls++;
                 run = i + 2;
             }
             i += k;
             continue;
         }
-        buf_add(out, s + run, i - run);
-        buf_add(out, fffd, 3);
+        if (write) {
+            buf_add(out, s + run, i - run);
+            buf_add(out, fffd, 3);
+        }
         st->n_invalid++;
         if (cut)
             st->cut_len = bad;
@@ -214,7 +221,8 @@ STATIC chaff_status dec_copy_utf8(struct dec_state *st, const char *src, size_t 
             goto done;
         }
     }
-    buf_add(out, s + run, n - run);
+    if (!st->count_only)
+        buf_add(out, s + run, n - run);
 done:
     st->n_valid_mb += n_valid;
     return out->err;
@@ -956,10 +964,22 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
         if (!s)
             s = conv_named(c, decoder, rest, len - clean, &st, out);
     } else {
+        /* Counted first: text that is not to be read as UTF-8 (the most
+         * of it, when it comes here) is then never copied as UTF-8 with a
+         * U+FFFD for each of its characters only to be taken back. */
         st.sniff = true;
-        s = buf_add(out, in, clean);
-        if (!s)
-            s = dec_copy_utf8(&st, rest, len - clean, out);
+        struct dec_state probe = st;
+        probe.count_only = true;
+        (void)dec_copy_utf8(&probe, rest, len - clean, out); /* writes nothing */
+        probe.count_only = false;
+        if (!probe.abandoned && dec_mostly_utf8(probe.n_valid_mb, probe.n_invalid, probe.cut_len)) {
+            s = buf_add(out, in, clean);
+            if (!s)
+                s = dec_copy_utf8(&st, rest, len - clean, out);
+        } else {
+            st = probe; /* what the copy would have counted */
+            s = CHAFF_OK;
+        }
         if (s == CHAFF_OK && !st.abandoned &&
             dec_mostly_utf8(st.n_valid_mb, st.n_invalid, st.cut_len)) {
             dec_resolve("UTF-8", canon, decoder);
@@ -971,7 +991,8 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
             memset(&st, 0, sizeof st);
             info->detected = 1;
             s = CHAFF_E_CHARSET;
-            if (hint && dec_resolve(hint, canon, decoder) && iconv_knows(c, decoder) == CHAFF_OK) {
+            if (hint && resolve_cached(c, hint, canon, decoder) &&
+                iconv_knows(c, decoder) == CHAFF_OK) {
                 /* the stream's charset, when it reads the record cleanly */
                 s = conv_named(c, decoder, in, len, &st, out);
                 info->hinted = 1;
