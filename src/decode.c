@@ -945,7 +945,8 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
         clean = dec_clean_prefix(in, len, &st.n_valid_mb);
         if (clean == len) {
             *view = in ? in : "";
-            dec_resolve("UTF-8", canon, decoder);
+            copy_name(canon, "UTF-8"); /* what dec_resolve("UTF-8") gives */
+            copy_name(decoder, "UTF-8");
             copy_name(info->charset, canon);
             copy_name(info->decoder, decoder);
             return CHAFF_OK;
@@ -982,7 +983,8 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
         }
         if (s == CHAFF_OK && !st.abandoned &&
             dec_mostly_utf8(st.n_valid_mb, st.n_invalid, st.cut_len)) {
-            dec_resolve("UTF-8", canon, decoder);
+            copy_name(canon, "UTF-8"); /* what dec_resolve("UTF-8") gives */
+            copy_name(decoder, "UTF-8");
         } else if (s == CHAFF_OK) {
             out->len = start;
             if (out->p)

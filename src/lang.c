@@ -134,23 +134,8 @@ const char *lang_code(uint32_t mask)
     return "any";
 }
 
-uint32_t lang_detect_mask(const uint32_t hist[SCRIPT_COUNT])
-{
-    uint64_t total = 0;
-    for (int s = 1; s < SCRIPT_COUNT; s++)
-        total += hist[s];
-    uint32_t m = 0;
-    for (size_t i = 0; i < N_LANG; i++) {
-        uint32_t n = hist[lang_table[i].script];
-        if (lang_table[i].script2 == SCRIPT_HAN && lang_table[i].script == SCRIPT_KANA && n == 0)
-            continue; /* Japanese needs kana, Han alone is Chinese */
-        if (n >= 30 || (n > 0 && (uint64_t)n * 10 >= total))
-            m |= 1u << i;
-    }
-    return m;
-}
-
-static uint32_t script_mask[SCRIPT_COUNT];
+static uint32_t script_mask[SCRIPT_COUNT];  /* languages written in the script */
+static uint32_t primary_mask[SCRIPT_COUNT]; /* languages whose first script it is */
 static pthread_once_t script_once = PTHREAD_ONCE_INIT;
 
 static void script_init(void)
@@ -158,8 +143,34 @@ static void script_init(void)
     for (size_t i = 0; i < N_LANG; i++) {
         script_mask[lang_table[i].script] |= 1u << i;
         script_mask[lang_table[i].script2] |= 1u << i;
+        primary_mask[lang_table[i].script] |= 1u << i;
     }
     script_mask[SCRIPT_OTHER] = 0;
+    primary_mask[SCRIPT_OTHER] = 0;
+}
+
+/* A language is in when its first script is: Japanese's is kana, so Han
+ * alone says Chinese.  Asked once per script, not per language: a
+ * document may be one line. */
+uint32_t lang_detect_mask(const uint32_t hist[SCRIPT_COUNT])
+{
+    pthread_once(&script_once, script_init);
+    uint64_t total = 0;
+    for (int s = 1; s < SCRIPT_COUNT; s++)
+        total += hist[s];
+    uint32_t m = 0;
+    for (int s = 1; s < SCRIPT_COUNT; s++) {
+        uint32_t n = hist[s];
+        if (n >= 30 || (n > 0 && (uint64_t)n * 10 >= total))
+            m |= primary_mask[s];
+    }
+    return m;
+}
+
+void lang_script_masks(uint32_t out[SCRIPT_COUNT])
+{
+    pthread_once(&script_once, script_init);
+    memcpy(out, script_mask, sizeof script_mask);
 }
 
 uint32_t lang_script_mask(enum lang_script s)

@@ -54,6 +54,8 @@ const char *lang_code(uint32_t mask);
 uint32_t lang_detect_mask(const uint32_t hist[SCRIPT_COUNT]);
 /* Languages of the table written in script s (Japanese in kana and Han). */
 uint32_t lang_script_mask(enum lang_script s);
+/* lang_script_mask() of every script, out[s]. */
+void lang_script_masks(uint32_t out[SCRIPT_COUNT]);
 /* Script of code point c.  Inline: the features and the stop words ask it
  * of every letter. */
 static inline enum lang_script lang_script_of(uint32_t c)

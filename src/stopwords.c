@@ -358,8 +358,7 @@ void sw_doc(struct doc *d)
     /* languages of the lang.c table written in each script, read once:
      * a document may be one line (-f lines) */
     uint32_t script_langs[SCRIPT_COUNT];
-    for (int s = 0; s < SCRIPT_COUNT; s++)
-        script_langs[s] = lang_script_mask((enum lang_script)s);
+    lang_script_masks(script_langs);
     uint32_t best_lines[SW_MAX_LANG] = {0};
     uint32_t named = 0; /* languages some line's stop words name alone */
     /* 1. each line's own verdict: the languages with the most stop words */

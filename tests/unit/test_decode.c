@@ -640,6 +640,7 @@ static void test_resolve(void **state)
         {"latin1", "ISO-8859-1", "WINDOWS-1252"},
         {"US-ASCII", "US-ASCII", "WINDOWS-1252"},
         {"utf8", "UTF-8", "UTF-8"},
+        {"UTF-8", "UTF-8", "UTF-8"}, /* as convert() sets it without asking */
         {"KOI8-R", "KOI8-R", "KOI8-R"},
         {"EBCDIC-US", "EBCDIC-US", "EBCDIC-US"},
     };
