@@ -677,7 +677,8 @@ static chaff_status conv_named(struct dec_cache *c, const char *decoder, const c
                 return s;
         }
     }
-    return conv_iconv(cd, unit_of(decoder), in + done, len - done, st, out);
+    /* in may be NULL when empty, and NULL + 0 is undefined */
+    return conv_iconv(cd, unit_of(decoder), done ? in + done : in, len - done, st, out);
 }
 
 /* Can iconv read decoder?  CHAFF_E_NOMEM when it could not tell. */
