@@ -63,7 +63,7 @@ struct node {
                             nothing the shipped rules use); both made only
                             for a set the program tests as a set (wide) */
     uint32_t lit0, nlit; /* N_SET: ranges written out while lit is not made,
-                            rx.lits[2 * lit0 .. 2 * (lit0 + nlit)) */
+                            rx.lits[lit0 .. lit0 + nlit) */
     uint32_t weight;     /* N_SET: positions per character */
     uint32_t cp0, ncp;   /* N_SET: members in rx.cp[cp0 .. cp0+ncp) */
     uint32_t min, max;   /* N_REP */
@@ -81,7 +81,9 @@ struct rx {
     uint32_t n, cap;
     uint32_t *cp;
     uint32_t ncp, cpcap;
-    uint32_t *lits; /* pairs lo, hi (node.lit0) */
+    struct lit_range {
+        uint32_t lo, hi;
+    } * lits; /* node.lit0 */
     uint32_t nlits, litcap;
     bool nomem, unknown;
     uint32_t alternations;
@@ -126,7 +128,7 @@ static void uset_of(struct rx *p, int32_t k)
         return;
     }
     for (uint32_t j = n->lit0; j < n->lit0 + n->nlit; j++)
-        uset_addRange(n->lit, (UChar32)p->lits[2 * j], (UChar32)p->lits[2 * j + 1]);
+        uset_addRange(n->lit, (UChar32)p->lits[j].lo, (UChar32)p->lits[j].hi);
 }
 
 /* The characters lo..hi are written out in set node k, which must be the
@@ -142,7 +144,7 @@ static void lit_add(struct rx *p, int32_t k, uint32_t lo, uint32_t hi)
     }
     if (p->nlits == p->litcap) {
         uint32_t cap = p->litcap ? p->litcap * 2 : 64;
-        uint32_t *v = chaff_xrealloc(p->lits, (size_t)cap * 2 * sizeof *v);
+        struct lit_range *v = chaff_xrealloc(p->lits, (size_t)cap * sizeof *v);
         if (!v) {
             p->nomem = true;
             return;
@@ -152,9 +154,7 @@ static void lit_add(struct rx *p, int32_t k, uint32_t lo, uint32_t hi)
     }
     if (!n->nlit)
         n->lit0 = p->nlits;
-    p->lits[2 * p->nlits] = lo;
-    p->lits[2 * p->nlits + 1] = hi;
-    p->nlits++;
+    p->lits[p->nlits++] = (struct lit_range){lo, hi};
     n->nlit++;
 }
 

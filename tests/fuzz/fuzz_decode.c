@@ -9,7 +9,8 @@
  * byte-at-a-time reference of the same rules, which keeps the fast paths
  * of the real loop honest.  A second run declares a charset
  * picked by the first byte, so iconv's converters and the recovery after
- * their errors are fuzzed as well, and a third reads the second half of the
+ * their errors are fuzzed as well (and the charsets read by table must
+ * give what iconv alone gives), and a third reads the second half of the
 input with the charset dec_sniff() found in the first half.  Any violation
 traps.  The target also
  * runs as a corpus replay test (tests/fuzz/replay.c supplies main()).
@@ -135,6 +136,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         buf_reset(&out);
         CHECK(dec_to_utf8(in + 1, size - 1, from, &out, &info) == CHAFF_OK);
         check_clean(&out);
+        /* the same read by iconv alone, without the tables */
+        struct buf alone;
+        struct dec_info ai;
+        buf_init(&alone, 0);
+        dec_tables_on = 0;
+        CHECK(dec_to_utf8(in + 1, size - 1, from, &alone, &ai) == CHAFF_OK);
+        dec_tables_on = 1;
+        CHECK(alone.len == out.len && (out.len == 0 || memcmp(alone.p, out.p, out.len) == 0));
+        CHECK(ai.n_invalid == info.n_invalid);
+        buf_free(&alone);
     }
 
     /* a stream sniffed on its first half, its second half read with the
