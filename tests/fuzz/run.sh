@@ -73,7 +73,9 @@ for name in "$@"; do
     fi
     echo "fuzz: build $bin"
     # shellcheck disable=SC2086 # flag lists are meant to split
-    $cc -std=c11 -O1 -g $san -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+    # UNIT_TESTING as for the library objects (make fuzz): the targets use
+    # its switches, such as dec_tables_on
+    $cc -std=c11 -O1 -g $san -DUNIT_TESTING -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
         -I"$top/src" $pkg_cflags -o "$bin" "$src" $objs $pkg_libs -lpthread -lm
     mkdir -p "$scratch"
     seeds=""
