@@ -314,6 +314,16 @@ static size_t put_utf8(char *p, uint32_t c)
     return 4;
 }
 
+/* norm_key(s[0..k)) into got must equal ICU's key, made into want. */
+static void check_key(const char *s, size_t k, struct buf *got, struct buf *want)
+{
+    buf_reset(got);
+    assert_int_equal(norm_key(s, k, got), CHAFF_OK);
+    key_by_icu(s, want);
+    if (got->len != want->len || memcmp(got->p, want->p, got->len) != 0)
+        fail_msg("key of '%s' differs from ICU's: '%s' vs '%s'", s, got->p, want->p);
+}
+
 /* The table-driven key equals ICU's for every BMP code point between
  * letters, for random strings mixing scripts, combining marks,
  * compatibility forms, Hangul jamo and white space, and for lines of
@@ -334,11 +344,7 @@ static void test_key_table_matches_icu(void **state)
         s[k++] = 'b';
         k += put_utf8(s + k, c);
         s[k] = '\0';
-        buf_reset(&got);
-        assert_int_equal(norm_key(s, k, &got), CHAFF_OK);
-        key_by_icu(s, &want);
-        if (got.len != want.len || memcmp(got.p, want.p, got.len) != 0)
-            fail_msg("U+%04X: key differs from ICU's", (unsigned)c);
+        check_key(s, k, &got, &want);
     }
     static const uint32_t pool[] = {
         'a',    'Z',    ' ',    0xa0,   0x3000, 0xc9,   0xdf,   0x301,   0x308,   0x3b1,  0x3a3,
@@ -355,11 +361,7 @@ static void test_key_table_matches_icu(void **state)
             k += put_utf8(s + k, pool[x % (sizeof pool / sizeof pool[0])]);
         }
         s[k] = '\0';
-        buf_reset(&got);
-        assert_int_equal(norm_key(s, k, &got), CHAFF_OK);
-        key_by_icu(s, &want);
-        if (got.len != want.len || memcmp(got.p, want.p, got.len) != 0)
-            fail_msg("key of '%s' differs from ICU's: '%s' vs '%s'", s, got.p, want.p);
+        check_key(s, k, &got, &want);
     }
     /* runs of ASCII between other characters, long enough for the eight-
      * byte steps: upper case, single and repeated white space, controls */
@@ -379,11 +381,7 @@ static void test_key_table_matches_icu(void **state)
             k += strlen(q);
         }
         m[k] = '\0';
-        buf_reset(&got);
-        assert_int_equal(norm_key(m, k, &got), CHAFF_OK);
-        key_by_icu(m, &want);
-        if (got.len != want.len || memcmp(got.p, want.p, got.len) != 0)
-            fail_msg("key of '%s' differs from ICU's: '%s' vs '%s'", m, got.p, want.p);
+        check_key(m, k, &got, &want);
     }
     buf_free(&got);
     buf_free(&want);
