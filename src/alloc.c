@@ -56,6 +56,14 @@ void *chaff_xcalloc(size_t n, size_t size)
 {
     if (size && n > (size_t)-1 / size)
         return NULL;
+    if (!g_have_alloc) {
+        /* the C library's calloc: a large block comes as pages the kernel
+         * zeroes when first touched, so a big table (a match scratch's
+         * memo) costs nothing at start-up that is never used */
+        if (inject())
+            return NULL;
+        return n && size ? calloc(n, size) : calloc(1, 1);
+    }
     void *p = chaff_xmalloc(n * size);
     if (p)
         memset(p, 0, n * size);
