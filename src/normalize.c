@@ -35,6 +35,7 @@
 #include <unicode/ustring.h>
 
 #include "alloc.h"
+#include "utf8.h"
 
 #define STACK_UNITS 1024
 
@@ -102,17 +103,7 @@ static void nk_fill(const UNormalizer2 *cf, uint32_t b)
     for (uint32_t c = b * NK_BLOCK; c < (b + 1) * NK_BLOCK && nk_same[b]; c++) {
         const struct nk_entry *e = &nk_table[c];
         char u8[4];
-        size_t n8 = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
-        if (n8 == 1) {
-            u8[0] = (char)c;
-        } else if (n8 == 2) {
-            u8[0] = (char)(0xc0 | (c >> 6));
-            u8[1] = (char)(0x80 | (c & 0x3f));
-        } else {
-            u8[0] = (char)(0xe0 | (c >> 12));
-            u8[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-            u8[2] = (char)(0x80 | (c & 0x3f));
-        }
+        size_t n8 = utf8_put(u8, c);
         if ((e->flags & (NK_BB | NK_FAST | NK_WS | NK_HAS_WS)) != (NK_BB | NK_FAST) ||
             e->len != n8 || memcmp(e->map, u8, n8) != 0)
             nk_same[b] = 0;

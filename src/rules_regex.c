@@ -42,6 +42,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "utf8.h"
 
 #define SET_MAX 64          /* members of an enumerated set */
 #define RX_MAX_DEPTH 200    /* nested groups and repeats */
@@ -920,30 +921,6 @@ static bool sset_add(struct sset *s, const char *a, size_t an, const char *b, si
     return true;
 }
 
-static size_t put_utf8(char *o, uint32_t c)
-{
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xc0 | (c >> 6));
-        o[1] = (char)(0x80 | (c & 0x3f));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (char)(0xe0 | (c >> 12));
-        o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (c & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | (c >> 18));
-    o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (c & 0x3f));
-    return 4;
-}
-
 /* out = a × b (every string of a followed by every string of b). */
 static bool product(const struct sset *a, const struct sset *b, uint32_t max, struct sset *out)
 {
@@ -990,7 +967,7 @@ static bool expand(const struct rx *p, int32_t k, uint32_t max, struct sset *out
             return false;
         for (uint32_t j = 0; j < n->ncp; j++) {
             char u[4];
-            size_t ul = put_utf8(u, p->cp[n->cp0 + j]);
+            size_t ul = utf8_put(u, p->cp[n->cp0 + j]);
             if (!sset_add(out, u, ul, "", 0))
                 return false;
         }
@@ -1734,7 +1711,7 @@ static bool heads(const struct rx *p, int32_t k, const struct hset *in, struct h
             for (uint32_t j = 0; j < n->ncp; j++) {
                 struct head x = *e;
                 /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): set_add fills p->cp */
-                x.len = (uint8_t)(x.len + put_utf8(x.s + x.len, p->cp[n->cp0 + j]));
+                x.len = (uint8_t)(x.len + utf8_put(x.s + x.len, p->cp[n->cp0 + j]));
                 x.ncp++;
                 hset_add(out, &x);
             }

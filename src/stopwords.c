@@ -26,6 +26,7 @@
 #include "embed.h"
 #include "lang.h"
 #include "normalize.h"
+#include "utf8.h"
 
 #define SW_WORD_MAX 48
 #define SW_CAP 16384 /* a power of two, more than twice the words of all lists */
@@ -195,30 +196,6 @@ static uint32_t greek_base(uint32_t c)
     return c;
 }
 
-static size_t put_utf8(char *o, uint32_t c)
-{
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xc0 | (c >> 6));
-        o[1] = (char)(0x80 | (c & 0x3f));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (char)(0xe0 | (c >> 12));
-        o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (c & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | (c >> 18));
-    o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (c & 0x3f));
-    return 4;
-}
-
 /* Count the word w[0..len), whose running sw_step hash is h. */
 static void tally_word(struct sw_tally *t, const char *w, size_t len, uint64_t h)
 {
@@ -322,7 +299,7 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
                 if (t->n_words < UINT16_MAX)
                     t->n_words++; /* what tally_word does with a word no list holds */
             } else if (cjk_line || script == SCRIPT_OTHER) {
-                size_t n = put_utf8(one, c);
+                size_t n = utf8_put(one, c);
                 uint64_t h1 = SW_HASH_INIT;
                 for (size_t k = 0; k < n; k++)
                     h1 = sw_step(h1, (unsigned char)one[k]);
@@ -337,7 +314,7 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
                 c = greek_base(c);
             word_apos(w, &wl, &wh, &apos);
             if (wl + 4 <= SW_WORD_MAX) {
-                size_t n = put_utf8(w + wl, c);
+                size_t n = utf8_put(w + wl, c);
                 for (size_t k = 0; k < n; k++)
                     wh = sw_step(wh, (unsigned char)w[wl + k]);
                 wl += n;

@@ -1,12 +1,13 @@
 /*
  * utf8.h — the one UTF-8 well-formedness check, shared by decode.c (input
- * text) and jsonl.c (JSON strings).
+ * text) and jsonl.c (JSON strings), and the one encoder of a code point.
  */
 #ifndef CHAFF_UTF8_H
 #define CHAFF_UTF8_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Length of the well-formed sequence at s[0..n) (s[0] >= 0x80), or 0 when
@@ -54,6 +55,32 @@ static inline size_t utf8_seq(const unsigned char *s, size_t n, size_t *bad, boo
         hi = 0xBF;
     }
     return need + 1;
+}
+
+/* The UTF-8 of code point c (at most U+10FFFF) into o[0..4); returns its
+ * length. */
+static inline size_t utf8_put(char *o, uint32_t c)
+{
+    if (c < 0x80) {
+        o[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (char)(0xc0 | (c >> 6));
+        o[1] = (char)(0x80 | (c & 0x3f));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = (char)(0xe0 | (c >> 12));
+        o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (c & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | (c >> 18));
+    o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (c & 0x3f));
+    return 4;
 }
 
 #endif

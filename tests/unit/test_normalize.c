@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "normalize.h"
+#include "utf8.h"
 
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
@@ -290,30 +291,6 @@ static void key_by_icu(const char *s, struct buf *out)
     }
 }
 
-static size_t put_utf8(char *p, uint32_t c)
-{
-    if (c < 0x80) {
-        p[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        p[0] = (char)(0xc0 | (c >> 6));
-        p[1] = (char)(0x80 | (c & 0x3f));
-        return 2;
-    }
-    if (c < 0x10000) {
-        p[0] = (char)(0xe0 | (c >> 12));
-        p[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-        p[2] = (char)(0x80 | (c & 0x3f));
-        return 3;
-    }
-    p[0] = (char)(0xf0 | (c >> 18));
-    p[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-    p[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-    p[3] = (char)(0x80 | (c & 0x3f));
-    return 4;
-}
-
 /* norm_key(s[0..k)) into got must equal ICU's key, made into want. */
 static void check_key(const char *s, size_t k, struct buf *got, struct buf *want)
 {
@@ -340,9 +317,9 @@ static void test_key_table_matches_icu(void **state)
             continue;
         size_t k = 0;
         s[k++] = 'A';
-        k += put_utf8(s + k, c);
+        k += utf8_put(s + k, c);
         s[k++] = 'b';
-        k += put_utf8(s + k, c);
+        k += utf8_put(s + k, c);
         s[k] = '\0';
         check_key(s, k, &got, &want);
     }
@@ -358,7 +335,7 @@ static void test_key_table_matches_icu(void **state)
         int n = 1 + (int)(x % 10);
         for (int i = 0; i < n; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            k += put_utf8(s + k, pool[x % (sizeof pool / sizeof pool[0])]);
+            k += utf8_put(s + k, pool[x % (sizeof pool / sizeof pool[0])]);
         }
         s[k] = '\0';
         check_key(s, k, &got, &want);

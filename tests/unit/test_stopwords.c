@@ -15,6 +15,7 @@
 #include "lang.h"
 #include "segment.h"
 #include "stopwords.h"
+#include "utf8.h"
 
 static uint32_t L_(const char *code) { return lang_from_code(code, strlen(code)); }
 
@@ -74,9 +75,8 @@ static void test_tally_cjk(void **state)
     (void)state;
     uint32_t stop[4096], n_stop = 0;
     for (uint32_t c = 0x3000; c < 0xa000 && n_stop < 4096; c++) {
-        char u[3] = {(char)(0xe0 | (c >> 12)), (char)(0x80 | ((c >> 6) & 0x3f)),
-                     (char)(0x80 | (c & 0x3f))};
-        if (sw_lookup(u, 3))
+        char u[4];
+        if (sw_lookup(u, utf8_put(u, c)))
             stop[n_stop++] = c;
     }
     assert_true(n_stop >= 10); /* the Chinese and Japanese lists hold single characters */
@@ -95,10 +95,7 @@ static void test_tally_cjk(void **state)
             if (sc != SCRIPT_HAN && sc != SCRIPT_KANA && sc != SCRIPT_OTHER)
                 continue; /* Hangul jamo between the blocks make words of several */
             char *u = key + len;
-            u[0] = (char)(0xe0 | (c >> 12));
-            u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-            u[2] = (char)(0x80 | (c & 0x3f));
-            len += 3;
+            len += utf8_put(u, c);
             if (sc == SCRIPT_OTHER)
                 continue; /* a sign between the blocks: no word */
             want_words++;
