@@ -172,9 +172,3 @@ void lang_script_masks(uint32_t out[SCRIPT_COUNT])
     pthread_once(&script_once, script_init);
     memcpy(out, script_mask, sizeof script_mask);
 }
-
-uint32_t lang_script_mask(enum lang_script s)
-{
-    pthread_once(&script_once, script_init);
-    return (unsigned)s < SCRIPT_COUNT ? script_mask[s] : 0;
-}

@@ -52,9 +52,8 @@ const char *lang_code(uint32_t mask);
 /* Languages whose script has at least the given share of the letters
  * counted in hist[SCRIPT_COUNT] (letters per script). */
 uint32_t lang_detect_mask(const uint32_t hist[SCRIPT_COUNT]);
-/* Languages of the table written in script s (Japanese in kana and Han). */
-uint32_t lang_script_mask(enum lang_script s);
-/* lang_script_mask() of every script, out[s]. */
+/* Languages of the table written in each script, out[s] (Japanese in
+ * kana and Han; none for SCRIPT_OTHER). */
 void lang_script_masks(uint32_t out[SCRIPT_COUNT]);
 /* Script of code point c.  Inline: the features and the stop words ask it
  * of every letter. */
