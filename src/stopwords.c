@@ -56,6 +56,14 @@ static pthread_once_t sw_once = PTHREAD_ONCE_INIT;
 #define SW_CJK_N (0xa000u - SW_CJK_FIRST)
 static uint64_t sw_cjk[SW_CJK_N / 64];
 
+/* May a list hold the one character c?  Only when its bit is set, for c
+ * in sw_cjk's range; outside it, nothing is known. */
+static inline bool sw_cjk_may(uint32_t c)
+{
+    return c - SW_CJK_FIRST >= SW_CJK_N ||
+           (sw_cjk[(c - SW_CJK_FIRST) / 64] >> ((c - SW_CJK_FIRST) % 64) & 1);
+}
+
 /* A word's hash is made as sw_tally_key gathers it, a byte at a time
  * (sw_step: a rotate and an xor, so the chain through a word's bytes is
  * short), and mixed once when the word ends (sw_tag_of); a tag is never 0
@@ -103,11 +111,9 @@ static void sw_add(const char *w, size_t len, uint32_t mask)
 /* Mark in sw_cjk the word w[0..len) when it is one character of its range. */
 static void sw_mark_cjk(const char *w, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)w;
-    if (len != 3 || (u[0] & 0xf0) != 0xe0 || (u[1] & 0xc0) != 0x80 || (u[2] & 0xc0) != 0x80)
-        return;
-    uint32_t c = ((u[0] & 0x0fu) << 12) | ((u[1] & 0x3fu) << 6) | (u[2] & 0x3fu);
-    if (c - SW_CJK_FIRST < SW_CJK_N)
+    size_t i = 0;
+    uint32_t c = norm_next(w, len, &i);
+    if (i == len && c - SW_CJK_FIRST < SW_CJK_N)
         sw_cjk[(c - SW_CJK_FIRST) / 64] |= 1ull << ((c - SW_CJK_FIRST) % 64);
 }
 
@@ -293,12 +299,13 @@ void sw_tally_key(const char *key, size_t len, unsigned script, struct sw_tally 
             continue; /* a combining mark: keys are NFC, so only a stray one */
         if (s == SCRIPT_HAN || s == SCRIPT_KANA) {
             word_end(t, w, &wl, &wh, &too_long, &apos, wanted);
-            char one[4];
-            if ((cjk_line || script == SCRIPT_OTHER) && c - SW_CJK_FIRST < SW_CJK_N &&
-                !(sw_cjk[(c - SW_CJK_FIRST) / 64] & (1ull << ((c - SW_CJK_FIRST) % 64)))) {
+            if (!cjk_line && script != SCRIPT_OTHER)
+                continue; /* not looked up on a line of another script */
+            if (!sw_cjk_may(c)) {
                 if (t->n_words < UINT16_MAX)
                     t->n_words++; /* what tally_word does with a word no list holds */
-            } else if (cjk_line || script == SCRIPT_OTHER) {
+            } else {
+                char one[4];
                 size_t n = utf8_put(one, c);
                 uint64_t h1 = SW_HASH_INIT;
                 for (size_t k = 0; k < n; k++)
