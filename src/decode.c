@@ -50,8 +50,9 @@
  * subpart (Unicode's recommended practice, as in ICU and browsers).
  *
  * Why.  iconv is the fastest converter for legacy charsets here (see
- * DESIGN.md), and a table of its answers faster still; for UTF-8 itself, iconv and ICU are both
- * slower than a plain validating copy, and neither removes controls or folds line ends.
+ * DESIGN.md), and a table of its answers faster still; for UTF-8 itself,
+ * iconv and ICU are both slower than a plain validating copy, and neither
+ * removes controls or folds line ends.
  *
  * Limits.  After an invalid sequence in a legacy charset one byte (one
  * code unit in UTF-16/32) is skipped and conversion resumes, so a broken
@@ -158,6 +159,7 @@ STATIC chaff_status dec_copy_utf8(struct dec_state *st, const char *src, size_t 
     size_t i = 0, run = 0;
     /* a local count: stores through st could alias s and slow every load */
     uint64_t n_valid = 0;
+    const bool write = !st->count_only;
     if (st->after_cr) {
         st->after_cr = false;
         if (n && s[0] == '\n')
@@ -171,7 +173,6 @@ STATIC chaff_status dec_copy_utf8(struct dec_state *st, const char *src, size_t 
         if (i == n)
             break;
         unsigned c = s[i];
-        bool write = !st->count_only;
         if (c < 0x80) { /* CR, DEL or another C0 control */
             if (write)
                 buf_add(out, s + run, i - run);
@@ -221,7 +222,7 @@ STATIC chaff_status dec_copy_utf8(struct dec_state *st, const char *src, size_t 
             goto done;
         }
     }
-    if (!st->count_only)
+    if (write)
         buf_add(out, s + run, n - run);
 done:
     st->n_valid_mb += n_valid;
@@ -377,6 +378,13 @@ static int resolve_cached(struct dec_cache *c, const char *name, char canon[40],
     return c->from_known;
 }
 
+/* What dec_resolve("UTF-8") gives, without the alias table. */
+static void utf8_names(char canon[40], char decoder[40])
+{
+    copy_name(canon, "UTF-8");
+    copy_name(decoder, "UTF-8");
+}
+
 static int is_utf8_decoder(const char *decoder) { return strcmp(decoder, "UTF-8") == 0; }
 
 /* Code unit of the converter: how far to skip past an invalid sequence. */
@@ -469,19 +477,20 @@ void dec_cache_free(struct dec_cache *c)
 }
 
 /*
- * A converter from decoder to UTF-8, opened once and kept in c: slots are
- * reused least recently used first.  CHAFF_E_CHARSET when iconv does not
+ * A converter from decoder to UTF-8, opened once and kept in c: *slot is
+ * its slot in c->conv, and slots are reused least recently used first
+ * (with the table of the converter they held).  CHAFF_E_CHARSET when iconv does not
  * know the name (remembered, so an unknown name costs one iconv_open),
  * CHAFF_E_NOMEM when it cannot allocate.
  */
-static chaff_status cache_iconv(struct dec_cache *c, const char *decoder, iconv_t *cd)
+static chaff_status cache_iconv(struct dec_cache *c, const char *decoder, size_t *slot)
 {
     size_t victim = 0;
     c->clock++;
     for (size_t i = 0; i < DEC_CACHE_CONV; i++) {
         if (c->conv[i].cd != NULL && strcmp(c->conv[i].name, decoder) == 0) {
             c->conv[i].used = c->clock;
-            *cd = c->conv[i].cd;
+            *slot = i;
             return CHAFF_OK;
         }
         if (c->conv[i].used < c->conv[victim].used)
@@ -490,7 +499,8 @@ static chaff_status cache_iconv(struct dec_cache *c, const char *decoder, iconv_
     for (unsigned i = 0; i < c->n_unknown && i < DEC_CACHE_NAMES; i++)
         if (strcmp(c->unknown[i], decoder) == 0)
             return CHAFF_E_CHARSET;
-    chaff_status s = open_iconv(decoder, cd);
+    iconv_t cd;
+    chaff_status s = open_iconv(decoder, &cd);
     if (s == CHAFF_E_CHARSET)
         copy_name(c->unknown[c->n_unknown++ % DEC_CACHE_NAMES], decoder);
     if (s)
@@ -499,9 +509,10 @@ static chaff_status cache_iconv(struct dec_cache *c, const char *decoder, iconv_
         iconv_close(c->conv[victim].cd);
     table_free(c->conv[victim].tab);
     c->conv[victim].tab = NULL;
-    c->conv[victim].cd = *cd;
+    c->conv[victim].cd = cd;
     copy_name(c->conv[victim].name, decoder);
     c->conv[victim].used = c->clock;
+    *slot = victim;
     return CHAFF_OK;
 }
 
@@ -658,18 +669,14 @@ static chaff_status conv_named(struct dec_cache *c, const char *decoder, const c
 {
     if (is_utf8_decoder(decoder))
         return dec_copy_utf8(st, in, len, out);
-    iconv_t cd;
-    chaff_status s = cache_iconv(c, decoder, &cd);
+    size_t slot = 0;
+    chaff_status s = cache_iconv(c, decoder, &slot);
     if (s)
         return s;
+    iconv_t cd = c->conv[slot].cd;
     size_t done = 0;
     if (dec_tables_on && len && table_charset(decoder)) {
-        size_t slot = 0;
-        while (slot < DEC_CACHE_CONV && c->conv[slot].cd != cd)
-            slot++;
         struct dec_table *t = NULL;
-        if (NEVER(slot == DEC_CACHE_CONV))
-            return CHAFF_E_CHARSET;
         /* without memory for the table, iconv reads it all */
         if (table_of(c, slot, &t) == CHAFF_OK) {
             s = conv_table(t, cd, in, len, st, out, &done);
@@ -686,8 +693,8 @@ static chaff_status iconv_knows(struct dec_cache *c, const char *decoder)
 {
     if (is_utf8_decoder(decoder))
         return CHAFF_OK;
-    iconv_t cd;
-    return cache_iconv(c, decoder, &cd);
+    size_t slot;
+    return cache_iconv(c, decoder, &slot);
 }
 
 /*
@@ -946,8 +953,7 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
         clean = dec_clean_prefix(in, len, &st.n_valid_mb);
         if (clean == len) {
             *view = in ? in : "";
-            copy_name(canon, "UTF-8"); /* what dec_resolve("UTF-8") gives */
-            copy_name(decoder, "UTF-8");
+            utf8_names(canon, decoder);
             copy_name(info->charset, canon);
             copy_name(info->decoder, decoder);
             return CHAFF_OK;
@@ -973,24 +979,13 @@ static chaff_status convert(struct dec_cache *c, const char *in, size_t len, con
         struct dec_state probe = st;
         probe.count_only = true;
         (void)dec_copy_utf8(&probe, rest, len - clean, out); /* writes nothing */
-        probe.count_only = false;
         if (!probe.abandoned && dec_mostly_utf8(probe.n_valid_mb, probe.n_invalid, probe.cut_len)) {
             s = buf_add(out, in, clean);
             if (!s)
                 s = dec_copy_utf8(&st, rest, len - clean, out);
+            utf8_names(canon, decoder);
         } else {
-            st = probe; /* what the copy would have counted */
-            s = CHAFF_OK;
-        }
-        if (s == CHAFF_OK && !st.abandoned &&
-            dec_mostly_utf8(st.n_valid_mb, st.n_invalid, st.cut_len)) {
-            copy_name(canon, "UTF-8"); /* what dec_resolve("UTF-8") gives */
-            copy_name(decoder, "UTF-8");
-        } else if (s == CHAFF_OK) {
-            out->len = start;
-            if (out->p)
-                out->p[start] = '\0';
-            int utf8_ok = st.n_valid_mb > 0;
+            int utf8_ok = probe.n_valid_mb > 0;
             memset(&st, 0, sizeof st);
             info->detected = 1;
             s = CHAFF_E_CHARSET;
